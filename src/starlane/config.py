@@ -1,0 +1,174 @@
+"""Server configuration: one place, environment variables prefixed ``STARLANE_`` and a TOML file.
+
+Precedence, highest first: arguments passed to :class:`Settings` (the CLI's flags), environment
+variables (``STARLANE_DATABASE_URL``, ``STARLANE_PORT``, ...; nested fields use ``__``, e.g.
+``STARLANE_RATE__LOGIN_PER_MINUTE``), the TOML file named by ``STARLANE_CONFIG`` (default
+``starlane.toml`` in the working directory, if present), then the defaults below. Every setting
+is documented in ``docs/operations.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def default_data_dir() -> Path:
+    """The directory for the embedded database and other server files.
+
+    Returns:
+        ``$STARLANE_DATA_DIR`` if set, else ``./data`` under the working directory.
+    """
+    return Path(os.environ.get("STARLANE_DATA_DIR", "data"))
+
+
+class RateLimits(BaseModel):
+    """Rate limits (the ``limits`` library's moving windows).
+
+    Attributes:
+        login_per_minute: login and register attempts per minute, per IP and per username.
+        ws_connects_per_minute: WebSocket connections per minute per IP.
+        commands_per_second: sustained game commands per second per player.
+        commands_burst: game commands a player may send in one burst (per ``burst_seconds``).
+        burst_seconds: window of the burst limit, seconds.
+        storage_url: ``memory://`` (one process) or ``redis://host:port`` (several processes).
+        enabled: False turns every limit off (for load benchmarks against your own server).
+    """
+
+    login_per_minute: int = 5
+    ws_connects_per_minute: int = 100
+    commands_per_second: int = 10
+    commands_burst: int = 20
+    burst_seconds: int = 2
+    storage_url: str = "memory://"
+    enabled: bool = True
+
+
+class GalaxySettings(BaseModel):
+    """The galaxy generated on first start (ignored once the database holds a galaxy).
+
+    Attributes:
+        seed: generation seed; the same seed gives the same galaxy.
+        nexus_sectors: sectors of the Central Nexus, 2,000-5,000.
+        player_regions: number of player regions generated at first start.
+        region_sectors: sectors of each of those player regions, 100-1,500.
+    """
+
+    seed: int = 2002
+    nexus_sectors: int = Field(3_000, ge=2_000, le=5_000)
+    player_regions: int = Field(2, ge=0, le=64)
+    region_sectors: int = Field(500, ge=100, le=1_500)
+
+
+class Settings(BaseSettings):
+    """All server settings, with their defaults.
+
+    Attributes:
+        database_url: SQLAlchemy URL; ``sqlite+aiosqlite:///<data_dir>/starlane.db`` by default,
+            ``postgresql+asyncpg://user@host/db`` for PostgreSQL (``sqlite:///`` and
+            ``postgresql://`` are accepted and given the async driver).
+        host, port: where ``starlane serve`` listens.
+        jwt_secret: secret for signing access tokens; generated and stored in the data directory
+            on first start when empty.
+        access_token_seconds: lifetime of an access token, seconds.
+        refresh_token_seconds: lifetime of a refresh token, seconds.
+        snapshot_every: write a region snapshot every this many events.
+        engine_queue_size: bounded command queue per region engine.
+        subscriber_queue_size: bounded event queue per bus subscriber (and WebSocket client).
+        admin_username, admin_password: when both are set, an admin account is created on start
+            if missing (never with a default password).
+        log_level: ``debug``, ``info``, ``warning`` or ``error``.
+        log_json: one JSON object per log line (else human-readable console lines).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="STARLANE_",
+        env_nested_delimiter="__",
+        toml_file=os.environ.get("STARLANE_CONFIG", "starlane.toml"),
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    jwt_secret: str = ""
+    access_token_seconds: int = 900
+    refresh_token_seconds: int = 14 * 86_400
+    snapshot_every: int = 1_000
+    engine_queue_size: int = 10_000
+    subscriber_queue_size: int = 1_000
+    admin_username: str = ""
+    admin_password: str = ""
+    log_level: str = "info"
+    log_json: bool = False
+    galaxy: GalaxySettings = Field(default_factory=GalaxySettings)
+    rate: RateLimits = Field(default_factory=RateLimits)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order the sources: init arguments, environment, TOML file, defaults."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def resolved_database_url(self) -> str:
+        """The database URL with the async driver named.
+
+        Returns:
+            ``database_url`` with ``sqlite://`` turned into ``sqlite+aiosqlite://`` and
+            ``postgresql://`` into ``postgresql+asyncpg://``; the embedded SQLite file under
+            ``data_dir`` when ``database_url`` is empty.
+        """
+        url = self.database_url or f"sqlite:///{self.data_dir / 'starlane.db'}"
+        return normalize_database_url(url)
+
+
+def normalize_database_url(url: str) -> str:
+    """Name the async driver in a database URL.
+
+    Args:
+        url: ``sqlite:///path``, ``postgresql://...`` or an URL already naming a driver.
+
+    Returns:
+        The URL with ``+aiosqlite`` or ``+asyncpg`` added where no driver was named.
+
+    Raises:
+        ValueError: the URL is neither SQLite nor PostgreSQL.
+    """
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        return url
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from every source, with explicit overrides on top.
+
+    Args:
+        **overrides: setting name -> value (the CLI's flags); None values are ignored.
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        pydantic.ValidationError: a setting is out of range or of the wrong type.
+    """
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

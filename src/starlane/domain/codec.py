@@ -1,0 +1,194 @@
+"""Encoding of events (JSON) and region snapshots (MessagePack), and event upcasting.
+
+This is the one place that knows the stored shapes. It is pure: bytes in, objects out.
+
+- An event is stored as its ``type``, ``version`` and a JSON payload of its fields
+  (:func:`encode_event`, :func:`decode_event`). Decoding is strict: a payload that does not
+  match the class's field types raises :class:`CodecError`.
+- An old event version is brought up to date by the upcasters registered with
+  :func:`register_upcaster`, applied one version step at a time on the decoded JSON object.
+- A region snapshot is the whole :class:`~starlane.domain.model.RegionState` except the rules
+  in force, as MessagePack (:func:`encode_state`, :func:`decode_state`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from starlane.domain.data import DEFAULT_RULES, GameRules
+from starlane.domain.events import EVENT_TYPES, Event
+from starlane.domain.model import Pirate, Planet, Player, Port, Region, RegionState, Sector
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+_UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+_json_encoder = msgspec.json.Encoder()
+_msgpack_encoder = msgspec.msgpack.Encoder()
+_json_decoders: dict[type[Event], msgspec.json.Decoder[Any]] = {}
+
+
+class CodecError(ValueError):
+    """Stored bytes that cannot be decoded into the expected type (unknown type, bad shape)."""
+
+
+def register_upcaster(event_type: str, from_version: int, upcaster: Upcaster) -> None:
+    """Register the step that turns version ``from_version`` of an event into the next one.
+
+    Args:
+        event_type: the event's ``type`` name.
+        from_version: the stored version the upcaster reads; it returns version + 1.
+        upcaster: function from the old payload object to the new payload object.
+
+    Raises:
+        ValueError: a step for that type and version is already registered.
+    """
+    key = (event_type, from_version)
+    if key in _UPCASTERS:
+        raise ValueError(f"upcaster for {event_type} v{from_version} registered twice")
+    _UPCASTERS[key] = upcaster
+
+
+def encode_event(event: Event) -> bytes:
+    """JSON payload of an event's fields (``type`` and ``version`` are stored beside it).
+
+    Args:
+        event: any registered event.
+
+    Returns:
+        UTF-8 JSON bytes.
+    """
+    return _json_encoder.encode(event)
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """An event as a JSON-ready dict including its ``type`` and ``version`` (for the wire).
+
+    Args:
+        event: any registered event.
+
+    Returns:
+        ``{"type": ..., "version": ..., <fields>}`` with only JSON types inside.
+    """
+    body: dict[str, Any] = msgspec.to_builtins(event)
+    return {"type": event.type, "version": event.version, **body}
+
+
+def decode_event(event_type: str, version: int, payload: bytes | str) -> Event:
+    """Rebuild an event from its stored form, upcasting older versions.
+
+    Args:
+        event_type: the stored ``type`` name.
+        version: the stored version.
+        payload: the stored JSON payload.
+
+    Returns:
+        The event as an instance of its current class.
+
+    Raises:
+        CodecError: unknown type, a version newer than the code knows, a missing upcaster,
+            or a payload that does not match the class.
+    """
+    cls = EVENT_TYPES.get(event_type)
+    if cls is None:
+        raise CodecError(f"unknown event type {event_type!r}")
+    if version > cls.version:
+        raise CodecError(f"{event_type} v{version} is newer than this code (v{cls.version})")
+    try:
+        if version == cls.version:
+            decoder = _json_decoders.get(cls)
+            if decoder is None:
+                decoder = _json_decoders[cls] = msgspec.json.Decoder(cls)
+            event: Event = decoder.decode(payload)
+            return event
+        obj: dict[str, Any] = msgspec.json.decode(payload)
+        for v in range(version, cls.version):
+            step = _UPCASTERS.get((event_type, v))
+            if step is None:
+                raise CodecError(f"no upcaster for {event_type} v{v}")
+            obj = step(obj)
+        upcast: Event = msgspec.convert(obj, cls)
+        return upcast
+    except msgspec.ValidationError as exc:
+        raise CodecError(f"{event_type} v{version}: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise CodecError(f"{event_type} v{version}: malformed JSON: {exc}") from exc
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    region: Region
+    sectors: dict[int, Sector] = field(default_factory=dict)
+    ports: dict[int, Port] = field(default_factory=dict)
+    planets: dict[int, Planet] = field(default_factory=dict)
+    pirates: dict[int, Pirate] = field(default_factory=dict)
+    players: dict[int, Player] = field(default_factory=dict)
+    seq: int = 0
+
+
+_snapshot_decoder = msgspec.msgpack.Decoder(_Snapshot)
+
+
+def encode_state(state: RegionState) -> bytes:
+    """A region's state as MessagePack bytes, for snapshots (the rules are not included).
+
+    Args:
+        state: the region state.
+
+    Returns:
+        MessagePack bytes that :func:`decode_state` turns back into an equal state.
+    """
+    snap = _Snapshot(
+        state.region,
+        state.sectors,
+        state.ports,
+        state.planets,
+        state.pirates,
+        state.players,
+        state.seq,
+    )
+    return _msgpack_encoder.encode(snap)
+
+
+def decode_state(data: bytes, rules: GameRules = DEFAULT_RULES) -> RegionState:
+    """Rebuild a region's state from :func:`encode_state` bytes.
+
+    Args:
+        data: snapshot bytes.
+        rules: the rule numbers in force on this server.
+
+    Returns:
+        A new, independent :class:`RegionState`.
+
+    Raises:
+        CodecError: the bytes are not a snapshot of this shape.
+    """
+    try:
+        snap = _snapshot_decoder.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise CodecError(f"bad region snapshot: {exc}") from exc
+    return RegionState(
+        snap.region,
+        snap.sectors,
+        snap.ports,
+        snap.planets,
+        snap.pirates,
+        snap.players,
+        snap.seq,
+        rules,
+    )
+
+
+def copy_state(state: RegionState) -> RegionState:
+    """A deep, independent copy of a region's state (through the snapshot codec).
+
+    Args:
+        state: the region state.
+
+    Returns:
+        An equal state sharing no mutable object with ``state``.
+    """
+    return decode_state(encode_state(state), state.rules)

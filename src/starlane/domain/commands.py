@@ -1,0 +1,147 @@
+"""Game commands: what a player (or the platform) asks a region to do.
+
+Commands are small frozen dataclasses. The API validates their shape at the edge; the rules
+(:func:`starlane.domain.rules.decide`) validate them against the state and either return the
+events that record the outcome or raise a :class:`~starlane.domain.errors.DomainError`.
+Every command names the ``player_id`` acting, so the engine can route it to the region the
+player is in and the API can refuse acting for someone else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from starlane.domain.data import Membership, Side
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Base class of all commands.
+
+    Attributes:
+        player_id: the acting player.
+    """
+
+    name: ClassVar[str] = "command"
+    player_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpawnPlayer(Command):
+    """Enter a new player into the galaxy at Sol (Terran Space).
+
+    Attributes:
+        player_name: display name of the player (the account's username).
+        membership: free or Galactic Citizen.
+    """
+
+    name: ClassVar[str] = "spawn"
+    player_name: str
+    membership: Membership = Membership.FREE
+
+
+@dataclass(frozen=True, slots=True)
+class Move(Command):
+    """Move along one warp from the player's sector.
+
+    Attributes:
+        to_sector_id: the global id of an adjacent sector.
+    """
+
+    name: ClassVar[str] = "move"
+    to_sector_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Autopilot(Command):
+    """Travel to a sector of the same region along the path of least turn cost.
+
+    Refused up front, with nothing moved, when the player's turns do not cover the whole path.
+
+    Attributes:
+        to_sector_id: the global id of the destination sector.
+    """
+
+    name: ClassVar[str] = "autopilot"
+    to_sector_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scan(Command):
+    """Scan the neighbouring sectors: each adjacent sector becomes discovered (fog of war)."""
+
+    name: ClassVar[str] = "scan"
+
+
+@dataclass(frozen=True, slots=True)
+class Trade(Command):
+    """Buy from or sell to the port in the player's sector.
+
+    Attributes:
+        port_id: the port (its id equals its sector id).
+        commodity: a commodity key.
+        side: ``buy`` (player buys from a selling port) or ``sell``.
+        quantity: whole units, at least 1.
+        max_unit_price: when buying, refuse if the mean unit price is above this (credits);
+            when selling, refuse if it is below this. None = no guard.
+    """
+
+    name: ClassVar[str] = "trade"
+    port_id: int
+    commodity: str
+    side: Side
+    quantity: int
+    max_unit_price: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BuyShip(Command):
+    """Buy a new ship at a StarDock, trading the current one in.
+
+    Attributes:
+        ship_type: a key of ``SHIP_TYPES``.
+        ship_name: the new ship's name; None keeps the current name.
+    """
+
+    name: ClassVar[str] = "buy_ship"
+    ship_type: str
+    ship_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BuyFighters(Command):
+    """Buy fighters at a StarDock.
+
+    Attributes:
+        count: fighters to buy, at least 1.
+    """
+
+    name: ClassVar[str] = "buy_fighters"
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class BuyHolds(Command):
+    """Buy extra cargo holds at a StarDock.
+
+    Attributes:
+        count: holds to add, at least 1.
+    """
+
+    name: ClassVar[str] = "buy_holds"
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Attack(Command):
+    """Attack an NPC pirate or another player's ship in the same sector.
+
+    Attributes:
+        target_kind: ``"pirate"`` or ``"player"``.
+        target_id: the pirate id or the player id.
+    """
+
+    name: ClassVar[str] = "attack"
+    target_kind: str
+    target_id: int
