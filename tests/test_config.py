@@ -1,0 +1,59 @@
+"""Configuration: defaults, precedence (arguments > environment > TOML file) and URL handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from starlane.config import Settings, load_settings, normalize_database_url
+
+
+def test_defaults_use_embedded_sqlite_under_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STARLANE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("STARLANE_DATA_DIR", "/tmp/starlane-x")
+    s = load_settings()
+    assert s.resolved_database_url() == "sqlite+aiosqlite:////tmp/starlane-x/starlane.db"
+    assert s.port == 8000
+    assert s.galaxy.nexus_sectors == 3000 and s.galaxy.player_regions == 2
+    assert s.rate.login_per_minute == 5 and s.rate.commands_per_second == 10
+
+
+def test_environment_overrides_toml_and_arguments_override_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = tmp_path / "starlane.toml"
+    toml.write_text('port = 7000\nlog_level = "debug"\n[galaxy]\nseed = 42\n')
+    monkeypatch.setitem(Settings.model_config, "toml_file", str(toml))
+    assert load_settings().port == 7000
+    assert load_settings().galaxy.seed == 42
+    monkeypatch.setenv("STARLANE_PORT", "7100")
+    monkeypatch.setenv("STARLANE_RATE__LOGIN_PER_MINUTE", "9")
+    s = load_settings()
+    assert s.port == 7100 and s.log_level == "debug" and s.rate.login_per_minute == 9
+    assert load_settings(port=7200, database_url=None).port == 7200
+
+
+def test_out_of_range_galaxy_size_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STARLANE_GALAXY__NEXUS_SECTORS", "1999")
+    with pytest.raises(ValidationError, match="nexus_sectors"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///a.db", "sqlite+aiosqlite:///a.db"),
+        ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ],
+)
+def test_database_urls_get_the_async_driver(url: str, expected: str) -> None:
+    assert normalize_database_url(url) == expected
+
+
+def test_unsupported_database_url_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        normalize_database_url("mysql://root@localhost/x")
