@@ -1,0 +1,44 @@
+"""Durable storage: the event store, snapshots, the region catalogue, accounts, migrations.
+
+Public surface (import from here):
+
+- :func:`create_db_engine`, :func:`upgrade_database`, :func:`database_revision`,
+  :data:`WRITE_TRANSACTION` (``starlane.store.db``)
+- :class:`EventStore`, :class:`ConcurrencyError`, :class:`RegionRow`
+  (``starlane.store.eventstore``)
+- :class:`AccountStore`, :class:`Account`, :class:`RefreshToken`, :class:`UsernameTakenError`
+  (``starlane.store.accounts``)
+- the tables in :mod:`starlane.store.schema`
+"""
+
+from __future__ import annotations
+
+from starlane.store.accounts import (
+    Account,
+    AccountStore,
+    RefreshToken,
+    UsernameTakenError,
+    username_key,
+)
+from starlane.store.db import (
+    WRITE_TRANSACTION,
+    create_db_engine,
+    database_revision,
+    upgrade_database,
+)
+from starlane.store.eventstore import ConcurrencyError, EventStore, RegionRow
+
+__all__ = [
+    "WRITE_TRANSACTION",
+    "Account",
+    "AccountStore",
+    "ConcurrencyError",
+    "EventStore",
+    "RefreshToken",
+    "RegionRow",
+    "UsernameTakenError",
+    "create_db_engine",
+    "database_revision",
+    "upgrade_database",
+    "username_key",
+]

@@ -1,0 +1,112 @@
+"""The galaxy catalogue: one row per region (kind, name, seed, sector range, parameters).
+
+The catalogue says which regions exist so the engine registry can start them; each region's
+state itself lives in the event store. :class:`~starlane.store.eventstore.EventStore` exposes
+these queries as ``add_region``, ``list_regions`` and ``get_region``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from sqlalchemy import Row, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from starlane.store.schema import regions
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    """A region of the galaxy catalogue.
+
+    Attributes:
+        id: region id (1 Terran Space, 2 Central Nexus, 3.. player regions).
+        kind: the region kind (``model.RegionKind`` value, e.g. ``"terran"``).
+        name: display name.
+        seed: generation seed of the region's sectors.
+        sector_count: number of sectors.
+        first_sector_id: global id of the region's first sector (ids are contiguous).
+        created_at: unix seconds of creation.
+        params: further generation parameters (JSON object).
+    """
+
+    id: int
+    kind: str
+    name: str
+    seed: int
+    sector_count: int
+    first_sector_id: int
+    created_at: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _row(row: Row[Any]) -> RegionRow:
+    return RegionRow(
+        id=row.id,
+        kind=row.kind,
+        name=row.name,
+        seed=row.seed,
+        sector_count=row.sector_count,
+        first_sector_id=row.first_sector_id,
+        created_at=row.created_at,
+        params=msgspec.json.decode(row.params) if row.params else {},
+    )
+
+
+async def add_region(engine: AsyncEngine, row: RegionRow) -> None:
+    """Insert a region into the catalogue.
+
+    Args:
+        engine: the database engine.
+        row: the region.
+
+    Raises:
+        ValueError: a region with that id already exists.
+    """
+    values = {
+        "id": row.id,
+        "kind": row.kind,
+        "name": row.name,
+        "seed": row.seed,
+        "sector_count": row.sector_count,
+        "first_sector_id": row.first_sector_id,
+        "created_at": row.created_at,
+        "params": msgspec.json.encode(row.params).decode(),
+    }
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(regions.insert(), values)
+    except IntegrityError as exc:
+        raise ValueError(f"region {row.id} already exists") from exc
+
+
+async def list_regions(engine: AsyncEngine) -> list[RegionRow]:
+    """Every region of the catalogue, by id.
+
+    Args:
+        engine: the database engine.
+
+    Returns:
+        The regions in id order (empty for a new database).
+    """
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(regions).order_by(regions.c.id))).all()
+    return [_row(r) for r in rows]
+
+
+async def get_region(engine: AsyncEngine, region_id: int) -> RegionRow | None:
+    """One region of the catalogue.
+
+    Args:
+        engine: the database engine.
+        region_id: the region id.
+
+    Returns:
+        The region, or None when the catalogue has no such region.
+    """
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(regions).where(regions.c.id == region_id))).first()
+    return None if row is None else _row(row)

@@ -1,0 +1,163 @@
+"""Database engines and migrations: one async SQLAlchemy engine for SQLite or PostgreSQL.
+
+:func:`create_db_engine` accepts ``sqlite:///path``, ``sqlite+aiosqlite:///path``,
+``postgresql://...`` and ``postgresql+asyncpg://...``. For SQLite it creates the file's
+directory and sets, on every new connection, WAL journaling, the ``synchronous`` level (``FULL``
+by default: nothing committed is lost on a power cut), foreign keys and a busy timeout. It also
+takes over transaction control from the ``sqlite3`` module (the SQLAlchemy recipe for
+pysqlite/aiosqlite) so that a transaction is really begun when SQLAlchemy begins one, and a
+writer can ask for ``BEGIN IMMEDIATE``::
+
+    writer = engine.execution_options(**WRITE_TRANSACTION)
+    async with writer.begin() as conn:   # takes SQLite's write lock up front
+        ...
+
+Use :data:`WRITE_TRANSACTION` for any transaction that reads and then writes, so that two
+SQLite writers queue on the busy timeout instead of failing with "database is locked". The
+option does nothing on PostgreSQL.
+
+:func:`upgrade_database` runs Alembic's ``upgrade head`` programmatically (from inside a running
+event loop, through ``AsyncConnection.run_sync``); :func:`database_revision` reads the current
+revision.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from starlane.config import normalize_database_url
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+"""The Alembic script directory shipped inside the package."""
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite connection waits for another writer's lock, milliseconds."""
+
+WRITE_TRANSACTION: dict[str, Any] = {"starlane_begin": "IMMEDIATE"}
+"""Execution options for a read-then-write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+
+_SYNCHRONOUS_LEVELS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
+_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
+
+
+def create_db_engine(
+    url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False
+) -> AsyncEngine:
+    """Create the async engine for a SQLite file or a PostgreSQL database.
+
+    Args:
+        url: ``sqlite:///path``, ``sqlite+aiosqlite:///path``, ``postgresql://...`` or
+            ``postgresql+asyncpg://...``.
+        sqlite_synchronous: SQLite ``PRAGMA synchronous`` level: ``FULL`` (default, durable
+            on power loss), ``NORMAL`` (durable on process crash only), ``OFF`` or ``EXTRA``.
+        echo: log every SQL statement (debugging).
+
+    Returns:
+        An :class:`AsyncEngine`; dispose of it with ``await engine.dispose()``.
+
+    Raises:
+        ValueError: the URL is neither SQLite nor PostgreSQL, or the synchronous level is
+            unknown.
+    """
+    url = normalize_database_url(url)
+    level = sqlite_synchronous.upper()
+    if level not in _SYNCHRONOUS_LEVELS:
+        raise ValueError(f"unknown SQLite synchronous level {sqlite_synchronous!r}")
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, echo=echo)
+    _install_sqlite_listeners(engine, level)
+    return engine
+
+
+def _install_sqlite_listeners(engine: AsyncEngine, synchronous: str) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = str(conn.get_execution_options().get("starlane_begin", "DEFERRED")).upper()
+        if mode not in _BEGIN_MODES:
+            mode = "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def alembic_config() -> Config:
+    """The Alembic configuration of the packaged migrations (no ini file needed).
+
+    Returns:
+        A :class:`alembic.config.Config` whose ``script_location`` is :data:`MIGRATIONS_DIR`.
+    """
+    cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def _upgrade(connection: Connection, cfg: Config, revision: str) -> None:
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
+async def upgrade_database(url_or_engine: str | AsyncEngine, revision: str = "head") -> None:
+    """Create or upgrade the schema to the latest Alembic revision (idempotent).
+
+    Safe to call from inside a running event loop (the server's start-up) and from the CLI.
+    On PostgreSQL, concurrent upgrades from several processes are serialized by an advisory
+    lock taken in the migration environment.
+
+    Args:
+        url_or_engine: a database URL (an engine is created and disposed of) or an engine.
+        revision: the target revision, ``head`` by default.
+    """
+    if isinstance(url_or_engine, str):
+        engine = create_db_engine(url_or_engine)
+        try:
+            await upgrade_database(engine, revision)
+        finally:
+            await engine.dispose()
+        return
+    cfg = alembic_config()
+    async with url_or_engine.begin() as conn:
+        await conn.run_sync(_upgrade, cfg, revision)
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def database_revision(engine: AsyncEngine) -> str | None:
+    """The Alembic revision the database is at.
+
+    Args:
+        engine: the database engine.
+
+    Returns:
+        The revision id, or None for a database that was never migrated.
+    """
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current_revision)

@@ -1,0 +1,329 @@
+"""The durable event store: per-region event streams, a global position, and snapshots.
+
+Each region is one stream of events numbered ``seq`` = 1, 2, 3, ... with no gaps; every event
+also gets a global ``position`` (assigned by the database, increasing in commit order) that
+projections and other consumers checkpoint on. :meth:`EventStore.append` writes a whole group
+commit (the events of many commands, plus optionally a snapshot) in one transaction, with an
+optimistic concurrency check on the region's last ``seq``.
+
+Commit order equals position order: on SQLite the write transaction (``BEGIN IMMEDIATE``) holds
+the database's single write lock; on PostgreSQL an advisory transaction lock serializes appends
+so that a consumer reading ``position > p`` can never later see a smaller position appear.
+
+Usage::
+
+    store = EventStore(engine)
+    recorded = await store.append(region_id, state.seq, [(event, player_id), ...])
+    async for rec in store.read_region(region_id, after_seq=snapshot_seq):
+        evolve(state, rec.event)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Row, bindparam, delete, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from starlane.domain.codec import decode_event, encode_event
+from starlane.domain.events import Event, RecordedEvent
+from starlane.store import catalogue
+from starlane.store.catalogue import RegionRow
+from starlane.store.db import WRITE_TRANSACTION
+from starlane.store.schema import events, snapshots
+
+__all__ = ["ConcurrencyError", "EventStore", "RegionRow"]
+
+SNAPSHOTS_KEPT = 3
+"""Snapshots kept per region (older ones are deleted when a new one is written)."""
+
+_APPEND_LOCK_KEY = 0x5354_4C4E_4556_4E54  # "STLNEVNT": PostgreSQL advisory lock of appends
+
+_LAST_SEQ = select(func.coalesce(func.max(events.c.seq), 0)).where(
+    events.c.region_id == bindparam("region_id")
+)
+_INSERT_EVENTS = insert(events).returning(events.c.seq, events.c.position)
+_EVENT_COLUMNS = (
+    events.c.position,
+    events.c.region_id,
+    events.c.seq,
+    events.c.actor_id,
+    events.c.type,
+    events.c.version,
+    events.c.payload,
+)
+_READ_REGION = (
+    select(*_EVENT_COLUMNS)
+    .where(events.c.region_id == bindparam("region_id"), events.c.seq > bindparam("after"))
+    .order_by(events.c.seq)
+    .limit(bindparam("batch"))
+)
+_READ_ALL = (
+    select(*_EVENT_COLUMNS)
+    .where(events.c.position > bindparam("after"))
+    .order_by(events.c.position)
+    .limit(bindparam("limit"))
+)
+_HEAD = select(func.coalesce(func.max(events.c.position), 0))
+
+
+class ConcurrencyError(Exception):
+    """The region's stream moved on: another writer appended after ``expected_seq``.
+
+    Nothing was written. The caller must reload the region and decide again.
+
+    Attributes:
+        region_id: the region.
+        expected_seq: the last seq the caller believed stored.
+        actual_seq: the last seq actually stored (None when the conflict was detected by the
+            unique constraint and the actual value is unknown).
+    """
+
+    def __init__(self, region_id: int, expected_seq: int, actual_seq: int | None) -> None:
+        super().__init__(
+            f"region {region_id}: expected last seq {expected_seq}, found {actual_seq}"
+        )
+        self.region_id = region_id
+        self.expected_seq = expected_seq
+        self.actual_seq = actual_seq
+
+
+def _recorded(row: Row[Any]) -> RecordedEvent:
+    position, region_id, seq, actor_id, type_, version, payload = row
+    return RecordedEvent(position, region_id, seq, actor_id, decode_event(type_, version, payload))
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    message = f"{exc.orig!r} {exc.orig}".lower()
+    return "unique" in message
+
+
+class EventStore:
+    """Event streams per region, global positions, snapshots and the region catalogue.
+
+    Args:
+        engine: the database engine (:func:`starlane.store.db.create_db_engine`), migrated.
+        clock: source of ``recorded_at``, unix seconds.
+        snapshots_kept: how many snapshots per region :meth:`save_snapshot` keeps.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Callable[[], float] = time.time,
+        snapshots_kept: int = SNAPSHOTS_KEPT,
+    ) -> None:
+        if snapshots_kept < 1:
+            raise ValueError("snapshots_kept must be at least 1")
+        self.engine = engine
+        self._writer = engine.execution_options(**WRITE_TRANSACTION)
+        self._clock = clock
+        self._kept = snapshots_kept
+        self._postgres = engine.dialect.name == "postgresql"
+
+    # --- writing -----------------------------------------------------------------------------
+    async def append(
+        self,
+        region_id: int,
+        expected_seq: int,
+        items: Sequence[tuple[Event, int | None]],
+        *,
+        snapshot: tuple[int, bytes] | None = None,
+    ) -> list[RecordedEvent]:
+        """Append events to a region's stream in one transaction (one group commit).
+
+        Args:
+            region_id: the region whose stream grows.
+            expected_seq: the last seq the caller's state reflects; the events get
+                ``expected_seq + 1``, ``expected_seq + 2``, ...
+            items: ``(event, actor_id)`` pairs in order; ``actor_id`` is the acting player or
+                None for the platform.
+            snapshot: optional ``(seq, data)`` snapshot written in the same transaction;
+                ``seq`` may not exceed the stream's new last seq.
+
+        Returns:
+            The recorded events with their seq and global position, in order.
+
+        Raises:
+            ConcurrencyError: the stream's last seq is not ``expected_seq``; nothing written.
+            ValueError: an event belongs to another region, or the snapshot is ahead of the
+                stream.
+            sqlalchemy.exc.SQLAlchemyError: the database failed; nothing written.
+        """
+        new_last = expected_seq + len(items)
+        if snapshot is not None and snapshot[0] > new_last:
+            raise ValueError(f"snapshot at seq {snapshot[0]} is ahead of the stream ({new_last})")
+        now = self._clock()
+        rows = []
+        for offset, (event, actor_id) in enumerate(items, start=1):
+            if event.region_id != region_id:
+                raise ValueError(f"{event.type} of region {event.region_id} sent to {region_id}")
+            rows.append(
+                {
+                    "region_id": region_id,
+                    "seq": expected_seq + offset,
+                    "type": event.type,
+                    "version": event.version,
+                    "actor_id": actor_id,
+                    "at": event.at,
+                    "recorded_at": now,
+                    "payload": encode_event(event).decode(),
+                }
+            )
+        if not rows and snapshot is None:
+            return []
+        try:
+            async with self._writer.begin() as conn:
+                if self._postgres:
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY}
+                    )
+                actual = (await conn.execute(_LAST_SEQ, {"region_id": region_id})).scalar_one()
+                if actual != expected_seq:
+                    raise ConcurrencyError(region_id, expected_seq, actual)
+                positions: dict[int, int] = {}
+                if rows:
+                    result = await conn.execute(_INSERT_EVENTS, rows)
+                    positions = {seq: position for seq, position in result.all()}
+                if snapshot is not None:
+                    await self._write_snapshot(conn, region_id, snapshot[0], snapshot[1], now)
+        except IntegrityError as exc:
+            if _is_unique_violation(exc):
+                raise ConcurrencyError(region_id, expected_seq, None) from exc
+            raise
+        return [
+            RecordedEvent(positions[row["seq"]], region_id, row["seq"], actor_id, event)
+            for row, (event, actor_id) in zip(rows, items, strict=True)
+        ]
+
+    async def save_snapshot(self, region_id: int, seq: int, data: bytes) -> None:
+        """Store a snapshot of a region's state, keeping only the latest few.
+
+        Args:
+            region_id: the region.
+            seq: the stream seq the state reflects (last event applied).
+            data: the encoded state (:func:`starlane.domain.codec.encode_state`).
+        """
+        async with self._writer.begin() as conn:
+            await self._write_snapshot(conn, region_id, seq, data, self._clock())
+
+    async def _write_snapshot(
+        self, conn: AsyncConnection, region_id: int, seq: int, data: bytes, now: float
+    ) -> None:
+        where_region = snapshots.c.region_id == region_id
+        await conn.execute(delete(snapshots).where(where_region, snapshots.c.seq == seq))
+        await conn.execute(
+            insert(snapshots),
+            {"region_id": region_id, "seq": seq, "created_at": now, "data": data},
+        )
+        kept = (
+            select(snapshots.c.seq)
+            .where(where_region)
+            .order_by(snapshots.c.seq.desc())
+            .limit(self._kept)
+        )
+        await conn.execute(delete(snapshots).where(where_region, snapshots.c.seq.not_in(kept)))
+
+    # --- reading -----------------------------------------------------------------------------
+    async def last_seq(self, region_id: int) -> int:
+        """The seq of a region's last stored event.
+
+        Args:
+            region_id: the region.
+
+        Returns:
+            The last seq, 0 for an empty stream.
+        """
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(_LAST_SEQ, {"region_id": region_id})).scalar_one())
+
+    async def read_region(
+        self, region_id: int, after_seq: int = 0, *, batch: int = 10_000
+    ) -> AsyncIterator[RecordedEvent]:
+        """Stream a region's events in seq order, fetched in batches.
+
+        Each batch is read on a connection released before its events are yielded, so a slow
+        consumer holds no database resources.
+
+        Args:
+            region_id: the region.
+            after_seq: only events with a greater seq (a snapshot's seq; 0 for all).
+            batch: events fetched per query.
+
+        Yields:
+            Recorded events, seq ``after_seq + 1`` onwards.
+        """
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        after = after_seq
+        while True:
+            async with self.engine.connect() as conn:
+                result = await conn.execute(
+                    _READ_REGION, {"region_id": region_id, "after": after, "batch": batch}
+                )
+                rows = result.all()
+            for row in rows:
+                yield _recorded(row)
+            if len(rows) < batch:
+                return
+            after = rows[-1][2]
+
+    async def read_all(self, after_position: int = 0, limit: int = 1_000) -> list[RecordedEvent]:
+        """Events of every region in global position order (for projections catching up).
+
+        Args:
+            after_position: only events with a greater position (a consumer's checkpoint).
+            limit: at most this many events.
+
+        Returns:
+            Up to ``limit`` recorded events, positions increasing.
+        """
+        async with self.engine.connect() as conn:
+            result = await conn.execute(_READ_ALL, {"after": after_position, "limit": limit})
+            rows = result.all()
+        return [_recorded(row) for row in rows]
+
+    async def head_position(self) -> int:
+        """The position of the last stored event.
+
+        Returns:
+            The greatest position, 0 for an empty store.
+        """
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(_HEAD)).scalar_one())
+
+    async def load_snapshot(self, region_id: int) -> tuple[int, bytes] | None:
+        """The latest snapshot of a region.
+
+        Args:
+            region_id: the region.
+
+        Returns:
+            ``(seq, data)`` of the latest snapshot, or None when there is none.
+        """
+        query = (
+            select(snapshots.c.seq, snapshots.c.data)
+            .where(snapshots.c.region_id == region_id)
+            .order_by(snapshots.c.seq.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    # --- catalogue ---------------------------------------------------------------------------
+    async def add_region(self, row: RegionRow) -> None:
+        """Add a region to the catalogue (see :func:`starlane.store.catalogue.add_region`)."""
+        await catalogue.add_region(self.engine, row)
+
+    async def list_regions(self) -> list[RegionRow]:
+        """Every region of the catalogue, by id."""
+        return await catalogue.list_regions(self.engine)
+
+    async def get_region(self, region_id: int) -> RegionRow | None:
+        """One region of the catalogue, or None."""
+        return await catalogue.get_region(self.engine, region_id)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the Starlane schema (see ``env.py``; revisions in ``versions/``)."""

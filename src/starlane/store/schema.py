@@ -1,0 +1,166 @@
+"""Every table of the Starlane database, as one SQLAlchemy Core :data:`metadata`.
+
+The names and columns are a contract other packages rely on (the engine, the projections, the
+API); the Alembic revisions in :mod:`starlane.store.migrations` create exactly these tables, and
+a test compares the migrated database with this metadata so the two never drift.
+
+Tables:
+
+- ``regions``: the galaxy catalogue (one row per region, with its generation parameters).
+- ``events``: the event store; ``(region_id, seq)`` is unique, ``position`` is the global,
+  monotonically increasing order consumers checkpoint on.
+- ``snapshots``: MessagePack snapshots of region state, the latest few per region.
+- ``accounts``, ``refresh_tokens``: players' credentials and sessions (not event-sourced).
+- ``projection_checkpoints``, ``player_view``, ``activity``: read models fed from the events.
+
+Times are unix seconds (double precision). JSON values are stored as text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint and index names, so migrations can name what they alter on every backend."""
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+"""All Starlane tables."""
+
+# A 64-bit auto-incremented key; on SQLite it must be ``INTEGER PRIMARY KEY`` (the rowid).
+_BigKey = BigInteger().with_variant(Integer(), "sqlite")
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("sector_count", Integer, nullable=False),
+    Column("first_sector_id", Integer, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("params", Text, nullable=False, server_default=text("'{}'")),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", _BigKey, primary_key=True, autoincrement=True),
+    Column("region_id", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("actor_id", Integer, nullable=True),
+    Column("at", Double, nullable=False),
+    Column("recorded_at", Double, nullable=False),
+    Column("payload", Text, nullable=False),
+    # The unique constraint's index is the (region_id, seq) index streams are read through.
+    UniqueConstraint("region_id", "seq"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("region_id", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("region_id", "seq"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String, nullable=False),
+    Column("username_key", String, nullable=False, unique=True),
+    Column("password_hash", String, nullable=False),
+    Column("roles", String, nullable=False, server_default=text("'player'")),
+    Column("membership", String, nullable=False, server_default=text("'free'")),
+    Column("region_id", Integer, nullable=True),
+    Column("created_at", Double, nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String, primary_key=True),
+    Column(
+        "account_id",
+        Integer,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("family_id", String, nullable=False, index=True),
+    Column("issued_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Column("revoked_at", Double, nullable=True),
+    Column("replaced_by", String, nullable=True),
+)
+
+projection_checkpoints = Table(
+    "projection_checkpoints",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+player_view = Table(
+    "player_view",
+    metadata,
+    Column("player_id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String, nullable=False),
+    Column("region_id", Integer, nullable=False, index=True),
+    Column("sector_id", Integer, nullable=False),
+    Column("credits", BigInteger, nullable=False),
+    Column("turns", Integer, nullable=False),
+    Column("turns_at", Double, nullable=False),
+    Column("ship_type", String, nullable=False),
+    Column("ship_name", String, nullable=False),
+    Column("holds", Integer, nullable=False),
+    Column("fighters", Integer, nullable=False),
+    Column("shields", Integer, nullable=False),
+    Column("hull", Integer, nullable=False),
+    Column("cargo", Text, nullable=False, server_default=text("'{}'")),
+    Column("membership", String, nullable=False),
+    Column("updated_position", BigInteger, nullable=False),
+    Column("updated_at", Double, nullable=False),
+)
+
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", _BigKey, primary_key=True, autoincrement=True),
+    Column("position", BigInteger, nullable=False),
+    Column("player_id", Integer, nullable=True, index=True),
+    Column("region_id", Integer, nullable=False),
+    Column("sector_id", Integer, nullable=True),
+    Column("type", String, nullable=False),
+    Column("at", Double, nullable=False, index=True),
+    Index(None, "region_id", "sector_id"),
+)
