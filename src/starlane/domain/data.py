@@ -302,6 +302,8 @@ class GameRules:
     # economy
     sell_markup: float = 1.10  #: factor on what a player pays at a selling port
     buy_markdown: float = 0.90  #: factor on what a player receives at a buying port
+    buy_fill_base: float = 1.5  #: a player pays ``base * (buy_fill_base - fill) * sell_markup``
+    sell_fill_base: float = 0.5  #: a player gets ``base * (sell_fill_base + fill) * buy_markdown``
     regen_per_hour: float = 0.05  #: port quantity regenerated per hour, fraction of capacity
     default_tax_rate: float = 0.10  #: platform tax on trade value (Terran Space, Nexus)
     max_trade_units: int = 100_000  #: a larger quantity in one trade is refused as absurd
@@ -312,6 +314,8 @@ class GameRules:
     # combat
     max_combat_rounds: int = 10  #: rounds of an attack at most
     fighter_damage: int = 2  #: damage points one fighter deals per round (mean)
+    damage_spread: float = 0.5  #: a side's damage per round is drawn in mean * (1 +/- spread)
+    fighter_hit_points: int = 1  #: damage points that destroy one fighter
     loot_fraction: float = 0.10  #: share of the loser's carried credits the winner loots
     pirate_respawn_seconds: int = 3_600  #: a destroyed pirate reappears after this long
     # travel

@@ -1,0 +1,187 @@
+"""Warp costs and route planning: least-turn paths inside a region and across the galaxy.
+
+A warp costs ``1 + hazard_warp_cost`` per hazard end (a nebula or asteroid field at either end
+of the warp). Moving along it costs the ship's ``move_turns`` times that warp cost. Autopilot and
+the API plan routes with :func:`plan_route` (inside one region, one-way warps respected) and
+:func:`plan_galaxy_route` (over every region's warps plus the gate links between regions, a
+gate passage costing ``GameRules.gate_turns``). Both are Dijkstra's algorithm with ties broken
+by sector id, so a route is deterministic.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from starlane.domain.errors import NoRouteError, UnknownSectorError
+from starlane.domain.model import RegionState, Sector
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A planned route.
+
+    Attributes:
+        path: sector ids from the start to the destination, both included.
+        turns: total turn cost of the route (warps at the ship's move turns, gates at the gate
+            cost).
+        gates: sector ids at which a gate is taken (the gate's source sector), in order.
+    """
+
+    path: tuple[int, ...]
+    turns: int
+    gates: tuple[int, ...] = ()
+
+
+def warp_cost(state: RegionState, from_sector_id: int, to_sector_id: int) -> int:
+    """The cost of the warp between two sectors of a region, before the ship's move turns.
+
+    Args:
+        state: the region.
+        from_sector_id: the sector the warp leaves.
+        to_sector_id: the sector the warp enters.
+
+    Returns:
+        ``1 + hazard_warp_cost`` for each end of the warp lying in a hazard sector.
+
+    Raises:
+        UnknownSectorError: either sector is not in this region.
+    """
+    sectors = state.sectors
+    a = sectors.get(from_sector_id)
+    b = sectors.get(to_sector_id)
+    if a is None or b is None:
+        missing = from_sector_id if a is None else to_sector_id
+        raise UnknownSectorError(f"sector {missing} is not in this region", sector_id=missing)
+    return _cost(a, b, state.rules.hazard_warp_cost)
+
+
+def _cost(a: Sector, b: Sector, hazard_cost: int) -> int:
+    cost = 1
+    if a.hazard is not None:
+        cost += hazard_cost
+    if b.hazard is not None:
+        cost += hazard_cost
+    return cost
+
+
+def _dijkstra(
+    sectors: Mapping[int, Sector],
+    start: int,
+    goal: int,
+    move_turns: int,
+    hazard_cost: Mapping[int, int],
+    gate_turns: int | None,
+) -> Route:
+    """Least-cost path; ``hazard_cost`` maps region id -> its hazard warp cost."""
+    dist: dict[int, int] = {start: 0}
+    prev: dict[int, tuple[int, bool]] = {}
+    heap: list[tuple[int, int]] = [(0, start)]
+    done: set[int] = set()
+    while heap:
+        d, u = heapq.heappop(heap)
+        if u in done:
+            continue
+        if u == goal:
+            break
+        done.add(u)
+        su = sectors[u]
+        hz = hazard_cost[su.region_id]
+        for v in su.warps:
+            sv = sectors.get(v)
+            if sv is None or v in done:
+                continue
+            nd = d + move_turns * _cost(su, sv, hz)
+            old = dist.get(v)
+            if old is None or nd < old:
+                dist[v] = nd
+                prev[v] = (u, False)
+                heapq.heappush(heap, (nd, v))
+        gate = su.gate
+        if gate_turns is not None and gate is not None:
+            v = gate.to_sector_id
+            if v in sectors and v not in done:
+                nd = d + gate_turns
+                old = dist.get(v)
+                if old is None or nd < old:
+                    dist[v] = nd
+                    prev[v] = (u, True)
+                    heapq.heappush(heap, (nd, v))
+    if goal not in dist:
+        raise NoRouteError(
+            f"no route from sector {start} to sector {goal}", from_sector_id=start, to=goal
+        )
+    path = [goal]
+    gates: list[int] = []
+    node = goal
+    while node != start:
+        node, by_gate = prev[node]
+        path.append(node)
+        if by_gate:
+            gates.append(node)
+    path.reverse()
+    gates.reverse()
+    return Route(tuple(path), dist[goal], tuple(gates))
+
+
+def plan_route(
+    state: RegionState, from_sector_id: int, to_sector_id: int, move_turns: int
+) -> Route:
+    """The path of least turn cost between two sectors of one region (warps only).
+
+    Args:
+        state: the region.
+        from_sector_id: start sector id.
+        to_sector_id: destination sector id.
+        move_turns: the ship's turns per unit of warp cost.
+
+    Returns:
+        The route; a route to the start itself has ``path == (start,)`` and 0 turns.
+
+    Raises:
+        UnknownSectorError: either sector is not in this region.
+        NoRouteError: no chain of warps (one-way warps respected) leads there.
+    """
+    sectors = state.sectors
+    for sid in (from_sector_id, to_sector_id):
+        if sid not in sectors:
+            raise UnknownSectorError(f"sector {sid} is not in this region", sector_id=sid)
+    hazard = {state.region.id: state.rules.hazard_warp_cost}
+    return _dijkstra(sectors, from_sector_id, to_sector_id, move_turns, hazard, None)
+
+
+def plan_galaxy_route(
+    regions: Mapping[int, RegionState],
+    from_sector_id: int,
+    to_sector_id: int,
+    move_turns: int,
+    gate_turns: int,
+) -> Route:
+    """The path of least turn cost across regions: every region's warps plus the gate links.
+
+    Args:
+        regions: region id -> region state (every region the route may cross).
+        from_sector_id: start sector id (global).
+        to_sector_id: destination sector id (global).
+        move_turns: the ship's turns per unit of warp cost.
+        gate_turns: turns one gate passage costs (``GameRules.gate_turns``; tolls are credits
+            and not part of the turn cost).
+
+    Returns:
+        The route, with the sectors where gates are taken in ``gates``.
+
+    Raises:
+        UnknownSectorError: either sector is in none of the regions.
+        NoRouteError: the destination cannot be reached.
+    """
+    sectors: dict[int, Sector] = {}
+    hazard: dict[int, int] = {}
+    for rid, st in regions.items():
+        sectors.update(st.sectors)
+        hazard[rid] = st.rules.hazard_warp_cost
+        hazard[st.region.id] = st.rules.hazard_warp_cost
+    for sid in (from_sector_id, to_sector_id):
+        if sid not in sectors:
+            raise UnknownSectorError(f"sector {sid} is in no known region", sector_id=sid)
+    return _dijkstra(sectors, from_sector_id, to_sector_id, move_turns, hazard, gate_turns)

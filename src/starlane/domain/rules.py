@@ -1,0 +1,299 @@
+"""The region's state machine: :func:`decide` (command -> events) and :func:`evolve`.
+
+``decide(state, command, now, rng)`` validates a command against the state and returns the
+events recording its outcome, or raises a :class:`~starlane.domain.errors.DomainError` with a
+stable code and changes nothing. Every random draw is made here and carried in the events.
+
+``evolve(state, event)`` applies one event: it never fails for an event ``decide`` produced
+for this state, draws no randomness and copies the absolute values the event carries (credits
+after, turns after, stock after), so replaying stored events is exact. It does not touch
+``state.seq``; the engine sets it to the stored seq of the last event applied.
+
+The concept modules hold the rules themselves: :mod:`~starlane.domain.movement`,
+:mod:`~starlane.domain.economy`, :mod:`~starlane.domain.stardock`,
+:mod:`~starlane.domain.combat`; new players spawn here (:func:`decide_spawn`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from starlane.domain.combat import PIRATE, decide_attack
+from starlane.domain.commands import (
+    Attack,
+    Autopilot,
+    BuyFighters,
+    BuyHolds,
+    BuyShip,
+    Command,
+    Move,
+    Scan,
+    SpawnPlayer,
+    Trade,
+)
+from starlane.domain.data import ESCAPE_POD, SHIP_TYPES, STARTER_SHIP
+from starlane.domain.economy import decide_trade
+from starlane.domain.errors import (
+    InvalidCommandError,
+    PlayerExistsError,
+    RegionSuspendedError,
+)
+from starlane.domain.events import (
+    CombatResolved,
+    Event,
+    FightersBought,
+    HoldsBought,
+    PirateDestroyed,
+    PlayerMoved,
+    PlayerSpawned,
+    PortTraded,
+    SectorsScanned,
+    ShipBought,
+    ShipDestroyed,
+)
+from starlane.domain.model import SOL_SECTOR_ID, Player, PortStock, RegionState, Ship
+from starlane.domain.movement import decide_autopilot, decide_move, decide_scan
+from starlane.domain.stardock import decide_buy_fighters, decide_buy_holds, decide_buy_ship
+
+
+def decide_spawn(state: RegionState, command: SpawnPlayer, now: float) -> list[Event]:
+    """Decide a new player's entry at Sol with the starting credits, turns and ship.
+
+    Args:
+        state: the region (it must hold Sol, i.e. be Terran Space).
+        command: the spawn.
+        now: unix seconds.
+
+    Returns:
+        One ``PlayerSpawned``.
+
+    Raises:
+        PlayerExistsError: the player is already in this region.
+        InvalidCommandError: this region does not hold Sol.
+    """
+    if command.player_id in state.players:
+        raise PlayerExistsError(
+            f"player {command.player_id} is already in the galaxy", player_id=command.player_id
+        )
+    if SOL_SECTOR_ID not in state.sectors:
+        raise InvalidCommandError("new players spawn at Sol, which is not in this region")
+    rules = state.rules
+    return [
+        PlayerSpawned(
+            region_id=state.region.id,
+            at=now,
+            player_id=command.player_id,
+            player_name=command.player_name,
+            sector_id=SOL_SECTOR_ID,
+            credits=rules.start_credits,
+            turns=rules.start_turns,
+            ship_type=STARTER_SHIP,
+            ship_name=SHIP_TYPES[STARTER_SHIP].name,
+            membership=command.membership,
+        )
+    ]
+
+
+_Decider = Callable[[RegionState, Any, float, random.Random], list[Event]]
+
+_DECIDERS: dict[type[Command], _Decider] = {
+    Move: lambda s, c, now, rng: decide_move(s, c, now),
+    Trade: lambda s, c, now, rng: decide_trade(s, c, now),
+    Autopilot: lambda s, c, now, rng: decide_autopilot(s, c, now),
+    Scan: lambda s, c, now, rng: decide_scan(s, c, now),
+    SpawnPlayer: lambda s, c, now, rng: decide_spawn(s, c, now),
+    BuyShip: lambda s, c, now, rng: decide_buy_ship(s, c, now),
+    BuyFighters: lambda s, c, now, rng: decide_buy_fighters(s, c, now),
+    BuyHolds: lambda s, c, now, rng: decide_buy_holds(s, c, now),
+    Attack: decide_attack,
+}
+
+
+def register_decider(command_type: type[Command], handler: _Decider) -> None:
+    """Let another domain module (travel, governance, ...) decide its own command type.
+
+    Args:
+        command_type: the command class.
+        handler: ``handler(state, command, now, rng) -> list[Event]``; raises ``DomainError``.
+    """
+    _DECIDERS[command_type] = handler
+
+
+def decide(state: RegionState, command: Command, now: float, rng: random.Random) -> list[Event]:
+    """Validate a command against the region's state and return the events it produces.
+
+    Args:
+        state: the region (not modified).
+        command: the command.
+        now: unix seconds (the time of decision, stamped on every event as ``at``).
+        rng: the source of every random draw (combat).
+
+    Returns:
+        The events, in the order they must be applied.
+
+    Raises:
+        DomainError: a subclass with a stable ``code`` when the rules refuse the command;
+            ``region_suspended`` while an operator has suspended the region and
+            ``invalid_command`` for a command type this region does not handle.
+    """
+    if not state.region.active:
+        raise RegionSuspendedError(f"region {state.region.name} is suspended")
+    handler = _DECIDERS.get(type(command))
+    if handler is None:
+        raise InvalidCommandError(f"command {command.name!r} is not handled by a region")
+    return handler(state, command, now, rng)
+
+
+# --- evolve -----------------------------------------------------------------------------------
+def _spawned(state: RegionState, e: PlayerSpawned) -> None:
+    state.players[e.player_id] = Player(
+        id=e.player_id,
+        name=e.player_name,
+        region_id=e.region_id,
+        sector_id=e.sector_id,
+        credits=e.credits,
+        turns=e.turns,
+        turns_at=e.at,
+        ship=Ship.new(e.ship_type, e.ship_name),
+        membership=e.membership,
+        explored={e.sector_id},
+        joined_at=e.at,
+    )
+
+
+def _moved(state: RegionState, e: PlayerMoved) -> None:
+    p = state.players[e.player_id]
+    p.sector_id = e.sector_id
+    p.turns = e.turns_left
+    p.turns_at = e.turns_at
+    p.explored.add(e.sector_id)
+
+
+def _scanned(state: RegionState, e: SectorsScanned) -> None:
+    state.players[e.player_id].explored.update(e.discovered)
+
+
+def _traded(state: RegionState, e: PortTraded) -> None:
+    p = state.players[e.player_id]
+    p.credits = e.credits_after
+    p.turns = e.turns_left
+    p.turns_at = e.turns_at
+    cargo = p.ship.cargo
+    if e.cargo_after > 0:
+        cargo[e.commodity] = e.cargo_after
+    else:
+        cargo.pop(e.commodity, None)
+    port = state.ports[e.port_id]
+    stock = port.stock
+    for k, q in e.port_stock_after.items():
+        held = stock.get(k)
+        if held is None:
+            stock[k] = PortStock(q, 0)
+        else:
+            held.quantity = q
+    port.updated_at = e.at
+    port.credits = e.port_credits_after
+    state.region.treasury = e.treasury_after
+
+
+def _ship_bought(state: RegionState, e: ShipBought) -> None:
+    p = state.players[e.player_id]
+    p.credits = e.credits_after
+    p.ship = Ship(e.ship_type, e.ship_name, e.holds, e.fighters, e.shields, e.hull, dict(e.cargo))
+
+
+def _fighters_bought(state: RegionState, e: FightersBought) -> None:
+    p = state.players[e.player_id]
+    p.credits = e.credits_after
+    p.ship.fighters = e.fighters_after
+
+
+def _holds_bought(state: RegionState, e: HoldsBought) -> None:
+    p = state.players[e.player_id]
+    p.credits = e.credits_after
+    p.ship.holds = e.holds_after
+
+
+def _combat(state: RegionState, e: CombatResolved) -> None:
+    p = state.players[e.player_id]
+    p.credits = e.attacker_credits_after
+    p.turns = e.turns_left
+    p.turns_at = e.turns_at
+    a = e.attacker_after
+    s = p.ship
+    s.fighters, s.shields, s.hull = a.fighters, a.shields, a.hull
+    t = e.target_after
+    if e.target_kind == PIRATE:
+        pirate = state.pirates[e.target_id]
+        pirate.fighters, pirate.shields, pirate.hull = t.fighters, t.shields, t.hull
+        pirate.credits = e.target_credits_after
+        pirate.destroyed_at = None
+    else:
+        other = state.players[e.target_id]
+        other.credits = e.target_credits_after
+        ts = other.ship
+        ts.fighters, ts.shields, ts.hull = t.fighters, t.shields, t.hull
+
+
+def _ship_destroyed(state: RegionState, e: ShipDestroyed) -> None:
+    p = state.players[e.player_id]
+    p.ship = Ship.new(ESCAPE_POD, p.ship.name)
+
+
+def _pirate_destroyed(state: RegionState, e: PirateDestroyed) -> None:
+    pirate = state.pirates[e.pirate_id]
+    pirate.destroyed_at = e.at
+    pirate.hull = 0
+
+
+_EVOLVERS: dict[type[Event], Callable[[RegionState, Any], None]] = {
+    PlayerMoved: _moved,
+    PortTraded: _traded,
+    PlayerSpawned: _spawned,
+    SectorsScanned: _scanned,
+    ShipBought: _ship_bought,
+    FightersBought: _fighters_bought,
+    HoldsBought: _holds_bought,
+    CombatResolved: _combat,
+    ShipDestroyed: _ship_destroyed,
+    PirateDestroyed: _pirate_destroyed,
+}
+
+
+def register_evolver(event_type: type[Event], handler: Callable[[RegionState, Any], None]) -> None:
+    """Let another domain module (travel, governance, ...) apply its own event type.
+
+    Args:
+        event_type: the event class.
+        handler: ``handler(state, event)``; must never fail and never draw randomness.
+    """
+    _EVOLVERS[event_type] = handler
+
+
+def evolve(state: RegionState, event: Event) -> None:
+    """Apply one event to the region's state (never fails, no randomness, ``seq`` untouched).
+
+    Args:
+        state: the region, changed in place.
+        event: an event ``decide`` produced for this state (or one decoded from the store).
+            Events of a type this module has no handler for are ignored.
+    """
+    handler = _EVOLVERS.get(type(event))
+    if handler is not None:
+        handler(state, event)
+
+
+def apply_all(state: RegionState, events: Iterable[Event]) -> None:
+    """Apply events in order (see :func:`evolve`).
+
+    Args:
+        state: the region, changed in place.
+        events: the events.
+    """
+    evolvers = _EVOLVERS
+    for event in events:
+        handler = evolvers.get(type(event))
+        if handler is not None:
+            handler(state, event)

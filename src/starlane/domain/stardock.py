@@ -1,0 +1,228 @@
+"""The StarDock: buying ships (with a trade-in), fighters and cargo holds.
+
+Purchases are made at a class 9 port (a StarDock) in the player's sector and cost no turns.
+Credits spent at the StarDock leave the economy (a credit sink, as in TradeWars); trade-ins are
+paid out of it.
+
+- A new ship costs its table price minus the trade-in value of the current ship,
+  ``GameRules.trade_in_fraction`` of the old ship type's cost (an escape pod is worth 0).
+  Cargo is carried over and the purchase is refused if it would not fit; fighters are carried
+  over up to the new ship's maximum (at least the new ship's standard complement).
+  Ships marked ``citizens_only`` are sold only to Galactic Citizens.
+- Fighters cost ``GameRules.fighter_price`` each, up to the ship type's ``max_fighters``.
+- Extra holds cost ``GameRules.hold_price`` each, up to the ship type's ``max_holds``.
+"""
+
+from __future__ import annotations
+
+from starlane.domain.commands import BuyFighters, BuyHolds, BuyShip
+from starlane.domain.data import PORT_CLASSES, SHIP_TYPES, GameRules, Membership
+from starlane.domain.errors import (
+    CapacityExceededError,
+    CargoWouldNotFitError,
+    CitizensOnlyError,
+    InsufficientCreditsError,
+    InvalidQuantityError,
+    NotAStardockError,
+    UnknownShipTypeError,
+)
+from starlane.domain.events import Event, FightersBought, HoldsBought, ShipBought
+from starlane.domain.model import Player, Port, RegionState, Ship
+from starlane.domain.movement import require_player
+
+
+def find_stardock(state: RegionState, sector_id: int) -> Port | None:
+    """The StarDock standing in a sector, if any.
+
+    Args:
+        state: the region.
+        sector_id: a sector id.
+
+    Returns:
+        The StarDock port, or None when the sector has no port or an ordinary one.
+    """
+    port = state.ports.get(sector_id)
+    if port is None or not PORT_CLASSES[port.port_class].stardock:
+        return None
+    return port
+
+
+def _require_stardock(state: RegionState, player: Player) -> Port:
+    port = find_stardock(state, player.sector_id)
+    if port is None:
+        raise NotAStardockError(
+            f"there is no StarDock in sector {player.sector_id}", sector_id=player.sector_id
+        )
+    return port
+
+
+def trade_in_value(ship: Ship, rules: GameRules) -> int:
+    """Credits the StarDock refunds for a ship traded in.
+
+    Args:
+        ship: the ship traded in.
+        rules: the rule numbers in force.
+
+    Returns:
+        ``round(trade_in_fraction * cost of the ship's type)`` credits (0 for an escape pod).
+    """
+    return round(rules.trade_in_fraction * ship.spec.cost)
+
+
+def decide_buy_ship(state: RegionState, command: BuyShip, now: float) -> list[Event]:
+    """Decide the purchase of a new ship, trading in the current one.
+
+    Args:
+        state: the region.
+        command: the purchase.
+        now: unix seconds.
+
+    Returns:
+        One ``ShipBought``.
+
+    Raises:
+        UnknownPlayerError, NotAStardockError, UnknownShipTypeError (unknown or not sold),
+        CitizensOnlyError, CargoWouldNotFitError, InsufficientCreditsError.
+    """
+    player = require_player(state, command.player_id)
+    _require_stardock(state, player)
+    spec = SHIP_TYPES.get(command.ship_type)
+    if spec is None or not spec.purchasable:
+        raise UnknownShipTypeError(
+            f"the StarDock sells no ship type {command.ship_type!r}", ship_type=command.ship_type
+        )
+    if spec.citizens_only and player.membership != Membership.CITIZEN:
+        raise CitizensOnlyError(f"only Galactic Citizens may own a {spec.name}", ship_type=spec.key)
+    old = player.ship
+    cargo_units = sum(old.cargo.values())
+    if cargo_units > spec.holds:
+        raise CargoWouldNotFitError(
+            f"a {spec.name} has {spec.holds} holds, you carry {cargo_units} units",
+            holds=spec.holds,
+            cargo=cargo_units,
+        )
+    trade_in = trade_in_value(old, state.rules)
+    net = spec.cost - trade_in
+    if player.credits < net:
+        raise InsufficientCreditsError(
+            f"a {spec.name} costs {net} credits after trade-in, you have {player.credits}",
+            needed=net,
+            available=player.credits,
+        )
+    fighters = max(spec.fighters, min(old.fighters, spec.max_fighters))
+    return [
+        ShipBought(
+            region_id=state.region.id,
+            at=now,
+            player_id=player.id,
+            sector_id=player.sector_id,
+            ship_type=spec.key,
+            ship_name=command.ship_name if command.ship_name is not None else old.name,
+            price=spec.cost,
+            trade_in=trade_in,
+            credits_after=player.credits - net,
+            holds=spec.holds,
+            fighters=fighters,
+            shields=spec.shields,
+            hull=spec.hull,
+            cargo=dict(old.cargo),
+        )
+    ]
+
+
+def decide_buy_fighters(state: RegionState, command: BuyFighters, now: float) -> list[Event]:
+    """Decide a purchase of fighters.
+
+    Args:
+        state: the region.
+        command: the purchase.
+        now: unix seconds.
+
+    Returns:
+        One ``FightersBought``.
+
+    Raises:
+        UnknownPlayerError, NotAStardockError, InvalidQuantityError (count < 1),
+        CapacityExceededError, InsufficientCreditsError.
+    """
+    player = require_player(state, command.player_id)
+    _require_stardock(state, player)
+    count = command.count
+    if count <= 0:
+        raise InvalidQuantityError(f"count must be at least 1, got {count}", quantity=count)
+    ship = player.ship
+    limit = ship.spec.max_fighters
+    if ship.fighters + count > limit:
+        raise CapacityExceededError(
+            f"a {ship.spec.name} carries at most {limit} fighters, you have {ship.fighters}",
+            max=limit,
+            current=ship.fighters,
+        )
+    price = count * state.rules.fighter_price
+    if player.credits < price:
+        raise InsufficientCreditsError(
+            f"{count} fighters cost {price} credits, you have {player.credits}",
+            needed=price,
+            available=player.credits,
+        )
+    return [
+        FightersBought(
+            region_id=state.region.id,
+            at=now,
+            player_id=player.id,
+            sector_id=player.sector_id,
+            count=count,
+            price=price,
+            credits_after=player.credits - price,
+            fighters_after=ship.fighters + count,
+        )
+    ]
+
+
+def decide_buy_holds(state: RegionState, command: BuyHolds, now: float) -> list[Event]:
+    """Decide a purchase of extra cargo holds.
+
+    Args:
+        state: the region.
+        command: the purchase.
+        now: unix seconds.
+
+    Returns:
+        One ``HoldsBought``.
+
+    Raises:
+        UnknownPlayerError, NotAStardockError, InvalidQuantityError (count < 1),
+        CapacityExceededError, InsufficientCreditsError.
+    """
+    player = require_player(state, command.player_id)
+    _require_stardock(state, player)
+    count = command.count
+    if count <= 0:
+        raise InvalidQuantityError(f"count must be at least 1, got {count}", quantity=count)
+    ship = player.ship
+    limit = ship.spec.max_holds
+    if ship.holds + count > limit:
+        raise CapacityExceededError(
+            f"a {ship.spec.name} takes at most {limit} holds, you have {ship.holds}",
+            max=limit,
+            current=ship.holds,
+        )
+    price = count * state.rules.hold_price
+    if player.credits < price:
+        raise InsufficientCreditsError(
+            f"{count} holds cost {price} credits, you have {player.credits}",
+            needed=price,
+            available=player.credits,
+        )
+    return [
+        HoldsBought(
+            region_id=state.region.id,
+            at=now,
+            player_id=player.id,
+            sector_id=player.sector_id,
+            count=count,
+            price=price,
+            credits_after=player.credits - price,
+            holds_after=ship.holds + count,
+        )
+    ]
