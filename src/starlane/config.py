@@ -88,6 +88,9 @@ class Settings(BaseSettings):
             if missing (never with a default password).
         log_level: ``debug``, ``info``, ``warning`` or ``error``.
         log_json: one JSON object per log line (else human-readable console lines).
+        password_hash_time_cost: argon2id iterations of password hashes.
+        password_hash_memory_kib: argon2id memory of password hashes, KiB.
+        ws_heartbeat_seconds: seconds between the WebSocket server's ``ping`` messages.
     """
 
     model_config = SettingsConfigDict(
@@ -111,6 +114,9 @@ class Settings(BaseSettings):
     admin_password: str = ""
     log_level: str = "info"
     log_json: bool = False
+    password_hash_time_cost: int = Field(3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(65_536, ge=64, le=4_194_304)
+    ws_heartbeat_seconds: float = Field(20.0, gt=0, le=3_600)
     galaxy: GalaxySettings = Field(default_factory=GalaxySettings)
     rate: RateLimits = Field(default_factory=RateLimits)
 
