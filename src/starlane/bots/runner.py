@@ -1,0 +1,421 @@
+"""Run a fleet of bots against a server: log in, observe, decide, act, keep statistics.
+
+Each bot is an asyncio task with its own :class:`~starlane.client.api.StarlaneClient` session.
+A bot paces itself (``pace`` actions per second at most, with jitter) and backs off when the
+server answers 429, sleeping the ``Retry-After`` delay, so a fleet never fights the server's
+rate limits. The fleet's :class:`FleetStats` feed the live Rich summary of ``starlane bots``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from starlane.bots.strategies import Action, BotMemory, Strategy, strategy_for
+from starlane.client.api import ApiError, StarlaneClient
+
+GAME_ACTIONS = ("move", "autopilot", "trade", "attack")
+
+
+@dataclass(slots=True)
+class BotStatus:
+    """One bot's figures.
+
+    Attributes:
+        name: the bot's username.
+        strategy: its strategy name.
+        state: ``starting``, ``playing``, ``rate limited``, ``stopped`` or ``failed: ...``.
+        credits_start: credits when it first saw ``/me`` (None before).
+        credits: credits last seen.
+        sector_id: sector last seen.
+    """
+
+    name: str
+    strategy: str
+    state: str = "starting"
+    credits_start: int | None = None
+    credits: int = 0
+    sector_id: int = 0
+
+
+@dataclass(slots=True)
+class FleetStats:
+    """What a fleet has done.
+
+    Attributes:
+        started: monotonic seconds at the start.
+        actions: game actions answered (move, autopilot, trade, attack), refusals included.
+        requests: every request sent (observations too).
+        by_action: action kind -> successful count.
+        errors: error code -> count (refusals, 429s as ``rate_limited``, failures).
+        bots: bot name -> its status.
+    """
+
+    started: float = field(default_factory=time.monotonic)
+    actions: int = 0
+    requests: int = 0
+    by_action: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    bots: dict[str, BotStatus] = field(default_factory=dict)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the fleet started."""
+        return max(time.monotonic() - self.started, 1e-9)
+
+    @property
+    def actions_per_second(self) -> float:
+        """Game actions per second since the start."""
+        return self.actions / self.elapsed
+
+    @property
+    def credits_earned(self) -> int:
+        """Credits gained (or lost, negative) by all bots together since they started."""
+        return sum(
+            b.credits - b.credits_start for b in self.bots.values() if b.credits_start is not None
+        )
+
+    def table(self) -> Table:
+        """The live summary.
+
+        Returns:
+            A Rich table: actions/s, actions by kind, credits earned, errors by code.
+        """
+        playing = sum(1 for b in self.bots.values() if b.state == "playing")
+        table = Table(title=f"Starlane bots: {playing}/{len(self.bots)} playing", expand=False)
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        table.add_row("elapsed", f"{self.elapsed:,.0f} s")
+        table.add_row("actions/s", f"{self.actions_per_second:,.1f}")
+        table.add_row("actions", f"{self.actions:,}")
+        for kind in (*GAME_ACTIONS, "port", "wait"):
+            if self.by_action.get(kind):
+                table.add_row(f"  {kind}", f"{self.by_action[kind]:,}")
+        table.add_row("credits earned", f"{self.credits_earned:+,}")
+        errors = ", ".join(f"{code} {n}" for code, n in self.errors.most_common()) or "none"
+        table.add_row("errors by code", errors)
+        return table
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as JSON-ready data.
+
+        Returns:
+            elapsed, actions, actions_per_second, by_action, credits_earned and errors.
+        """
+        return {
+            "elapsed": round(self.elapsed, 2),
+            "actions": self.actions,
+            "actions_per_second": round(self.actions_per_second, 2),
+            "by_action": dict(self.by_action),
+            "credits_earned": self.credits_earned,
+            "errors": dict(self.errors),
+        }
+
+
+class Bot:
+    """One simulated player.
+
+    Args:
+        api: its API session (not yet logged in).
+        name: its username.
+        password: its password.
+        strategy: what it does.
+        stats: the fleet's statistics (shared).
+        pace: most actions per second.
+        rng: its randomness.
+        sleep: the sleep function (injected by tests).
+    """
+
+    def __init__(
+        self,
+        api: StarlaneClient,
+        name: str,
+        password: str,
+        strategy: Strategy,
+        stats: FleetStats,
+        *,
+        pace: float = 2.0,
+        rng: random.Random | None = None,
+        sleep: Any = asyncio.sleep,
+    ) -> None:
+        self.api = api
+        self.name = name
+        self.password = password
+        self.strategy = strategy
+        self.stats = stats
+        self.pace = pace
+        self.rng = rng or random.Random(name)
+        self.memory = BotMemory()
+        self._sleep = sleep
+        self.status = stats.bots.setdefault(name, BotStatus(name, strategy.name))
+
+    async def login(self) -> None:
+        """Register (first start) or log in, waiting out rate limits.
+
+        Raises:
+            ApiError: the server refused for another reason than a rate limit.
+        """
+        registered = False
+        while True:
+            try:
+                if not registered:
+                    try:
+                        await self.api.register(self.name, self.password)
+                        registered = True
+                        return
+                    except ApiError as exc:
+                        if exc.status != 409:
+                            raise
+                        registered = True
+                await self.api.login(self.name, self.password)
+                return
+            except ApiError as exc:
+                if not exc.rate_limited:
+                    raise
+                self.stats.errors["rate_limited"] += 1
+                self.status.state = "rate limited"
+                await self._sleep((exc.retry_after or 1.0) + self.rng.random())
+
+    async def step(self) -> Action:
+        """Observe, decide and act once.
+
+        Returns:
+            The action taken.
+
+        Raises:
+            ApiError: a request failed for a reason other than a game refusal or 429 (those
+                are counted and absorbed).
+        """
+        me = await self._call(self.api.me)
+        self._see_me(me)
+        sector = await self._call(self.api.sector, int(me["sector_id"]))
+        self.memory.observe_sector(sector)
+        action = self.strategy.decide(me, sector, self.memory, self.rng)
+        await self.perform(action, here=int(me["sector_id"]))
+        return action
+
+    async def perform(self, action: Action, *, here: int) -> None:
+        """Carry an action out through the API and record the outcome.
+
+        Args:
+            action: the action.
+            here: the sector the bot is in.
+        """
+        args = action.args
+        try:
+            if action.kind == "wait":
+                self.stats.by_action["wait"] += 1
+                await self._sleep(float(args.get("seconds", 1.0)))
+                return
+            if action.kind == "port":
+                port = await self._call(self.api.port, int(args["port_id"]))
+                self.memory.observe_port(port)
+                self.stats.by_action["port"] += 1
+                return
+            result: Any
+            if action.kind == "move":
+                result = await self._call(self.api.move, int(args["to_sector_id"]))
+                self.memory.last_sector_id = here
+                if isinstance(result, dict) and isinstance(result.get("sector"), dict):
+                    self.memory.observe_sector(result["sector"])
+            elif action.kind == "autopilot":
+                result = await self._call(self.api.autopilot, int(args["to_sector_id"]), True)
+                self.memory.last_sector_id = here
+            elif action.kind == "trade":
+                result = await self._call(
+                    self.api.trade,
+                    int(args["port_id"]),
+                    args["commodity"],
+                    args["side"],
+                    int(args["quantity"]),
+                    args.get("max_unit_price"),
+                )
+                self.memory.ports.pop(int(args["port_id"]), None)  # prices moved: look again
+            elif action.kind == "attack":
+                result = await self._call(
+                    self.api.attack, args["target_kind"], int(args["target_id"])
+                )
+            else:
+                raise ValueError(f"unknown action {action.kind!r}")
+            del result
+            self.stats.actions += 1
+            self.stats.by_action[action.kind] += 1
+        except ApiError as exc:
+            if exc.status == 0 or exc.status >= 500 or exc.status == 401:
+                raise
+            self.stats.actions += 1
+            self.stats.errors[exc.code] += 1
+            if action.kind in ("autopilot", "move") and exc.code in (
+                "no_route",
+                "unknown_sector",
+                "not_adjacent",
+                "not_found",
+            ):
+                self.memory.unreachable.add(int(args["to_sector_id"]))
+            if action.kind == "trade":
+                self.memory.ports.pop(int(args["port_id"]), None)
+
+    async def _call(self, method: Any, *args: Any) -> Any:
+        while True:
+            self.stats.requests += 1
+            try:
+                return await method(*args)
+            except ApiError as exc:
+                if not exc.rate_limited:
+                    raise
+                self.stats.errors["rate_limited"] += 1
+                self.status.state = "rate limited"
+                await self._sleep((exc.retry_after or 1.0) + 0.1 * self.rng.random())
+                self.status.state = "playing"
+
+    def _see_me(self, me: dict[str, Any]) -> None:
+        credits = int(me.get("credits", 0))
+        if self.status.credits_start is None:
+            self.status.credits_start = credits
+        self.status.credits = credits
+        self.status.sector_id = int(me.get("sector_id", 0))
+
+    async def run(self, deadline: float | None) -> None:
+        """Play until the deadline (monotonic seconds) or until cancelled.
+
+        Args:
+            deadline: ``time.monotonic()`` value to stop at; None plays until cancelled.
+        """
+        try:
+            await self.login()
+            self.status.state = "playing"
+            interval = 1.0 / self.pace if self.pace > 0 else 0.0
+            failures = 0
+            while deadline is None or time.monotonic() < deadline:
+                began = time.monotonic()
+                try:
+                    await self.step()
+                    failures = 0
+                except ApiError as exc:
+                    failures += 1
+                    self.stats.errors[exc.code] += 1
+                    if failures >= 20:
+                        raise
+                    await self._sleep(min(5.0, 0.2 * failures))
+                    if exc.status == 401:
+                        await self.login()
+                wait = interval * (0.5 + self.rng.random()) - (time.monotonic() - began)
+                if wait > 0:
+                    await self._sleep(wait)
+            self.status.state = "stopped"
+        except asyncio.CancelledError:
+            self.status.state = "stopped"
+            raise
+        except Exception as exc:
+            self.status.state = f"failed: {exc}"
+            self.stats.errors[getattr(exc, "code", type(exc).__name__)] += 1
+
+
+class BotFleet:
+    """Several bots playing one server.
+
+    Args:
+        server: the server's root URL.
+        count: number of bots.
+        strategy: ``trader``, ``explorer``, ``hunter`` or ``mixed``.
+        pace: most actions per second per bot.
+        prefix: username prefix (bots are ``<prefix><n>``, e.g. ``bot7``).
+        password: the bots' password (at least 10 characters).
+        transport: an httpx transport (in-process tests).
+        seed: seed of the bots' randomness.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        count: int,
+        strategy: str = "mixed",
+        pace: float = 2.0,
+        prefix: str = "bot",
+        password: str = "starlane-bot-password",
+        transport: httpx.AsyncBaseTransport | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.server = server
+        self.stats = FleetStats()
+        self.bots: list[Bot] = []
+        for index in range(count):
+            name = f"{prefix}{index + 1}"
+            self.bots.append(
+                Bot(
+                    StarlaneClient(server, transport=transport),
+                    name,
+                    password,
+                    strategy_for(strategy, index),
+                    self.stats,
+                    pace=pace,
+                    rng=random.Random(f"{seed}:{name}"),
+                )
+            )
+
+    async def run(self, duration: float | None = None) -> FleetStats:
+        """Run every bot for ``duration`` seconds (None: until cancelled).
+
+        Args:
+            duration: seconds to play.
+
+        Returns:
+            The fleet's statistics.
+        """
+        self.stats.started = time.monotonic()
+        deadline = None if duration is None else time.monotonic() + duration
+        try:
+            await asyncio.gather(*(bot.run(deadline) for bot in self.bots))
+        finally:
+            for bot in self.bots:
+                with contextlib.suppress(Exception):
+                    await bot.api.aclose()
+        return self.stats
+
+    async def run_live(
+        self,
+        console: Console,
+        *,
+        duration: float | None = None,
+        stop: Awaitable[Any] | None = None,
+        refresh_seconds: float = 1.0,
+    ) -> FleetStats:
+        """Run the fleet while showing the live summary.
+
+        Args:
+            console: where to draw the summary.
+            duration: seconds to play (None: until cancelled or ``stop`` completes).
+            stop: an awaitable whose completion stops the fleet (the server task).
+            refresh_seconds: summary refresh interval, seconds.
+
+        Returns:
+            The fleet's statistics.
+        """
+        run = asyncio.ensure_future(self.run(duration))
+        waiters: set[asyncio.Future[Any]] = {run}
+        if stop is not None:
+            waiters.add(asyncio.ensure_future(stop))
+        with Live(self.stats.table(), console=console, refresh_per_second=4) as live:
+            try:
+                while not any(w.done() for w in waiters):
+                    await asyncio.wait(waiters, timeout=refresh_seconds)
+                    live.update(self.stats.table())
+            finally:
+                if not run.done():
+                    run.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await run
+                live.update(self.stats.table())
+        return self.stats

@@ -1,0 +1,31 @@
+"""The ``starlane`` command line (Typer): serve, play, bots, bench, galaxy, db and admin verbs.
+
+Every command has ``--help``. Commands import the server's packages lazily, so ``--help`` and
+the client commands (``play``, ``bots``) start fast and work without a database.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from starlane.cli import admin, bench, bots, db, galaxy, play, serve
+
+app = typer.Typer(
+    name="starlane",
+    help="Starlane: a self-hostable space-trading MMO server, its terminal client and bots.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve)
+app.command("play")(play.play)
+app.command("bots")(bots.bots)
+app.command("bench")(bench.bench)
+app.add_typer(galaxy.app, name="galaxy")
+app.add_typer(db.app, name="db")
+app.add_typer(admin.app, name="admin")
+
+
+def main() -> None:
+    """Entry point of the ``starlane`` console script."""
+    app()

@@ -1,0 +1,65 @@
+"""``starlane bench``: the load benchmark (REST and WebSocket game mix against a baseline)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+
+from starlane.cli.common import console, fail
+
+
+def bench(
+    clients: Annotated[
+        int, typer.Option("--clients", min=1, max=5000, help="Concurrent authenticated clients.")
+    ] = 100,
+    duration: Annotated[
+        float, typer.Option("--duration", min=1, help="Seconds per measured workload.")
+    ] = 10.0,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="Target a running server (its rate limits must allow the load); "
+            "default: start one on a temporary SQLite database with rate limits off.",
+        ),
+    ] = None,
+    transport: Annotated[str, typer.Option("--transport", help="rest, ws or both.")] = "both",
+    idle_clients: Annotated[
+        int,
+        typer.Option(
+            "--idle-clients",
+            min=0,
+            max=20000,
+            help="Also measure sector-event delivery delay with this many idle WebSockets.",
+        ),
+    ] = 0,
+    processes: Annotated[
+        int, typer.Option("--processes", min=1, max=16, help="Client processes.")
+    ] = 1,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL of the started server.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Measure game-action throughput and latency against a trivial-endpoint baseline."""
+    if transport not in ("rest", "ws", "both"):
+        fail("--transport must be rest, ws or both", code=2)
+    if server is not None and not server.startswith(("http://", "https://")):
+        fail("--server must be an http:// or https:// URL", code=2)
+    from starlane.bench.runner import BenchConfig, run_benchmark
+
+    config = BenchConfig(
+        clients=clients,
+        duration=duration,
+        server=server,
+        transport=transport,
+        idle_clients=idle_clients,
+        processes=processes,
+        database_url=db,
+    )
+    report = asyncio.run(run_benchmark(config, console=console))
+    if json_out:
+        console.print_json(json.dumps(report))

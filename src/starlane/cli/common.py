@@ -1,0 +1,92 @@
+"""Helpers shared by the CLI commands: settings from flags, errors, the console."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from starlane.config import GalaxySettings, Settings, load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print an error and exit.
+
+    Args:
+        message: what went wrong and what to do.
+        code: the process exit status.
+
+    Raises:
+        typer.Exit: always.
+    """
+    err_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def settings_from_flags(
+    *,
+    db: str | None = None,
+    seed: int | None = None,
+    nexus_sectors: int | None = None,
+    regions: int | None = None,
+    region_sectors: int | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Load the settings (environment, TOML file, defaults) with the command's flags on top.
+
+    Args:
+        db: ``--db`` database URL.
+        seed: ``--seed`` galaxy seed.
+        nexus_sectors: ``--nexus-sectors``.
+        regions: ``--regions`` (player regions).
+        region_sectors: sectors per player region.
+        **overrides: other top-level settings (host, port...); None values are ignored.
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        typer.Exit: a setting is out of range (exit status 2, the message names it).
+    """
+    try:
+        settings = load_settings(database_url=db, **overrides)
+        galaxy_updates = {
+            "seed": seed,
+            "nexus_sectors": nexus_sectors,
+            "player_regions": regions,
+            "region_sectors": region_sectors,
+        }
+        galaxy_updates = {k: v for k, v in galaxy_updates.items() if v is not None}
+        if galaxy_updates:
+            settings.galaxy = GalaxySettings.model_validate(
+                {**settings.galaxy.model_dump(), **galaxy_updates}
+            )
+        settings.resolved_database_url()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"invalid setting: {problems}", code=2)
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    return settings
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite database file if it is missing.
+
+    Args:
+        url: a SQLAlchemy URL; anything but a file SQLite URL is ignored.
+    """
+    from pathlib import Path
+
+    if not url.startswith("sqlite") or ":memory:" in url:
+        return
+    path = url.split(":///", 1)[-1]
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,190 @@
+"""``starlane serve``: create the database and the galaxy on first start, then serve the API.
+
+The server runs under uvicorn, started programmatically in this process (one worker). With
+``--bots N`` simulated players are started against the server once it answers, in the same
+process, and their live summary is printed until the server stops (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from starlane.cli.common import console, ensure_sqlite_directory, fail, settings_from_flags
+from starlane.cli.db import redact_url
+from starlane.config import Settings
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port to listen on (default 8000).")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL: sqlite:///path.db (default: data/starlane.db) or "
+            "postgresql://user@host/db.",
+        ),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Galaxy seed (first start only).")] = None,
+    regions: Annotated[
+        int | None, typer.Option("--regions", help="Player regions generated on first start.")
+    ] = None,
+    nexus_sectors: Annotated[
+        int | None,
+        typer.Option("--nexus-sectors", help="Central Nexus sectors, 2,000-5,000 (first start)."),
+    ] = None,
+    bots: Annotated[
+        int, typer.Option("--bots", min=0, max=1000, help="Simulated players to start.")
+    ] = 0,
+    bot_strategy: Annotated[
+        str, typer.Option("--bot-strategy", help="trader, explorer, hunter or mixed.")
+    ] = "mixed",
+    log_level: Annotated[
+        str | None, typer.Option("--log-level", help="debug, info, warning or error.")
+    ] = None,
+) -> None:
+    """Serve the game: REST and WebSocket API, OpenAPI docs at /docs, metrics at /metrics."""
+    from starlane.bots.strategies import STRATEGIES
+
+    if bot_strategy not in STRATEGIES:
+        fail(f"unknown bot strategy {bot_strategy!r}: choose {', '.join(STRATEGIES)}", code=2)
+    settings = settings_from_flags(
+        db=db,
+        seed=seed,
+        regions=regions,
+        nexus_sectors=nexus_sectors,
+        host=host,
+        port=port,
+        log_level=log_level,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_server(settings, bots=bots, bot_strategy=bot_strategy))
+
+
+def galaxy_progress() -> tuple[Progress, Callable[[str, int, int], None]]:
+    """A Rich progress display and the ``progress(step, done, total)`` callback driving it.
+
+    Returns:
+        The progress display (use it as a context manager) and the callback.
+    """
+    progress = Progress(
+        TextColumn("[bold]{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    tasks: dict[str, int] = {}
+
+    def report(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = progress.add_task(step, total=max(total, 1))
+        progress.update(tasks[step], completed=done, total=max(total, 1))
+
+    return progress, report
+
+
+async def prepare_database(settings: Settings) -> bool:
+    """Create or upgrade the database, then generate the galaxy if it holds none.
+
+    Args:
+        settings: the server settings (database URL, galaxy seed and sizes).
+
+    Returns:
+        True when a galaxy was generated now, False when the database already held one.
+    """
+    from starlane.engine.bootstrap import ensure_galaxy
+    from starlane.store.db import create_db_engine, upgrade_database
+
+    url = settings.resolved_database_url()
+    ensure_sqlite_directory(url)
+    engine = create_db_engine(url)
+    try:
+        await upgrade_database(engine)
+        store = _event_store(engine)
+        g = settings.galaxy
+        progress, report = galaxy_progress()
+        import time
+
+        with progress:
+            return await ensure_galaxy(
+                store,
+                seed=g.seed,
+                nexus_sectors=g.nexus_sectors,
+                player_regions=g.player_regions,
+                region_sectors=g.region_sectors,
+                now=time.time(),
+                progress=report,
+            )
+    finally:
+        await engine.dispose()
+
+
+def _event_store(engine: object) -> object:
+    from starlane.store.eventstore import EventStore
+
+    return EventStore(engine)  # type: ignore[arg-type]
+
+
+async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "mixed") -> None:
+    """Prepare the database, serve the API with uvicorn and run bots against it.
+
+    Args:
+        settings: the server settings.
+        bots: simulated players to start once the server answers.
+        bot_strategy: their strategy (``trader``, ``explorer``, ``hunter`` or ``mixed``).
+    """
+    import uvicorn
+
+    from starlane.api.app import create_app
+
+    url = settings.resolved_database_url()
+    console.print(f"[bold]Starlane[/] database: {redact_url(url)}")
+    created = await prepare_database(settings)
+    if created:
+        console.print(f"galaxy generated from seed {settings.galaxy.seed}")
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level if settings.log_level != "info" else "warning",
+        lifespan="on",
+        access_log=False,
+        workers=1,
+    )
+    server = uvicorn.Server(config)
+    server_task = asyncio.create_task(server.serve())
+    while not server.started:
+        if server_task.done():
+            await server_task
+            fail(f"the server could not start on {settings.host}:{settings.port}")
+        await asyncio.sleep(0.05)
+    base = f"http://{_display_host(settings.host)}:{settings.port}"
+    console.print(f"serving on [bold]{base}[/]  API docs: [link]{base}/docs[/]  (Ctrl-C stops)")
+    bots_task: asyncio.Task[object] | None = None
+    if bots:
+        from starlane.bots.runner import BotFleet
+
+        fleet = BotFleet(base, count=bots, strategy=bot_strategy)
+        bots_task = asyncio.create_task(fleet.run_live(console, stop=server_task))
+    try:
+        await server_task
+    finally:
+        if bots_task is not None:
+            bots_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await bots_task
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host

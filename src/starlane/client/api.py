@@ -1,0 +1,551 @@
+"""A typed asynchronous client of the Starlane REST API (``/api/v1``).
+
+Every method sends one request and returns the decoded JSON body; a refused request raises
+:class:`ApiError` carrying the RFC 9457 problem's ``code`` (``insufficient_turns``,
+``not_adjacent``, ...), its HTTP status and, for 429, the ``Retry-After`` delay. An expired
+access token is refreshed once automatically with the refresh token.
+
+Usage::
+
+    async with StarlaneClient("http://127.0.0.1:8000") as api:
+        await api.register_or_login("trader1", "a long password")
+        me = await api.me()
+        sector = await api.sector(me["sector_id"])
+
+Pass ``transport=httpx.ASGITransport(app)`` to talk to an in-process app (tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import httpx
+
+JSON = dict[str, Any]
+"""A decoded JSON object as the API returns it."""
+
+API_PREFIX = "/api/v1"
+
+
+class ApiError(Exception):
+    """A request the server refused or failed.
+
+    Attributes:
+        status: HTTP status (0 when the server could not be reached).
+        code: the problem's stable ``code`` (``"not_adjacent"``), or ``http_<status>`` when the
+            body named none, or ``"connection_error"``.
+        detail: the human-readable explanation.
+        retry_after: seconds to wait before retrying (429 responses), else None.
+        body: the decoded problem body, if any.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str = "",
+        *,
+        retry_after: float | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.retry_after = retry_after
+        self.body = body
+
+    @property
+    def rate_limited(self) -> bool:
+        """Whether the server asked to slow down (429)."""
+        return self.status == 429
+
+
+def problem_from_response(response: httpx.Response) -> ApiError:
+    """Turn an error response into an :class:`ApiError`.
+
+    Args:
+        response: a response with status >= 400.
+
+    Returns:
+        The error with the problem's ``code`` and ``detail``; for 422 validation errors without
+        a code the code is ``validation_error``.
+    """
+    body: Any = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    code = f"http_{response.status_code}"
+    detail = ""
+    if isinstance(body, dict):
+        code = str(body.get("code") or code)
+        raw_detail = body.get("detail") or body.get("title") or ""
+        detail = raw_detail if isinstance(raw_detail, str) else str(raw_detail)
+        if response.status_code == 422 and "code" not in body:
+            code = "validation_error"
+    retry_after: float | None = None
+    header = response.headers.get("retry-after")
+    if header is not None:
+        try:
+            retry_after = max(0.0, float(header))
+        except ValueError:
+            retry_after = 1.0
+    elif response.status_code == 429:
+        retry_after = 1.0
+    return ApiError(response.status_code, code, detail, retry_after=retry_after, body=body)
+
+
+class StarlaneClient:
+    """An authenticated session with one Starlane server.
+
+    Args:
+        base_url: the server's root URL (``http://127.0.0.1:8000``).
+        transport: an httpx transport (``httpx.ASGITransport(app)`` for in-process tests).
+        timeout: request timeout, seconds.
+
+    Attributes:
+        access_token: the current JWT access token, None before logging in.
+        refresh_token: the current refresh token, None before logging in.
+        username: the account name logged in with.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+        )
+        self.access_token: str | None = None
+        self.refresh_token: str | None = None
+        self.username: str | None = None
+
+    async def __aenter__(self) -> StarlaneClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()
+
+    # --- plumbing ---------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        auth: bool = True,
+    ) -> Any:
+        """Send one request and decode the answer.
+
+        Args:
+            method: HTTP method.
+            path: path under the server root (``/api/v1/me``).
+            json: JSON body.
+            params: query parameters.
+            data: form body.
+            auth: send the access token (refreshing it once on a 401 when possible).
+
+        Returns:
+            The decoded JSON body (None for an empty body).
+
+        Raises:
+            ApiError: the server answered with an error status, or could not be reached.
+        """
+        response = await self._send(method, path, json=json, params=params, data=data, auth=auth)
+        if response.status_code == 401 and auth and self.refresh_token:
+            try:
+                await self.refresh()
+            except ApiError:
+                pass
+            else:
+                response = await self._send(
+                    method, path, json=json, params=params, data=data, auth=auth
+                )
+        if response.status_code >= 400:
+            raise problem_from_response(response)
+        if not response.content:
+            return None
+        return response.json()
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: dict[str, Any] | None,
+        data: dict[str, Any] | None,
+        auth: bool,
+    ) -> httpx.Response:
+        headers = {}
+        if auth and self.access_token:
+            headers["Authorization"] = f"Bearer {self.access_token}"
+        try:
+            return await self._http.request(
+                method, path, json=json, params=params, data=data, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "connection_error", f"{type(exc).__name__}: {exc}") from exc
+
+    # --- health -----------------------------------------------------------------------------
+    async def healthz(self) -> bool:
+        """Whether the server process answers ``/healthz``.
+
+        Returns:
+            True on a 2xx answer, False otherwise (including when it cannot be reached).
+        """
+        try:
+            response = await self._http.get("/healthz")
+        except httpx.HTTPError:
+            return False
+        return response.is_success
+
+    async def readyz(self) -> bool:
+        """Whether the server is ready (database reachable, engines started).
+
+        Returns:
+            True on a 2xx answer of ``/readyz``.
+        """
+        try:
+            response = await self._http.get("/readyz")
+        except httpx.HTTPError:
+            return False
+        return response.is_success
+
+    # --- accounts ---------------------------------------------------------------------------
+    async def register(self, username: str, password: str) -> JSON:
+        """Create an account (and its player at Sol).
+
+        Args:
+            username: the account name.
+            password: at least 10 characters.
+
+        Returns:
+            The server's answer (the new account).
+
+        Raises:
+            ApiError: ``username_taken``, ``weak_password``, validation errors, 429.
+        """
+        body = await self.request(
+            "POST",
+            f"{API_PREFIX}/auth/register",
+            json={"username": username, "password": password},
+            auth=False,
+        )
+        self._take_tokens(body)
+        return body if isinstance(body, dict) else {}
+
+    async def login(self, username: str, password: str) -> JSON:
+        """Log in and keep the tokens for the following requests.
+
+        Args:
+            username: the account name.
+            password: its password.
+
+        Returns:
+            The token answer (``access_token``, ``refresh_token``, ...).
+
+        Raises:
+            ApiError: 401 ``invalid_credentials``, 429.
+        """
+        body = await self.request(
+            "POST",
+            f"{API_PREFIX}/auth/login",
+            json={"username": username, "password": password},
+            auth=False,
+        )
+        self._take_tokens(body)
+        self.username = username
+        return body
+
+    async def register_or_login(self, username: str, password: str) -> JSON:
+        """Log in, registering the account first when it does not exist yet.
+
+        Args:
+            username: the account name.
+            password: its password.
+
+        Returns:
+            The token answer of the login.
+
+        Raises:
+            ApiError: the registration or the login was refused.
+        """
+        try:
+            return await self.login(username, password)
+        except ApiError as exc:
+            if exc.status not in (401, 404):
+                raise
+        await self.register(username, password)
+        return await self.login(username, password)
+
+    async def refresh(self) -> JSON:
+        """Exchange the refresh token for new tokens (the refresh token rotates).
+
+        Returns:
+            The token answer.
+
+        Raises:
+            ApiError: 401 when the refresh token is expired or revoked.
+        """
+        body = await self.request(
+            "POST",
+            f"{API_PREFIX}/auth/refresh",
+            json={"refresh_token": self.refresh_token},
+            auth=False,
+        )
+        self._take_tokens(body)
+        return body
+
+    async def logout(self) -> None:
+        """Revoke the refresh token and forget the tokens."""
+        if self.refresh_token:
+            with contextlib.suppress(ApiError):
+                await self.request(
+                    "POST", f"{API_PREFIX}/auth/logout", json={"refresh_token": self.refresh_token}
+                )
+        self.access_token = self.refresh_token = None
+
+    def _take_tokens(self, body: Any) -> None:
+        if isinstance(body, dict):
+            tokens = body.get("tokens") if isinstance(body.get("tokens"), dict) else body
+            if tokens.get("access_token"):
+                self.access_token = tokens["access_token"]
+            if tokens.get("refresh_token"):
+                self.refresh_token = tokens["refresh_token"]
+
+    # --- the player -------------------------------------------------------------------------
+    async def me(self) -> JSON:
+        """The player's state: credits, turns, region, sector, ship, cargo, membership.
+
+        Returns:
+            The ``/me`` document.
+        """
+        return await self.request("GET", f"{API_PREFIX}/me")
+
+    async def move(self, to_sector_id: int) -> JSON:
+        """Move along one warp.
+
+        Args:
+            to_sector_id: an adjacent sector's global id.
+
+        Returns:
+            The move result.
+
+        Raises:
+            ApiError: ``not_adjacent``, ``insufficient_turns``, 429.
+        """
+        return await self.request(
+            "POST", f"{API_PREFIX}/me/move", json={"to_sector_id": to_sector_id}
+        )
+
+    async def autopilot(self, to_sector_id: int, *, execute: bool = True) -> JSON:
+        """Plan (and by default fly) the cheapest path to a sector of the same region.
+
+        Args:
+            to_sector_id: the destination's global id.
+            execute: fly the path (else only plan it).
+
+        Returns:
+            The path, its turn cost and, when executed, the result.
+
+        Raises:
+            ApiError: ``no_route``, ``insufficient_turns``, ``already_there``, 429.
+        """
+        return await self.request(
+            "POST",
+            f"{API_PREFIX}/me/autopilot",
+            json={"to_sector_id": to_sector_id, "execute": execute},
+        )
+
+    async def scan(self) -> JSON:
+        """Scan the neighbouring sectors (they become discovered).
+
+        Returns:
+            The scan result.
+        """
+        return await self.request("POST", f"{API_PREFIX}/me/scan")
+
+    async def attack(self, target_kind: str, target_id: int) -> JSON:
+        """Attack an NPC pirate or a ship in the player's sector.
+
+        Args:
+            target_kind: ``"pirate"`` or ``"player"``.
+            target_id: the pirate id or the player id.
+
+        Returns:
+            The combat report.
+
+        Raises:
+            ApiError: ``unknown_target``, ``not_in_sector``, ``pvp_forbidden``, 429.
+        """
+        return await self.request(
+            "POST",
+            f"{API_PREFIX}/me/attack",
+            json={"target_kind": target_kind, "target_id": target_id},
+        )
+
+    # --- the world --------------------------------------------------------------------------
+    async def sector(self, sector_id: int) -> JSON:
+        """A sector the player is in or has discovered.
+
+        Args:
+            sector_id: global sector id.
+
+        Returns:
+            Warps (with turn cost), port summary, planets, hazard, ships present.
+
+        Raises:
+            ApiError: 404 for an undiscovered or unknown sector.
+        """
+        return await self.request("GET", f"{API_PREFIX}/sectors/{sector_id}")
+
+    async def port(self, port_id: int) -> JSON:
+        """A port: commodities traded, direction, quantity and current unit prices.
+
+        Args:
+            port_id: the port id (= its sector id).
+
+        Returns:
+            The port document.
+        """
+        return await self.request("GET", f"{API_PREFIX}/ports/{port_id}")
+
+    async def quote(self, port_id: int, commodity: str, side: str, quantity: int) -> JSON:
+        """The price of a trade, without trading.
+
+        Args:
+            port_id: the port id.
+            commodity: a commodity key.
+            side: ``buy`` or ``sell`` (the player's side).
+            quantity: units.
+
+        Returns:
+            The quote (unit price, total, tax).
+        """
+        return await self.request(
+            "GET",
+            f"{API_PREFIX}/ports/{port_id}/quote",
+            params={"commodity": commodity, "side": side, "quantity": quantity},
+        )
+
+    async def trade(
+        self,
+        port_id: int,
+        commodity: str,
+        side: str,
+        quantity: int,
+        max_unit_price: float | None = None,
+    ) -> JSON:
+        """Buy from or sell to the port in the player's sector.
+
+        Args:
+            port_id: the port id.
+            commodity: a commodity key.
+            side: ``buy`` or ``sell``.
+            quantity: units, at least 1.
+            max_unit_price: price guard in credits per unit (buying: refuse above; selling:
+                refuse below); None for no guard.
+
+        Returns:
+            The receipt: units, unit price, total, tax, new credits and cargo.
+
+        Raises:
+            ApiError: ``price_moved``, ``port_out_of_stock``, ``insufficient_holds``, ...
+        """
+        body: JSON = {"commodity": commodity, "side": side, "quantity": quantity}
+        if max_unit_price is not None:
+            body["max_unit_price"] = max_unit_price
+        return await self.request("POST", f"{API_PREFIX}/ports/{port_id}/trade", json=body)
+
+    # --- StarDock ---------------------------------------------------------------------------
+    async def stardock(self) -> JSON:
+        """The StarDock catalogue: ships and hardware with prices.
+
+        Returns:
+            The catalogue.
+        """
+        return await self.request("GET", f"{API_PREFIX}/stardock")
+
+    async def buy_ship(self, ship_type: str, ship_name: str | None = None) -> JSON:
+        """Buy a ship at the StarDock in the player's sector, trading the current one in.
+
+        Args:
+            ship_type: a ship type key (``"scout"``).
+            ship_name: the new ship's name (None keeps the current one).
+
+        Returns:
+            The purchase result.
+        """
+        body: JSON = {"ship_type": ship_type}
+        if ship_name:
+            body["ship_name"] = ship_name
+        return await self.request("POST", f"{API_PREFIX}/stardock/ship", json=body)
+
+    async def buy_fighters(self, count: int) -> JSON:
+        """Buy fighters at the StarDock in the player's sector.
+
+        Args:
+            count: fighters to buy.
+
+        Returns:
+            The purchase result.
+        """
+        return await self.request("POST", f"{API_PREFIX}/stardock/fighters", json={"count": count})
+
+    async def buy_holds(self, count: int) -> JSON:
+        """Buy extra cargo holds at the StarDock in the player's sector.
+
+        Args:
+            count: holds to add.
+
+        Returns:
+            The purchase result.
+        """
+        return await self.request("POST", f"{API_PREFIX}/stardock/holds", json={"count": count})
+
+    # --- regions ----------------------------------------------------------------------------
+    async def regions(self) -> Any:
+        """The regions of the galaxy.
+
+        Returns:
+            The region list (as the server pages it).
+        """
+        return await self.request("GET", f"{API_PREFIX}/regions")
+
+    async def region(self, region_id: int) -> JSON:
+        """A region's summary: kind, name, sector count, governor, policies.
+
+        Args:
+            region_id: the region id.
+
+        Returns:
+            The region document.
+        """
+        return await self.request("GET", f"{API_PREFIX}/regions/{region_id}")
+
+    async def region_map(self, region_id: int) -> JSON:
+        """The discovered part of a region's map (admins: all of it).
+
+        Args:
+            region_id: the region id.
+
+        Returns:
+            Sectors with number, coordinates, cluster, hazard, port class and warps.
+        """
+        return await self.request("GET", f"{API_PREFIX}/regions/{region_id}/map")

@@ -1,0 +1,56 @@
+"""Latency statistics of the load benchmark."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from starlane.bench.stats import Recorder, percentile
+
+
+def test_nearest_rank_percentiles() -> None:
+    samples = [float(i) for i in range(1, 101)]
+    assert percentile(samples, 50) == 50.0
+    assert percentile(samples, 95) == 95.0
+    assert percentile(samples, 99) == 99.0
+    assert percentile(samples, 100) == 100.0
+    assert percentile([], 99) == 0.0
+
+
+def test_percentile_out_of_range_is_refused() -> None:
+    with pytest.raises(ValueError):
+        percentile([1.0], 101)
+
+
+@given(st.lists(st.floats(0, 10, allow_nan=False), min_size=1), st.floats(0, 100))
+def test_percentile_is_a_sample_and_monotonic(samples: list[float], pct: float) -> None:
+    ordered = sorted(samples)
+    value = percentile(ordered, pct)
+    assert value in ordered
+    assert percentile(ordered, min(100.0, pct + 1)) >= value
+
+
+def test_recorder_summary_counts_errors_and_throughput() -> None:
+    rec = Recorder()
+    for i in range(10):
+        rec.record("move", 0.001 * (i + 1))
+    rec.record("trade", 0.5, error="price_moved")
+    summary = rec.summary("mix", seconds=2.0)
+    assert summary.actions == 11
+    assert summary.throughput == 5.5
+    assert summary.errors == {"price_moved": 1}
+    assert summary.by_action == {"move": 10, "trade": 1}
+    assert summary.max == 0.5
+    assert summary.p50 == pytest.approx(0.006)
+    assert summary.to_dict()["p99_ms"] == 500.0
+
+
+def test_recorders_merge_across_processes() -> None:
+    a, b = Recorder(), Recorder()
+    a.record("move", 0.1)
+    b.record("move", 0.2, error="not_adjacent")
+    merged = Recorder()
+    merged.merge([Recorder.from_state(a.to_state()), Recorder.from_state(b.to_state())])
+    assert merged.summary("x", 1.0).actions == 2
+    assert merged.errors["not_adjacent"] == 1
