@@ -1,0 +1,126 @@
+"""Alembic migrations and engine set-up, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from starlane.store import create_db_engine, database_revision, upgrade_database
+from starlane.store.db import alembic_config
+from starlane.store.eventstore import EventStore, RegionRow
+from starlane.store.schema import metadata
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _drift(sync_conn):
+    return compare_metadata(MigrationContext.configure(sync_conn), metadata)
+
+
+def _tables(sync_conn):
+    return set(inspect(sync_conn).get_table_names())
+
+
+async def test_upgrade_from_empty_creates_schema_without_drift(db_url):
+    engine = create_db_engine(db_url)
+    try:
+        assert await database_revision(engine) is None
+        await upgrade_database(engine)
+        assert await database_revision(engine) == HEAD == "0001"
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_drift) == []
+            tables = await conn.run_sync(_tables)
+        assert set(metadata.tables) <= tables
+    finally:
+        await engine.dispose()
+
+
+async def test_second_upgrade_is_a_no_op_and_keeps_data(db_url):
+    await upgrade_database(db_url)  # from a URL: the function makes and disposes its engine
+    engine = create_db_engine(db_url)
+    try:
+        store = EventStore(engine)
+        row = RegionRow(1, "terran", "Terran Space", 42, 300, 1, 5.0, {"a": [1, 2]})
+        await store.add_region(row)
+        statements: list[str] = []
+
+        from sqlalchemy import event
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        await upgrade_database(engine)
+        assert not [s for s in statements if s.lstrip().upper().startswith(("CREATE", "ALTER"))]
+        assert await database_revision(engine) == HEAD
+        assert await store.list_regions() == [row]
+    finally:
+        await engine.dispose()
+
+
+def _downgrade_base(sync_conn):
+    cfg = alembic_config()
+    cfg.attributes["connection"] = sync_conn
+    command.downgrade(cfg, "base")
+
+
+async def test_downgrade_to_base_and_upgrade_again(engine):
+    async with engine.begin() as conn:
+        await conn.run_sync(_downgrade_base)
+    async with engine.connect() as conn:
+        assert not (set(metadata.tables) & await conn.run_sync(_tables))
+    assert await database_revision(engine) is None
+    await upgrade_database(engine)
+    assert await database_revision(engine) == HEAD
+
+
+async def test_sqlite_connection_settings_and_directory_creation(tmp_path: Path):
+    path = tmp_path / "a" / "b" / "starlane.db"
+    engine = create_db_engine(f"sqlite:///{path}")
+    try:
+        async with engine.connect() as conn:
+            journal = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one()
+            synchronous = (await conn.exec_driver_sql("PRAGMA synchronous")).scalar_one()
+            foreign_keys = (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar_one()
+            busy = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+        assert path.exists()
+        assert (journal, synchronous, foreign_keys) == ("wal", 2, 1)  # 2 = FULL
+        assert busy >= 1_000
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_synchronous_level_is_configurable(tmp_path: Path):
+    engine = create_db_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db", sqlite_synchronous="normal")
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar_one() == 1
+    finally:
+        await engine.dispose()
+
+
+def test_bad_urls_and_levels_are_refused(tmp_path: Path):
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        create_db_engine("mysql://localhost/x")
+    with pytest.raises(ValueError, match="synchronous"):
+        create_db_engine(f"sqlite:///{tmp_path}/x.db", sqlite_synchronous="SOMETIMES")
+
+
+async def test_sqlite_transactions_really_begin(tmp_path: Path):
+    """With the sqlite3 module's implicit transactions off, a rollback undoes every write."""
+    engine = create_db_engine(f"sqlite:///{tmp_path}/x.db")
+    try:
+        await upgrade_database(engine)
+        async with engine.connect() as conn:
+            await conn.execute(text("INSERT INTO projection_checkpoints VALUES ('p', 1)"))
+            await conn.rollback()
+            count = await conn.execute(text("SELECT count(*) FROM projection_checkpoints"))
+            assert count.scalar_one() == 0
+    finally:
+        await engine.dispose()
