@@ -103,11 +103,11 @@ def current_turns(player: Player, now: float, rules: GameRules) -> tuple[int, fl
     elapsed = now - player.turns_at
     if elapsed <= 0.0:
         return turns, player.turns_at
-    per_turn = SECONDS_PER_DAY / rules.turns_per_day
-    gained = int(elapsed / per_turn)
+    # the tiny epsilon absorbs float error at exact turn boundaries (a turn is 86.4 s)
+    gained = int(elapsed * rules.turns_per_day / SECONDS_PER_DAY + 1e-9)
     if turns + gained >= cap:
         return cap, now
-    return turns + gained, player.turns_at + gained * per_turn
+    return turns + gained, player.turns_at + gained * SECONDS_PER_DAY / rules.turns_per_day
 
 
 def next_turn_at(player: Player, now: float, rules: GameRules) -> float | None:
