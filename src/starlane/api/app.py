@@ -1,0 +1,185 @@
+"""The application factory: :func:`create_app` wires store, engines, bus, projections and routes.
+
+Everything the app uses is created in its lifespan and kept on ``app.state`` (no module
+globals), so several apps (tests, a restart in the same process) never share state:
+
+start-up: create the database engine, run the Alembic migrations, generate the galaxy on first
+start (``settings.galaxy``), start the :class:`~starlane.engine.router.GalaxyService` and the
+projection runner, create the configured admin account if missing;
+shutdown: stop the projections, drain and stop the engines (final snapshots), close the bus,
+dispose of the database engine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+
+from starlane.api.auth import Passwords, TokenService, load_jwt_secret
+from starlane.api.errors import install_error_handlers
+from starlane.api.game import GameApi
+from starlane.api.metrics import Metrics
+from starlane.api.ratelimit import RateLimiter
+from starlane.api.routes import auth, health, player, trade, world
+from starlane.api.ws import router as ws_router
+from starlane.config import Settings
+
+_log = structlog.get_logger("starlane.api")
+
+API_DESCRIPTION = """\
+The Starlane player API. Authenticate with `POST /api/v1/auth/login` (or the **Authorize**
+button), then send `Authorization: Bearer <access_token>`. Errors are RFC 9457 problem details
+(`application/problem+json`) with a stable `code`. Lists page with `cursor` and `limit`.
+Live events and low-overhead commands: WebSocket `/api/v1/ws` (see docs/api.md).
+"""
+
+
+async def _start_projections(st: Any) -> Any:
+    try:
+        from starlane.projections import ActivityProjection, PlayerViewProjection, ProjectionRunner
+    except ImportError:  # the projections package is optional for the API
+        _log.warning("projections.unavailable")
+        return None
+    runner = ProjectionRunner(
+        st.service, st.event_store, st.bus, [PlayerViewProjection(), ActivityProjection()]
+    )
+    await runner.start()
+    return runner
+
+
+async def _ensure_admin(st: Any, settings: Settings) -> None:
+    if not (settings.admin_username and settings.admin_password):
+        return
+    from starlane.domain.commands import SpawnPlayer
+    from starlane.domain.data import Membership
+
+    existing = await st.accounts.get_by_username(settings.admin_username)
+    if existing is None:
+        password_hash = await st.passwords.hash(settings.admin_password)
+        existing = await st.accounts.create(
+            settings.admin_username,
+            password_hash,
+            roles=("player", "admin"),
+            membership=str(Membership.CITIZEN),
+            now=st.clock(),
+        )
+        _log.info("admin.created", username=settings.admin_username)
+    elif "admin" not in existing.roles:
+        await st.accounts.set_roles(existing.id, (*existing.roles, "admin"))
+    if st.service.player(existing.id) is None:
+        await st.service.execute(
+            SpawnPlayer(existing.id, existing.username, Membership(existing.membership))
+        )
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:
+    """Build the Starlane API application.
+
+    Args:
+        settings: the server settings.
+        clock: unix-seconds clock for the game and token expiry (default ``time.time``).
+
+    Returns:
+        The FastAPI app; its lifespan starts and stops every service.
+    """
+    now = clock or time.time
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from starlane.bus import Bus
+        from starlane.engine.bootstrap import ensure_galaxy
+        from starlane.engine.router import GalaxyService
+        from starlane.store.accounts import AccountStore
+        from starlane.store.db import create_db_engine, upgrade_database
+        from starlane.store.eventstore import EventStore
+
+        st = app.state
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        url = settings.resolved_database_url()
+        st.db = create_db_engine(url)
+        await upgrade_database(st.db)
+        st.event_store = EventStore(st.db)
+        st.accounts = AccountStore(st.db)
+        g = settings.galaxy
+        await ensure_galaxy(
+            st.event_store,
+            seed=g.seed,
+            nexus_sectors=g.nexus_sectors,
+            player_regions=g.player_regions,
+            region_sectors=g.region_sectors,
+            now=now(),
+        )
+        st.bus = Bus()
+        st.service = GalaxyService(
+            st.event_store,
+            st.bus,
+            accounts=st.accounts,
+            snapshot_every=settings.snapshot_every,
+            queue_size=settings.engine_queue_size,
+            clock=now,
+        )
+        await st.service.start()
+        st.projections = None
+        try:
+            st.projections = await _start_projections(st)
+            st.game = GameApi(st.service, st.limiter, st.metrics, now)
+            await _ensure_admin(st, settings)
+            _log.info("api.started", database=url.split("://", 1)[0])
+            yield
+        finally:
+            if st.projections is not None:
+                await st.projections.stop()
+            await st.service.stop()
+            st.bus.close()
+            await st.db.dispose()
+            _log.info("api.stopped")
+
+    app = FastAPI(
+        title="Starlane",
+        version="1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    st = app.state
+    st.settings = settings
+    st.clock = now
+    st.passwords = Passwords(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
+    st.dummy_hash = st.passwords._hasher.hash("not a real password")
+    st.limiter = RateLimiter(settings.rate)
+    st.metrics = Metrics(lambda: dict(getattr(getattr(st, "service", None), "engines", {})))
+    st.ws_connections = set()
+
+    class _LazyAccounts:
+        """Token service's view of the account store, which exists once the app started."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(st.accounts, name)
+
+    st.tokens = TokenService(
+        load_jwt_secret(settings.jwt_secret, settings.data_dir),
+        _LazyAccounts(),
+        now,
+        access_seconds=settings.access_token_seconds,
+        refresh_seconds=settings.refresh_token_seconds,
+    )
+    install_error_handlers(app)
+    app.add_middleware(_MetricsMiddleware, metrics=st.metrics)
+    for module in (health, auth, player, world, trade):
+        app.include_router(module.router)
+    app.include_router(ws_router)
+    return app
+
+
+class _MetricsMiddleware:
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self._app = metrics.middleware(app)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._app(scope, receive, send)

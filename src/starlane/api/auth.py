@@ -1,0 +1,332 @@
+"""Authentication: argon2 password hashes, JWT access tokens and rotating refresh tokens.
+
+- Passwords are hashed with argon2id (``argon2-cffi``), off the event loop.
+- An access token is a short-lived JWT (HS256) with ``sub`` (account id), ``name``,
+  ``roles``, ``iat``, ``exp`` and a unique ``jti``. Expiry is checked against the app's injected
+  clock. Logging out puts the token's ``jti`` on an in-memory deny list until it expires.
+- A refresh token is an opaque random string; only its sha256 is stored. Each use rotates it
+  (the old one is marked replaced); presenting a rotated or revoked token again is treated as
+  theft and revokes the whole token family (every token descended from the same login).
+- The signing secret is ``settings.jwt_secret``, else a random secret generated once and kept
+  in ``<data_dir>/jwt_secret`` (mode 0600).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from starlane.api.errors import ApiError
+
+JWT_ALGORITHM = "HS256"
+_BEARER = {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of a request.
+
+    Attributes:
+        account_id: the account (= player) id.
+        username: the account's username.
+        roles: ``("player",)``, ``("player", "admin")``...
+        jti: the access token's id.
+        expires_at: unix seconds at which the access token expires.
+    """
+
+    account_id: int
+    username: str
+    roles: tuple[str, ...]
+    jti: str
+    expires_at: float
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the caller has the ``admin`` role."""
+        return "admin" in self.roles
+
+
+def unauthorized(detail: str, code: str = "invalid_token") -> ApiError:
+    """A 401 problem with ``WWW-Authenticate: Bearer``.
+
+    Args:
+        detail: why the credentials were refused.
+        code: stable code (``not_authenticated``, ``invalid_token``, ``token_expired``...).
+
+    Returns:
+        The error, to raise.
+    """
+    return ApiError(401, code, detail, headers=dict(_BEARER))
+
+
+def load_jwt_secret(configured: str, data_dir: Path) -> str:
+    """The JWT signing secret: the configured one, else one generated once and stored.
+
+    Args:
+        configured: ``settings.jwt_secret`` (empty = not configured).
+        data_dir: the server's data directory.
+
+    Returns:
+        The secret.
+    """
+    if configured:
+        return configured
+    path = Path(data_dir) / "jwt_secret"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret)
+    return secret
+
+
+def hash_refresh_token(token: str) -> str:
+    """The stored form of a refresh token.
+
+    Args:
+        token: the opaque token the client holds.
+
+    Returns:
+        Its sha256, hex.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Passwords:
+    """argon2id password hashing, run in a worker thread so the event loop never stalls.
+
+    Args:
+        time_cost: argon2 iterations.
+        memory_kib: argon2 memory, KiB.
+    """
+
+    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65_536) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+
+    async def hash(self, password: str) -> str:
+        """Hash a password.
+
+        Args:
+            password: the plain password.
+
+        Returns:
+            The argon2 encoded hash.
+        """
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """Check a password against a stored hash.
+
+        Args:
+            password_hash: the stored argon2 hash.
+            password: the candidate password.
+
+        Returns:
+            True when it matches.
+        """
+
+        def _check() -> bool:
+            try:
+                return self._hasher.verify(password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
+        return await asyncio.to_thread(_check)
+
+
+class TokenService:
+    """Issues and checks access tokens, issues and rotates refresh tokens.
+
+    Args:
+        secret: HMAC secret for the JWTs.
+        accounts: the account store (``starlane.store.accounts.AccountStore``).
+        clock: unix seconds now.
+        access_seconds: access token lifetime, seconds.
+        refresh_seconds: refresh token lifetime, seconds.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        accounts: Any,
+        clock: Callable[[], float],
+        *,
+        access_seconds: int,
+        refresh_seconds: int,
+    ) -> None:
+        self._secret = secret
+        self._accounts = accounts
+        self._clock = clock
+        self.access_seconds = access_seconds
+        self.refresh_seconds = refresh_seconds
+        self._denied: dict[str, float] = {}
+
+    # --- access tokens ---------------------------------------------------------------------
+    def issue_access(self, account: Any) -> tuple[str, float]:
+        """Sign an access token for an account.
+
+        Args:
+            account: a ``store.accounts.Account``.
+
+        Returns:
+            ``(token, expires_at)``.
+        """
+        now = self._clock()
+        exp = now + self.access_seconds
+        claims = {
+            "sub": str(account.id),
+            "name": account.username,
+            "roles": list(account.roles),
+            "iat": int(now),
+            "exp": exp,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._secret, algorithm=JWT_ALGORITHM), exp
+
+    def verify_access(self, token: str) -> Principal:
+        """Check an access token's signature, expiry and deny list.
+
+        Args:
+            token: the bearer token.
+
+        Returns:
+            The principal it names.
+
+        Raises:
+            ApiError: 401 ``invalid_token``, ``token_expired`` or ``token_revoked``.
+        """
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[JWT_ALGORITHM],
+                options={"verify_exp": False, "require": ["sub", "exp", "jti"]},
+            )
+            principal = Principal(
+                account_id=int(claims["sub"]),
+                username=str(claims.get("name", "")),
+                roles=tuple(str(r) for r in claims.get("roles", ())),
+                jti=str(claims["jti"]),
+                expires_at=float(claims["exp"]),
+            )
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise unauthorized("the access token is invalid") from exc
+        if principal.expires_at <= self._clock():
+            raise unauthorized("the access token has expired", "token_expired")
+        if principal.jti in self._denied:
+            raise unauthorized("the access token was revoked (logged out)", "token_revoked")
+        return principal
+
+    def deny(self, principal: Principal) -> None:
+        """Refuse an access token from now until it expires (logout).
+
+        Args:
+            principal: the principal of the token to refuse.
+        """
+        now = self._clock()
+        self._denied = {j: e for j, e in self._denied.items() if e > now}
+        self._denied[principal.jti] = principal.expires_at
+
+    # --- refresh tokens --------------------------------------------------------------------
+    def _new_refresh(self, account_id: int, family_id: str) -> tuple[str, Any]:
+        from starlane.store.accounts import RefreshToken
+
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        record = RefreshToken(
+            token_hash=hash_refresh_token(token),
+            account_id=account_id,
+            family_id=family_id,
+            issued_at=now,
+            expires_at=now + self.refresh_seconds,
+            revoked_at=None,
+            replaced_by=None,
+        )
+        return token, record
+
+    async def issue_pair(self, account: Any) -> dict[str, Any]:
+        """Log an account in: a new access token and a refresh token of a new family.
+
+        Args:
+            account: a ``store.accounts.Account``.
+
+        Returns:
+            The ``TokenPair`` fields.
+        """
+        token, record = self._new_refresh(account.id, uuid.uuid4().hex)
+        await self._accounts.add_refresh_token(record)
+        return self._pair(account, token)
+
+    def _pair(self, account: Any, refresh_token: str) -> dict[str, Any]:
+        access, _ = self.issue_access(account)
+        return {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": self.access_seconds,
+            "refresh_token": refresh_token,
+            "refresh_expires_in": self.refresh_seconds,
+        }
+
+    async def rotate(self, refresh_token: str) -> dict[str, Any]:
+        """Exchange a refresh token for a new pair; the old one can never be used again.
+
+        Args:
+            refresh_token: the client's current refresh token.
+
+        Returns:
+            The new ``TokenPair`` fields.
+
+        Raises:
+            ApiError: 401 ``invalid_refresh_token`` (unknown, expired, revoked or reused; a
+                reuse also revokes the whole family).
+        """
+        now = self._clock()
+        old_hash = hash_refresh_token(refresh_token)
+        record = await self._accounts.get_refresh_token(old_hash)
+        if record is None:
+            raise unauthorized("unknown refresh token", "invalid_refresh_token")
+        if record.revoked_at is not None or record.replaced_by is not None:
+            await self._accounts.revoke_family(record.family_id, now)
+            raise unauthorized(
+                "refresh token already used or revoked; its session is closed",
+                "invalid_refresh_token",
+            )
+        if record.expires_at <= now:
+            raise unauthorized("the refresh token has expired", "invalid_refresh_token")
+        account = await self._accounts.get(record.account_id)
+        if account is None or getattr(account, "disabled", False):
+            raise unauthorized("the account no longer exists", "invalid_refresh_token")
+        token, new = self._new_refresh(account.id, record.family_id)
+        if not await self._accounts.rotate_refresh_token(old_hash, new, now):
+            await self._accounts.revoke_family(record.family_id, now)
+            raise unauthorized("refresh token already used", "invalid_refresh_token")
+        return self._pair(account, token)
+
+    async def revoke(self, refresh_token: str, account_id: int) -> None:
+        """Log out: revoke a refresh token's family (the session it belongs to).
+
+        Args:
+            refresh_token: the client's refresh token.
+            account_id: the caller; a token of another account is refused.
+
+        Raises:
+            ApiError: 401 ``invalid_refresh_token`` when the token is unknown or not the
+                caller's.
+        """
+        record = await self._accounts.get_refresh_token(hash_refresh_token(refresh_token))
+        if record is None or record.account_id != account_id:
+            raise unauthorized("unknown refresh token", "invalid_refresh_token")
+        await self._accounts.revoke_family(record.family_id, self._clock())

@@ -1,0 +1,179 @@
+"""Prometheus metrics of one app (its own ``CollectorRegistry``: no global state).
+
+Exported at ``/metrics``:
+
+- ``starlane_http_requests_total{method,route,status}`` and
+  ``starlane_http_request_duration_seconds{method,route}`` (route = the path template, so ids
+  do not explode the label space);
+- ``starlane_commands_total{command,outcome}`` (outcome ``ok`` or the error code);
+- ``starlane_websocket_connections`` (open now) and ``starlane_websocket_connections_total``;
+- ``starlane_engine_queue_depth{region}``, ``starlane_engine_commit_batch_size{region}`` (last
+  group commit), ``starlane_engine_commit_batch_size_max{region}``,
+  ``starlane_engine_commits_total{region}`` and ``starlane_engine_events_total{region}``, read
+  from the engines at scrape time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _engine_stat(engine: Any, *names: str) -> float | None:
+    """The first numeric attribute among ``names`` on the engine or its ``metrics``."""
+    for holder in (getattr(engine, "metrics", None), engine):
+        if holder is None:
+            continue
+        for name in names:
+            value = holder.get(name) if isinstance(holder, dict) else getattr(holder, name, None)
+            if callable(value):
+                value = value()
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return float(value)
+    return None
+
+
+class _EngineCollector(Collector):
+    """Reads the region engines' own counters (``RegionEngine.metrics``) at scrape time."""
+
+    def __init__(self, engines: Callable[[], dict[int, Any]]) -> None:
+        self._engines = engines
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        depth = GaugeMetricFamily(
+            "starlane_engine_queue_depth", "Commands waiting in a region engine", labels=["region"]
+        )
+        batch = GaugeMetricFamily(
+            "starlane_engine_commit_batch_size",
+            "Commands in the last group commit of a region engine",
+            labels=["region"],
+        )
+        batch_max = GaugeMetricFamily(
+            "starlane_engine_commit_batch_size_max",
+            "Most commands in one group commit of a region engine",
+            labels=["region"],
+        )
+        commits = CounterMetricFamily(
+            "starlane_engine_commits", "Group commits of a region engine", labels=["region"]
+        )
+        events = CounterMetricFamily(
+            "starlane_engine_events", "Events committed by a region engine", labels=["region"]
+        )
+        try:
+            engines = self._engines()
+        except Exception:
+            engines = {}
+        for region_id, engine in sorted(engines.items()):
+            label = [str(region_id)]
+            pairs = (
+                (depth, ("queue_depth",)),
+                (batch, ("last_batch_size",)),
+                (batch_max, ("max_batch_size",)),
+                (commits, ("commits",)),
+                (events, ("events",)),
+            )
+            for family, names in pairs:
+                value = _engine_stat(engine, *names)
+                if value is not None:
+                    family.add_metric(label, value)
+        yield from (depth, batch, batch_max, commits, events)
+
+
+class Metrics:
+    """The app's metrics and the ASGI middleware that records requests.
+
+    Args:
+        engines: returns the region engines (``GalaxyService.engines``) at scrape time.
+    """
+
+    def __init__(self, engines: Callable[[], dict[int, Any]]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "starlane_http_requests",
+            "HTTP requests by route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "starlane_http_request_duration_seconds",
+            "HTTP request latency by route template, seconds",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.commands = Counter(
+            "starlane_commands",
+            "Game commands by type and outcome (ok or the error code)",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
+        self.ws_open = Gauge(
+            "starlane_websocket_connections",
+            "WebSocket connections open now",
+            registry=self.registry,
+        )
+        self.ws_total = Counter(
+            "starlane_websocket_connections_opened",
+            "WebSocket connections accepted",
+            registry=self.registry,
+        )
+        self.registry.register(_EngineCollector(engines))
+
+    def record_command(self, command: str, outcome: str) -> None:
+        """Count one game command.
+
+        Args:
+            command: the command name (``move``, ``trade``...).
+            outcome: ``ok`` or the error code.
+        """
+        self.commands.labels(command, outcome).inc()
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric.
+
+        Returns:
+            The body for ``/metrics``.
+        """
+        return generate_latest(self.registry)
+
+    def middleware(self, app: Any) -> Any:
+        """Wrap an ASGI app so each HTTP request is counted and timed by route template.
+
+        Args:
+            app: the inner ASGI app.
+
+        Returns:
+            The wrapping ASGI app.
+        """
+        metrics = self
+
+        async def _app(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            start = time.perf_counter()
+            status = 500
+
+            async def _send(message: Any) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, _send)
+            finally:
+                route = scope.get("route")
+                template = getattr(route, "path", None) or "unmatched"
+                method = scope.get("method", "GET")
+                metrics.requests.labels(method, template, str(status)).inc()
+                metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+
+        return _app

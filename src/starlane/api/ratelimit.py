@@ -1,0 +1,87 @@
+"""Rate limits with the ``limits`` library (async moving windows).
+
+Limits (numbers from :class:`starlane.config.RateLimits`):
+
+- ``login``: login attempts, ``login_per_minute`` per IP and, separately, per username;
+- ``register``: registrations, the same numbers, per IP and per username;
+- ``ws``: WebSocket connections, ``ws_connects_per_minute`` per IP;
+- ``command``: game commands (REST and WebSocket), ``commands_burst`` per ``burst_seconds``
+  per player: a burst of ``commands_burst`` at once, ``commands_burst / burst_seconds`` (10/s by
+  default) sustained.
+
+Storage is ``memory://`` (one process) or ``redis://...`` (several processes share the counts).
+A refused hit raises a 429 problem with ``Retry-After`` (whole seconds until a slot frees).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from starlane.api.errors import ApiError
+from starlane.config import RateLimits
+
+
+class RateLimiter:
+    """The app's rate limits over one storage.
+
+    Args:
+        config: the ``rate`` settings.
+    """
+
+    def __init__(self, config: RateLimits) -> None:
+        self.enabled = config.enabled
+        url = config.storage_url
+        if not url.startswith("async+"):
+            url = "async+" + url
+        self._storage = storage_from_string(url)
+        self._limiter = MovingWindowRateLimiter(self._storage)  # type: ignore[arg-type]
+        self.items: dict[str, RateLimitItem] = {
+            "login": RateLimitItemPerMinute(config.login_per_minute),
+            "register": RateLimitItemPerMinute(config.login_per_minute),
+            "ws": RateLimitItemPerMinute(config.ws_connects_per_minute),
+            "command": RateLimitItemPerSecond(config.commands_burst, config.burst_seconds),
+        }
+
+    async def hit(self, name: str, *keys: str) -> None:
+        """Count one attempt against limit ``name`` for each key; refuse if any is exhausted.
+
+        Every key is checked before any is counted, so a refused attempt does not use up the
+        other keys' allowance.
+
+        Args:
+            name: ``login``, ``register``, ``ws`` or ``command``.
+            *keys: identities the limit applies to (``"ip:1.2.3.4"``, ``"user:bob"``).
+
+        Raises:
+            ApiError: 429 ``rate_limited`` with ``Retry-After``.
+        """
+        if not self.enabled:
+            return
+        item = self.items[name]
+        for key in keys:
+            if not await self._limiter.test(item, name, key):
+                raise await self._refusal(name, item, key)
+        for key in keys:
+            if not await self._limiter.hit(item, name, key):
+                raise await self._refusal(name, item, key)
+
+    async def _refusal(self, name: str, item: RateLimitItem, key: str) -> ApiError:
+        stats = await self._limiter.get_window_stats(item, name, key)
+        retry = max(1, math.ceil(stats.reset_time - time.time()))
+        return ApiError(
+            429,
+            "rate_limited",
+            f"too many {name} requests: at most {item.amount} per "
+            f"{item.multiples} {item.GRANULARITY.name}(s); retry in {retry} s",
+            headers={"Retry-After": str(retry)},
+            context={"limit": name, "retry_after": retry},
+        )
+
+    async def reset(self) -> None:
+        """Forget every count (tests, and operators after a false alarm)."""
+        await self._storage.reset()

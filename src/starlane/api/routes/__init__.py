@@ -1,0 +1,1 @@
+"""The API's routers, one module per topic (auth, health, player, world, trade)."""

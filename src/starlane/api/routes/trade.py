@@ -1,0 +1,116 @@
+"""Ports, quotes, trades and the StarDock (``/api/v1/ports``, ``/api/v1/stardock``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+
+from starlane.api.deps import CurrentPrincipal
+from starlane.api.routes.player import PROBLEMS
+from starlane.api.schemas import (
+    MAX_ID,
+    MAX_QUANTITY,
+    BuyHardwareRequest,
+    BuyShipReceipt,
+    BuyShipRequest,
+    HardwareReceipt,
+    PortOut,
+    QuoteOut,
+    StardockCatalog,
+    TradeReceipt,
+    TradeRequest,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["trade"])
+
+PortId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get(
+    "/ports/{port_id}", response_model=PortOut, responses=PROBLEMS, summary="A port's market"
+)
+async def port(port_id: PortId, request: Request, principal: CurrentPrincipal) -> PortOut:
+    """Commodities traded, direction, quantity and current unit prices (discovered sectors)."""
+    result: PortOut = request.app.state.game.port(principal, port_id)
+    return result
+
+
+@router.get(
+    "/ports/{port_id}/quote", response_model=QuoteOut, responses=PROBLEMS, summary="Price a trade"
+)
+async def quote(
+    port_id: PortId,
+    request: Request,
+    principal: CurrentPrincipal,
+    commodity: Annotated[str, Query(min_length=1, max_length=32)],
+    side: Literal["buy", "sell"],
+    quantity: Annotated[int, Query(ge=1, le=MAX_QUANTITY)],
+) -> QuoteOut:
+    """What a trade would cost or pay now, tax included; nothing changes."""
+    result: QuoteOut = request.app.state.game.quote(principal, port_id, commodity, side, quantity)
+    return result
+
+
+@router.post(
+    "/ports/{port_id}/trade",
+    response_model=TradeReceipt,
+    responses=PROBLEMS,
+    summary="Trade at the port in your sector",
+)
+async def trade(
+    port_id: PortId, body: TradeRequest, request: Request, principal: CurrentPrincipal
+) -> TradeReceipt:
+    """Buy or sell; ``max_unit_price`` refuses (409 ``price_moved``) if the price moved past
+    your limit."""
+    result: TradeReceipt = await request.app.state.game.trade(principal, port_id, body)
+    return result
+
+
+@router.get(
+    "/stardock", response_model=StardockCatalog, responses=PROBLEMS, summary="StarDock catalogue"
+)
+async def catalog(request: Request, principal: CurrentPrincipal) -> StardockCatalog:
+    """Ships and hardware with prices, and your current ship's trade-in value."""
+    result: StardockCatalog = request.app.state.game.catalog(principal)
+    return result
+
+
+@router.post(
+    "/stardock/ship", response_model=BuyShipReceipt, responses=PROBLEMS, summary="Buy a ship"
+)
+async def buy_ship(
+    body: BuyShipRequest, request: Request, principal: CurrentPrincipal
+) -> BuyShipReceipt:
+    """Buy a ship at the StarDock in your sector, trading in the current one."""
+    result: BuyShipReceipt = await request.app.state.game.buy_ship(principal, body)
+    return result
+
+
+@router.post(
+    "/stardock/fighters",
+    response_model=HardwareReceipt,
+    responses=PROBLEMS,
+    summary="Buy fighters",
+)
+async def buy_fighters(
+    body: BuyHardwareRequest, request: Request, principal: CurrentPrincipal
+) -> HardwareReceipt:
+    """Buy fighters at the StarDock in your sector."""
+    result: HardwareReceipt = await request.app.state.game.buy_hardware(
+        principal, "fighters", body.count
+    )
+    return result
+
+
+@router.post(
+    "/stardock/holds", response_model=HardwareReceipt, responses=PROBLEMS, summary="Buy holds"
+)
+async def buy_holds(
+    body: BuyHardwareRequest, request: Request, principal: CurrentPrincipal
+) -> HardwareReceipt:
+    """Buy extra cargo holds at the StarDock in your sector."""
+    result: HardwareReceipt = await request.app.state.game.buy_hardware(
+        principal, "holds", body.count
+    )
+    return result

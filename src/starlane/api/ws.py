@@ -1,0 +1,375 @@
+"""The WebSocket feed and command channel at ``/api/v1/ws``.
+
+Connect with ``?token=<access token>`` or send ``{"op": "auth", "args": {"token": ...}}`` as
+the first message (within 10 s). The server then sends ``{"type": "hello", ...}`` and pushes
+events ``{"type": "event", "channel": ..., "event": {...}}`` of the subscribed channels:
+
+- ``player`` (default on): the player's own events, and attacks on them;
+- ``sector`` (default on): events in the player's current sector (arrivals, departures,
+  trades at the port, combat), following the player as they move;
+- ``region`` (default on): region-wide announcements of the player's current region (events
+  not tied to a sector);
+- ``admin`` (admins only, default off): every event of the galaxy.
+
+Clients send ``{"id": "...", "op": "...", "args": {...}}`` and get
+``{"type": "reply", "id": ..., "ok": true, "result": ...}`` or ``"ok": false`` with an
+``error`` problem document. Game commands obey the same rate limit as REST.
+
+Each connection has a bounded event buffer (``settings.subscriber_queue_size``); a client that
+cannot keep up is closed with code 1013 and the reason ``slow consumer``. Authentication
+failures close with 1008. The server sends ``{"type": "ping"}`` every
+``settings.ws_heartbeat_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from starlane.api import schemas as s
+from starlane.api.auth import Principal
+from starlane.api.deps import client_ip
+from starlane.api.errors import ApiError, error_to_problem, problem
+from starlane.domain import events as ev
+from starlane.domain.codec import event_to_dict
+
+router = APIRouter()
+_log = structlog.get_logger("starlane.api.ws")
+
+AUTH_TIMEOUT_SECONDS = 10.0
+MAX_MESSAGE_CHARS = 65_536
+CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN = 1013
+DEFAULT_CHANNELS = ("player", "sector", "region")
+
+
+class _Connection:
+    """One authenticated WebSocket client: its channels, position and send lock."""
+
+    def __init__(self, ws: WebSocket, principal: Principal, state: Any) -> None:
+        self.ws = ws
+        self.principal = principal
+        self.state = state
+        self.channels: set[str] = set(DEFAULT_CHANNELS)
+        self.region_id: int | None = None
+        self.sector_id: int | None = None
+        self.send_lock = asyncio.Lock()
+        self.resync()
+
+    @property
+    def pid(self) -> int:
+        return self.principal.account_id
+
+    def resync(self) -> None:
+        """Refresh the cached region and sector from the live player."""
+        player = self.state.service.player(self.pid)
+        if player is not None:
+            self.region_id, self.sector_id = player.region_id, player.sector_id
+
+    def channel_of(self, recorded: ev.RecordedEvent) -> str | None:
+        """Which subscribed channel (if any) delivers an event; runs inside ``Bus.publish``."""
+        e = recorded.event
+        pid = self.pid
+        player_id = getattr(e, "player_id", None)
+        if player_id == pid:
+            if isinstance(e, ev.PlayerMoved | ev.PlayerSpawned):
+                self.region_id, self.sector_id = e.region_id, e.sector_id
+            return "player" if "player" in self.channels else None
+        if (
+            isinstance(e, ev.CombatResolved)
+            and e.target_kind == "player"
+            and e.target_id == pid
+            and "player" in self.channels
+        ):
+            return "player"
+        if recorded.region_id == self.region_id:
+            sector_id = getattr(e, "sector_id", None)
+            if sector_id is None:
+                if "region" in self.channels:
+                    return "region"
+            elif "sector" in self.channels and (
+                sector_id == self.sector_id or getattr(e, "from_sector_id", None) == self.sector_id
+            ):
+                return "sector"
+        if "admin" in self.channels:
+            return "admin"
+        return None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self.send_lock:
+            await self.ws.send_text(json.dumps(message, separators=(",", ":")))
+
+
+def _validation_problem(exc: ValidationError) -> dict[str, Any]:
+    errors = [
+        {
+            "loc": ["args", *[p if isinstance(p, int) else str(p) for p in e["loc"]]],
+            "msg": e["msg"],
+            "type": e["type"],
+        }
+        for e in exc.errors(include_url=False)
+    ]
+    names = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
+    first = errors[0]["msg"] if errors else "invalid"
+    return problem(422, "validation_error", f"invalid {names}: {first}", errors=errors)
+
+
+async def _authenticate(ws: WebSocket, token: str | None) -> tuple[Principal, str | None]:
+    """The principal of the connection, from ``?token=`` or a first ``auth`` message."""
+    tokens = ws.app.state.tokens
+    request_id = None
+    if not token:
+        raw = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_SECONDS)
+        try:
+            msg = s.WsRequest.model_validate_json(raw)
+        except ValidationError as exc:
+            raise ApiError(401, "not_authenticated", "send an auth message first") from exc
+        request_id = msg.id
+        token = msg.args.get("token") if msg.op == "auth" else None
+        if not isinstance(token, str) or not token:
+            raise ApiError(401, "not_authenticated", "the first message must be an auth op")
+    return tokens.verify_access(token), request_id
+
+
+@router.websocket("/api/v1/ws")
+async def websocket_feed(ws: WebSocket) -> None:
+    """The live event feed and command channel (see the module docstring)."""
+    st = ws.app.state
+    await ws.accept()
+    try:
+        await st.limiter.hit("ws", f"ip:{client_ip(ws)}")  # type: ignore[arg-type]
+    except ApiError as exc:
+        body, _ = error_to_problem(exc)
+        await ws.send_json({"type": "error", "error": body})
+        await ws.close(CLOSE_TRY_AGAIN, "rate limited")
+        return
+    token = ws.query_params.get("token")
+    if token is not None and len(token) > 4096:
+        token = "invalid"
+    try:
+        principal, auth_id = await _authenticate(ws, token)
+    except (ApiError, TimeoutError) as exc:
+        err = exc if isinstance(exc, ApiError) else ApiError(401, "not_authenticated", "timeout")
+        body, _ = error_to_problem(err)
+        with contextlib.suppress(Exception):
+            await ws.send_json({"type": "error", "error": body})
+            await ws.close(CLOSE_POLICY, err.code)
+        return
+    except WebSocketDisconnect:
+        return
+    conn = _Connection(ws, principal, st)
+    sub = st.bus.subscribe(
+        f"ws:{principal.account_id}",
+        maxsize=st.settings.subscriber_queue_size,
+        predicate=lambda r: conn.channel_of(r) is not None,
+    )
+    st.metrics.ws_open.inc()
+    st.metrics.ws_total.inc()
+    st.ws_connections.add(conn)
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        hello = {
+            "type": "hello",
+            "player_id": principal.account_id,
+            "roles": list(principal.roles),
+            "channels": sorted(conn.channels),
+            "heartbeat_seconds": st.settings.ws_heartbeat_seconds,
+        }
+        await conn.send(hello)
+        if auth_id is not None:
+            await conn.send({"type": "reply", "id": auth_id, "ok": True, "result": hello})
+        tasks = [
+            asyncio.create_task(_pusher(conn, sub)),
+            asyncio.create_task(_reader(conn)),
+            asyncio.create_task(_heartbeat(conn)),
+        ]
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            with contextlib.suppress(WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
+                task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        sub.close()
+        st.ws_connections.discard(conn)
+        st.metrics.ws_open.dec()
+
+
+async def _pusher(conn: _Connection, sub: Any) -> None:
+    from starlane.bus import SLOW_CONSUMER
+
+    async for recorded in sub:
+        channel = conn.channel_of(recorded) or "sector"
+        await conn.send(
+            {
+                "type": "event",
+                "channel": channel,
+                "position": recorded.position,
+                "region_id": recorded.region_id,
+                "seq": recorded.seq,
+                "actor_id": recorded.actor_id,
+                "event": event_to_dict(recorded.event),
+            }
+        )
+    if sub.close_reason == SLOW_CONSUMER:
+        await conn.ws.close(CLOSE_TRY_AGAIN, "slow consumer")
+    else:
+        await conn.ws.close(1001, "server shutting down")
+
+
+async def _heartbeat(conn: _Connection) -> None:
+    interval = conn.state.settings.ws_heartbeat_seconds
+    while True:
+        await asyncio.sleep(interval)
+        conn.resync()
+        await conn.send({"type": "ping", "at": conn.state.clock()})
+
+
+async def _reader(conn: _Connection) -> None:
+    while True:
+        raw = await conn.ws.receive_text()
+        reply = await handle_message(conn, raw)
+        if reply is not None:
+            await conn.send(reply)
+
+
+async def handle_message(conn: _Connection, raw: str) -> dict[str, Any] | None:
+    """Answer one client message.
+
+    Args:
+        conn: the connection.
+        raw: the message text.
+
+    Returns:
+        The reply message.
+    """
+    if len(raw) > MAX_MESSAGE_CHARS:
+        body = problem(413, "too_large", f"messages are limited to {MAX_MESSAGE_CHARS} characters")
+        return {"type": "reply", "id": None, "ok": False, "error": body}
+    request_id = None
+    try:
+        data = json.loads(raw)
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            request_id = data["id"][:64]
+        msg = s.WsRequest.model_validate(data)
+    except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            body = _validation_problem(exc)
+        else:
+            body = problem(400, "bad_request", "the message is not valid JSON")
+        return {"type": "reply", "id": request_id, "ok": False, "error": body}
+    try:
+        result = await _dispatch(conn, msg)
+    except ValidationError as exc:
+        return {"type": "reply", "id": msg.id, "ok": False, "error": _validation_problem(exc)}
+    except Exception as exc:
+        body, status = error_to_problem(exc)
+        if status == 500:
+            _log.exception("ws.internal_error", op=msg.op, error=type(exc).__name__)
+        return {"type": "reply", "id": msg.id, "ok": False, "error": body}
+    return {"type": "reply", "id": msg.id, "ok": True, "result": result}
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(mode="json")
+
+
+class _ChannelArgs(s.ApiModel):
+    channel: str
+
+
+class _QuoteArgs(s.ApiModel):
+    port_id: int
+    commodity: str
+    side: str
+    quantity: int
+
+
+async def _dispatch(conn: _Connection, msg: s.WsRequest) -> Any:
+    st = conn.state
+    game = st.game
+    args = msg.args
+    op = msg.op
+    if op == "auth":
+        principal = st.tokens.verify_access(str(args.get("token", "")))
+        if principal.account_id != conn.pid:
+            raise ApiError(403, "forbidden", "a connection stays with the player it opened with")
+        conn.principal = principal
+        return {"player_id": principal.account_id, "expires_at": principal.expires_at}
+    if op == "ping":
+        return {"pong": st.clock()}
+    if op in ("subscribe", "unsubscribe"):
+        channel = _ChannelArgs.model_validate(args).channel
+        if channel not in s.WS_CHANNELS:
+            raise ApiError(422, "unknown_channel", f"no channel {channel!r}")
+        if channel == "admin" and not conn.principal.is_admin:
+            raise ApiError(403, "forbidden", "the admin channel needs the admin role")
+        if op == "subscribe":
+            conn.channels.add(channel)
+        else:
+            conn.channels.discard(channel)
+        return {"channels": sorted(conn.channels)}
+    principal = conn.principal
+    if principal.expires_at <= st.clock():
+        raise ApiError(401, "token_expired", "the access token expired: send a new one (op auth)")
+    result: Any
+    if op == "me":
+        result = game.me(principal)
+    elif op == "sector":
+        result = game.sector(principal, int(_ChannelFree(args).get("sector_id")))
+    elif op == "port":
+        result = game.port(principal, int(_ChannelFree(args).get("port_id")))
+    elif op == "move":
+        result = await game.move(principal, s.MoveRequest.model_validate(args).to_sector_id)
+    elif op == "autopilot":
+        req = s.AutopilotRequest.model_validate(args)
+        result = await game.autopilot(principal, req.to_sector_id, req.execute)
+    elif op == "scan":
+        result = await game.scan(principal)
+    elif op == "quote":
+        q = _QuoteArgs.model_validate(args)
+        t = s.TradeRequest(commodity=q.commodity, side=q.side, quantity=q.quantity)  # type: ignore[arg-type]
+        result = game.quote(principal, q.port_id, t.commodity, t.side, t.quantity)
+    elif op == "trade":
+        body = dict(args)
+        port_id = _port_id(body.pop("port_id", None))
+        result = await game.trade(principal, port_id, s.TradeRequest.model_validate(body))
+    elif op == "attack":
+        result = await game.attack(principal, s.AttackRequest.model_validate(args))
+    elif op == "buy_ship":
+        result = await game.buy_ship(principal, s.BuyShipRequest.model_validate(args))
+    elif op in ("buy_fighters", "buy_holds"):
+        count = s.BuyHardwareRequest.model_validate(args).count
+        result = await game.buy_hardware(principal, op.removeprefix("buy_"), count)
+    else:  # pragma: no cover - WsRequest.op is a closed Literal
+        raise ApiError(422, "unknown_op", f"unknown op {op!r}")
+    conn.resync()
+    return _dump(result)
+
+
+class _ChannelFree:
+    """Reads one positive integer argument, refusing anything else with a 422."""
+
+    def __init__(self, args: dict[str, Any]) -> None:
+        self.args = args
+
+    def get(self, name: str) -> int:
+        value = self.args.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= s.MAX_ID:
+            raise ApiError(
+                422, "validation_error", f"invalid args.{name}: a positive integer is required"
+            )
+        return value
+
+
+def _port_id(value: Any) -> int:
+    return _ChannelFree({"port_id": value}).get("port_id")
