@@ -1,0 +1,139 @@
+"""StarDock rules: ships with trade-in, fighters, holds, and every refusal."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from starlane.domain import errors
+from starlane.domain.codec import copy_state
+from starlane.domain.commands import BuyFighters, BuyHolds, BuyShip, Command
+from starlane.domain.data import DEFAULT_RULES, SHIP_TYPES, Membership
+from starlane.domain.events import FightersBought, HoldsBought, ShipBought
+from starlane.domain.model import RegionState, Ship
+from starlane.domain.queries import stardock_catalog
+from starlane.domain.rules import decide
+from tests.domain.conftest import T0, place, run
+
+DOCK = 2
+
+
+def _refused(state: RegionState, cmd: Command) -> errors.DomainError:
+    before = copy_state(state)
+    with pytest.raises(errors.DomainError) as exc:
+        decide(state, cmd, T0, random.Random(0))
+    assert state == before
+    return exc.value
+
+
+@pytest.fixture
+def docked(world: RegionState) -> RegionState:
+    place(world, 7, DOCK)
+    world.players[7].credits = 1_000_000
+    return world
+
+
+def test_buy_ship_with_trade_in_and_cargo_carried(docked: RegionState) -> None:
+    docked.players[7].ship.cargo = {"ore": 300}
+    docked.players[7].ship.fighters = 400
+    (e,) = run(docked, BuyShip(7, "cargo_hauler", "Mule"))
+    assert isinstance(e, ShipBought)
+    assert e.trade_in == 40_000 and e.price == 250_000
+    p = docked.players[7]
+    assert p.credits == 1_000_000 - 250_000 + 40_000
+    assert p.ship.type == "cargo_hauler" and p.ship.name == "Mule"
+    assert p.ship.holds == 1_000 and p.ship.cargo == {"ore": 300}
+    assert p.ship.fighters == 400  # carried over, within the hauler's 500
+
+
+def test_cheaper_ship_refunds_the_difference(docked: RegionState) -> None:
+    docked.players[7].credits = 0
+    (e,) = run(docked, BuyShip(7, "scout"))
+    assert isinstance(e, ShipBought)
+    assert docked.players[7].credits == 40_000 - 30_000
+    assert docked.players[7].ship.name == "Light Freighter"  # name kept
+    assert docked.players[7].ship.fighters == 50  # the old 50 kept (a scout comes with 20)
+
+
+def test_fighters_carried_over_up_to_the_new_maximum(docked: RegionState) -> None:
+    docked.players[7].ship.fighters = 500
+    run(docked, BuyShip(7, "scout"))
+    assert docked.players[7].ship.fighters == 200
+
+
+def test_escape_pod_is_worth_nothing(docked: RegionState) -> None:
+    docked.players[7].ship = Ship.new("escape_pod", "pod")
+    docked.players[7].credits = 30_000
+    (e,) = run(docked, BuyShip(7, "scout"))
+    assert isinstance(e, ShipBought) and e.trade_in == 0
+    assert docked.players[7].credits == 0
+
+
+def test_buy_ship_refusals(docked: RegionState) -> None:
+    assert _refused(docked, BuyShip(7, "death_star")).code == "unknown_ship_type"
+    assert _refused(docked, BuyShip(7, "escape_pod")).code == "unknown_ship_type"
+    err = _refused(docked, BuyShip(7, "warp_jumper"))
+    assert err.code == "citizens_only" and err.kind == "forbidden"
+    docked.players[7].ship.cargo = {"ore": 101}
+    assert _refused(docked, BuyShip(7, "scout")).code == "cargo_would_not_fit"
+    docked.players[7].ship.cargo = {}
+    docked.players[7].credits = 1_000
+    err = _refused(docked, BuyShip(7, "defender"))
+    assert err.code == "insufficient_credits" and err.context["needed"] == 300_000 - 40_000
+    place(docked, 7, 1)
+    assert _refused(docked, BuyShip(7, "scout")).code == "not_a_stardock"
+    assert _refused(docked, BuyShip(99, "scout")).code == "unknown_player"
+
+
+def test_citizen_may_buy_warp_jumper(docked: RegionState) -> None:
+    docked.players[7].membership = Membership.CITIZEN
+    (e,) = run(docked, BuyShip(7, "warp_jumper"))
+    assert isinstance(e, ShipBought) and docked.players[7].ship.type == "warp_jumper"
+
+
+def test_buy_fighters(docked: RegionState) -> None:
+    (e,) = run(docked, BuyFighters(7, 100))
+    assert isinstance(e, FightersBought) and e.price == 100 * DEFAULT_RULES.fighter_price
+    assert docked.players[7].ship.fighters == 150
+    assert docked.players[7].credits == 1_000_000 - 10_000
+
+
+def test_buy_fighters_refusals(docked: RegionState) -> None:
+    assert _refused(docked, BuyFighters(7, 0)).code == "invalid_quantity"
+    err = _refused(docked, BuyFighters(7, 451))  # light freighter: 50 of at most 500
+    assert err.code == "capacity_exceeded" and err.context["max"] == 500
+    docked.players[7].credits = 99
+    assert _refused(docked, BuyFighters(7, 1)).code == "insufficient_credits"
+    place(docked, 7, 3)
+    assert _refused(docked, BuyFighters(7, 1)).code == "not_a_stardock"
+
+
+def test_buy_holds(docked: RegionState) -> None:
+    (e,) = run(docked, BuyHolds(7, 250))
+    assert isinstance(e, HoldsBought) and e.holds_after == 750
+    assert docked.players[7].ship.holds == 750
+    assert docked.players[7].credits == 1_000_000 - 250 * DEFAULT_RULES.hold_price
+
+
+def test_buy_holds_refusals(docked: RegionState) -> None:
+    assert _refused(docked, BuyHolds(7, -1)).code == "invalid_quantity"
+    assert _refused(docked, BuyHolds(7, 251)).code == "capacity_exceeded"
+    docked.players[7].credits = 0
+    assert _refused(docked, BuyHolds(7, 1)).code == "insufficient_credits"
+    place(docked, 7, 4)
+    assert _refused(docked, BuyHolds(7, 1)).code == "not_a_stardock"
+
+
+def test_stardock_catalog(docked: RegionState) -> None:
+    cat = stardock_catalog(docked, docked.players[7])
+    assert cat.port_id == DOCK and cat.trade_in == 40_000
+    offers = {o.ship_type: o for o in cat.ships}
+    assert "escape_pod" not in offers
+    assert set(offers) == {k for k, s in SHIP_TYPES.items() if s.purchasable}
+    assert offers["scout"].net_price == -10_000
+    assert not offers["warp_jumper"].allowed and not offers["warp_jumper"].affordable
+    assert offers["carrier"].allowed and not offers["carrier"].affordable
+    assert cat.fighters_available == 450 and cat.holds_available == 250
+    place(docked, 7, 1)
+    assert stardock_catalog(docked, docked.players[7]).port_id is None
