@@ -17,6 +17,7 @@ steps, each with its own random stream split off the region seed:
 Regions are then joined through warp gates: every region's gate sector to its own terminal in
 the Nexus transit-authority district (:func:`link_gate`, :func:`free_transit_terminal`).
 Sector ids are global: Terran Space holds 1..300, the Nexus follows, then each player region.
+Summaries and fingerprints live in :mod:`starlane.domain.galaxy_report` (re-exported here).
 Every number comes from :data:`~starlane.domain.galaxy_spec.GALAXY_SPEC` and ``GameRules``.
 """
 
@@ -24,24 +25,27 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
-from starlane.domain import codec
 from starlane.domain.data import (
     DEFAULT_RULES,
     NEXUS_DISTRICTS,
-    PORT_CLASSES,
     REGION_KINDS,
     GameRules,
     RegionKind,
 )
 from starlane.domain.galaxy_fill import RegionLayout, made_up_names, populate_region
+from starlane.domain.galaxy_report import (
+    galaxy_fingerprint,
+    galaxy_summary,
+    is_strongly_connected,
+    region_fingerprint,
+    region_summary,
+)
 from starlane.domain.galaxy_spec import GALAXY_SPEC, GalaxySpec
-from starlane.domain.graph import build_warps, hop_distances, place_sectors, strongly_connected
+from starlane.domain.graph import FloatArray, build_warps, hop_distances, place_sectors
 from starlane.domain.model import (
     FIRST_PLAYER_REGION_ID,
     NEXUS_REGION_ID,
@@ -65,6 +69,7 @@ __all__ = [
     "region_fingerprint",
     "region_origin",
     "region_seed",
+    "region_summary",
 ]
 
 _STREAMS = 6  # random streams per region: layout, warps, specials, contents (3)
@@ -120,7 +125,7 @@ def _rngs(seed: int) -> list[np.random.Generator]:
     return [np.random.default_rng(child) for child in children]
 
 
-def _nearest_to(xyz: np.ndarray[Any, Any], point: tuple[float, float, float]) -> int:
+def _nearest_to(xyz: FloatArray, point: tuple[float, float, float]) -> int:
     dx = xyz[:, 0] - point[0]
     dy = xyz[:, 1] - point[1]
     dz = xyz[:, 2] - point[2]
@@ -136,7 +141,7 @@ def _pick_by_hops(
     return choices[int(rng.integers(len(choices)))]
 
 
-def _districts(xyz: np.ndarray[Any, Any], origin: tuple[float, float, float]) -> list[str]:
+def _districts(xyz: FloatArray, origin: tuple[float, float, float]) -> list[str]:
     """Nexus districts: the commerce hub nearest the centre, the others as wedges around it."""
     n = len(xyz)
     counts = [int(d.share * n) for d in NEXUS_DISTRICTS]
@@ -406,121 +411,3 @@ def generate_galaxy(
         assert gate is not None
         link_gate(state, gate, nexus, free_transit_terminal(nexus))
     return galaxy
-
-
-def is_strongly_connected(state: RegionState) -> bool:
-    """Whether every sector of a region can reach every other along its warps (gates aside).
-
-    Args:
-        state: a region's state.
-
-    Returns:
-        True when the region's warp graph is strongly connected. A warp leading out of the
-        region does not count.
-    """
-    index = {sector_id: i for i, sector_id in enumerate(state.sectors)}
-    adjacency = [
-        [index[w] for w in sector.warps if w in index] for sector in state.sectors.values()
-    ]
-    return strongly_connected(adjacency)
-
-
-def region_summary(state: RegionState) -> dict[str, Any]:
-    """Sizes and shape of one region, for operators and the ``starlane galaxy`` command.
-
-    Args:
-        state: a region's state.
-
-    Returns:
-        A JSON-ready dict: id, kind, name, sectors, first_sector_id, warps, one_way,
-        mean_degree, min_degree, max_degree, ports, ports_by_class, stardocks, planets,
-        hazards, pirate_sectors, pirates, clusters, strongly_connected, districts (Nexus) and
-        gate_sectors (``{"sector_id", "to_region_id", "to_sector_id"}`` each).
-    """
-    sectors = state.sectors
-    arcs = {(s.id, w) for s in sectors.values() for w in s.warps}
-    one_way = sum(1 for u, v in arcs if (v, u) not in arcs)
-    degrees = [len(s.warps) for s in sectors.values()]
-    by_class = Counter(p.port_class for p in state.ports.values())
-    districts = Counter(s.district for s in sectors.values() if s.district is not None)
-    gates = [
-        {
-            "sector_id": s.id,
-            "to_region_id": s.gate.to_region_id,
-            "to_sector_id": s.gate.to_sector_id,
-        }
-        for s in sectors.values()
-        if s.gate is not None
-    ]
-    return {
-        "id": state.region.id,
-        "kind": state.region.kind.value,
-        "name": state.region.name,
-        "sectors": len(sectors),
-        "first_sector_id": state.region.first_sector_id,
-        "warps": len(arcs),
-        "one_way": one_way,
-        "mean_degree": round(len(arcs) / max(1, len(sectors)), 3),
-        "min_degree": min(degrees, default=0),
-        "max_degree": max(degrees, default=0),
-        "ports": len(state.ports),
-        "ports_by_class": {str(k): by_class[k] for k in sorted(by_class)},
-        "stardocks": sum(1 for p in state.ports.values() if PORT_CLASSES[p.port_class].stardock),
-        "planets": len(state.planets),
-        "hazards": sum(1 for s in sectors.values() if s.hazard is not None),
-        "pirate_sectors": sum(1 for s in sectors.values() if s.piracy > 0),
-        "pirates": len(state.pirates),
-        "clusters": len({s.cluster for s in sectors.values()}),
-        "strongly_connected": is_strongly_connected(state),
-        "districts": {d.key: districts[d.key] for d in NEXUS_DISTRICTS if districts[d.key]},
-        "gate_sectors": gates,
-    }
-
-
-def galaxy_summary(galaxy: Galaxy) -> dict[str, Any]:
-    """Sizes and shape of a galaxy, region by region, with totals.
-
-    Args:
-        galaxy: a generated galaxy.
-
-    Returns:
-        ``{"seed", "sectors", "ports", "planets", "pirates", "fingerprint", "regions": [...]}``
-        with one :func:`region_summary` per region in id order.
-    """
-    regions = [region_summary(galaxy.regions[rid]) for rid in sorted(galaxy.regions)]
-    return {
-        "seed": galaxy.seed,
-        "sectors": sum(r["sectors"] for r in regions),
-        "ports": sum(r["ports"] for r in regions),
-        "planets": sum(r["planets"] for r in regions),
-        "pirates": sum(r["pirates"] for r in regions),
-        "fingerprint": galaxy_fingerprint(galaxy),
-        "regions": regions,
-    }
-
-
-def region_fingerprint(state: RegionState) -> str:
-    """SHA-256 of a region's snapshot (:func:`starlane.domain.codec.encode_state`).
-
-    Args:
-        state: a region's state.
-
-    Returns:
-        64 hex digits; equal for equal states.
-    """
-    return hashlib.sha256(codec.encode_state(state)).hexdigest()
-
-
-def galaxy_fingerprint(galaxy: Galaxy) -> str:
-    """SHA-256 over every region's snapshot, in region id order.
-
-    Args:
-        galaxy: a galaxy.
-
-    Returns:
-        64 hex digits; equal for galaxies generated from the same seed and parameters.
-    """
-    digest = hashlib.sha256()
-    for region_id in sorted(galaxy.regions):
-        digest.update(codec.encode_state(galaxy.regions[region_id]))
-    return digest.hexdigest()
