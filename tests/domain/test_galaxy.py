@@ -33,7 +33,7 @@ from starlane.domain.model import (
 
 SPEC = GALAXY_SPEC
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-seeds = st.integers(min_value=-(2**63), max_value=2**63)
+seeds = st.integers(min_value=-(2**63), max_value=2**63 - 2)
 player_sizes = st.integers(min_value=100, max_value=1_500)
 
 
@@ -298,3 +298,9 @@ def test_region_and_sector_ids_below_one_are_refused() -> None:
         generate_region(0, RegionKind.PLAYER, 100, 1, 1)
     with pytest.raises(ValueError, match="must be >= 1"):
         generate_region(3, RegionKind.PLAYER, 100, 0, 1)
+
+
+@pytest.mark.parametrize("seed", [2**63, -(2**63) - 1])
+def test_seed_outside_64_bits_is_refused(seed: int) -> None:
+    with pytest.raises(ValueError, match="outside the signed 64-bit range"):
+        generate_region(3, RegionKind.PLAYER, 100, 1, seed)

@@ -199,8 +199,8 @@ def generate_region(
         The region's state; its gate sector (:func:`gate_sector_id`) is not linked yet.
 
     Raises:
-        ValueError: ``sector_count`` outside the kind's bounds, or a region or first sector id
-            below 1.
+        ValueError: ``sector_count`` outside the kind's bounds, a region or first sector id
+            below 1, or a seed outside the signed 64-bit range (it is stored with the region).
     """
     bounds = REGION_KINDS[kind]
     if not bounds.min_sectors <= sector_count <= bounds.max_sectors:
@@ -212,6 +212,8 @@ def generate_region(
         raise ValueError(
             f"region id {region_id} and first sector id {first_sector_id} must be >= 1"
         )
+    if not -(2**63) <= seed < 2**63:
+        raise ValueError(f"region seed {seed} is outside the signed 64-bit range")
     rng_layout, rng_warps, rng_special, *rng_fill = _rngs(seed)
     origin = region_origin(region_id, spec)
     placement = place_sectors(rng_layout, sector_count, origin, spec.layout)
