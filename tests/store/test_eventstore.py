@@ -92,6 +92,22 @@ async def test_stale_or_ahead_expected_seq_is_refused_and_writes_nothing(store, 
     assert await store.load_snapshot(1) is None
 
 
+async def test_another_writer_behind_our_back_is_detected(store, engine):
+    """Two stores (two processes): the one whose view is stale is refused, nothing written."""
+    await store.append(1, 0, [(moved(1, i), None) for i in range(3)])
+    other = EventStore(engine)
+    await other.append(1, 3, [(moved(1, 3), 1), (moved(1, 4), 1)])
+    head = await store.head_position()
+    with pytest.raises(ConcurrencyError) as info:
+        await store.append(1, 3, [(moved(1, 9), 2)], snapshot=(4, b"stale"))
+    assert info.value.actual_seq == 5
+    assert await store.head_position() == head
+    assert await store.load_snapshot(1) is None
+    assert [r.actor_id async for r in store.read_region(1, after_seq=3)] == [1, 1]
+    # after reloading (the real last seq), the stale store can append again
+    assert (await store.append(1, 5, [(moved(1, 5), 2)]))[0].seq == 6
+
+
 async def test_concurrent_writers_of_one_region_exactly_one_wins(store):
     async def attempt(k: int):
         try:

@@ -78,7 +78,9 @@ def create_db_engine(
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo)
+    # Connections are reset by the "reset" listener below, only when a transaction is open
+    # (the default reset would cost a round trip to the driver thread after every commit).
+    engine = create_async_engine(url, echo=echo, pool_reset_on_return=None)
     _install_sqlite_listeners(engine, level)
     return engine
 
@@ -98,6 +100,12 @@ def _install_sqlite_listeners(engine: AsyncEngine, synchronous: str) -> None:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         finally:
             cursor.close()
+
+    @event.listens_for(sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, _state: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if driver is None or getattr(driver, "in_transaction", True):
+            dbapi_connection.rollback()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:

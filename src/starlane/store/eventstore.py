@@ -78,8 +78,7 @@ class ConcurrencyError(Exception):
     Attributes:
         region_id: the region.
         expected_seq: the last seq the caller believed stored.
-        actual_seq: the last seq actually stored (None when the conflict was detected by the
-            unique constraint and the actual value is unknown).
+        actual_seq: the last seq stored when the conflict was detected (None if unknown).
     """
 
     def __init__(self, region_id: int, expected_seq: int, actual_seq: int | None) -> None:
@@ -124,6 +123,11 @@ class EventStore:
         self._clock = clock
         self._kept = snapshots_kept
         self._postgres = engine.dialect.name == "postgresql"
+        # A lower bound of each region's stored last seq (streams only grow). When the caller's
+        # expected_seq equals it, the SELECT of the concurrency check is skipped: if another
+        # writer appended meanwhile, seq expected_seq + 1 exists and the unique constraint
+        # refuses the insert.
+        self._known_last: dict[int, int] = {}
 
     # --- writing -----------------------------------------------------------------------------
     async def append(
@@ -176,15 +180,19 @@ class EventStore:
             )
         if not rows and snapshot is None:
             return []
+        check = self._known_last.get(region_id) != expected_seq or not rows
         try:
             async with self._writer.begin() as conn:
                 if self._postgres:
                     await conn.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY}
                     )
-                actual = (await conn.execute(_LAST_SEQ, {"region_id": region_id})).scalar_one()
-                if actual != expected_seq:
-                    raise ConcurrencyError(region_id, expected_seq, actual)
+                if check:
+                    result = await conn.execute(_LAST_SEQ, {"region_id": region_id})
+                    actual = int(result.scalar_one())
+                    if actual != expected_seq:
+                        self._known_last[region_id] = actual
+                        raise ConcurrencyError(region_id, expected_seq, actual)
                 positions: dict[int, int] = {}
                 if rows:
                     result = await conn.execute(_INSERT_EVENTS, rows)
@@ -192,9 +200,12 @@ class EventStore:
                 if snapshot is not None:
                     await self._write_snapshot(conn, region_id, snapshot[0], snapshot[1], now)
         except IntegrityError as exc:
-            if _is_unique_violation(exc):
-                raise ConcurrencyError(region_id, expected_seq, None) from exc
-            raise
+            if not _is_unique_violation(exc):
+                raise
+            self._known_last.pop(region_id, None)
+            actual = await self.last_seq(region_id)
+            raise ConcurrencyError(region_id, expected_seq, actual) from exc
+        self._known_last[region_id] = new_last
         return [
             RecordedEvent(positions[row["seq"]], region_id, row["seq"], actor_id, event)
             for row, (event, actor_id) in zip(rows, items, strict=True)
@@ -239,7 +250,10 @@ class EventStore:
             The last seq, 0 for an empty stream.
         """
         async with self.engine.connect() as conn:
-            return int((await conn.execute(_LAST_SEQ, {"region_id": region_id})).scalar_one())
+            last = int((await conn.execute(_LAST_SEQ, {"region_id": region_id})).scalar_one())
+        if last > self._known_last.get(region_id, -1):
+            self._known_last[region_id] = last
+        return last
 
     async def read_region(
         self, region_id: int, after_seq: int = 0, *, batch: int = 10_000

@@ -1,0 +1,177 @@
+"""Event-store append throughput on SQLite and PostgreSQL, beside a raw-insert baseline.
+
+Each durable append is one transaction carrying a batch of events (a group commit): the
+store's ``EventStore.append`` (concurrency check, one multi-row ``INSERT ... RETURNING``,
+commit) against the same rows written with the bare driver's ``executemany`` in a transaction
+of their own (aiosqlite with the same PRAGMAs; asyncpg), measured in the same run.
+
+Run: ``.venv/bin/python benchmarks/bench_store.py`` (``--quick`` for a short run,
+``--postgres URL`` to choose the server, ``--no-postgres`` to skip it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from starlane.domain.codec import encode_event
+from starlane.domain.events import PlayerMoved
+from starlane.store import EventStore, create_db_engine, upgrade_database
+from starlane.store.db import SQLITE_BUSY_TIMEOUT_MS
+
+_COLUMNS = "region_id, seq, type, version, actor_id, at, recorded_at, payload"
+
+
+def _events(region_id: int, start: int, n: int) -> list[tuple[PlayerMoved, int]]:
+    return [
+        (
+            PlayerMoved(
+                region_id=region_id,
+                at=1_000.0 + i,
+                player_id=i % 50,
+                from_sector_id=i % 300 + 1,
+                sector_id=(i + 1) % 300 + 1,
+                turns_spent=1,
+                turns_left=200,
+                turns_at=1_000.0,
+                first_visit=False,
+            ),
+            i % 50,
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def _raw_rows(region_id: int, start: int, n: int) -> list[tuple]:
+    now = time.time()
+    return [
+        (region_id, start + k + 1, e.type, e.version, actor, e.at, now, encode_event(e).decode())
+        for k, (e, actor) in enumerate(_events(region_id, start, n))
+    ]
+
+
+async def _bench_store(url: str, batches: int, batch: int) -> float:
+    engine = create_db_engine(url)
+    await upgrade_database(engine)
+    store = EventStore(engine)
+    payloads = [_events(1, b * batch, batch) for b in range(batches)]
+    started = time.perf_counter()
+    seq = 0
+    for items in payloads:
+        recorded = await store.append(1, seq, items)
+        seq = recorded[-1].seq
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return batches / elapsed
+
+
+async def _bench_raw_sqlite(path: Path, batches: int, batch: int) -> float:
+    import aiosqlite
+
+    engine = create_db_engine(f"sqlite:///{path}")
+    await upgrade_database(engine)
+    await engine.dispose()
+    rows = [_raw_rows(1, b * batch, batch) for b in range(batches)]
+    async with aiosqlite.connect(path, isolation_level=None) as db:
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+            await db.execute(f"PRAGMA {pragma}")
+        await db.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        sql = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        started = time.perf_counter()
+        for chunk in rows:
+            await db.execute("BEGIN IMMEDIATE")
+            await db.executemany(sql, chunk)
+            await db.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+    return batches / elapsed
+
+
+async def _bench_raw_postgres(url: str, batches: int, batch: int) -> float:
+    import asyncpg
+
+    engine = create_db_engine(url)
+    await upgrade_database(engine)
+    await engine.dispose()
+    rows = [_raw_rows(1, b * batch, batch) for b in range(batches)]
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        sql = f"INSERT INTO events ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        started = time.perf_counter()
+        for chunk in rows:
+            async with conn.transaction():
+                await conn.executemany(sql, chunk)
+        elapsed = time.perf_counter() - started
+    finally:
+        await conn.close()
+    return batches / elapsed
+
+
+async def _with_pg_database(admin_url: str, fn, *args):
+    import asyncpg
+
+    name = f"starlane_bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        return await fn(url.replace("postgresql://", "postgresql+asyncpg://", 1), *args)
+    finally:
+        admin = await asyncpg.connect(admin_url)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def _line(label: str, store_rate: float, raw_rate: float, batch: int) -> str:
+    return (
+        f"{label:<10} store.append: {store_rate:7.1f} appends/s"
+        f" ({store_rate * batch:8.0f} events/s)"
+        f" | raw executemany: {raw_rate:8.1f} txn/s ({raw_rate * batch:9.0f} events/s)"
+        f" | ratio {store_rate / raw_rate:5.2f}"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (fewer batches)")
+    parser.add_argument("--batches", type=int, default=None, help="appends per measurement")
+    parser.add_argument("--batch", type=int, default=100, help="events per append")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "STARLANE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="admin URL of a PostgreSQL server (a scratch database is created and dropped)",
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    args = parser.parse_args()
+    batches = args.batches or (100 if args.quick else 1_000)
+    print(f"durable appends of {args.batch}-event batches, {batches} appends per run")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store_rate = await _bench_store(f"sqlite:///{tmp}/store.db", batches, args.batch)
+        raw_rate = await _bench_raw_sqlite(Path(tmp) / "raw.db", batches, args.batch)
+    print(_line("sqlite", store_rate, raw_rate, args.batch))
+
+    if not args.no_postgres:
+        try:
+            store_rate = await _with_pg_database(args.postgres, _bench_store, batches, args.batch)
+            raw_rate = await _with_pg_database(
+                args.postgres,
+                lambda url, *a: _bench_raw_postgres(url, *a),
+                batches,
+                args.batch,
+            )
+        except (OSError, ImportError) as exc:
+            print(f"postgresql skipped: {exc}")
+        else:
+            print(_line("postgresql", store_rate, raw_rate, args.batch))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
