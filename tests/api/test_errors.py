@@ -1,0 +1,114 @@
+"""Problem details for every error path: validation, unknown routes, engine errors, 500s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from starlane.api.app import create_app
+from starlane.engine.errors import EngineBusyError, EngineUnavailableError
+from tests.api.conftest import assert_problem, make_settings, register
+
+
+async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.get("/api/v1/nowhere"), 404, "not_found")
+    assert_problem(await client.delete("/api/v1/me"), 405, "method_not_allowed")
+
+
+async def test_validation_names_the_field(client: httpx.AsyncClient) -> None:
+    alice = await register(client, "alice")
+    r = await client.get(
+        "/api/v1/ports/1/quote",
+        params={"commodity": "fuel", "side": "buy", "quantity": -3},
+        headers=alice["headers"],
+    )
+    body = assert_problem(r, 422, "validation_error")
+    assert body["errors"][0]["loc"] == ["query", "quantity"]
+    assert "quantity" in body["detail"]
+    r = await client.get("/api/v1/sectors/abc", headers=alice["headers"])
+    assert assert_problem(r, 422, "validation_error")["errors"][0]["loc"] == ["path", "sector_id"]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (EngineBusyError("queue full"), 503, "engine_busy"),
+        (EngineUnavailableError("recovering"), 503, "engine_unavailable"),
+    ],
+)
+async def test_engine_errors_are_503_with_retry_after(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    status: int,
+    code: str,
+) -> None:
+    alice = await register(client, "alice")
+
+    async def failing(command: object) -> list[object]:
+        raise error
+
+    monkeypatch.setattr(app.state.service, "execute", failing)
+    r = await client.post("/api/v1/me/move", json={"to_sector_id": 2}, headers=alice["headers"])
+    assert_problem(r, status, code)
+    assert r.headers["Retry-After"] == "1"
+
+
+async def test_unexpected_error_is_a_500_problem_without_details(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await register(client, "alice")
+
+    async def exploding(command: object) -> list[object]:
+        raise RuntimeError("SELECT secret FROM accounts -- boom")
+
+    monkeypatch.setattr(app.state.service, "execute", exploding)
+    r = await client.post("/api/v1/me/move", json={"to_sector_id": 2}, headers=alice["headers"])
+    body = assert_problem(r, 500, "internal_error")
+    assert "SELECT" not in r.text and "boom" not in r.text and "RuntimeError" not in r.text
+    assert body["instance"] == "/api/v1/me/move"
+    metrics = (await client.get("/metrics")).text
+    assert 'starlane_commands_total{command="move",outcome="error"} 1.0' in metrics
+
+
+async def test_health_readiness_and_metrics(app: FastAPI, client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "engines": True}
+    alice = await register(client, "alice")
+    await client.get("/api/v1/sectors/1", headers=alice["headers"])
+    await client.post("/api/v1/me/move", json={"to_sector_id": 72}, headers=alice["headers"])
+    text = (await client.get("/metrics")).text
+    assert (
+        'starlane_http_requests_total{method="GET",route="/api/v1/sectors/{sector_id}",status="200"}'
+        in text
+    )
+    assert 'starlane_http_request_duration_seconds_bucket{le="0.005",method="GET"' in text
+    assert 'starlane_commands_total{command="spawn"' not in text  # registration is not a command
+    assert 'starlane_commands_total{command="move",outcome="not_adjacent"} 1.0' in text
+    assert 'starlane_engine_queue_depth{region="1"} 0.0' in text
+    assert 'starlane_engine_commit_batch_size{region="1"}' in text
+    assert "starlane_websocket_connections 0.0" in text
+
+
+async def test_readiness_fails_when_engines_are_stopped(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await app.state.service.stop()
+    r = await client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json() == {"status": "unavailable", "checks": {"database": True, "engines": False}}
+    await app.state.service.start()
+
+
+def test_metrics_registries_are_per_app(tmp_path: Path) -> None:
+    a = create_app(make_settings(tmp_path / "a"))
+    b = create_app(make_settings(tmp_path / "b"))
+    a.state.metrics.record_command("move", "ok")
+    assert b'command="move"' in a.state.metrics.render()
+    assert b'command="move"' not in b.state.metrics.render()
