@@ -1,0 +1,94 @@
+"""Rate limits trigger at the configured numbers (defaults: login/register 5/min per IP and
+per username, game commands 20 per 2 s per player) and answer 429 with ``Retry-After``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from starlane.config import RateLimits
+from tests.api.conftest import PASSWORD, assert_problem
+
+
+@asynccontextmanager
+async def _started(app: FastAPI, ip: str = "10.0.0.1") -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=(ip, 1234))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            yield c
+
+
+def _client(app: FastAPI, ip: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(ip, 1234)), base_url="http://t"
+    )
+
+
+async def test_login_limited_per_ip_at_five_per_minute(app_factory: Callable[..., FastAPI]) -> None:
+    app = app_factory(rate=RateLimits())
+    async with _started(app) as c:
+        for i in range(5):
+            r = await c.post("/api/v1/auth/login", json={"username": f"u{i}", "password": "x"})
+            assert r.status_code == 401
+        r = await c.post("/api/v1/auth/login", json={"username": "u9", "password": "x"})
+        body = assert_problem(r, 429, "rate_limited")
+        assert 1 <= int(r.headers["Retry-After"]) <= 60
+        assert body["context"]["limit"] == "login"
+        # another address is not affected
+        async with _client(app, "10.0.0.2") as other:
+            r = await other.post("/api/v1/auth/login", json={"username": "u9", "password": "x"})
+            assert r.status_code == 401
+
+
+async def test_login_limited_per_username_across_ips(app_factory: Callable[..., FastAPI]) -> None:
+    app = app_factory(rate=RateLimits())
+    async with _started(app):
+        for i in range(5):
+            async with _client(app, f"10.0.1.{i}") as c:
+                r = await c.post("/api/v1/auth/login", json={"username": "Bob", "password": "x"})
+                assert r.status_code == 401
+        async with _client(app, "10.0.1.99") as c:
+            r = await c.post("/api/v1/auth/login", json={"username": "bob", "password": "x"})
+            assert_problem(r, 429, "rate_limited")
+
+
+async def test_register_limited_per_ip(app_factory: Callable[..., FastAPI]) -> None:
+    app = app_factory(rate=RateLimits())
+    async with _started(app) as c:
+        for i in range(5):
+            r = await c.post(
+                "/api/v1/auth/register", json={"username": f"user{i}", "password": PASSWORD}
+            )
+            assert r.status_code == 201
+        r = await c.post("/api/v1/auth/register", json={"username": "user9", "password": PASSWORD})
+        assert_problem(r, 429, "rate_limited")
+        assert await app.state.accounts.get_by_username("user9") is None
+
+
+async def test_commands_limited_to_a_burst_of_twenty(app_factory: Callable[..., FastAPI]) -> None:
+    app = app_factory(rate=RateLimits())
+    async with _started(app) as c:
+        r = await c.post("/api/v1/auth/register", json={"username": "alice", "password": PASSWORD})
+        h = {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+        trade = {"commodity": "fuel", "side": "buy", "quantity": 1}
+        for _ in range(20):
+            r = await c.post("/api/v1/ports/1/trade", json=trade, headers=h)
+            assert r.status_code == 200, r.text
+        r = await c.post("/api/v1/ports/1/trade", json=trade, headers=h)
+        assert_problem(r, 429, "rate_limited")
+        assert 1 <= int(r.headers["Retry-After"]) <= 2
+        me = (await c.get("/api/v1/me", headers=h)).json()  # reads are not commands
+        assert me["ship"]["cargo"] == {"fuel": 20}
+        text = (await c.get("/metrics")).text
+        assert 'starlane_commands_total{command="trade",outcome="rate_limited"} 1.0' in text
+
+
+async def test_limits_can_be_disabled(app_factory: Callable[..., FastAPI]) -> None:
+    app = app_factory(rate=RateLimits(enabled=False))
+    async with _started(app) as c:
+        for _ in range(12):
+            r = await c.post("/api/v1/auth/login", json={"username": "x", "password": "y"})
+            assert r.status_code == 401
