@@ -82,9 +82,10 @@ def test_trader_buys_where_cheap_with_a_price_guard() -> None:
     assert action.kind == "trade"
     assert action.args["side"] == "buy"
     assert action.args["commodity"] == "ore"
-    assert action.args["max_unit_price"] == pytest.approx(10.5)
-    # affordable: 1000 // (10 * 1.1 * 1.1) = 82 units, below the 500 free holds
-    assert action.args["quantity"] == 82
+    assert action.args["price_guard"] == pytest.approx(1.05)
+    # a quarter of 1,000 credits at 10 credits plus 10 % tax: 22 units, below 500 free holds
+    assert action.args["budget"] == 250
+    assert action.args["quantity"] == 22
 
 
 def test_trader_sells_cargo_the_port_buys() -> None:

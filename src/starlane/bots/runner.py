@@ -99,7 +99,7 @@ class FleetStats:
         table.add_row("elapsed", f"{self.elapsed:,.0f} s")
         table.add_row("actions/s", f"{self.actions_per_second:,.1f}")
         table.add_row("actions", f"{self.actions:,}")
-        for kind in (*GAME_ACTIONS, "port", "wait"):
+        for kind in (*GAME_ACTIONS, "quote", "port", "wait"):
             if self.by_action.get(kind):
                 table.add_row(f"  {kind}", f"{self.by_action[kind]:,}")
         table.add_row("credits earned", f"{self.credits_earned:+,}")
@@ -230,16 +230,20 @@ class Bot:
                 if isinstance(result, dict) and isinstance(result.get("sector"), dict):
                     self.memory.observe_sector(result["sector"])
             elif action.kind == "autopilot":
-                result = await self._call(self.api.autopilot, int(args["to_sector_id"]), True)
+                result = await self._call(self.api.autopilot, int(args["to_sector_id"]))
                 self.memory.last_sector_id = here
             elif action.kind == "trade":
+                quantity = int(args["quantity"])
+                guard = args.get("max_unit_price")
+                if "price_guard" in args:
+                    quantity, guard = await self._quoted(args, quantity)
                 result = await self._call(
                     self.api.trade,
                     int(args["port_id"]),
                     args["commodity"],
                     args["side"],
-                    int(args["quantity"]),
-                    args.get("max_unit_price"),
+                    quantity,
+                    guard,
                 )
                 self.memory.ports.pop(int(args["port_id"]), None)  # prices moved: look again
             elif action.kind == "attack":
@@ -265,6 +269,17 @@ class Bot:
                 self.memory.unreachable.add(int(args["to_sector_id"]))
             if action.kind == "trade":
                 self.memory.ports.pop(int(args["port_id"]), None)
+
+    async def _quoted(self, args: dict[str, Any], quantity: int) -> tuple[int, float]:
+        """Quote a purchase, shrink it to the budget, and derive its price guard."""
+        port_id, commodity, side = int(args["port_id"]), args["commodity"], args["side"]
+        quote = await self._call(self.api.quote, port_id, commodity, side, quantity)
+        self.stats.by_action["quote"] += 1
+        cost = -int(quote.get("credits_change", 0))
+        budget = args.get("budget")
+        if budget is not None and cost > budget > 0:
+            quantity = max(1, int(quantity * budget / cost))
+        return quantity, round(float(quote["unit_price"]) * float(args["price_guard"]), 4)
 
     async def _call(self, method: Any, *args: Any) -> Any:
         while True:

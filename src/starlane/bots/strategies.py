@@ -9,7 +9,9 @@ through the API. Strategies never see the server's state beyond what the API sho
   another known port buys it, buys a holdful and hauls it there (autopilot), sells, repeats.
   It trades a pair only when its margin after tax is at least ``min_margin``; after visiting
   ``patience`` ports without finding such a pair it trades the best pair it knows anyway
-  (bots exist to keep the world busy). A price guard (``max_unit_price``) protects each buy.
+  (bots exist to keep the world busy). It spends at most a quarter of its credits on one
+  purchase; the runner quotes each buy first and sends a price guard (``max_unit_price``) of
+  5 % above the quoted mean unit price.
 - **explorer**: moves to undiscovered neighbours; when every neighbour is known, autopilots to
   the nearest known sector that still has an undiscovered neighbour.
 - **hunter**: attacks NPC pirates in its sector while its ship can fight, and otherwise heads
@@ -264,13 +266,16 @@ class Trader:
     Attributes:
         min_margin: smallest margin after tax worth a trade (0.05 = 5 %).
         patience: ports to learn before trading the best pair known, whatever its margin.
-        price_guard: the buy price guard as a factor on the price seen (1.05 = +5 %).
+        price_guard: the buy price guard as a factor on the quoted mean unit price
+            (1.05 = +5 %): the runner quotes the trade first and sends the guard with it.
+        budget_share: most of its credits spent on one purchase (0-1).
     """
 
     name: str = "trader"
     min_margin: float = 0.0
-    patience: int = 4
+    patience: int = 6
     price_guard: float = 1.05
+    budget_share: float = 0.25
 
     def decide(self, me: JSON, sector: JSON, memory: BotMemory, rng: random.Random) -> Action:
         """The trader's next action.
@@ -313,7 +318,8 @@ class Trader:
                 if route.buy_port != here_port["id"]:
                     continue
                 price, stock = port_prices(here_port, "sells")[route.commodity]
-                affordable = int(me["credits"] // (price * (1 + memory.tax_rate) * 1.1))
+                budget = int(me["credits"] * self.budget_share)
+                affordable = int(budget // (price * (1 + memory.tax_rate)))
                 qty = min(int(ship["free_holds"]), stock, affordable)
                 if qty > 0:
                     return Action(
@@ -323,7 +329,8 @@ class Trader:
                             "commodity": route.commodity,
                             "side": "buy",
                             "quantity": qty,
-                            "max_unit_price": round(price * self.price_guard, 2),
+                            "price_guard": self.price_guard,
+                            "budget": budget,
                         },
                         f"buy for port {route.sell_port} (margin {route.margin:.0%})",
                     )

@@ -15,6 +15,7 @@ import typer
 
 from starlane.cli.common import console, ensure_sqlite_directory, fail, settings_from_flags
 from starlane.cli.db import DbOption, redact_url
+from starlane.config import Settings
 
 app = typer.Typer(help="Operator verbs (accounts and roles).", no_args_is_help=True)
 
@@ -74,7 +75,7 @@ def create_admin(
     url = settings.resolved_database_url()
     ensure_sqlite_directory(url)
     try:
-        created = asyncio.run(_create_admin(url, username, password))
+        created = asyncio.run(_create_admin(url, username, password, settings))
     except Exception as exc:
         fail(f"could not create the admin in {redact_url(url)}: {exc}")
     if created:
@@ -85,7 +86,7 @@ def create_admin(
         )
 
 
-async def _create_admin(url: str, username: str, password: str) -> bool:
+async def _create_admin(url: str, username: str, password: str, settings: Settings) -> bool:
     from argon2 import PasswordHasher
 
     from starlane.store.accounts import AccountStore
@@ -100,7 +101,11 @@ async def _create_admin(url: str, username: str, password: str) -> bool:
             roles = tuple(dict.fromkeys((*_roles_of(existing), *ADMIN_ROLES)))
             await accounts.set_roles(_id_of(existing), roles)
             return False
-        password_hash = PasswordHasher().hash(password)
+        hasher = PasswordHasher(
+            time_cost=settings.password_hash_time_cost,
+            memory_cost=settings.password_hash_memory_kib,
+        )
+        password_hash = hasher.hash(password)
         await accounts.create(username, password_hash, roles=ADMIN_ROLES, now=time.time())
         return True
     finally:

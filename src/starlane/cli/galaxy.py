@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -41,72 +41,53 @@ def info(
     )
     elapsed = time.perf_counter() - started
     summary = galaxy_summary(galaxy)
-    rows = _region_rows(summary)
-    table = Table(title=f"Galaxy of seed {g.seed} (generated in {elapsed:.2f} s)")
-    columns = _columns(rows)
-    for column in columns:
-        table.add_column(column.replace("_", " "), justify="left" if column in _TEXT else "right")
+    table = Table(title=f"Galaxy of seed {g.seed}, generated in {elapsed:.2f} s")
+    for title, justify in _COLUMNS:
+        table.add_column(title, justify=justify)  # type: ignore[arg-type]
     all_connected = True
-    for row in rows:
-        if row.get("strongly_connected") is False:
-            all_connected = False
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+    for r in summary["regions"]:
+        connected = bool(r.get("strongly_connected"))
+        all_connected = all_connected and connected
+        last = r["first_sector_id"] + r["sectors"] - 1
+        table.add_row(
+            str(r["id"]),
+            str(r["name"]),
+            str(r["kind"]),
+            f"{r['sectors']:,}",
+            f"{r['first_sector_id']:,}-{last:,}",
+            f"{r['ports']:,}",
+            str(r.get("stardocks", 0)),
+            f"{r['planets']:,}",
+            f"{r['pirates']:,}",
+            f"{r.get('hazards', 0):,}",
+            f"{r.get('warps', 0):,} ({r.get('one_way', 0):,})",
+            f"{r.get('mean_degree', 0):.2f}",
+            "yes" if connected else "[bold red]NO[/]",
+        )
     console.print(table)
-    totals = {k: v for k, v in summary.items() if k != "regions" and not isinstance(v, dict | list)}
-    if totals:
-        console.print("  ".join(f"{k.replace('_', ' ')}: {_cell(v)}" for k, v in totals.items()))
+    console.print(
+        f"total: {summary['sectors']:,} sectors, {summary['ports']:,} ports, "
+        f"{summary['planets']:,} planets, {summary['pirates']:,} pirates; "
+        f"fingerprint {str(summary.get('fingerprint', ''))[:16]}"
+    )
     if all_connected:
         console.print("[green]connectivity: every region is strongly connected[/]")
     else:
         fail("connectivity: a region is NOT strongly connected")
 
 
-_TEXT = {"name", "kind", "region"}
-_PREFERRED = (
-    "region_id",
-    "id",
-    "name",
-    "kind",
-    "sectors",
-    "first_sector_id",
-    "ports",
-    "stardocks",
-    "planets",
-    "pirates",
-    "hazards",
-    "warps",
-    "one_way_warps",
-    "mean_warps",
-    "strongly_connected",
+_COLUMNS = (
+    ("region", "right"),
+    ("name", "left"),
+    ("kind", "left"),
+    ("sectors", "right"),
+    ("sector ids", "right"),
+    ("ports", "right"),
+    ("docks", "right"),
+    ("planets", "right"),
+    ("pirates", "right"),
+    ("hazards", "right"),
+    ("warps (one-way)", "right"),
+    ("warps/sector", "right"),
+    ("connected", "left"),
 )
-
-
-def _region_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    regions = summary.get("regions", summary)
-    if isinstance(regions, dict):
-        rows = []
-        for key, value in regions.items():
-            if isinstance(value, dict):
-                rows.append({"region_id": key, **value} if "region_id" not in value else value)
-        return rows
-    return [r for r in regions if isinstance(r, dict)]
-
-
-def _columns(rows: list[dict[str, Any]]) -> list[str]:
-    seen: list[str] = []
-    for row in rows:
-        for key, value in row.items():
-            if key not in seen and not isinstance(value, dict | list):
-                seen.append(key)
-    ordered = [c for c in _PREFERRED if c in seen]
-    return ordered + [c for c in seen if c not in ordered]
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "NO"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return "" if value is None else str(value)
