@@ -92,3 +92,27 @@ async def test_limits_can_be_disabled(app_factory: Callable[..., FastAPI]) -> No
         for _ in range(12):
             r = await c.post("/api/v1/auth/login", json={"username": "x", "password": "y"})
             assert r.status_code == 401
+
+
+async def test_redis_storage_is_selectable(app_factory: Callable[..., FastAPI]) -> None:
+    import uuid
+
+    import pytest
+    import redis.asyncio as aioredis
+
+    probe = aioredis.from_url("redis://127.0.0.1:6379")
+    try:
+        await probe.ping()
+    except Exception as exc:
+        pytest.skip(f"no Redis server on 127.0.0.1:6379: {exc}")
+    finally:
+        await probe.aclose()
+    app = app_factory(rate=RateLimits(storage_url="redis://127.0.0.1:6379"))
+    ip = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    async with _started(app, ip) as c:
+        for i in range(5):
+            user = f"r{uuid.uuid4().hex[:10]}{i}"
+            r = await c.post("/api/v1/auth/login", json={"username": user, "password": "x"})
+            assert r.status_code == 401
+        r = await c.post("/api/v1/auth/login", json={"username": "zz", "password": "x"})
+        assert_problem(r, 429, "rate_limited")

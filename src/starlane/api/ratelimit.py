@@ -9,7 +9,8 @@ Limits (numbers from :class:`starlane.config.RateLimits`):
   per player: a burst of ``commands_burst`` at once, ``commands_burst / burst_seconds`` (10/s by
   default) sustained.
 
-Storage is ``memory://`` (one process) or ``redis://...`` (several processes share the counts).
+Storage is ``memory://`` (one process) or ``redis://...`` (several processes share the counts;
+needs the ``redis`` extra).
 A refused hit raises a 429 problem with ``Retry-After`` (whole seconds until a slot frees).
 """
 
@@ -38,7 +39,10 @@ class RateLimiter:
         url = config.storage_url
         if not url.startswith("async+"):
             url = "async+" + url
-        self._storage = storage_from_string(url)
+        options: dict[str, str] = {}
+        if "redis" in url.split("://", 1)[0]:
+            options["implementation"] = "redispy"  # the ``redis`` package (the redis extra)
+        self._storage = storage_from_string(url, **options)
         self._limiter = MovingWindowRateLimiter(self._storage)  # type: ignore[arg-type]
         self.items: dict[str, RateLimitItem] = {
             "login": RateLimitItemPerMinute(config.login_per_minute),
