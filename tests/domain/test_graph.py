@@ -1,14 +1,17 @@
-"""The warp-graph helpers: placement, nearest-neighbour candidates, warps, connectivity, hops."""
+"""The warp-graph helpers (placement, candidates, warps, connectivity, hops) and the spec."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from starlane.domain.data import DataTableError
+from starlane.domain.galaxy_spec import GALAXY_SPEC, PiracySpec
 from starlane.domain.graph import (
     DEFAULT_LAYOUT,
     LayoutSpec,
@@ -104,3 +107,19 @@ def test_warp_spec_drives_the_graph(seed: int, n: int, mean: float, one_way: flo
     lonely = sum(1 for u, v in arcs if (v, u) not in arcs)
     assert lonely / len(arcs) == pytest.approx(one_way, abs=0.01)
     assert max(len(w) for w in warps) <= spec.max_warps
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"port_fraction": 1.5}, "port_fraction"),
+        ({"hazard_weights": ()}, "hazard_weights"),
+        ({"hub_district": "casino"}, "unknown districts"),
+        ({"player_piracy": PiracySpec(0.1, 3, 7)}, "levels 0-5"),
+        ({"stardock_hops": (3, 2)}, "stardock_hops"),
+    ],
+)
+def test_an_inconsistent_galaxy_spec_is_refused(change: dict[str, object], message: str) -> None:
+    GALAXY_SPEC.validate()
+    with pytest.raises(DataTableError, match=message):
+        replace(GALAXY_SPEC, **change).validate()  # type: ignore[arg-type]

@@ -141,8 +141,8 @@ def _pick_by_hops(
     return choices[int(rng.integers(len(choices)))]
 
 
-def _districts(xyz: FloatArray, origin: tuple[float, float, float]) -> list[str]:
-    """Nexus districts: the commerce hub nearest the centre, the others as wedges around it."""
+def _districts(xyz: FloatArray, origin: tuple[float, float, float], spec: GalaxySpec) -> list[str]:
+    """Nexus districts: the hub nearest the centre, the others as wedges around it by share."""
     n = len(xyz)
     counts = [int(d.share * n) for d in NEXUS_DISTRICTS]
     remainders = sorted(
@@ -150,21 +150,23 @@ def _districts(xyz: FloatArray, origin: tuple[float, float, float]) -> list[str]
     )
     for i in remainders[: n - sum(counts)]:
         counts[i] += 1
+    count_of = {d.key: c for d, c in zip(NEXUS_DISTRICTS, counts, strict=True)}
     dx = xyz[:, 0] - origin[0]
     dy = xyz[:, 1] - origin[1]
     dz = xyz[:, 2] - origin[2]
     by_distance = np.lexsort((np.arange(n), dx * dx + dy * dy + dz * dz))
-    district = [""] * n
-    hub, rest = by_distance[: counts[0]], by_distance[counts[0] :]
-    for i in hub.tolist():
-        district[i] = NEXUS_DISTRICTS[0].key
+    hub_count = count_of.get(spec.hub_district, 0)
+    district = [spec.hub_district] * n
+    rest = by_distance[hub_count:]
     angle = np.arctan2(dy[rest], dx[rest])
     by_angle = rest[np.lexsort((rest, angle))].tolist()
     start = 0
-    for d, count in zip(NEXUS_DISTRICTS[1:], counts[1:], strict=True):
-        for i in by_angle[start : start + count]:
+    for d in NEXUS_DISTRICTS:
+        if d.key == spec.hub_district:
+            continue
+        for i in by_angle[start : start + count_of[d.key]]:
             district[i] = d.key
-        start += count
+        start += count_of[d.key]
     return district
 
 
@@ -238,7 +240,7 @@ def generate_region(
         move_to(centre, 0)
         move_to(layout.gate, n - 1)
     elif kind is RegionKind.NEXUS:
-        layout.districts = _districts(placement.xyz, origin)
+        layout.districts = _districts(placement.xyz, origin, spec)
         layout.stardocks = [centre]  # the commerce hub is the sectors nearest the centre
     else:
         layout.gate = centre
@@ -293,11 +295,12 @@ def gate_sector_id(state: RegionState) -> int | None:
     return region.first_sector_id
 
 
-def free_transit_terminal(nexus: RegionState) -> int:
+def free_transit_terminal(nexus: RegionState, spec: GalaxySpec = GALAXY_SPEC) -> int:
     """The next free gate terminal of the Nexus transit authority.
 
     Args:
         nexus: the Central Nexus state.
+        spec: generation numbers (which district holds the terminals).
 
     Returns:
         The lowest-id transit-authority sector without a gate.
@@ -309,7 +312,7 @@ def free_transit_terminal(nexus: RegionState) -> int:
         raise ValueError(f"region {nexus.region.id} is not the Central Nexus")
     for sector_id in sorted(nexus.sectors):
         sector = nexus.sectors[sector_id]
-        if sector.district == "transit_authority" and sector.gate is None:
+        if sector.district == spec.transit_district and sector.gate is None:
             return sector_id
     raise ValueError("every transit-authority terminal of the Nexus already holds a gate")
 

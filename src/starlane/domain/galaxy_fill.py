@@ -181,9 +181,8 @@ def _add_ports(
     wanted = max(0, round(spec.port_fraction * n) - len(fixed))
     pool = [i for i in range(n) if i not in special]
     if layout.districts is not None:
-        hub_key = layout.districts[layout.stardocks[0]] if layout.stardocks else ""
-        hub = [i for i in pool if layout.districts[i] == hub_key]
-        rest = [i for i in pool if layout.districts[i] != hub_key]
+        hub = [i for i in pool if layout.districts[i] == spec.hub_district]
+        rest = [i for i in pool if layout.districts[i] != spec.hub_district]
         hub_ports = min(wanted, round(spec.hub_port_fraction * len(hub)))
         chosen = _sample(rng, hub, hub_ports) + _sample(rng, rest, wanted - hub_ports)
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-from starlane.domain.data import Hazard, RegionKind
+from starlane.domain.data import NEXUS_DISTRICTS, DataTableError, Hazard, RegionKind
 from starlane.domain.graph import DEFAULT_LAYOUT, DEFAULT_WARPS, LayoutSpec, WarpSpec
 
 
@@ -61,6 +61,8 @@ class GalaxySpec:
         warps: the shape of the warp graph.
         hazard_fraction: share of a region's sectors with a hazard.
         hazard_weights: relative weights of the hazard kinds.
+        hub_district: the Nexus district at its centre, with the StarDock and trade docks.
+        transit_district: the Nexus district whose sectors are the gate terminals.
         hazard_free_districts: Nexus districts kept clear of hazards.
         port_fraction: share of a region's sectors with a port (StarDocks and Sol included).
         hub_port_fraction: share of the Nexus commerce hub's sectors with a port (its trade
@@ -94,6 +96,8 @@ class GalaxySpec:
     warps: WarpSpec = DEFAULT_WARPS
     hazard_fraction: float = 0.10
     hazard_weights: tuple[tuple[Hazard, int], ...] = ((Hazard.NEBULA, 1), (Hazard.ASTEROIDS, 1))
+    hub_district: str = "commerce_hub"
+    transit_district: str = "transit_authority"
     hazard_free_districts: tuple[str, ...] = ("commerce_hub", "transit_authority")
     port_fraction: float = 0.30
     hub_port_fraction: float = 0.60
@@ -169,5 +173,49 @@ class GalaxySpec:
         """
         return dict(self.pvp).get(kind, False)
 
+    def validate(self) -> None:
+        """Check the spec for internal consistency.
+
+        Raises:
+            DataTableError: a share outside 0-1, a weight list without a positive weight, a
+                piracy level outside 0-5 or a level range upside down, a district key that is
+                not a Nexus district, or hop ranges upside down.
+        """
+        shares = {
+            "hazard_fraction": self.hazard_fraction,
+            "port_fraction": self.port_fraction,
+            "hub_port_fraction": self.hub_port_fraction,
+            "planet_fraction": self.planet_fraction,
+            "terran_outer_fraction": self.terran_outer_fraction,
+        }
+        for key, share in shares.items():
+            if not 0.0 <= share <= 1.0:
+                raise DataTableError(f"galaxy spec {key} = {share} is not a share in 0-1")
+        weights = {
+            "hazard_weights": [w for _, w in self.hazard_weights],
+            "planet_kinds": [w for _, w in self.planet_kinds],
+            "planets_per_sector_weights": list(self.planets_per_sector_weights),
+        }
+        for key, values in weights.items():
+            if min(values, default=-1) < 0 or sum(values) <= 0:
+                raise DataTableError(f"galaxy spec {key} needs non-negative weights, one > 0")
+        districts = {d.key for d in NEXUS_DISTRICTS}
+        named = {self.hub_district, self.transit_district, *self.hazard_free_districts}
+        named |= {key for key, _ in self.district_piracy}
+        if not named <= districts:
+            raise DataTableError(f"galaxy spec names unknown districts {sorted(named - districts)}")
+        piracies = [self.terran_piracy, self.player_piracy, *(p for _, p in self.district_piracy)]
+        for p in piracies:
+            if not (0 <= p.min_level <= p.max_level <= 5 and 0.0 <= p.chance <= 1.0):
+                raise DataTableError(f"galaxy spec piracy {p} out of range (levels 0-5)")
+        for key, (lo, hi) in (
+            ("stardock_hops", self.stardock_hops),
+            ("terran_gate_hops", self.terran_gate_hops),
+            ("name_syllables", self.name_syllables),
+        ):
+            if not 0 < lo <= hi:
+                raise DataTableError(f"galaxy spec {key} = {(lo, hi)} is not a range")
+
 
 GALAXY_SPEC: Final = GalaxySpec()
+GALAXY_SPEC.validate()
