@@ -19,6 +19,7 @@ the trade that follows at the same instant.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from starlane.domain.commands import Trade
@@ -191,8 +192,11 @@ def _check_request(state: RegionState, port_id: int, commodity: str, units: int)
 
 def _price(
     state: RegionState, port: Port, commodity: str, side: Side, units: int, now: float
-) -> tuple[Quote, dict[str, float]]:
-    """The shared pricing path of quotes and trades; returns the quote and settled stock."""
+) -> tuple[float, int, int, int, int, float, dict[str, float]]:
+    """The shared pricing path of quotes and trades.
+
+    Returns ``(unit_price, total, tax, net, available, quantity, settled stock)``.
+    """
     if not PORT_CLASSES[port.port_class].trades(commodity, side):
         verb = "sell" if side == Side.BUY else "buy"
         raise PortDoesNotTradeError(
@@ -223,10 +227,7 @@ def _price(
     price, total = price_trade(commodity, side, quantity, capacity, units, mult, rules)
     tax = round(total * policy.tax_rate)
     net = total + tax if side == Side.BUY else total - tax
-    q = Quote(
-        port.id, commodity, side, units, price, total, tax, net, available, quantity / capacity
-    )
-    return q, stock
+    return price, total, tax, net, available, quantity, stock
 
 
 def quote(
@@ -250,16 +251,23 @@ def quote(
         PortOutOfStockError, PortDemandExhaustedError: as the trade itself would.
     """
     port = _check_request(state, port_id, commodity, units)
-    return _price(state, port, commodity, side, units, now)[0]
+    price, total, tax, net, available, quantity, _ = _price(
+        state, port, commodity, side, units, now
+    )
+    fill = quantity / port.stock[commodity].capacity
+    return Quote(port.id, commodity, side, units, price, total, tax, net, available, fill)
 
 
-def decide_trade(state: RegionState, command: Trade, now: float) -> list[Event]:
+def decide_trade(
+    state: RegionState, command: Trade, now: float, rng: random.Random | None = None
+) -> list[Event]:
     """Decide a trade at the port in the player's sector.
 
     Args:
         state: the region.
         command: the trade.
         now: unix seconds.
+        rng: unused (no randomness); accepted so every decider has one signature.
 
     Returns:
         One ``PortTraded`` with every resulting balance.
@@ -280,21 +288,21 @@ def decide_trade(state: RegionState, command: Trade, now: float) -> list[Event]:
             f"port {port.id} is in sector {port.sector_id}, you are in {player.sector_id}",
             port_id=port.id,
         )
-    q, stock = _price(state, port, commodity, side, units, now)
+    price, total, tax, net, _, _, stock = _price(state, port, commodity, side, units, now)
     limit = command.max_unit_price
     ship = player.ship
     carried = ship.cargo.get(commodity, 0)
     if side == Side.BUY:
-        if limit is not None and q.unit_price > limit:
+        if limit is not None and price > limit:
             raise PriceMovedError(
-                f"unit price {q.unit_price:.2f} is above your limit {limit:.2f}",
-                unit_price=q.unit_price,
+                f"unit price {price:.2f} is above your limit {limit:.2f}",
+                unit_price=price,
                 limit=limit,
             )
-        if player.credits < q.net:
+        if player.credits < net:
             raise InsufficientCreditsError(
-                f"the trade costs {q.net} credits, you have {player.credits}",
-                needed=q.net,
+                f"the trade costs {net} credits, you have {player.credits}",
+                needed=net,
                 available=player.credits,
             )
         free = ship.holds - sum(ship.cargo.values())
@@ -304,14 +312,14 @@ def decide_trade(state: RegionState, command: Trade, now: float) -> list[Event]:
                 needed=units,
                 available=free,
             )
-        credits_after = player.credits - q.net
+        credits_after = player.credits - net
         cargo_after = carried + units
-        port_credits_after = port.credits + q.total
+        port_credits_after = port.credits + total
     else:
-        if limit is not None and q.unit_price < limit:
+        if limit is not None and price < limit:
             raise PriceMovedError(
-                f"unit price {q.unit_price:.2f} is below your limit {limit:.2f}",
-                unit_price=q.unit_price,
+                f"unit price {price:.2f} is below your limit {limit:.2f}",
+                unit_price=price,
                 limit=limit,
             )
         if carried < units:
@@ -320,9 +328,9 @@ def decide_trade(state: RegionState, command: Trade, now: float) -> list[Event]:
                 needed=units,
                 available=carried,
             )
-        credits_after = player.credits + q.net
+        credits_after = player.credits + net
         cargo_after = carried - units
-        port_credits_after = port.credits - q.total
+        port_credits_after = port.credits - total
     rules = state.rules
     turns, turns_at = current_turns(player, now, rules)
     cost = rules.trade_turns
@@ -341,14 +349,14 @@ def decide_trade(state: RegionState, command: Trade, now: float) -> list[Event]:
             commodity=commodity,
             side=side,
             units=units,
-            unit_price=q.unit_price,
-            total=q.total,
-            tax=q.tax,
+            unit_price=price,
+            total=total,
+            tax=tax,
             credits_after=credits_after,
             cargo_after=cargo_after,
             port_stock_after=stock,
             port_credits_after=port_credits_after,
-            treasury_after=state.region.treasury + q.tax,
+            treasury_after=state.region.treasury + tax,
             turns_left=turns - cost,
             turns_at=turns_at,
         )

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import random
 from itertools import pairwise
 
 from starlane.domain.commands import Autopilot, Move, Scan
@@ -127,13 +128,16 @@ def next_turn_at(player: Player, now: float, rules: GameRules) -> float | None:
     return turns_at + SECONDS_PER_DAY / rules.turns_per_day
 
 
-def decide_move(state: RegionState, command: Move, now: float) -> list[Event]:
+def decide_move(
+    state: RegionState, command: Move, now: float, rng: random.Random | None = None
+) -> list[Event]:
     """Decide a move along one warp.
 
     Args:
         state: the region.
         command: the move.
         now: unix seconds.
+        rng: unused (no randomness); accepted so every decider has one signature.
 
     Returns:
         One ``PlayerMoved``.
@@ -189,13 +193,16 @@ def decide_move(state: RegionState, command: Move, now: float) -> list[Event]:
     ]
 
 
-def decide_autopilot(state: RegionState, command: Autopilot, now: float) -> list[Event]:
+def decide_autopilot(
+    state: RegionState, command: Autopilot, now: float, rng: random.Random | None = None
+) -> list[Event]:
     """Decide an autopilot trip along the least-turn route inside the region.
 
     Args:
         state: the region.
         command: the trip.
         now: unix seconds.
+        rng: unused (no randomness); accepted so every decider has one signature.
 
     Returns:
         One ``PlayerMoved`` per warp of the route, in order.
@@ -241,13 +248,16 @@ def decide_autopilot(state: RegionState, command: Autopilot, now: float) -> list
     return events
 
 
-def decide_scan(state: RegionState, command: Scan, now: float) -> list[Event]:
+def decide_scan(
+    state: RegionState, command: Scan, now: float, rng: random.Random | None = None
+) -> list[Event]:
     """Decide a scan of the neighbouring sectors (free of turns).
 
     Args:
         state: the region.
         command: the scan.
         now: unix seconds.
+        rng: unused (no randomness); accepted so every decider has one signature.
 
     Returns:
         One ``SectorsScanned`` listing the adjacent sectors not discovered before (possibly

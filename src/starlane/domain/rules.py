@@ -58,13 +58,16 @@ from starlane.domain.movement import decide_autopilot, decide_move, decide_scan
 from starlane.domain.stardock import decide_buy_fighters, decide_buy_holds, decide_buy_ship
 
 
-def decide_spawn(state: RegionState, command: SpawnPlayer, now: float) -> list[Event]:
+def decide_spawn(
+    state: RegionState, command: SpawnPlayer, now: float, rng: random.Random | None = None
+) -> list[Event]:
     """Decide a new player's entry at Sol with the starting credits, turns and ship.
 
     Args:
         state: the region (it must hold Sol, i.e. be Terran Space).
         command: the spawn.
         now: unix seconds.
+        rng: unused (no randomness); accepted so every decider has one signature.
 
     Returns:
         One ``PlayerSpawned``.
@@ -99,14 +102,14 @@ def decide_spawn(state: RegionState, command: SpawnPlayer, now: float) -> list[E
 _Decider = Callable[[RegionState, Any, float, random.Random], list[Event]]
 
 _DECIDERS: dict[type[Command], _Decider] = {
-    Move: lambda s, c, now, rng: decide_move(s, c, now),
-    Trade: lambda s, c, now, rng: decide_trade(s, c, now),
-    Autopilot: lambda s, c, now, rng: decide_autopilot(s, c, now),
-    Scan: lambda s, c, now, rng: decide_scan(s, c, now),
-    SpawnPlayer: lambda s, c, now, rng: decide_spawn(s, c, now),
-    BuyShip: lambda s, c, now, rng: decide_buy_ship(s, c, now),
-    BuyFighters: lambda s, c, now, rng: decide_buy_fighters(s, c, now),
-    BuyHolds: lambda s, c, now, rng: decide_buy_holds(s, c, now),
+    Move: decide_move,
+    Trade: decide_trade,
+    Autopilot: decide_autopilot,
+    Scan: decide_scan,
+    SpawnPlayer: decide_spawn,
+    BuyShip: decide_buy_ship,
+    BuyFighters: decide_buy_fighters,
+    BuyHolds: decide_buy_holds,
     Attack: decide_attack,
 }
 

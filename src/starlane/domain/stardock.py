@@ -15,6 +15,8 @@ paid out of it.
 
 from __future__ import annotations
 
+import random
+
 from starlane.domain.commands import BuyFighters, BuyHolds, BuyShip
 from starlane.domain.data import PORT_CLASSES, SHIP_TYPES, GameRules, Membership
 from starlane.domain.errors import (
@@ -69,13 +71,16 @@ def trade_in_value(ship: Ship, rules: GameRules) -> int:
     return round(rules.trade_in_fraction * ship.spec.cost)
 
 
-def decide_buy_ship(state: RegionState, command: BuyShip, now: float) -> list[Event]:
+def decide_buy_ship(
+    state: RegionState, command: BuyShip, now: float, rng: random.Random | None = None
+) -> list[Event]:
     """Decide the purchase of a new ship, trading in the current one.
 
     Args:
         state: the region.
         command: the purchase.
         now: unix seconds.
+        rng: unused (no randomness); accepted so every decider has one signature.
 
     Returns:
         One ``ShipBought``.
@@ -130,13 +135,16 @@ def decide_buy_ship(state: RegionState, command: BuyShip, now: float) -> list[Ev
     ]
 
 
-def decide_buy_fighters(state: RegionState, command: BuyFighters, now: float) -> list[Event]:
+def decide_buy_fighters(
+    state: RegionState, command: BuyFighters, now: float, rng: random.Random | None = None
+) -> list[Event]:
     """Decide a purchase of fighters.
 
     Args:
         state: the region.
         command: the purchase.
         now: unix seconds.
+        rng: unused (no randomness); accepted so every decider has one signature.
 
     Returns:
         One ``FightersBought``.
@@ -179,13 +187,16 @@ def decide_buy_fighters(state: RegionState, command: BuyFighters, now: float) ->
     ]
 
 
-def decide_buy_holds(state: RegionState, command: BuyHolds, now: float) -> list[Event]:
+def decide_buy_holds(
+    state: RegionState, command: BuyHolds, now: float, rng: random.Random | None = None
+) -> list[Event]:
     """Decide a purchase of extra cargo holds.
 
     Args:
         state: the region.
         command: the purchase.
         now: unix seconds.
+        rng: unused (no randomness); accepted so every decider has one signature.
 
     Returns:
         One ``HoldsBought``.
