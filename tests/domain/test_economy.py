@@ -276,3 +276,13 @@ def test_trading_conserves_credits_and_units(
             # the port absorbs exactly the units the player gives up: open demand falls by them
             assert cargo_delta == -qty and stock_delta == pytest.approx(-qty)
         assert p.ship.free_holds >= 0
+
+
+def test_port_without_a_holding_does_not_trade_it() -> None:
+    state = _trader()
+    del state.ports[SELLS_ORE].stock["ore"]
+    with pytest.raises(errors.PortDoesNotTradeError):
+        quote(state, SELLS_ORE, "ore", Side.BUY, 1, T0)
+    state.ports[SELLS_ORE].stock["organics"].capacity = 0
+    with pytest.raises(errors.PortDoesNotTradeError):
+        quote(state, SELLS_ORE, "organics", Side.SELL, 1, T0)

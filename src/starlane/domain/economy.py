@@ -197,7 +197,12 @@ def _price(
 
     Returns ``(unit_price, total, tax, net, available, quantity, settled stock)``.
     """
-    if not PORT_CLASSES[port.port_class].trades(commodity, side):
+    held = port.stock.get(commodity)
+    if (
+        held is None
+        or held.capacity <= 0
+        or not PORT_CLASSES[port.port_class].trades(commodity, side)
+    ):
         verb = "sell" if side == Side.BUY else "buy"
         raise PortDoesNotTradeError(
             f"port {port.id} does not {verb} {commodity}",
@@ -209,7 +214,7 @@ def _price(
     policy = state.region.policy
     stock = settled_stock(port, now, policy.regen_multiplier, rules)
     quantity = stock[commodity]
-    capacity = port.stock[commodity].capacity
+    capacity = held.capacity
     available = int(quantity)
     if units > available:
         if side == Side.BUY:
