@@ -12,6 +12,7 @@ dispose of the database engine.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -41,13 +42,13 @@ Live events and low-overhead commands: WebSocket `/api/v1/ws` (see docs/api.md).
 
 async def _start_projections(st: Any) -> Any:
     try:
-        from starlane.projections import ActivityProjection, PlayerViewProjection, ProjectionRunner
-    except ImportError:  # the projections package is optional for the API
+        mod = importlib.import_module("starlane.projections")
+        runner_cls = mod.ProjectionRunner
+        projections = [mod.PlayerViewProjection(), mod.ActivityProjection()]
+    except (ImportError, AttributeError):  # read models are not needed to serve the API
         _log.warning("projections.unavailable")
         return None
-    runner = ProjectionRunner(
-        st.service, st.event_store, st.bus, [PlayerViewProjection(), ActivityProjection()]
-    )
+    runner = runner_cls(st.service, st.event_store, st.bus, projections)
     await runner.start()
     return runner
 

@@ -136,7 +136,7 @@ class GameApi:
         return None
 
     def _visible_player(self, principal: Principal) -> Player | None:
-        player = self.service.player(principal.account_id)
+        player: Player | None = self.service.player(principal.account_id)
         if player is None and not principal.is_admin:
             raise ApiError(404, "player_not_in_galaxy", "you have not entered the galaxy")
         return player
@@ -423,7 +423,7 @@ class GameApi:
             for e in events
         )
         return s.CombatReport(
-            target_kind=r.target_kind,  # type: ignore[arg-type]
+            target_kind=r.target_kind,
             target_id=r.target_id,
             rounds=[
                 s.RoundOut(attacker_damage=x.attacker_damage, target_damage=x.target_damage)
@@ -431,7 +431,7 @@ class GameApi:
             ],
             attacker_after=_strength(r.attacker_after),
             target_after=_strength(r.target_after),
-            winner=r.winner,  # type: ignore[arg-type]
+            winner=r.winner,
             loot=r.loot,
             credits_after=r.attacker_credits_after,
             turns_left=r.turns_left,

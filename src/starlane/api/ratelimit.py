@@ -16,8 +16,10 @@ A refused hit raises a 429 problem with ``Retry-After`` (whole seconds until a s
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
+from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -43,7 +45,7 @@ class RateLimiter:
         if "redis" in url.split("://", 1)[0]:
             options["implementation"] = "redispy"  # the ``redis`` package (the redis extra)
         self._storage = storage_from_string(url, **options)
-        self._limiter = MovingWindowRateLimiter(self._storage)  # type: ignore[arg-type]
+        self._limiter = MovingWindowRateLimiter(self._storage)  # type: ignore[arg-type,unused-ignore]
         self.items: dict[str, RateLimitItem] = {
             "login": RateLimitItemPerMinute(config.login_per_minute),
             "register": RateLimitItemPerMinute(config.login_per_minute),
@@ -88,4 +90,6 @@ class RateLimiter:
 
     async def reset(self) -> None:
         """Forget every count (tests, and operators after a false alarm)."""
-        await self._storage.reset()
+        result: Any = self._storage.reset()
+        if inspect.isawaitable(result):
+            await result
