@@ -5,6 +5,9 @@ store's ``EventStore.append`` (concurrency check, one multi-row ``INSERT ... RET
 commit) against the same rows written with the bare driver's ``executemany`` in a transaction
 of their own (aiosqlite with the same PRAGMAs; asyncpg), measured in the same run.
 
+It also reads the region back: ``EventStore.read_region`` (rows decoded into events) against
+the bare driver fetching the same rows in batches of 10,000.
+
 Run: ``.venv/bin/python benchmarks/bench_store.py`` (``--quick`` for a short run,
 ``--postgres URL`` to choose the server, ``--no-postgres`` to skip it).
 """
@@ -55,7 +58,7 @@ def _raw_rows(region_id: int, start: int, n: int) -> list[tuple]:
     ]
 
 
-async def _bench_store(url: str, batches: int, batch: int) -> float:
+async def _bench_store(url: str, batches: int, batch: int) -> tuple[float, float]:
     engine = create_db_engine(url)
     await upgrade_database(engine)
     store = EventStore(engine)
@@ -66,11 +69,20 @@ async def _bench_store(url: str, batches: int, batch: int) -> float:
         recorded = await store.append(1, seq, items)
         seq = recorded[-1].seq
     elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    count = 0
+    async for _ in store.read_region(1):
+        count += 1
+    read_elapsed = time.perf_counter() - started
     await engine.dispose()
-    return batches / elapsed
+    return batches / elapsed, count / read_elapsed
 
 
-async def _bench_raw_sqlite(path: Path, batches: int, batch: int) -> float:
+_RAW_READ = f"SELECT position, {_COLUMNS} FROM events WHERE region_id = 1 AND seq > {{p}}"
+_RAW_READ += " ORDER BY seq LIMIT 10000"
+
+
+async def _bench_raw_sqlite(path: Path, batches: int, batch: int) -> tuple[float, float]:
     import aiosqlite
 
     engine = create_db_engine(f"sqlite:///{path}")
@@ -88,10 +100,15 @@ async def _bench_raw_sqlite(path: Path, batches: int, batch: int) -> float:
             await db.executemany(sql, chunk)
             await db.execute("COMMIT")
         elapsed = time.perf_counter() - started
-    return batches / elapsed
+        started, count, after = time.perf_counter(), 0, 0
+        while rows := await db.execute_fetchall(_RAW_READ.format(p="?"), (after,)):
+            count += len(rows)
+            after = rows[-1][2]
+        read_elapsed = time.perf_counter() - started
+    return batches / elapsed, count / read_elapsed
 
 
-async def _bench_raw_postgres(url: str, batches: int, batch: int) -> float:
+async def _bench_raw_postgres(url: str, batches: int, batch: int) -> tuple[float, float]:
     import asyncpg
 
     engine = create_db_engine(url)
@@ -106,9 +123,14 @@ async def _bench_raw_postgres(url: str, batches: int, batch: int) -> float:
             async with conn.transaction():
                 await conn.executemany(sql, chunk)
         elapsed = time.perf_counter() - started
+        started, count, after = time.perf_counter(), 0, 0
+        while rows := await conn.fetch(_RAW_READ.format(p="$1"), after):
+            count += len(rows)
+            after = rows[-1][2]
+        read_elapsed = time.perf_counter() - started
     finally:
         await conn.close()
-    return batches / elapsed
+    return batches / elapsed, count / read_elapsed
 
 
 async def _with_pg_database(admin_url: str, fn, *args):
@@ -127,13 +149,19 @@ async def _with_pg_database(admin_url: str, fn, *args):
         await admin.close()
 
 
-def _line(label: str, store_rate: float, raw_rate: float, batch: int) -> str:
-    return (
+def _lines(label: str, store: tuple[float, float], raw: tuple[float, float], batch: int) -> str:
+    store_rate, raw_rate = store[0], raw[0]
+    append = (
         f"{label:<10} store.append: {store_rate:7.1f} appends/s"
         f" ({store_rate * batch:8.0f} events/s)"
         f" | raw executemany: {raw_rate:8.1f} txn/s ({raw_rate * batch:9.0f} events/s)"
         f" | ratio {store_rate / raw_rate:5.2f}"
     )
+    read = (
+        f"{'':<10} read_region:  {store[1]:9.0f} events/s (decoded)"
+        f" | raw fetch: {raw[1]:9.0f} rows/s | ratio {store[1] / raw[1]:5.2f}"
+    )
+    return f"{append}\n{read}"
 
 
 async def main() -> None:
@@ -154,14 +182,14 @@ async def main() -> None:
     print(f"durable appends of {args.batch}-event batches, {batches} appends per run")
 
     with tempfile.TemporaryDirectory() as tmp:
-        store_rate = await _bench_store(f"sqlite:///{tmp}/store.db", batches, args.batch)
-        raw_rate = await _bench_raw_sqlite(Path(tmp) / "raw.db", batches, args.batch)
-    print(_line("sqlite", store_rate, raw_rate, args.batch))
+        store_rates = await _bench_store(f"sqlite:///{tmp}/store.db", batches, args.batch)
+        raw_rates = await _bench_raw_sqlite(Path(tmp) / "raw.db", batches, args.batch)
+    print(_lines("sqlite", store_rates, raw_rates, args.batch))
 
     if not args.no_postgres:
         try:
-            store_rate = await _with_pg_database(args.postgres, _bench_store, batches, args.batch)
-            raw_rate = await _with_pg_database(
+            store_rates = await _with_pg_database(args.postgres, _bench_store, batches, args.batch)
+            raw_rates = await _with_pg_database(
                 args.postgres,
                 lambda url, *a: _bench_raw_postgres(url, *a),
                 batches,
@@ -170,7 +198,7 @@ async def main() -> None:
         except (OSError, ImportError) as exc:
             print(f"postgresql skipped: {exc}")
         else:
-            print(_line("postgresql", store_rate, raw_rate, args.batch))
+            print(_lines("postgresql", store_rates, raw_rates, args.batch))
 
 
 if __name__ == "__main__":

@@ -149,24 +149,40 @@ async def test_empty_append_writes_nothing(store):
     assert await store.head_position() == 0
 
 
+_FAIL_TRIGGER = {
+    "sqlite": [
+        "CREATE TRIGGER fail_snapshot BEFORE INSERT ON snapshots "
+        "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION fail_snapshot() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$",
+        "CREATE TRIGGER fail_snapshot BEFORE INSERT ON snapshots "
+        "FOR EACH ROW EXECUTE FUNCTION fail_snapshot()",
+    ],
+}
+
+
 async def test_failing_append_writes_nothing(store, engine):
-    """A database error in the middle of the transaction (the snapshot insert) rolls back all."""
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _fail_on_snapshot(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("INSERT INTO SNAPSHOTS"):
-            raise RuntimeError("disk on fire")
-
-    with pytest.raises((RuntimeError, SQLAlchemyError)):
-        await store.append(1, 0, [(moved(1, i), None) for i in range(10)], snapshot=(10, b"s"))
-    event.remove(engine.sync_engine, "before_cursor_execute", _fail_on_snapshot)
-    assert await _count(engine, events) == 0
+    """A database error late in the transaction (the snapshot insert) rolls back everything."""
+    await store.append(1, 0, [(moved(1, 0), None)])
+    async with engine.begin() as conn:
+        for statement in _FAIL_TRIGGER[engine.dialect.name]:
+            await conn.exec_driver_sql(statement)
+    with pytest.raises(SQLAlchemyError, match="disk on fire"):
+        await store.append(1, 1, [(moved(1, i), None) for i in range(10)], snapshot=(11, b"s"))
+    assert await _count(engine, events) == 1
     assert await _count(engine, snapshots) == 0
-    assert await store.last_seq(1) == 0
-    # the store is still usable and the stream starts at seq 1
-    recorded = await store.append(1, 0, [(moved(1, 0), None)], snapshot=(1, b"s"))
-    assert recorded[0].seq == 1
-    assert await store.load_snapshot(1) == (1, b"s")
+    assert await store.last_seq(1) == 1
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "DROP TRIGGER fail_snapshot"
+            + (" ON snapshots" if engine.dialect.name == "postgresql" else "")
+        )
+    # the store is still usable: the stream continues at seq 2
+    recorded = await store.append(1, 1, [(moved(1, 1), None)], snapshot=(2, b"s"))
+    assert recorded[0].seq == 2
+    assert await store.load_snapshot(1) == (2, b"s")
 
 
 async def test_snapshots_keep_the_latest_three(store, engine):

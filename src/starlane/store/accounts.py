@@ -166,11 +166,12 @@ class AccountStore:
         Raises:
             UsernameTakenError: the username is taken, compared case-insensitively.
         """
+        roles_text = _roles_text(roles)
         values = {
             "username": username,
             "username_key": username_key(username),
             "password_hash": password_hash,
-            "roles": _roles_text(roles),
+            "roles": roles_text,
             "membership": membership,
             "region_id": None,
             "created_at": now,
@@ -188,7 +189,7 @@ class AccountStore:
             id=account_id,
             username=username,
             password_hash=password_hash,
-            roles=tuple(values["roles"].split(",")) if values["roles"] else (),
+            roles=tuple(r for r in roles_text.split(",") if r),
             membership=membership,
             region_id=None,
             created_at=now,

@@ -20,17 +20,24 @@ Usage::
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from starlane.domain.codec import decode_event, encode_event
 from starlane.domain.events import Event, RecordedEvent
 from starlane.store import catalogue
+from starlane.store.appenders import (
+    ConflictDetected,
+    append_postgres,
+    append_sqlite,
+    write_snapshot,
+)
 from starlane.store.catalogue import RegionRow
 from starlane.store.db import WRITE_TRANSACTION
 from starlane.store.schema import events, snapshots
@@ -40,12 +47,9 @@ __all__ = ["ConcurrencyError", "EventStore", "RegionRow"]
 SNAPSHOTS_KEPT = 3
 """Snapshots kept per region (older ones are deleted when a new one is written)."""
 
-_APPEND_LOCK_KEY = 0x5354_4C4E_4556_4E54  # "STLNEVNT": PostgreSQL advisory lock of appends
-
 _LAST_SEQ = select(func.coalesce(func.max(events.c.seq), 0)).where(
     events.c.region_id == bindparam("region_id")
 )
-_INSERT_EVENTS = insert(events).returning(events.c.seq, events.c.position)
 _EVENT_COLUMNS = (
     events.c.position,
     events.c.region_id,
@@ -90,13 +94,14 @@ class ConcurrencyError(Exception):
         self.actual_seq = actual_seq
 
 
-def _recorded(row: Row[Any]) -> RecordedEvent:
+def _recorded(row: Sequence[Any]) -> RecordedEvent:
     position, region_id, seq, actor_id, type_, version, payload = row
     return RecordedEvent(position, region_id, seq, actor_id, decode_event(type_, version, payload))
 
 
-def _is_unique_violation(exc: IntegrityError) -> bool:
-    message = f"{exc.orig!r} {exc.orig}".lower()
+def _is_unique_violation(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", exc)
+    message = f"{orig!r} {orig}".lower()
     return "unique" in message
 
 
@@ -122,7 +127,7 @@ class EventStore:
         self._writer = engine.execution_options(**WRITE_TRANSACTION)
         self._clock = clock
         self._kept = snapshots_kept
-        self._postgres = engine.dialect.name == "postgresql"
+        self._append = append_postgres if engine.dialect.name == "postgresql" else append_sqlite
         # A lower bound of each region's stored last seq (streams only grow). When the caller's
         # expected_seq equals it, the SELECT of the concurrency check is skipped: if another
         # writer appended meanwhile, seq expected_seq + 1 exists and the unique constraint
@@ -162,52 +167,47 @@ class EventStore:
         if snapshot is not None and snapshot[0] > new_last:
             raise ValueError(f"snapshot at seq {snapshot[0]} is ahead of the stream ({new_last})")
         now = self._clock()
-        rows = []
+        rows: list[tuple[Any, ...]] = []  # in appenders.ROW_COLUMNS order
         for offset, (event, actor_id) in enumerate(items, start=1):
             if event.region_id != region_id:
                 raise ValueError(f"{event.type} of region {event.region_id} sent to {region_id}")
+            payload = encode_event(event).decode()
             rows.append(
-                {
-                    "region_id": region_id,
-                    "seq": expected_seq + offset,
-                    "type": event.type,
-                    "version": event.version,
-                    "actor_id": actor_id,
-                    "at": event.at,
-                    "recorded_at": now,
-                    "payload": encode_event(event).decode(),
-                }
+                (
+                    region_id,
+                    expected_seq + offset,
+                    event.type,
+                    event.version,
+                    actor_id,
+                    event.at,
+                    now,
+                    payload,
+                )
             )
         if not rows and snapshot is None:
             return []
         check = self._known_last.get(region_id) != expected_seq or not rows
+        snap = None if snapshot is None else (snapshot[0], snapshot[1], now)
         try:
-            async with self._writer.begin() as conn:
-                if self._postgres:
-                    await conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY}
-                    )
-                if check:
-                    result = await conn.execute(_LAST_SEQ, {"region_id": region_id})
-                    actual = int(result.scalar_one())
-                    if actual != expected_seq:
-                        self._known_last[region_id] = actual
-                        raise ConcurrencyError(region_id, expected_seq, actual)
-                positions: dict[int, int] = {}
-                if rows:
-                    result = await conn.execute(_INSERT_EVENTS, rows)
-                    positions = {seq: position for seq, position in result.all()}
-                if snapshot is not None:
-                    await self._write_snapshot(conn, region_id, snapshot[0], snapshot[1], now)
-        except IntegrityError as exc:
-            if not _is_unique_violation(exc):
-                raise
-            self._known_last.pop(region_id, None)
-            actual = await self.last_seq(region_id)
-            raise ConcurrencyError(region_id, expected_seq, actual) from exc
+            positions = await self._append(
+                self._writer, region_id, expected_seq, rows, snap, check=check, kept=self._kept
+            )
+        except ConflictDetected as conflict:
+            self._known_last[region_id] = conflict.actual
+            raise ConcurrencyError(region_id, expected_seq, conflict.actual) from None
+        except (IntegrityError, sqlite3.Error) as exc:
+            if isinstance(exc, IntegrityError | sqlite3.IntegrityError) and _is_unique_violation(
+                exc
+            ):
+                self._known_last.pop(region_id, None)
+                actual = await self.last_seq(region_id)
+                raise ConcurrencyError(region_id, expected_seq, actual) from exc
+            if isinstance(exc, sqlite3.Error):  # the SQLite path runs on the driver directly
+                raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
+            raise
         self._known_last[region_id] = new_last
         return [
-            RecordedEvent(positions[row["seq"]], region_id, row["seq"], actor_id, event)
+            RecordedEvent(positions[row[1]], region_id, row[1], actor_id, event)
             for row, (event, actor_id) in zip(rows, items, strict=True)
         ]
 
@@ -220,24 +220,7 @@ class EventStore:
             data: the encoded state (:func:`starlane.domain.codec.encode_state`).
         """
         async with self._writer.begin() as conn:
-            await self._write_snapshot(conn, region_id, seq, data, self._clock())
-
-    async def _write_snapshot(
-        self, conn: AsyncConnection, region_id: int, seq: int, data: bytes, now: float
-    ) -> None:
-        where_region = snapshots.c.region_id == region_id
-        await conn.execute(delete(snapshots).where(where_region, snapshots.c.seq == seq))
-        await conn.execute(
-            insert(snapshots),
-            {"region_id": region_id, "seq": seq, "created_at": now, "data": data},
-        )
-        kept = (
-            select(snapshots.c.seq)
-            .where(where_region)
-            .order_by(snapshots.c.seq.desc())
-            .limit(self._kept)
-        )
-        await conn.execute(delete(snapshots).where(where_region, snapshots.c.seq.not_in(kept)))
+            await write_snapshot(conn, region_id, seq, data, self._clock(), kept=self._kept)
 
     # --- reading -----------------------------------------------------------------------------
     async def last_seq(self, region_id: int) -> int:
