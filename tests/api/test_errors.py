@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from starlane.api.app import create_app
-from starlane.engine.errors import EngineBusyError, EngineUnavailableError
+from starlane.engine.errors import EngineBusyError, EngineUnavailableError, UnknownRegionError
 from tests.api.conftest import assert_problem, make_settings, register
 
 
@@ -112,3 +112,29 @@ def test_metrics_registries_are_per_app(tmp_path: Path) -> None:
     a.state.metrics.record_command("move", "ok")
     assert b'command="move"' in a.state.metrics.render()
     assert b'command="move"' not in b.state.metrics.render()
+
+
+async def test_unknown_region_from_the_engine_is_a_404(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await register(client, "alice")
+
+    async def failing(command: object) -> list[object]:
+        raise UnknownRegionError("no region 9")
+
+    monkeypatch.setattr(app.state.service, "execute", failing)
+    r = await client.post("/api/v1/me/move", json={"to_sector_id": 2}, headers=alice["headers"])
+    assert_problem(r, 404, "unknown_region")
+    assert "Retry-After" not in r.headers
+
+
+async def test_require_admin_refuses_players() -> None:
+    from starlane.api.auth import Principal
+    from starlane.api.deps import require_admin
+    from starlane.api.errors import ApiError
+
+    admin = Principal(1, "root", ("player", "admin"), "j", 1e12)
+    assert await require_admin(admin) is admin
+    with pytest.raises(ApiError) as err:
+        await require_admin(Principal(2, "bob", ("player",), "j", 1e12))
+    assert err.value.status == 403 and err.value.code == "forbidden"

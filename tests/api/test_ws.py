@@ -241,3 +241,24 @@ def test_admin_channel_sees_everything(app_factory: Callable[..., FastAPI]) -> N
             tc.post("/api/v1/me/scan", headers=ha)
             msg = _until(ws, lambda m: m["type"] == "event")
             assert msg["channel"] == "admin" and msg["event"]["type"] == "sectors_scanned"
+
+
+def test_expired_token_on_an_open_socket_is_renewed_with_auth(
+    app_factory: Callable[..., FastAPI], clock: Any
+) -> None:
+    with TestClient(app_factory()) as tc:
+        _, token = _register(tc, "alice")
+        with tc.websocket_connect(f"/api/v1/ws?token={token}") as ws:
+            ws.receive_json()
+            clock.advance(901)
+            ws.send_json({"id": "1", "op": "me"})
+            assert _reply(ws, "1")["error"]["code"] == "token_expired"
+            r = tc.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+            ws.send_json({"id": "2", "op": "auth", "args": {"token": r.json()["access_token"]}})
+            renewed = _reply(ws, "2")
+            assert renewed["ok"] is True, renewed
+            ws.send_json({"id": "3", "op": "me"})
+            assert _reply(ws, "3")["result"]["name"] == "alice"
+            _, bob = _register(tc, "bob")
+            ws.send_json({"id": "4", "op": "auth", "args": {"token": bob}})
+            assert _reply(ws, "4")["error"]["status"] == 403
