@@ -37,8 +37,8 @@ def bench(
         ),
     ] = 0,
     processes: Annotated[
-        int, typer.Option("--processes", min=1, max=16, help="Client processes.")
-    ] = 1,
+        int, typer.Option("--processes", min=1, max=16, help="Client processes (load generators).")
+    ] = 2,
     db: Annotated[
         str | None, typer.Option("--db", help="Database URL of the started server.")
     ] = None,

@@ -1,0 +1,338 @@
+"""What each benchmark client does: the game mix and the baseline, over REST or the WebSocket.
+
+The **game mix** (issue 5): move 50 %, quote 20 %, trade 25 %, sector view 5 %. Each client
+owns a pair of adjacent sectors (``home``, ``away``, two-way warp, ports in both when the
+galaxy offers such pairs) and bounces between them; a trade sells one unit of a carried
+commodity the port buys, else buys one unit of a commodity it sells; a quote asks the home
+port's price of one unit; a sector view reads the current sector. Clients are closed-loop:
+each sends its next request as soon as the previous answer arrives.
+
+The **baseline** is the same stack answering the most trivial authenticated request, ``GET
+/api/v1/me`` (an in-memory read of the player; over the WebSocket the ``me`` operation).
+
+The **idle feed** workload holds many authenticated WebSocket connections that only listen,
+while one driver moves in and out of their sector; each listener records the delay from the
+event's decision time (``event.at``) to its arrival.
+
+Worker functions here run inside client processes (``runner`` starts them); their inputs and
+outputs are plain picklable data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from starlane.bench.rawhttp import RawHttp, RawHttpError
+from starlane.bench.stats import Recorder
+
+_decode = msgspec.json.Decoder().decode
+
+GAME_MIX: tuple[tuple[str, int], ...] = (("move", 50), ("quote", 20), ("trade", 25), ("sector", 5))
+"""The game mix: action -> percent of actions (issue 5)."""
+
+
+@dataclass(slots=True)
+class ClientSpec:
+    """One benchmark client (picklable).
+
+    Attributes:
+        token: its access token.
+        home: sector it starts in (a port sector when possible).
+        away: an adjacent sector with a warp back to ``home``.
+        ports: port id -> ``{"sells": [...], "buys": [...]}`` of ``home``/``away`` ports.
+        quote_port: the port it asks quotes of.
+        seed: seed of its random choices.
+    """
+
+    token: str
+    home: int
+    away: int
+    ports: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    quote_port: int = 1
+    seed: int = 0
+
+
+class GameMix:
+    """Chooses a client's next game action and tracks its position and cargo."""
+
+    def __init__(self, spec: ClientSpec) -> None:
+        self.spec = spec
+        self.rng = random.Random(spec.seed)
+        self.sector = spec.home
+        self.cargo: dict[str, int] = {}
+        self._weights = [w for _, w in GAME_MIX]
+        self._names = [n for n, _ in GAME_MIX]
+
+    def next(self) -> tuple[str, str, dict[str, Any]]:
+        """The next action.
+
+        Returns:
+            ``(action, op, args)``: the mix's action name, the WebSocket operation and its
+            arguments (the REST call is derived from the same op and args).
+        """
+        action = self.rng.choices(self._names, self._weights)[0]
+        spec = self.spec
+        if action == "move":
+            to = spec.away if self.sector == spec.home else spec.home
+            return action, "move", {"to_sector_id": to}
+        if action == "sector":
+            return action, "sector", {"sector_id": self.sector}
+        port = spec.ports.get(self.sector)
+        if action == "trade" and port is not None:
+            for commodity in port["buys"]:
+                if self.cargo.get(commodity, 0) > 0:
+                    return action, "trade", _trade(self.sector, commodity, "sell")
+            if port["sells"]:
+                return action, "trade", _trade(self.sector, port["sells"][0], "buy")
+        quote_port = spec.ports.get(spec.quote_port, {"sells": ["fuel"]})
+        commodity = (quote_port["sells"] or ["fuel"])[0]
+        return "quote", "quote", _trade(spec.quote_port, commodity, "buy")
+
+    def apply(self, op: str, args: dict[str, Any], result: Any) -> None:
+        """Update position and cargo from a successful answer.
+
+        Args:
+            op: the operation performed.
+            args: its arguments.
+            result: the decoded answer.
+        """
+        if op == "move":
+            self.sector = int(args["to_sector_id"])
+        elif op == "trade" and isinstance(result, dict) and "cargo" in result:
+            self.cargo = dict(result["cargo"])
+
+
+def _trade(port_id: int, commodity: str, side: str) -> dict[str, Any]:
+    return {"port_id": port_id, "commodity": commodity, "side": side, "quantity": 1}
+
+
+def rest_call(op: str, args: dict[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
+    """The REST request of a WebSocket-style operation.
+
+    Args:
+        op: ``me``, ``move``, ``sector``, ``quote`` or ``trade``.
+        args: its arguments.
+
+    Returns:
+        ``(method, path, json_body)``.
+
+    Raises:
+        ValueError: an unknown operation.
+    """
+    if op == "me":
+        return "GET", "/api/v1/me", None
+    if op == "move":
+        return "POST", "/api/v1/me/move", args
+    if op == "sector":
+        return "GET", f"/api/v1/sectors/{args['sector_id']}", None
+    if op == "quote":
+        query = f"commodity={args['commodity']}&side={args['side']}&quantity={args['quantity']}"
+        return "GET", f"/api/v1/ports/{args['port_id']}/quote?{query}", None
+    if op == "trade":
+        body = {k: v for k, v in args.items() if k != "port_id"}
+        return "POST", f"/api/v1/ports/{args['port_id']}/trade", body
+    raise ValueError(f"unknown op {op!r}")
+
+
+async def _rest_client(
+    base_url: str, spec: ClientSpec, mode: str, start: float, end: float, rec: Recorder
+) -> None:
+    http = RawHttp(base_url, spec.token)
+    mix = GameMix(spec)
+    try:
+        while True:
+            now = time.time()
+            if now >= end:
+                return
+            action, op, args = ("me", "me", {}) if mode == "baseline" else mix.next()
+            method, path, body = rest_call(op, args)
+            began = time.perf_counter()
+            try:
+                status, raw, _ = await http.request(method, path, body)
+            except RawHttpError:
+                if now >= start:
+                    rec.record(action, time.perf_counter() - began, "connection_error")
+                await asyncio.sleep(0.05)
+                continue
+            elapsed = time.perf_counter() - began
+            if status >= 400:
+                code = _problem_code(raw, status)
+                if now >= start:
+                    rec.record(action, elapsed, code)
+                continue
+            if now >= start:
+                rec.record(action, elapsed)
+            if op in ("move", "trade"):
+                mix.apply(op, args, _decode(raw))
+    finally:
+        await http.close()
+
+
+async def _ws_client(
+    base_url: str, spec: ClientSpec, mode: str, start: float, end: float, rec: Recorder
+) -> None:
+    from starlane.client.api import ApiError
+    from starlane.client.live import LiveConnection
+
+    live = await LiveConnection.open(base_url, spec.token, event_queue_size=64)
+    mix = GameMix(spec)
+    try:
+        while True:
+            now = time.time()
+            if now >= end:
+                return
+            action, op, args = ("me", "me", {}) if mode == "baseline" else mix.next()
+            began = time.perf_counter()
+            try:
+                result = await live.request(op, **args)
+            except ApiError as exc:
+                if now >= start:
+                    rec.record(action, time.perf_counter() - began, exc.code)
+                if exc.status == 0:
+                    return
+                continue
+            if now >= start:
+                rec.record(action, time.perf_counter() - began)
+            mix.apply(op, args, result)
+    finally:
+        await live.close()
+
+
+def _problem_code(raw: bytes, status: int) -> str:
+    try:
+        body = _decode(raw)
+    except msgspec.DecodeError:
+        return f"http_{status}"
+    if isinstance(body, dict) and body.get("code"):
+        return str(body["code"])
+    return f"http_{status}"
+
+
+async def run_clients(
+    base_url: str,
+    specs: list[ClientSpec],
+    *,
+    transport: str,
+    mode: str,
+    start: float,
+    end: float,
+) -> Recorder:
+    """Run clients concurrently in this process until ``end``.
+
+    Args:
+        base_url: the server's root URL.
+        specs: the clients.
+        transport: ``rest`` or ``ws``.
+        mode: ``game`` (the mix) or ``baseline`` (``me``).
+        start: unix seconds from which answers are recorded (before: warm-up).
+        end: unix seconds at which the clients stop.
+
+    Returns:
+        Every answer recorded between ``start`` and ``end``.
+    """
+    rec = Recorder()
+    client = _rest_client if transport == "rest" else _ws_client
+    results = await asyncio.gather(
+        *(client(base_url, spec, mode, start, end, rec) for spec in specs),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            rec.errors[f"client_failed:{type(result).__name__}"] += 1
+    return rec
+
+
+async def run_idle_listeners(
+    base_url: str, tokens: list[str], *, start: float, end: float
+) -> Recorder:
+    """Hold idle WebSocket connections and record event delivery delays.
+
+    Args:
+        base_url: the server's root URL.
+        tokens: one access token per connection.
+        start: unix seconds from which deliveries are recorded.
+        end: unix seconds at which the connections close.
+
+    Returns:
+        One sample per delivered event: ``receive time - event.at``, seconds.
+    """
+    from starlane.client.live import LiveConnection
+
+    rec = Recorder()
+    lives: list[LiveConnection] = []
+    for i in range(0, len(tokens), 50):
+        batch = await asyncio.gather(
+            *(
+                LiveConnection.open(base_url, t, event_queue_size=10_000)
+                for t in tokens[i : i + 50]
+            ),
+            return_exceptions=True,
+        )
+        for live in batch:
+            if isinstance(live, BaseException):
+                rec.errors[f"connect_failed:{getattr(live, 'code', type(live).__name__)}"] += 1
+            else:
+                lives.append(live)
+
+    async def listen(live: LiveConnection) -> None:
+        while time.time() < end:
+            message = await live.next_event(timeout=max(0.01, end - time.time()))
+            if message is None:
+                if live.closed:
+                    rec.errors[f"closed:{live.close_reason}"] += 1
+                    return
+                continue
+            if message.get("type") != "event":
+                continue
+            received = time.time()
+            at = message.get("event", {}).get("at")
+            if at is not None and received >= start:
+                rec.record(str(message["event"].get("type")), received - float(at))
+
+    try:
+        await asyncio.gather(*(listen(live) for live in lives))
+    finally:
+        for live in lives:
+            with contextlib.suppress(Exception):
+                await live.close()
+    return rec
+
+
+def worker(job: dict[str, Any]) -> dict[str, object]:
+    """Entry point of a client process: run one job, return its recorder's state.
+
+    Args:
+        job: ``{"kind": "clients"|"idle", "base_url", ...}`` (see :mod:`starlane.bench.runner`).
+
+    Returns:
+        :meth:`Recorder.to_state` of the samples.
+    """
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        pass
+    if job["kind"] == "idle":
+        rec = asyncio.run(
+            run_idle_listeners(job["base_url"], job["tokens"], start=job["start"], end=job["end"])
+        )
+    else:
+        rec = asyncio.run(
+            run_clients(
+                job["base_url"],
+                job["specs"],
+                transport=job["transport"],
+                mode=job["mode"],
+                start=job["start"],
+                end=job["end"],
+            )
+        )
+    return rec.to_state()

@@ -1,0 +1,110 @@
+"""The benchmark's workloads: the game mix, REST mapping, and a short run against a real server."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from starlane.bench.runner import (
+    _pairs_from_map,
+    _prefer_complementary,
+    find_pairs,
+    measure,
+    place_clients,
+    register_many,
+)
+from starlane.bench.workload import ClientSpec, GameMix, rest_call
+from tests.client.conftest import served_app, small_settings
+
+
+def spec(**kw: object) -> ClientSpec:
+    ports = {
+        5: {"sells": ["ore"], "buys": ["organics"]},
+        6: {"sells": ["organics"], "buys": ["ore"]},
+    }
+    return ClientSpec(token="t", home=5, away=6, ports=ports, quote_port=5, seed=1, **kw)  # type: ignore[arg-type]
+
+
+def test_game_mix_follows_the_issue_weights() -> None:
+    mix = GameMix(spec())
+    counts = Counter(mix.next()[0] for _ in range(20_000))
+    assert counts["move"] / 20_000 == pytest.approx(0.50, abs=0.02)
+    assert counts["quote"] / 20_000 == pytest.approx(0.20, abs=0.02)
+    assert counts["trade"] / 20_000 == pytest.approx(0.25, abs=0.02)
+    assert counts["sector"] / 20_000 == pytest.approx(0.05, abs=0.01)
+
+
+def test_game_mix_bounces_and_sells_what_it_bought() -> None:
+    mix = GameMix(spec())
+    while (choice := mix.next())[0] != "move":
+        pass
+    assert choice[2] == {"to_sector_id": 6}
+    mix.apply("move", choice[2], {})
+    assert mix.sector == 6
+    mix.apply("trade", {}, {"cargo": {"organics": 1}})
+    mix.sector = 5
+    while (choice := mix.next())[0] != "trade":
+        pass
+    assert choice[2] == {"port_id": 5, "commodity": "organics", "side": "sell", "quantity": 1}
+
+
+def test_rest_calls() -> None:
+    assert rest_call("me", {}) == ("GET", "/api/v1/me", None)
+    assert rest_call("move", {"to_sector_id": 3}) == (
+        "POST",
+        "/api/v1/me/move",
+        {"to_sector_id": 3},
+    )
+    method, path, body = rest_call(
+        "trade", {"port_id": 9, "commodity": "ore", "side": "buy", "quantity": 1}
+    )
+    assert (method, path) == ("POST", "/api/v1/ports/9/trade") and "port_id" not in body
+    assert (
+        rest_call("quote", {"port_id": 9, "commodity": "ore", "side": "buy", "quantity": 1})[1]
+        == "/api/v1/ports/9/quote?commodity=ore&side=buy&quantity=1"
+    )
+    with pytest.raises(ValueError):
+        rest_call("warp", {})
+
+
+def test_pairs_from_map_need_two_way_warps_and_ports() -> None:
+    items = [
+        {"id": 1, "port_class": 1, "warps": [{"to_sector_id": 2}, {"to_sector_id": 3}]},
+        {"id": 2, "port_class": 2, "warps": [{"to_sector_id": 1}]},
+        {"id": 3, "port_class": 3, "warps": []},  # one-way from 1
+        {"id": 4, "port_class": 9, "warps": [{"to_sector_id": 1}]},  # a StarDock
+    ]
+    pairs = _pairs_from_map(items)
+    assert [(p["home"], p["away"]) for p in pairs] == [(1, 2)]
+    ordered = _prefer_complementary(
+        {
+            1: {"sells": ["equipment"], "buys": ["ore", "organics"]},
+            2: {"sells": ["ore", "equipment"], "buys": ["organics"]},
+        }
+    )
+    assert ordered[2]["sells"][0] == "ore"
+
+
+async def test_a_short_measurement_against_a_real_server(tmp_path: Path) -> None:
+    async with served_app(small_settings(tmp_path)) as base:
+        pairs = await find_pairs(base, None)
+        assert all(p["home"] == 1 for p in pairs)
+        tokens = await register_many(base, "bench_t", 3)
+        specs = await place_clients(base, tokens, pairs, seed=0)
+        for transport in ("rest", "ws"):
+            for mode in ("baseline", "game"):
+                summary = await measure(
+                    None,
+                    base,
+                    specs,
+                    transport=transport,
+                    mode=mode,
+                    duration=1.0,
+                    warmup=0.0,
+                    processes=1,
+                    name=f"{transport} {mode}",
+                )
+                assert summary.actions > 10, summary
+                assert not [c for c in summary.errors if c.startswith(("http_5", "client_"))]
