@@ -242,6 +242,28 @@ async def test_read_region_streams_50000_events_in_batches(store, engine):
     assert tail == list(range(49_991, 50_001))
 
 
+async def test_consumer_stopping_early_releases_everything(store, engine):
+    await store.append(1, 0, [(moved(1, i), None) for i in range(50)])
+    stream = store.read_region(1, batch=10)
+    seen = [rec.seq async for rec in _take(stream, 15)]
+    await stream.aclose()
+    assert seen == list(range(1, 16))
+    for _ in range(100):  # the abandoned prefetch finishes or is cancelled promptly
+        if engine.pool.checkedout() == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert engine.pool.checkedout() == 0
+    assert await store.last_seq(1) == 50
+
+
+async def _take(stream, n):
+    async for item in stream:
+        yield item
+        n -= 1
+        if n == 0:
+            return
+
+
 async def test_catalogue(store):
     assert await store.list_regions() == []
     nexus = RegionRow(2, "nexus", "Central Nexus", 7, 3_000, 301, 1.5, {"density": 0.4})

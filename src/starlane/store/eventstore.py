@@ -20,6 +20,7 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -97,6 +98,11 @@ class ConcurrencyError(Exception):
 def _recorded(row: Sequence[Any]) -> RecordedEvent:
     position, region_id, seq, actor_id, type_, version, payload = row
     return RecordedEvent(position, region_id, seq, actor_id, decode_event(type_, version, payload))
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # mark an abandoned prefetch's failure as seen
 
 
 def _is_unique_violation(exc: Exception) -> bool:
@@ -244,7 +250,8 @@ class EventStore:
         """Stream a region's events in seq order, fetched in batches.
 
         Each batch is read on a connection released before its events are yielded, so a slow
-        consumer holds no database resources.
+        consumer holds no database resources; the next batch is fetched while the current one
+        is consumed.
 
         Args:
             region_id: the region.
@@ -256,18 +263,31 @@ class EventStore:
         """
         if batch < 1:
             raise ValueError("batch must be at least 1")
-        after = after_seq
-        while True:
-            async with self.engine.connect() as conn:
-                result = await conn.execute(
-                    _READ_REGION, {"region_id": region_id, "after": after, "batch": batch}
-                )
-                rows = result.all()
-            for row in rows:
-                yield _recorded(row)
-            if len(rows) < batch:
-                return
-            after = rows[-1][2]
+        # The next batch is fetched (on the driver's side) while this one is decoded/consumed.
+        pending: asyncio.Future[list[Any]] | None = asyncio.ensure_future(
+            self._region_batch(region_id, after_seq, batch)
+        )
+        try:
+            while pending is not None:
+                rows = await pending
+                pending = None
+                if len(rows) == batch:
+                    pending = asyncio.ensure_future(
+                        self._region_batch(region_id, rows[-1][2], batch)
+                    )
+                for row in rows:
+                    yield _recorded(row)
+        finally:
+            if pending is not None:  # the consumer stopped early: drop the prefetch
+                pending.add_done_callback(_retrieve)
+                pending.cancel()
+
+    async def _region_batch(self, region_id: int, after: int, batch: int) -> list[Any]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(
+                _READ_REGION, {"region_id": region_id, "after": after, "batch": batch}
+            )
+            return list(result.all())
 
     async def read_all(self, after_position: int = 0, limit: int = 1_000) -> list[RecordedEvent]:
         """Events of every region in global position order (for projections catching up).
