@@ -138,3 +138,15 @@ async def test_require_admin_refuses_players() -> None:
     with pytest.raises(ApiError) as err:
         await require_admin(Principal(2, "bob", ("player",), "j", 1e12))
     assert err.value.status == 403 and err.value.code == "forbidden"
+
+
+async def test_docs_openapi_and_request_ids(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/docs")).status_code == 200
+    schema = (await client.get("/openapi.json")).json()
+    assert "/api/v1/ports/{port_id}/trade" in schema["paths"]
+    flows = schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]
+    assert flows["password"]["tokenUrl"] == "/api/v1/auth/login"
+    r = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    r = await client.get("/healthz")
+    assert len(r.headers["x-request-id"]) == 32

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -172,10 +173,36 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     )
     install_error_handlers(app)
     app.add_middleware(_MetricsMiddleware, metrics=st.metrics)
+    app.add_middleware(_RequestIdMiddleware)
     for module in (health, auth, player, world, trade):
         app.include_router(module.router)
     app.include_router(ws_router)
     return app
+
+
+class _RequestIdMiddleware:
+    """Give each HTTP request an id (``X-Request-ID``, taken from the client when it sends a
+    sane one), bound into every structlog line of the request and echoed in the response."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = sent if 0 < len(sent) <= 64 and sent.isprintable() else uuid.uuid4().hex
+
+        async def _send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            await self._app(scope, receive, _send)
 
 
 class _MetricsMiddleware:
