@@ -25,7 +25,9 @@ async def test_play_and_restart_on_postgresql(postgres_url: str, tmp_path: Path)
     clock = FakeClock()
     first = create_app(settings, clock=clock)
     async with first.router.lifespan_context(first), _client(first) as c:
-        r = await c.post("/api/v1/auth/register", json={"username": "pgplayer", "password": PASSWORD})
+        r = await c.post(
+            "/api/v1/auth/register", json={"username": "pgplayer", "password": PASSWORD}
+        )
         assert r.status_code == 201, r.text
         h = {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
         r = await c.post(
