@@ -73,7 +73,10 @@ def create_db_engine(
         raise ValueError(f"unknown SQLite synchronous level {sqlite_synchronous!r}")
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+        # No pre-ping (a round trip per checkout on the hot path): after a server restart the
+        # first statement fails with a disconnect error and the pool is invalidated; callers
+        # treat it as any failed write (the engine reloads and goes on).
+        return create_async_engine(url, echo=echo)
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
