@@ -1,0 +1,155 @@
+"""The JSON shapes of the public API (``/api/v1``): Pydantic request and response models.
+
+Clients (the terminal client, bots, the load benchmark, anyone's own client) build against
+these models; the OpenAPI schema at ``/openapi.json`` is generated from them. The models are
+defined by topic in the submodules (``common``, ``account``, ``player``, ``market``,
+``world``, ``ws``) and all importable from here. Every model rejects unknown fields
+(``extra="forbid"``) and bounds every size and range, so a request is either valid as a whole
+or refused with 422 naming the field: nothing is half-applied.
+
+Units: credits are integers unless named ``*_price`` (a mean unit price, float credits);
+times are unix seconds (float); turns are integers; sector, port, region and player ids are
+the global integer ids of :mod:`starlane.domain.model`.
+"""
+
+from __future__ import annotations
+
+from starlane.api.schemas.account import (
+    AccountOut,
+    LoginRequest,
+    RefreshRequest,
+    RegisterRequest,
+    RegisterResponse,
+    TokenPair,
+)
+from starlane.api.schemas.common import (
+    DEFAULT_PAGE,
+    MAX_ID,
+    MAX_PAGE,
+    MAX_QUANTITY,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    USERNAME_PATTERN,
+    ApiModel,
+    CommodityKey,
+    FieldError,
+    Id,
+    Page,
+    Problem,
+)
+from starlane.api.schemas.market import (
+    BuyHardwareRequest,
+    BuyShipReceipt,
+    BuyShipRequest,
+    HardwareOut,
+    HardwareReceipt,
+    PortCommodityOut,
+    PortOut,
+    QuoteOut,
+    ShipTypeOut,
+    StardockCatalog,
+    TradeReceipt,
+    TradeRequest,
+)
+from starlane.api.schemas.player import (
+    AttackRequest,
+    AutopilotRequest,
+    AutopilotResponse,
+    CombatReport,
+    GateOut,
+    MeOut,
+    MoveRequest,
+    MoveResponse,
+    MoveResult,
+    PirateOut,
+    PlanetOut,
+    PortSummary,
+    RoundOut,
+    ScanResponse,
+    SectorOut,
+    ShipOut,
+    ShipPresent,
+    StrengthOut,
+    TurnsOut,
+    WarpOut,
+)
+from starlane.api.schemas.world import (
+    HealthOut,
+    MapSector,
+    MapWarp,
+    RegionMap,
+    RegionOut,
+    RegionPolicyOut,
+)
+from starlane.api.schemas.ws import (
+    WS_CHANNELS,
+    WS_OPS,
+    WsEvent,
+    WsReply,
+    WsRequest,
+)
+
+__all__ = [
+    "DEFAULT_PAGE",
+    "MAX_ID",
+    "MAX_PAGE",
+    "MAX_QUANTITY",
+    "PASSWORD_MAX_LENGTH",
+    "PASSWORD_MIN_LENGTH",
+    "USERNAME_PATTERN",
+    "WS_CHANNELS",
+    "WS_OPS",
+    "AccountOut",
+    "ApiModel",
+    "AttackRequest",
+    "AutopilotRequest",
+    "AutopilotResponse",
+    "BuyHardwareRequest",
+    "BuyShipReceipt",
+    "BuyShipRequest",
+    "CombatReport",
+    "CommodityKey",
+    "FieldError",
+    "GateOut",
+    "HardwareOut",
+    "HardwareReceipt",
+    "HealthOut",
+    "Id",
+    "LoginRequest",
+    "MapSector",
+    "MapWarp",
+    "MeOut",
+    "MoveRequest",
+    "MoveResponse",
+    "MoveResult",
+    "Page",
+    "PirateOut",
+    "PlanetOut",
+    "PortCommodityOut",
+    "PortOut",
+    "PortSummary",
+    "Problem",
+    "QuoteOut",
+    "RefreshRequest",
+    "RegionMap",
+    "RegionOut",
+    "RegionPolicyOut",
+    "RegisterRequest",
+    "RegisterResponse",
+    "RoundOut",
+    "ScanResponse",
+    "SectorOut",
+    "ShipOut",
+    "ShipPresent",
+    "ShipTypeOut",
+    "StardockCatalog",
+    "StrengthOut",
+    "TokenPair",
+    "TradeReceipt",
+    "TradeRequest",
+    "TurnsOut",
+    "WarpOut",
+    "WsEvent",
+    "WsReply",
+    "WsRequest",
+]

@@ -1,0 +1,172 @@
+"""Ports, quotes, trades and the StarDock."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from starlane.api.schemas.common import (
+    MAX_QUANTITY,
+    ApiModel,
+    CommodityKey,
+    Id,
+)
+from starlane.api.schemas.player import ShipOut
+
+
+# --- ports and trade ----------------------------------------------------------------------
+class PortCommodityOut(ApiModel):
+    """One commodity a port trades.
+
+    Attributes:
+        commodity, name: key and display name.
+        direction: ``sells`` (the port sells: players buy) or ``buys`` (players sell).
+        side: the player's side of a trade of it here (``buy`` or ``sell``).
+        quantity: whole units in stock (``sells``) or of open demand (``buys``).
+        capacity: units at full fill.
+        unit_price: price of one unit now, credits.
+    """
+
+    commodity: CommodityKey
+    name: str
+    direction: Literal["sells", "buys"]
+    side: Literal["buy", "sell"]
+    quantity: int
+    capacity: int
+    unit_price: float
+
+
+class PortOut(ApiModel):
+    """``GET /api/v1/ports/{port_id}``."""
+
+    id: Id
+    sector_id: Id
+    region_id: Id
+    name: str
+    port_class: int
+    class_code: str
+    class_name: str
+    stardock: bool
+    commodities: list[PortCommodityOut]
+
+
+class QuoteOut(ApiModel):
+    """``GET /api/v1/ports/{port_id}/quote``: what a trade would cost now (nothing changes).
+
+    Attributes:
+        unit_price: mean unit price of the trade, credits.
+        total: trade value ``round(unit_price * quantity)``, credits, before tax.
+        tax: tax on the trade value, credits.
+        credits_change: the player's credits change (negative when buying).
+    """
+
+    port_id: Id
+    commodity: CommodityKey
+    side: Literal["buy", "sell"]
+    quantity: int
+    unit_price: float
+    total: int
+    tax: int
+    credits_change: int
+    quoted_at: float
+
+
+class TradeRequest(ApiModel):
+    """``POST /api/v1/ports/{port_id}/trade``.
+
+    Attributes:
+        max_unit_price: price guard: when buying, refuse (409 ``price_moved``) if the mean unit
+            price is above it; when selling, if it is below it.
+    """
+
+    commodity: CommodityKey = Field(min_length=1, max_length=32)
+    side: Literal["buy", "sell"]
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    max_unit_price: float | None = Field(default=None, gt=0, le=1e9)
+
+
+class TradeReceipt(ApiModel):
+    """The receipt of a trade."""
+
+    port_id: Id
+    commodity: CommodityKey
+    side: Literal["buy", "sell"]
+    units: int
+    unit_price: float
+    total: int
+    tax: int
+    credits_after: int
+    cargo_after: int
+    cargo: dict[CommodityKey, int]
+    turns_left: int
+
+
+# --- StarDock -----------------------------------------------------------------------------
+class ShipTypeOut(ApiModel):
+    """A ship type for sale."""
+
+    key: str
+    name: str
+    cost: int
+    holds: int
+    shields: int
+    hull: int
+    fighters: int
+    max_fighters: int
+    max_holds: int
+    move_turns: int
+    citizens_only: bool
+
+
+class HardwareOut(ApiModel):
+    """An item of hardware for sale, priced per unit."""
+
+    item: Literal["fighters", "holds"]
+    unit_price: int
+
+
+class StardockCatalog(ApiModel):
+    """``GET /api/v1/stardock``: what a StarDock sells.
+
+    Attributes:
+        ships: purchasable ship types.
+        hardware: fighters and holds with unit prices.
+        trade_in: credits the caller's current ship would fetch as a trade-in.
+    """
+
+    ships: list[ShipTypeOut]
+    hardware: list[HardwareOut]
+    trade_in: int
+
+
+class BuyShipRequest(ApiModel):
+    """``POST /api/v1/stardock/ship``."""
+
+    ship_type: str = Field(min_length=1, max_length=32)
+    ship_name: str | None = Field(default=None, min_length=1, max_length=40)
+
+
+class BuyShipReceipt(ApiModel):
+    """The receipt of a ship purchase."""
+
+    ship: ShipOut
+    price: int
+    trade_in: int
+    credits_after: int
+
+
+class BuyHardwareRequest(ApiModel):
+    """``POST /api/v1/stardock/fighters`` and ``POST /api/v1/stardock/holds``."""
+
+    count: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class HardwareReceipt(ApiModel):
+    """The receipt of a fighters or holds purchase."""
+
+    item: Literal["fighters", "holds"]
+    count: int
+    price: int
+    credits_after: int
+    after: int
