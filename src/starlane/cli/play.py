@@ -22,4 +22,4 @@ def play(
         fail("--server must be an http:// or https:// URL", code=2)
     from starlane.client.tui import StarlaneApp
 
-    StarlaneApp(server=server, username=username).run()
+    StarlaneApp(server, username=username).run()

@@ -176,7 +176,9 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
         from starlane.bots.runner import BotFleet
 
         fleet = BotFleet(base, count=bots, strategy=bot_strategy)
-        bots_task = asyncio.create_task(fleet.run_live(console, stop=server_task))
+        bots_task = asyncio.create_task(
+            fleet.run_live(console, stop=_shutdown_requested(server, server_task))
+        )
     try:
         await server_task
     finally:
@@ -184,6 +186,12 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
             bots_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await bots_task
+
+
+async def _shutdown_requested(server: object, server_task: asyncio.Task[None]) -> None:
+    """Return once the server is asked to stop (Ctrl-C), so the bots stop before it does."""
+    while not getattr(server, "should_exit", False) and not server_task.done():
+        await asyncio.sleep(0.1)
 
 
 def _display_host(host: str) -> str:

@@ -1,0 +1,313 @@
+"""Modal dialogs of the terminal client: log in, trade, autopilot, StarDock, attack.
+
+Each dialog is a Textual :class:`~textual.screen.ModalScreen` that dismisses with the request
+to send (a dict) or None when cancelled. Dialogs that need the server (quotes, route plans)
+use the app's :class:`~starlane.client.api.StarlaneClient`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from starlane.client.api import ApiError, StarlaneClient
+
+JSON = dict[str, Any]
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value.strip().replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value.strip().replace(",", ""))
+    except ValueError:
+        return None
+
+
+class LoginScreen(Screen[bool]):
+    """Log in, or register a new account (which logs in too)."""
+
+    def __init__(self, api: StarlaneClient, username: str | None = None) -> None:
+        super().__init__(id="login")
+        self.api = api
+        self.username = username or ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="login-box"):
+            yield Static("[b]STARLANE[/b]\nlog in, or register a new captain", id="login-title")
+            yield Input(value=self.username, placeholder="username", id="username")
+            yield Input(placeholder="password (10+ characters)", password=True, id="password")
+            with Horizontal(classes="buttons"):
+                yield Button("Log in", id="login-button", variant="primary")
+                yield Button("Register", id="register-button")
+            yield Static("", id="login-error")
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the password field logs in."""
+        if event.input.id == "password":
+            await self._submit(register=False)
+        else:
+            self.query_one("#password", Input).focus()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Log in or register."""
+        await self._submit(register=event.button.id == "register-button")
+
+    async def _submit(self, *, register: bool) -> None:
+        username = self.query_one("#username", Input).value.strip()
+        password = self.query_one("#password", Input).value
+        error = self.query_one("#login-error", Static)
+        if not username or not password:
+            error.update("[red]username and password, please[/]")
+            return
+        error.update("[dim]one moment...[/]")
+        try:
+            if register:
+                await self.api.register(username, password)
+                self.api.username = username
+            else:
+                await self.api.login(username, password)
+        except ApiError as exc:
+            error.update(f"[red]{exc.code}: {exc.detail}[/]")
+            return
+        self.dismiss(True)
+
+
+class TradeDialog(ModalScreen[JSON | None]):
+    """Trade at the port: commodity and side, quantity, price limit; quote before trading."""
+
+    def __init__(self, api: StarlaneClient, port: JSON, me: JSON) -> None:
+        super().__init__(id="trade-dialog")
+        self.api = api
+        self.port = port
+        self.me = me
+
+    def compose(self) -> ComposeResult:
+        cargo = self.me.get("ship", {}).get("cargo", {})
+        options = []
+        for c in self.port.get("commodities", []):
+            if c["side"] == "buy":
+                label = (
+                    f"buy {c['commodity']} @ {c['unit_price']:,.2f} ({c['quantity']:,} in stock)"
+                )
+            else:
+                label = (
+                    f"sell {c['commodity']} @ {c['unit_price']:,.2f} "
+                    f"(wants {c['quantity']:,}, you carry {cargo.get(c['commodity'], 0):,})"
+                )
+            options.append((label, f"{c['side']}:{c['commodity']}"))
+        with Vertical(classes="dialog"):
+            yield Label(f"[b]Trade at {self.port.get('name')}[/b]")
+            yield Select(options, prompt="commodity", id="trade-commodity")
+            yield Input(placeholder="quantity", id="trade-quantity")
+            yield Input(
+                placeholder="price limit per unit (max when buying, min when selling)",
+                id="trade-limit",
+            )
+            yield Static("", id="trade-quote")
+            with Horizontal(classes="buttons"):
+                yield Button("Quote", id="trade-quote-button")
+                yield Button("Trade", id="trade-go", variant="primary")
+                yield Button("Cancel", id="trade-cancel")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Propose a quantity: free holds when buying, the cargo carried when selling."""
+        if not isinstance(event.value, str):
+            return
+        side, commodity = event.value.split(":", 1)
+        ship = self.me.get("ship", {})
+        stock = next(
+            (c["quantity"] for c in self.port["commodities"] if c["commodity"] == commodity), 0
+        )
+        if side == "buy":
+            proposal = min(int(ship.get("free_holds", 0)), int(stock))
+        else:
+            proposal = min(int(ship.get("cargo", {}).get(commodity, 0)), int(stock))
+        self.query_one("#trade-quantity", Input).value = str(max(proposal, 1))
+
+    def _request(self) -> JSON | None:
+        choice = self.query_one("#trade-commodity", Select).value
+        quantity = _int(self.query_one("#trade-quantity", Input).value)
+        note = self.query_one("#trade-quote", Static)
+        if not isinstance(choice, str):
+            note.update("[red]choose a commodity[/]")
+            return None
+        if quantity is None or quantity < 1:
+            note.update("[red]the quantity must be a whole number of units, at least 1[/]")
+            return None
+        side, commodity = choice.split(":", 1)
+        limit_text = self.query_one("#trade-limit", Input).value
+        limit = _float(limit_text) if limit_text.strip() else None
+        if limit_text.strip() and (limit is None or limit <= 0):
+            note.update("[red]the price limit must be a positive number[/]")
+            return None
+        return {"commodity": commodity, "side": side, "quantity": quantity, "max_unit_price": limit}
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Quote, trade (dismiss with the request) or cancel."""
+        if event.button.id == "trade-cancel":
+            self.dismiss(None)
+            return
+        request = self._request()
+        if request is None:
+            return
+        if event.button.id == "trade-quote-button":
+            note = self.query_one("#trade-quote", Static)
+            try:
+                quote = await self.api.quote(
+                    int(self.port["id"]), request["commodity"], request["side"], request["quantity"]
+                )
+            except ApiError as exc:
+                note.update(f"[red]{exc.code}: {exc.detail}[/]")
+                return
+            note.update(
+                f"{request['quantity']:,} x {quote['unit_price']:,.2f} = {quote['total']:,} "
+                f"+ tax {quote['tax']:,}: credits {quote['credits_change']:+,}"
+            )
+            limit = self.query_one("#trade-limit", Input)
+            if not limit.value.strip():
+                factor = 1.05 if request["side"] == "buy" else 0.95
+                limit.value = f"{quote['unit_price'] * factor:.2f}"
+            return
+        self.dismiss(request)
+
+
+class AutopilotDialog(ModalScreen[JSON | None]):
+    """Fly to a sector number of the current region along the cheapest path."""
+
+    def __init__(self, api: StarlaneClient) -> None:
+        super().__init__(id="autopilot-dialog")
+        self.api = api
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("[b]Autopilot[/b]: destination sector id")
+            yield Input(placeholder="sector id", id="autopilot-to")
+            yield Static("", id="autopilot-plan")
+            with Horizontal(classes="buttons"):
+                yield Button("Plan", id="autopilot-plan-button")
+                yield Button("Fly", id="autopilot-go", variant="primary")
+                yield Button("Cancel", id="autopilot-cancel")
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter flies."""
+        to = _int(event.value)
+        if to is not None and to > 0:
+            self.dismiss({"to_sector_id": to})
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Plan, fly or cancel."""
+        if event.button.id == "autopilot-cancel":
+            self.dismiss(None)
+            return
+        to = _int(self.query_one("#autopilot-to", Input).value)
+        note = self.query_one("#autopilot-plan", Static)
+        if to is None or to < 1:
+            note.update("[red]a sector id is a positive whole number[/]")
+            return
+        if event.button.id == "autopilot-plan-button":
+            try:
+                plan = await self.api.autopilot(to, execute=False)
+            except ApiError as exc:
+                note.update(f"[red]{exc.code}: {exc.detail}[/]")
+                return
+            path = " → ".join(str(s) for s in plan["path"])
+            note.update(f"{path}\n{plan['turn_cost']} turns of {plan['turns_available']:,}")
+            return
+        self.dismiss({"to_sector_id": to})
+
+
+class StardockDialog(ModalScreen[JSON | None]):
+    """Buy a ship, fighters or holds at the StarDock."""
+
+    def __init__(self, catalogue: JSON, me: JSON) -> None:
+        super().__init__(id="stardock-dialog")
+        self.catalogue = catalogue
+        self.me = me
+
+    def compose(self) -> ComposeResult:
+        options = [
+            (f"ship: {s['name']} - {s['cost']:,} credits ({s['holds']} holds)", f"ship:{s['key']}")
+            for s in self.catalogue.get("ships", [])
+        ]
+        options += [
+            (f"{h['item']} at {h['unit_price']:,} credits each", f"{h['item']}:")
+            for h in self.catalogue.get("hardware", [])
+        ]
+        with Vertical(classes="dialog"):
+            yield Label(
+                f"[b]StarDock[/b] - you have {self.me.get('credits', 0):,} credits; "
+                f"trade-in value of your ship {self.catalogue.get('trade_in', 0):,}"
+            )
+            yield Select(options, prompt="item", id="stardock-item")
+            yield Input(placeholder="how many (fighters, holds)", id="stardock-count")
+            yield Static("", id="stardock-note")
+            with Horizontal(classes="buttons"):
+                yield Button("Buy", id="stardock-buy", variant="primary")
+                yield Button("Cancel", id="stardock-cancel")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Buy (dismiss with the purchase) or cancel."""
+        if event.button.id == "stardock-cancel":
+            self.dismiss(None)
+            return
+        item = self.query_one("#stardock-item", Select).value
+        note = self.query_one("#stardock-note", Static)
+        if not isinstance(item, str):
+            note.update("[red]choose an item[/]")
+            return
+        kind, key = item.split(":", 1)
+        if kind == "ship":
+            self.dismiss({"item": "ship", "ship_type": key})
+            return
+        count = _int(self.query_one("#stardock-count", Input).value)
+        if count is None or count < 1:
+            note.update("[red]how many? a whole number, at least 1[/]")
+            return
+        self.dismiss({"item": kind, "count": count})
+
+
+class AttackDialog(ModalScreen[JSON | None]):
+    """Choose a pirate or a ship in the sector to attack."""
+
+    def __init__(self, sector: JSON) -> None:
+        super().__init__(id="attack-dialog")
+        self.sector = sector
+
+    def compose(self) -> ComposeResult:
+        options = [
+            (
+                f"pirate {p['name']} ({p['fighters']} fighters, hull {p['hull']})",
+                f"pirate:{p['id']}",
+            )
+            for p in self.sector.get("pirates", [])
+        ]
+        options += [
+            (f"{s['ship_name']} of {s['player_name']}", f"player:{s['player_id']}")
+            for s in self.sector.get("ships", [])
+        ]
+        with Vertical(classes="dialog"):
+            yield Label("[b]Attack[/b] (costs turns; fighters and shields absorb damage first)")
+            yield Select(options, prompt="target", id="attack-target")
+            with Horizontal(classes="buttons"):
+                yield Button("Attack", id="attack-go", variant="error")
+                yield Button("Cancel", id="attack-cancel")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Attack (dismiss with the target) or cancel."""
+        if event.button.id == "attack-cancel":
+            self.dismiss(None)
+            return
+        target = self.query_one("#attack-target", Select).value
+        if isinstance(target, str):
+            kind, ident = target.split(":", 1)
+            self.dismiss({"target_kind": kind, "target_id": int(ident)})

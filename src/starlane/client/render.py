@@ -1,0 +1,172 @@
+"""Text rendering for the terminal client: sector, port, player status, map and events.
+
+Pure functions from API documents (``SectorOut``, ``PortOut``, ``MeOut``, WebSocket events) to
+Rich markup strings, so the look of the client is tested without a terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+
+JSON = dict[str, Any]
+
+
+def status_text(me: JSON) -> str:
+    """The player panel: credits, turns, region and sector, ship, cargo.
+
+    Args:
+        me: the ``/me`` document.
+
+    Returns:
+        Rich markup.
+    """
+    turns = me.get("turns", {})
+    ship = me.get("ship", {})
+    cargo = ship.get("cargo") or {}
+    cargo_text = ", ".join(f"{k} {v:,}" for k, v in sorted(cargo.items())) or "empty"
+    lines = [
+        f"[b]{escape(str(me.get('name', '?')))}[/b] ({escape(str(me.get('membership', '')))})",
+        f"credits  [b green]{me.get('credits', 0):,}[/]",
+        f"turns    [b]{turns.get('available', 0):,}[/] / {turns.get('max', 0):,}",
+        f"region   {escape(str(me.get('region_name', '')))} ({me.get('region_id')})",
+        f"sector   [b]{me.get('sector_id')}[/] (no. {me.get('sector_number')})",
+        f"ship     {escape(str(ship.get('name', '')))} - {escape(str(ship.get('type_name', '')))}",
+        f"holds    {ship.get('free_holds', 0):,} free of {ship.get('holds', 0):,}",
+        f"fighters {ship.get('fighters', 0):,}  shields {ship.get('shields', 0):,}"
+        f"  hull {ship.get('hull', 0):,}",
+        f"cargo    {escape(cargo_text)}",
+    ]
+    return "\n".join(lines)
+
+
+def sector_text(sector: JSON, port: JSON | None = None) -> str:
+    """The sector panel: where the player is, what is here, the port's prices.
+
+    Args:
+        sector: a ``SectorOut`` document.
+        port: the ``PortOut`` of the sector's port, when known.
+
+    Returns:
+        Rich markup.
+    """
+    lines = [
+        f"[b]Sector {sector['id']}[/b] (no. {sector.get('number')} of region "
+        f"{sector.get('region_id')})"
+    ]
+    extras = []
+    if sector.get("hazard"):
+        extras.append(f"[yellow]{sector['hazard']}[/]")
+    if sector.get("district"):
+        extras.append(str(sector["district"]).replace("_", " "))
+    if sector.get("piracy"):
+        extras.append(f"[red]piracy {sector['piracy']}[/]")
+    if extras:
+        lines.append(" | ".join(extras))
+    warps = ", ".join(
+        f"{w['to_sector_id']}{'' if w.get('discovered') else '?'}"
+        + (f" ({w['turn_cost']}t)" if w.get("turn_cost", 1) != 1 else "")
+        for w in sector.get("warps", [])
+    )
+    lines.append(f"warps: {warps or 'none'}")
+    summary = sector.get("port")
+    if summary:
+        kind = "StarDock" if summary.get("stardock") else f"class {summary['class_code']}"
+        lines.append(f"port: [b]{escape(summary['name'])}[/b] ({kind})")
+        if port is not None:
+            for c in port.get("commodities", []):
+                verb = "sells" if c["direction"] == "sells" else "buys "
+                lines.append(
+                    f"  {verb} {c['commodity']:<11} {c['quantity']:>6,} units"
+                    f"  @ {c['unit_price']:>8,.2f}"
+                )
+    for planet in sector.get("planets", []):
+        lines.append(f"planet: {escape(planet['name'])} (class {planet['kind']})")
+    for ship in sector.get("ships", []):
+        lines.append(
+            f"ship: {escape(ship['ship_name'])} of {escape(ship['player_name'])}"
+            f" ({ship['ship_type']})"
+        )
+    for pirate in sector.get("pirates", []):
+        lines.append(
+            f"[red]pirate: {escape(pirate['name'])}[/] (id {pirate['id']}, "
+            f"{pirate['fighters']} fighters, hull {pirate['hull']})"
+        )
+    if sector.get("gate"):
+        gate = sector["gate"]
+        lines.append(f"gate to region {gate['to_region_id']} (sector {gate['to_sector_id']})")
+    return "\n".join(lines)
+
+
+def map_text(sector: JSON, known: dict[int, JSON]) -> str:
+    """The neighbourhood map: the sector, its warps, and the warps beyond them that are known.
+
+    Args:
+        sector: the current ``SectorOut``.
+        known: sector id -> ``SectorOut`` of sectors seen.
+
+    Returns:
+        Rich markup, one line per warp::
+
+            [1] ─┬─ 58 BBS  → 80, 91
+                 └─ 62 ?
+    """
+    warps = [int(w["to_sector_id"]) for w in sector.get("warps", [])]
+    head = f"[b reverse] {sector['id']} [/]"
+    if not warps:
+        return head + " (no warps out)"
+    pad = " " * (len(str(sector["id"])) + 2)
+    lines = []
+    for i, to in enumerate(warps):
+        branch = (
+            ("─┬─" if len(warps) > 1 else "───")
+            if i == 0
+            else (" └─" if i == len(warps) - 1 else " ├─")
+        )
+        view = known.get(to)
+        label = f"{to}"
+        if view is None:
+            beyond = "[dim]unexplored[/]"
+        else:
+            port = view.get("port")
+            if port:
+                label += f" [cyan]{'DOCK' if port.get('stardock') else port['class_code']}[/]"
+            if view.get("pirates"):
+                label += " [red]![/]"
+            onward = [int(w["to_sector_id"]) for w in view.get("warps", [])]
+            beyond = ", ".join(str(n) for n in onward) or "dead end"
+        lines.append(f"{head if i == 0 else pad}{branch} {label} → {beyond}")
+    return "\n".join(lines)
+
+
+def event_text(message: JSON) -> str:
+    """One line of the live event pane.
+
+    Args:
+        message: a WebSocket message (``{"type": "event", "event": {...}}`` or a notice).
+
+    Returns:
+        Rich markup.
+    """
+    if message.get("type") != "event":
+        return f"[dim]{escape(str(message.get('type')))}[/]"
+    e = message.get("event", {})
+    kind = e.get("type", "?")
+    who = e.get("player_name") or (f"player {e['player_id']}" if "player_id" in e else "")
+    if kind == "player_moved":
+        return f"{who} moved {e.get('from_sector_id')} → {e.get('sector_id')}"
+    if kind == "port_traded":
+        return (
+            f"{who} {'bought' if e.get('side') == 'buy' else 'sold'} {e.get('units')} "
+            f"{e.get('commodity')} @ {float(e.get('unit_price', 0)):,.2f} "
+            f"at port {e.get('port_id')}"
+        )
+    if kind == "combat_resolved":
+        return (
+            f"[red]combat[/] {who} vs {e.get('target_kind')} {e.get('target_id')}: "
+            f"winner {e.get('winner')}, loot {e.get('loot', 0):,}"
+        )
+    if kind == "player_spawned":
+        return f"{who} entered the galaxy at sector {e.get('sector_id')}"
+    return f"{escape(kind)} ({message.get('channel')})"

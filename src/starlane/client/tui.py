@@ -1,0 +1,355 @@
+"""The Starlane terminal client (Textual): ``starlane play``.
+
+Log in or register, then: the current sector (warps, port with prices, planets, ships,
+pirates), a neighbourhood map, the player's status and a live event pane fed by the
+WebSocket. Move by pressing a warp's button; ``a`` autopilot to a sector id, ``t`` trade at the
+port (quantity prompt, quote, price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan
+the neighbours, ``r`` refresh, ``q`` quit.
+
+The client talks to the server only through :class:`~starlane.client.api.StarlaneClient` and
+:class:`~starlane.client.live.LiveConnection`; tests drive it headless with ``App.run_test()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, HorizontalGroup, Vertical, VerticalScroll
+from textual.widgets import Button, Footer, Header, Label, RichLog, Static
+
+from starlane.client.api import ApiError, StarlaneClient
+from starlane.client.dialogs import (
+    AttackDialog,
+    AutopilotDialog,
+    LoginScreen,
+    StardockDialog,
+    TradeDialog,
+)
+from starlane.client.render import event_text, map_text, sector_text, status_text
+
+JSON = dict[str, Any]
+T = TypeVar("T")
+
+
+class StarlaneApp(App[None]):
+    """The terminal client.
+
+    Args:
+        server: the server's root URL.
+        username: pre-fills the login form.
+        transport: an httpx transport (tests: ``httpx.ASGITransport(app)``).
+        live: open the WebSocket event feed after logging in.
+    """
+
+    CSS_PATH = "starlane.tcss"
+    TITLE = "Starlane"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "autopilot", "Autopilot"),
+        Binding("t", "trade", "Trade"),
+        Binding("d", "stardock", "StarDock"),
+        Binding("x", "attack", "Attack"),
+        Binding("s", "scan", "Scan"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        server: str = "http://127.0.0.1:8000",
+        *,
+        username: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        live: bool = True,
+    ) -> None:
+        super().__init__()
+        self.server = server
+        self.api = StarlaneClient(server, transport=transport)
+        self.username = username
+        self.live_enabled = live
+        self.me: JSON | None = None
+        self.sector: JSON | None = None
+        self.port: JSON | None = None
+        self.known: dict[int, JSON] = {}
+        self.live: Any = None
+        self._refresh_pending = False
+
+    # --- layout -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield Static("", id="sector", classes="panel")
+                yield Label("Warps (press to move):", id="warps-label")
+                yield HorizontalGroup(id="warps")
+            with Vertical(id="middle"):
+                yield Static("", id="map", classes="panel")
+                yield Static("", id="status", classes="panel")
+            with VerticalScroll(id="right"):
+                yield RichLog(id="events", markup=True, wrap=True, max_lines=500)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Ask for a login first."""
+        self.sub_title = self.server
+        self.push_screen(LoginScreen(self.api, self.username), self._logged_in)
+
+    async def _logged_in(self, ok: bool | None) -> None:
+        if not ok:
+            self.exit()
+            return
+        self.sub_title = f"{self.api.username} @ {self.server}"
+        await self.refresh_view()
+        self.log_event(f"[green]welcome aboard, {self.api.username}[/]")
+        if self.live_enabled:
+            self.run_worker(self._live_feed(), group="live", exclusive=True)
+
+    async def on_unmount(self) -> None:
+        """Close the connections."""
+        if self.live is not None:
+            with contextlib.suppress(Exception):
+                await self.live.close()
+        await self.api.aclose()
+
+    # --- state ------------------------------------------------------------------------------
+    async def call(self, request: Awaitable[T]) -> T | None:
+        """Send a request; show a refusal in a notification and the event pane.
+
+        Args:
+            request: the API call.
+
+        Returns:
+            The answer, or None when it was refused.
+        """
+        try:
+            return await request
+        except ApiError as exc:
+            message = f"{exc.code}: {exc.detail}" if exc.detail else exc.code
+            self.notify(message, severity="error", title="refused")
+            self.log_event(f"[red]refused[/] {message}")
+            return None
+
+    async def refresh_view(self) -> None:
+        """Fetch the player, the sector, its port and the known neighbours; redraw."""
+        me = await self.call(self.api.me())
+        if me is None:
+            return
+        self.me = me
+        sector = await self.call(self.api.sector(int(me["sector_id"])))
+        if sector is None:
+            return
+        self.sector = sector
+        self.known[int(sector["id"])] = sector
+        summary = sector.get("port")
+        self.port = None
+        if summary and not summary.get("stardock"):
+            self.port = await self.call(self.api.port(int(summary["id"])))
+        for warp in sector.get("warps", []):
+            to = int(warp["to_sector_id"])
+            if warp.get("discovered") and to not in self.known:
+                with contextlib.suppress(ApiError):
+                    self.known[to] = await self.api.sector(to)
+        await self.redraw()
+
+    async def redraw(self) -> None:
+        """Render the panels and the warp buttons from the current state."""
+        if self.me is None or self.sector is None:
+            return
+        self.query_one("#status", Static).update(status_text(self.me))
+        self.query_one("#sector", Static).update(sector_text(self.sector, self.port))
+        self.query_one("#map", Static).update(map_text(self.sector, self.known))
+        warps = self.query_one("#warps", HorizontalGroup)
+        await warps.remove_children()
+        await warps.mount_all(
+            Button(str(w["to_sector_id"]), id=f"warp-{w['to_sector_id']}", classes="warp")
+            for w in self.sector.get("warps", [])
+        )
+
+    def log_event(self, text: str) -> None:
+        """Append a line to the event pane.
+
+        Args:
+            text: Rich markup.
+        """
+        self.query_one("#events", RichLog).write(text)
+
+    # --- the live feed ----------------------------------------------------------------------
+    async def _live_feed(self) -> None:
+        from starlane.client.live import LiveConnection
+
+        try:
+            assert self.api.access_token is not None
+            self.live = await LiveConnection.open(self.server, self.api.access_token)
+        except ApiError as exc:
+            self.log_event(f"[yellow]no live feed: {exc.code}[/]")
+            return
+        self.log_event("[dim]live feed connected[/]")
+        while True:
+            message = await self.live.next_event()
+            if message is None:
+                self.log_event(f"[yellow]live feed closed: {self.live.close_reason or ''}[/]")
+                return
+            if message.get("type") != "event":
+                continue
+            self.log_event(event_text(message))
+            if message.get("actor_id") != (self.me or {}).get("id"):
+                self._schedule_refresh()
+
+    def _schedule_refresh(self) -> None:
+        if self._refresh_pending:
+            return
+        self._refresh_pending = True
+
+        async def later() -> None:
+            self._refresh_pending = False
+            await self.refresh_view()
+
+        self.set_timer(0.5, later)
+
+    # --- actions ----------------------------------------------------------------------------
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        """A warp button moves there."""
+        button_id = event.button.id or ""
+        if button_id.startswith("warp-"):
+            await self.move(int(button_id.removeprefix("warp-")))
+
+    async def move(self, to_sector_id: int) -> None:
+        """Move along one warp.
+
+        Args:
+            to_sector_id: an adjacent sector.
+        """
+        result = await self.call(self.api.move(to_sector_id))
+        if result is not None:
+            self.log_event(
+                f"moved to [b]{result['sector_id']}[/] ({result['turns_spent']} turns, "
+                f"{result['turns_left']:,} left)"
+                + (" - first visit!" if result["first_visit"] else "")
+            )
+            await self.refresh_view()
+
+    async def action_refresh(self) -> None:
+        """Fetch everything again."""
+        await self.refresh_view()
+
+    async def action_scan(self) -> None:
+        """Scan the neighbouring sectors (they become discovered and appear on the map)."""
+        result = await self.call(self.api.scan())
+        if result is not None:
+            for view in result.get("neighbours", []):
+                self.known[int(view["id"])] = view
+            self.log_event(f"scan: discovered {len(result.get('discovered', []))} sectors")
+            await self.refresh_view()
+
+    def action_autopilot(self) -> None:
+        """Ask for a destination and fly there."""
+
+        async def fly(request: JSON | None) -> None:
+            if request is None:
+                return
+            result = await self.call(self.api.autopilot(int(request["to_sector_id"])))
+            if result is not None:
+                self.log_event(
+                    f"autopilot: {len(result['moves'])} warps, now in [b]{result['sector_id']}[/]"
+                    f" ({result['turns_left']:,} turns left)"
+                )
+                await self.refresh_view()
+
+        self.push_screen(AutopilotDialog(self.api), fly)
+
+    def action_trade(self) -> None:
+        """Trade at the port of this sector."""
+        if self.port is None or self.me is None:
+            self.notify("no trading port in this sector", severity="warning")
+            return
+        port_id = int(self.port["id"])
+
+        async def trade(request: JSON | None) -> None:
+            if request is None:
+                return
+            receipt = await self.call(
+                self.api.trade(
+                    port_id,
+                    request["commodity"],
+                    request["side"],
+                    int(request["quantity"]),
+                    request.get("max_unit_price"),
+                )
+            )
+            if receipt is not None:
+                verb = "bought" if receipt["side"] == "buy" else "sold"
+                self.log_event(
+                    f"[green]{verb} {receipt['units']:,} {receipt['commodity']}[/] @ "
+                    f"{receipt['unit_price']:,.2f} = {receipt['total']:,} (tax {receipt['tax']:,});"
+                    f" credits {receipt['credits_after']:,}"
+                )
+                await self.refresh_view()
+
+        self.push_screen(TradeDialog(self.api, self.port, self.me), trade)
+
+    async def action_stardock(self) -> None:
+        """Buy a ship, fighters or holds at the StarDock of this sector."""
+        summary = (self.sector or {}).get("port") or {}
+        if not summary.get("stardock") or self.me is None:
+            self.notify("no StarDock in this sector", severity="warning")
+            return
+        catalogue = await self.call(self.api.stardock())
+        if catalogue is None:
+            return
+
+        async def buy(request: JSON | None) -> None:
+            if request is None:
+                return
+            result: JSON | None
+            if request["item"] == "ship":
+                result = await self.call(self.api.buy_ship(request["ship_type"]))
+            elif request["item"] == "fighters":
+                result = await self.call(self.api.buy_fighters(int(request["count"])))
+            else:
+                result = await self.call(self.api.buy_holds(int(request["count"])))
+            if result is not None:
+                self.log_event(
+                    f"[green]bought {request['item']}[/]: credits {result['credits_after']:,}"
+                )
+                await self.refresh_view()
+
+        self.push_screen(StardockDialog(catalogue, self.me), buy)
+
+    def action_attack(self) -> None:
+        """Attack a pirate or a ship in this sector."""
+        if self.sector is None or not (self.sector.get("pirates") or self.sector.get("ships")):
+            self.notify("nothing to attack here", severity="warning")
+            return
+
+        async def attack(request: JSON | None) -> None:
+            if request is None:
+                return
+            report = await self.call(
+                self.api.attack(request["target_kind"], int(request["target_id"]))
+            )
+            if report is not None:
+                self.log_event(
+                    f"[red]combat[/]: {len(report['rounds'])} rounds, winner "
+                    f"{report['winner']}, loot {report['loot']:,}"
+                    + (" - your ship was destroyed!" if report["ship_destroyed"] else "")
+                )
+                await self.refresh_view()
+
+        self.push_screen(AttackDialog(self.sector), attack)
+
+
+def run(server: str, username: str | None = None) -> None:
+    """Run the terminal client until the player quits.
+
+    Args:
+        server: the server's root URL.
+        username: pre-fills the login form.
+    """
+    StarlaneApp(server, username=username).run()
+
+
+__all__ = ["StarlaneApp", "run"]
