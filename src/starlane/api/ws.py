@@ -325,9 +325,9 @@ async def _dispatch(conn: _Connection, msg: s.WsRequest) -> Any:
     if op == "me":
         result = game.me(principal)
     elif op == "sector":
-        result = game.sector(principal, int(_ChannelFree(args).get("sector_id")))
+        result = game.sector(principal, int(_IntArg(args).get("sector_id")))
     elif op == "port":
-        result = game.port(principal, int(_ChannelFree(args).get("port_id")))
+        result = game.port(principal, int(_IntArg(args).get("port_id")))
     elif op == "move":
         result = await game.move(principal, s.MoveRequest.model_validate(args).to_sector_id)
     elif op == "autopilot":
@@ -356,7 +356,7 @@ async def _dispatch(conn: _Connection, msg: s.WsRequest) -> Any:
     return _dump(result)
 
 
-class _ChannelFree:
+class _IntArg:
     """Reads one positive integer argument, refusing anything else with a 422."""
 
     def __init__(self, args: dict[str, Any]) -> None:
@@ -372,4 +372,4 @@ class _ChannelFree:
 
 
 def _port_id(value: Any) -> int:
-    return _ChannelFree({"port_id": value}).get("port_id")
+    return _IntArg({"port_id": value}).get("port_id")
