@@ -1,0 +1,519 @@
+"""The region engine: a single-writer, event-sourced state machine for one region.
+
+One asyncio task per region takes commands from a bounded queue and processes them strictly
+one at a time: ``decide`` (with the injected clock and random generator) then ``evolve`` on the
+live state. The events of every command decided while the previous commit is in flight form
+the next batch, written with ONE :meth:`EventStore.append` (group commit), carrying a snapshot
+when the region's seq crosses a multiple of ``snapshot_every``. Each caller is answered only
+after its events are committed; then the batch is published on the bus.
+
+- A refused command (:class:`~starlane.domain.errors.DomainError`) writes nothing; its answer is
+  given with the batch it was decided in, so a refusal never reports on state not yet stored.
+- If a commit fails, the engine stops taking commands, answers every caller of that batch, of
+  the batch being formed and of the queue with :class:`EngineUnavailableError` (nothing they
+  asked was stored, as far as the engine knows), reloads its state from the store (snapshot +
+  tail: the decided-but-unstored events are thereby rolled back) and resumes. A commit whose
+  outcome is unknown (connection lost during COMMIT) is also answered as unavailable; the
+  reload then shows what the store really holds.
+- ``state.seq`` is always the seq of the last event applied to the live state; the store's
+  seq of the last *committed* event is :attr:`RegionEngine.committed_seq`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from starlane.bus import Bus
+from starlane.domain.codec import decode_state, encode_state
+from starlane.domain.commands import Command
+from starlane.domain.data import DEFAULT_RULES, GameRules
+from starlane.domain.errors import DomainError
+from starlane.domain.events import Event, RecordedEvent
+from starlane.domain.model import RegionState
+from starlane.engine.errors import EngineBusyError, EngineUnavailableError
+from starlane.engine.timers import TimerRule, TimerScheduler
+
+Decide = Callable[[RegionState, Command, float, random.Random], list[Event]]
+Evolve = Callable[[RegionState, Event], None]
+
+_log = structlog.get_logger("starlane.engine")
+_STOP: Any = object()
+
+
+def default_rules_functions() -> tuple[Decide, Evolve]:
+    """The game's ``decide`` and ``evolve`` from :mod:`starlane.domain.rules`."""
+    from starlane.domain import rules
+
+    return rules.decide, rules.evolve
+
+
+@dataclass(slots=True)
+class LoadedRegion:
+    """A region state rebuilt from the store.
+
+    Attributes:
+        state: the state, with ``seq`` = the last stored event applied.
+        snapshot_seq: seq of the snapshot it started from.
+        replayed: events replayed after the snapshot.
+    """
+
+    state: RegionState
+    snapshot_seq: int
+    replayed: int
+
+
+async def load_region_state(
+    store: Any,
+    region_id: int,
+    *,
+    rules: GameRules = DEFAULT_RULES,
+    evolve: Evolve | None = None,
+) -> LoadedRegion:
+    """Rebuild a region from its latest snapshot plus the events stored after it.
+
+    Args:
+        store: the event store.
+        region_id: the region.
+        rules: the rule numbers in force.
+        evolve: the evolve function (default: the game's).
+
+    Returns:
+        The rebuilt state and how it was built.
+
+    Raises:
+        LookupError: the region has no snapshot (it was never bootstrapped).
+    """
+    if evolve is None:
+        evolve = default_rules_functions()[1]
+    snap = await store.load_snapshot(region_id)
+    if snap is None:
+        raise LookupError(f"region {region_id} has no snapshot")
+    snapshot_seq, data = snap
+    state = decode_state(data, rules)
+    state.seq = snapshot_seq
+    replayed = 0
+    async for recorded in store.read_region(region_id, after_seq=snapshot_seq):
+        evolve(state, recorded.event)
+        state.seq = recorded.seq
+        replayed += 1
+    return LoadedRegion(state, snapshot_seq, replayed)
+
+
+@dataclass(slots=True)
+class EngineMetrics:
+    """Counters of one engine (the API exports them to Prometheus).
+
+    Attributes:
+        commits: batches committed.
+        events: events committed.
+        failed_commits: batches whose commit failed.
+        recoveries: reloads from the store after a failure.
+        snapshots: snapshots written.
+        last_batch_size: commands in the last committed batch.
+        max_batch_size: most commands in one committed batch.
+        busy_rejections: submits refused because the queue was full.
+        commit_seconds: total seconds spent waiting for commits.
+        commands: (command name, outcome) -> count; outcome is ``ok``, ``refused``,
+            ``unavailable`` or ``error``.
+    """
+
+    commits: int = 0
+    events: int = 0
+    failed_commits: int = 0
+    recoveries: int = 0
+    snapshots: int = 0
+    last_batch_size: int = 0
+    max_batch_size: int = 0
+    busy_rejections: int = 0
+    commit_seconds: float = 0.0
+    commands: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class _Item:
+    command: Command
+    future: asyncio.Future[list[RecordedEvent]]
+    events: list[Event] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+@dataclass(slots=True)
+class _Batch:
+    items: list[_Item]
+    events: list[tuple[Event, int | None]]
+    expected_seq: int
+    snapshot: tuple[int, bytes] | None
+
+
+class RegionEngine:
+    """The single writer of one region.
+
+    Attributes:
+        region_id: the region.
+        metrics: the engine's counters.
+        timers: the timer scheduler of the region.
+    """
+
+    def __init__(
+        self,
+        state: RegionState,
+        store: Any,
+        bus: Bus,
+        *,
+        snapshot_every: int = 1000,
+        queue_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        decide: Decide | None = None,
+        evolve: Evolve | None = None,
+        timer_rules: Sequence[TimerRule] = (),
+        max_batch: int = 5_000,
+        snapshot_seq: int | None = None,
+        on_commit: Callable[[Sequence[RecordedEvent]], None] | None = None,
+    ) -> None:
+        """Create an engine around a recovered state (call :meth:`start` to run it).
+
+        Args:
+            state: the region's state, with ``seq`` = the last stored event applied.
+            store: the event store (``starlane.store.eventstore.EventStore``).
+            bus: where committed events are published.
+            snapshot_every: write a snapshot each time the seq crosses a multiple of this.
+            queue_size: commands waiting at most; more are refused with ``engine_busy``.
+            clock: unix-seconds clock given to ``decide`` as ``now``.
+            rng: random generator given to ``decide`` (default: a new ``random.Random()``).
+            decide: the decide function (default: the game's rules).
+            evolve: the evolve function (default: the game's rules).
+            timer_rules: timer rules of the region.
+            max_batch: commands per batch at most; the engine stops deciding until the
+                in-flight commit is done when a batch is this large.
+            snapshot_seq: seq of the latest stored snapshot (None: assume ``state.seq``).
+            on_commit: called with every committed batch of events, before the bus.
+        """
+        if decide is None or evolve is None:
+            d, e = default_rules_functions()
+            decide = decide or d
+            evolve = evolve or e
+        self._state = state
+        self._store = store
+        self._bus = bus
+        self._decide = decide
+        self._evolve = evolve
+        self._clock = clock
+        self._rng = rng if rng is not None else random.Random()
+        self.snapshot_every = snapshot_every
+        self.max_batch = max_batch
+        self.region_id = state.region_id
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
+        self._batch: list[_Item] = []
+        self._batch_events: list[tuple[Event, int | None]] = []
+        self._committed_seq = state.seq
+        self._snapshot_seq = state.seq if snapshot_seq is None else snapshot_seq
+        self._status = "stopped"
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: asyncio.Task[None] | None = None
+        self._room = asyncio.Event()
+        self._needs_reload = False
+        self._on_commit = on_commit
+        self.metrics = EngineMetrics()
+        self._log = _log.bind(region_id=self.region_id)
+        self.timers = TimerScheduler(timer_rules, self.submit, clock, region_id=self.region_id)
+
+    # --- read-only views ---------------------------------------------------------------
+    @property
+    def state(self) -> RegionState:
+        """The live state (read it between commands; never change it)."""
+        return self._state
+
+    @property
+    def status(self) -> str:
+        """``stopped``, ``running``, ``recovering`` or ``stopping``."""
+        return self._status
+
+    @property
+    def queue_depth(self) -> int:
+        """Commands waiting in the queue."""
+        return self._queue.qsize()
+
+    @property
+    def committed_seq(self) -> int:
+        """Seq of the last event known to be stored."""
+        return self._committed_seq
+
+    # --- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the engine's task and arm the timers found in its state."""
+        if self._task is not None:
+            return
+        self._status = "running"
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"region-engine-{self.region_id}"
+        )
+        self.timers.rearm(self._state)
+        self._log.info("engine.started", seq=self._state.seq)
+
+    async def stop(self, *, snapshot: bool = True) -> None:
+        """Stop taking commands, finish those queued, and write a final snapshot.
+
+        Args:
+            snapshot: write a snapshot of the final state (if it moved since the last one).
+        """
+        if self._task is None:
+            return
+        self._status = "stopping"
+        self.timers.cancel_all()
+        await self._queue.put(_STOP)
+        await self._task
+        self._task = None
+        if snapshot and self._state.seq > self._snapshot_seq:
+            try:
+                await self._store.save_snapshot(
+                    self.region_id, self._state.seq, encode_state(self._state)
+                )
+                self._snapshot_seq = self._state.seq
+                self.metrics.snapshots += 1
+            except Exception:
+                self._log.exception("engine.final_snapshot_failed", seq=self._state.seq)
+        self._status = "stopped"
+        self._log.info("engine.stopped", seq=self._state.seq)
+
+    # --- commands ------------------------------------------------------------------------
+    async def submit(self, command: Command) -> list[RecordedEvent]:
+        """Process a command and wait until its events are committed.
+
+        Args:
+            command: the command.
+
+        Returns:
+            The recorded events (empty for a command that records nothing).
+
+        Raises:
+            DomainError: the rules refused the command; nothing was written.
+            EngineBusyError: the queue is full.
+            EngineUnavailableError: the engine is stopped or recovering, or the commit failed.
+        """
+        if self._status != "running":
+            self.metrics.commands[(command.name, "unavailable")] += 1
+            raise EngineUnavailableError(f"region {self.region_id} engine is {self._status}")
+        future: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
+        try:
+            self._queue.put_nowait((command, future))
+        except asyncio.QueueFull:
+            self.metrics.busy_rejections += 1
+            self.metrics.commands[(command.name, "busy")] += 1
+            raise EngineBusyError(f"region {self.region_id} command queue is full") from None
+        return await future
+
+    # --- the engine task -----------------------------------------------------------------
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            entry = await self._queue.get()
+            if entry is _STOP:
+                break
+            self._process(*entry)
+            while len(self._batch) < self.max_batch:
+                try:
+                    entry = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                if entry is _STOP:
+                    stopping = True
+                    break
+                self._process(*entry)
+            self._kick()
+            while len(self._batch) >= self.max_batch:
+                self._room.clear()
+                await self._room.wait()
+        # drain: commit what was decided, wait for the last commit
+        while self._inflight is not None or self._batch:
+            self._kick()
+            if self._inflight is not None:
+                await self._inflight
+
+    def _process(self, command: Command, future: asyncio.Future[list[RecordedEvent]]) -> None:
+        if self._status not in ("running", "stopping"):
+            self._fail_item(_Item(command, future), "engine recovering")
+            return
+        item = _Item(command, future)
+        state = self._state
+        try:
+            events = self._decide(state, command, self._clock(), self._rng)
+        except DomainError as exc:
+            item.error = exc
+            self._batch.append(item)
+            return
+        except Exception as exc:
+            self._log.exception("engine.decide_crashed", player_id=command.player_id)
+            item.error = exc
+            self._batch.append(item)
+            return
+        actor = command.player_id if command.player_id > 0 else None
+        seq = state.seq
+        try:
+            for event in events:
+                self._evolve(state, event)
+                seq += 1
+                state.seq = seq
+        except Exception:
+            self._log.exception("engine.evolve_crashed", player_id=command.player_id)
+            self._fail_item(item, "evolve failed; reloading region")
+            self._abandon_batch_and_reload()
+            return
+        item.events = events
+        self._batch.append(item)
+        self._batch_events.extend((event, actor) for event in events)
+
+    def _kick(self) -> None:
+        """Start committing the formed batch if no commit is in flight."""
+        if self._inflight is None and (self._batch or self._needs_reload):
+            self._inflight = asyncio.get_running_loop().create_task(self._commit_loop())
+
+    def _seal(self) -> _Batch:
+        items, events = self._batch, self._batch_events
+        self._batch, self._batch_events = [], []
+        self._room.set()
+        snapshot = None
+        last_seq = self._state.seq
+        every = self.snapshot_every
+        if events and every > 0 and last_seq // every > self._committed_seq // every:
+            snapshot = (last_seq, encode_state(self._state))
+        return _Batch(items, events, self._committed_seq, snapshot)
+
+    async def _commit_loop(self) -> None:
+        try:
+            while True:
+                if self._needs_reload:
+                    await self._recover()
+                    break
+                if not self._batch:
+                    break
+                batch = self._seal()
+                if not await self._commit(batch):
+                    await self._recover()
+                    break
+        finally:
+            self._inflight = None
+        if self._batch:  # decided while the reload or last commit finished
+            self._kick()
+
+    async def _commit(self, batch: _Batch) -> bool:
+        recorded: list[RecordedEvent] = []
+        if batch.events:
+            started = time.perf_counter()
+            try:
+                recorded = await self._store.append(
+                    self.region_id, batch.expected_seq, batch.events, snapshot=batch.snapshot
+                )
+            except Exception as exc:
+                self.metrics.failed_commits += 1
+                self._log.error(
+                    "engine.commit_failed",
+                    expected_seq=batch.expected_seq,
+                    events=len(batch.events),
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                for item in batch.items:
+                    self._fail_item(item, "commit failed; nothing was stored")
+                return False
+            self.metrics.commit_seconds += time.perf_counter() - started
+            self.metrics.commits += 1
+            self.metrics.events += len(recorded)
+            self._committed_seq = recorded[-1].seq if recorded else batch.expected_seq
+            if batch.snapshot is not None:
+                self._snapshot_seq = batch.snapshot[0]
+                self.metrics.snapshots += 1
+        self.metrics.last_batch_size = len(batch.items)
+        self.metrics.max_batch_size = max(self.metrics.max_batch_size, len(batch.items))
+        commands = self.metrics.commands
+        index = 0
+        for item in batch.items:
+            if item.error is not None:
+                outcome = "refused" if isinstance(item.error, DomainError) else "error"
+                commands[(item.command.name, outcome)] += 1
+                if not item.future.done():
+                    item.future.set_exception(item.error)
+                continue
+            count = len(item.events)
+            commands[(item.command.name, "ok")] += 1
+            if not item.future.done():
+                item.future.set_result(recorded[index : index + count])
+            index += count
+        if recorded:
+            if self._on_commit is not None:
+                try:
+                    self._on_commit(recorded)
+                except Exception:
+                    self._log.exception("engine.on_commit_failed")
+            self._bus.publish(recorded)
+            self.timers.observe(r.event for r in recorded)
+        return True
+
+    def _fail_item(self, item: _Item, reason: str) -> None:
+        self.metrics.commands[(item.command.name, "unavailable")] += 1
+        if not item.future.done():
+            item.future.set_exception(EngineUnavailableError(f"region {self.region_id}: {reason}"))
+
+    def _abandon_batch_and_reload(self) -> None:
+        """Fail the batch being formed and the queue, and schedule a reload of the state."""
+        if self._status == "running":
+            self._status = "recovering"
+        for item in self._batch:
+            self._fail_item(item, "region reloading; nothing was stored")
+        self._batch, self._batch_events = [], []
+        self._room.set()
+        self._drain_queue()
+        self._needs_reload = True
+        self._kick()
+
+    def _drain_queue(self) -> None:
+        put_back_stop = False
+        while True:
+            try:
+                entry = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if entry is _STOP:
+                put_back_stop = True
+                continue
+            self._fail_item(_Item(*entry), "region reloading; nothing was stored")
+        if put_back_stop:
+            self._queue.put_nowait(_STOP)
+
+    async def _recover(self) -> None:
+        """Reload the state from the store after a failure, retrying until it succeeds."""
+        if self._status == "running":
+            self._status = "recovering"
+        self.timers.cancel_all()
+        for item in self._batch:
+            self._fail_item(item, "commit failed; region reloading")
+        self._batch, self._batch_events = [], []
+        self._room.set()
+        self._drain_queue()
+        self._needs_reload = False
+        delay = 0.05
+        while True:
+            try:
+                loaded = await load_region_state(
+                    self._store, self.region_id, rules=self._state.rules, evolve=self._evolve
+                )
+                break
+            except Exception as exc:
+                self._log.error("engine.reload_failed", error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        self._state = loaded.state
+        self._committed_seq = loaded.state.seq
+        self._snapshot_seq = loaded.snapshot_seq
+        self.metrics.recoveries += 1
+        if self._status == "recovering":
+            self._status = "running"
+            self.timers.rearm(self._state)
+        self._log.warning("engine.recovered", seq=self._state.seq, replayed=loaded.replayed)

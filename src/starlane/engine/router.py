@@ -1,0 +1,279 @@
+"""The galaxy service: the registry of region engines and the router of commands to them.
+
+:class:`GalaxyService` is what the API holds. On :meth:`~GalaxyService.start` it recovers every
+region of the catalogue (latest snapshot + the events after it), re-arms their timers and
+starts one :class:`~starlane.engine.region.RegionEngine` per region. :meth:`~GalaxyService.execute`
+sends a command to the engine of the region the player is in (a new player's
+:class:`~starlane.domain.commands.SpawnPlayer` goes to Terran Space) and returns the committed
+events. Reads (:meth:`~GalaxyService.player`, :meth:`~GalaxyService.region_state`,
+:meth:`~GalaxyService.plan_route`) look at the engines' live states between commands.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+
+from starlane.bus import Bus
+from starlane.domain.commands import Command, SpawnPlayer
+from starlane.domain.data import DEFAULT_RULES, GameRules
+from starlane.domain.errors import PlayerExistsError
+from starlane.domain.events import RecordedEvent
+from starlane.domain.model import TERRAN_REGION_ID, Player, RegionState
+from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
+from starlane.engine.region import (
+    Decide,
+    Evolve,
+    RegionEngine,
+    default_rules_functions,
+    load_region_state,
+)
+from starlane.engine.timers import TimerRule
+
+_log = structlog.get_logger("starlane.engine.router")
+
+
+class GalaxyService:
+    """Owns the region engines of the galaxy and routes commands to them.
+
+    Attributes:
+        engines: region id -> running engine.
+        rules: the rule numbers in force.
+    """
+
+    def __init__(
+        self,
+        store: Any,
+        bus: Bus,
+        *,
+        accounts: Any | None = None,
+        snapshot_every: int = 1000,
+        queue_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+        rules: GameRules = DEFAULT_RULES,
+        rng_seed: int | None = None,
+        decide: Decide | None = None,
+        evolve: Evolve | None = None,
+        timer_rules: Sequence[TimerRule] = (),
+    ) -> None:
+        """Create the service (call :meth:`start` to recover and start the regions).
+
+        Args:
+            store: the event store.
+            bus: the bus committed events are published on.
+            accounts: the account store; when given, a spawned player's region is recorded
+                with ``accounts.set_region``.
+            snapshot_every: snapshot interval of every engine, events.
+            queue_size: command queue size of every engine.
+            clock: unix-seconds clock.
+            rules: the rule numbers in force.
+            rng_seed: seed of the engines' random generators (None: unpredictable).
+            decide: decide function (default: the game's rules).
+            evolve: evolve function (default: the game's rules).
+            timer_rules: timer rules armed in every region.
+        """
+        if decide is None or evolve is None:
+            d, e = default_rules_functions()
+            decide = decide or d
+            evolve = evolve or e
+        self._store = store
+        self._bus = bus
+        self._accounts = accounts
+        self._snapshot_every = snapshot_every
+        self._queue_size = queue_size
+        self._clock = clock
+        self.rules = rules
+        self._rng_seed = rng_seed
+        self._decide = decide
+        self._evolve = evolve
+        self._timer_rules = tuple(timer_rules)
+        self.engines: dict[int, RegionEngine] = {}
+        self._started = False
+
+    async def start(self) -> None:
+        """Recover every region of the catalogue, start its engine and re-arm its timers.
+
+        Raises:
+            LookupError: a region of the catalogue has no snapshot (never bootstrapped).
+        """
+        if self._started:
+            return
+        rows = await self._store.list_regions()
+        started = time.perf_counter()
+        for row in rows:
+            loaded = await load_region_state(
+                self._store, row.id, rules=self.rules, evolve=self._evolve
+            )
+            rng = random.Random(None if self._rng_seed is None else self._rng_seed + row.id)
+            engine = RegionEngine(
+                loaded.state,
+                self._store,
+                self._bus,
+                snapshot_every=self._snapshot_every,
+                queue_size=self._queue_size,
+                clock=self._clock,
+                rng=rng,
+                decide=self._decide,
+                evolve=self._evolve,
+                timer_rules=self._timer_rules,
+                snapshot_seq=loaded.snapshot_seq,
+            )
+            self.engines[row.id] = engine
+            _log.info(
+                "region.recovered",
+                region_id=row.id,
+                seq=loaded.state.seq,
+                snapshot_seq=loaded.snapshot_seq,
+                replayed=loaded.replayed,
+            )
+        for engine in self.engines.values():
+            await engine.start()
+        self._started = True
+        _log.info(
+            "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
+        )
+
+    async def stop(self) -> None:
+        """Drain every engine's queue, write final snapshots and stop the engines."""
+        for engine in self.engines.values():
+            await engine.stop()
+        self._started = False
+        _log.info("galaxy.stopped", regions=len(self.engines))
+
+    # --- commands -----------------------------------------------------------------------
+    async def execute(self, command: Command) -> list[RecordedEvent]:
+        """Route a command to the engine of the player's region and wait for its commit.
+
+        Args:
+            command: the command; a :class:`SpawnPlayer` goes to Terran Space.
+
+        Returns:
+            The committed events.
+
+        Raises:
+            PlayerNotFoundError: the player is in no region (and the command is not a spawn).
+            DomainError: the rules refused the command (``player_exists`` for a second spawn).
+            EngineBusyError: the region's queue is full.
+            EngineUnavailableError: the region engine is stopped or recovering.
+        """
+        if isinstance(command, SpawnPlayer):
+            where = self.locate(command.player_id)
+            if where is not None and where != TERRAN_REGION_ID:
+                raise PlayerExistsError(
+                    f"player {command.player_id} is already in region {where}",
+                    player_id=command.player_id,
+                    region_id=where,
+                )
+            region_id = TERRAN_REGION_ID
+        else:
+            found = self.locate(command.player_id)
+            if found is None:
+                raise PlayerNotFoundError(f"player {command.player_id} is not in the galaxy")
+            region_id = found
+        engine = self.engine(region_id)
+        recorded = await engine.submit(command)
+        if isinstance(command, SpawnPlayer) and self._accounts is not None:
+            try:
+                await self._accounts.set_region(command.player_id, region_id)
+            except Exception:
+                _log.exception(
+                    "accounts.set_region_failed", player_id=command.player_id, region_id=region_id
+                )
+        return recorded
+
+    # --- reads ---------------------------------------------------------------------------
+    def engine(self, region_id: int) -> RegionEngine:
+        """The engine of a region.
+
+        Args:
+            region_id: the region.
+
+        Returns:
+            Its engine.
+
+        Raises:
+            UnknownRegionError: no such region in the catalogue.
+        """
+        try:
+            return self.engines[region_id]
+        except KeyError:
+            raise UnknownRegionError(f"no region {region_id}") from None
+
+    def locate(self, player_id: int) -> int | None:
+        """The region the player is in.
+
+        Args:
+            player_id: the player.
+
+        Returns:
+            The region id, or None when the player has not entered the galaxy.
+        """
+        for region_id, engine in self.engines.items():
+            if player_id in engine.state.players:
+                return region_id
+        return None
+
+    def region_state(self, region_id: int) -> RegionState:
+        """The live state of a region (read-only).
+
+        Args:
+            region_id: the region.
+
+        Returns:
+            Its state.
+
+        Raises:
+            UnknownRegionError: no such region.
+        """
+        return self.engine(region_id).state
+
+    def regions(self) -> list[RegionState]:
+        """The live state of every region, by region id."""
+        return [self.engines[rid].state for rid in sorted(self.engines)]
+
+    def player(self, player_id: int) -> Player | None:
+        """A player as their region holds them.
+
+        Args:
+            player_id: the player.
+
+        Returns:
+            The player, or None when not in the galaxy.
+        """
+        region_id = self.locate(player_id)
+        if region_id is None:
+            return None
+        return self.engines[region_id].state.players.get(player_id)
+
+    def plan_route(self, player_id: int, to_sector_id: int) -> Any:
+        """Plan the least-turn route of a player to any sector of the galaxy (gates included).
+
+        Args:
+            player_id: the player.
+            to_sector_id: the destination sector id (global).
+
+        Returns:
+            The :class:`~starlane.domain.routes.Route`.
+
+        Raises:
+            PlayerNotFoundError: the player is not in the galaxy.
+            UnknownSectorError: the destination is in no region.
+            NoRouteError: no path of warps and gates leads there.
+        """
+        from starlane.domain.routes import plan_galaxy_route
+
+        player = self.player(player_id)
+        if player is None:
+            raise PlayerNotFoundError(f"player {player_id} is not in the galaxy")
+        states = {rid: engine.state for rid, engine in self.engines.items()}
+        return plan_galaxy_route(
+            states,
+            player.sector_id,
+            to_sector_id,
+            player.ship.spec.move_turns,
+            self.rules.gate_turns,
+        )
