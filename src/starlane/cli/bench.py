@@ -62,4 +62,4 @@ def bench(
     )
     report = asyncio.run(run_benchmark(config, console=console))
     if json_out:
-        console.print_json(json.dumps(report))
+        print(json.dumps(report))

@@ -60,7 +60,8 @@ def bots(
     except KeyboardInterrupt:
         stats = fleet.stats
     if json_out:
-        console.print_json(json.dumps(stats.to_dict()))
+        print()  # the live summary leaves the cursor at the end of its last line
+        print(json.dumps(stats.to_dict()))
     failed = [b for b in stats.bots.values() if b.state.startswith("failed")]
     if failed and len(failed) == len(stats.bots):
         fail(f"every bot failed; first: {failed[0].name}: {failed[0].state}")
