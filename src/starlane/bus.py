@@ -22,6 +22,7 @@ the server's loop).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -220,7 +221,5 @@ class Bus:
             sub.close(BUS_CLOSED)
 
     def _forget(self, sub: Subscription) -> None:
-        try:
+        with contextlib.suppress(ValueError):
             self._subscriptions.remove(sub)
-        except ValueError:
-            pass

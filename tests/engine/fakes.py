@@ -67,7 +67,7 @@ class RespawnPirate(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TestDeposited(Event):
+class FakeDeposited(Event):
     type: ClassVar[str] = "test_deposited"
     player_id: int
     amount: int
@@ -75,25 +75,25 @@ class TestDeposited(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TestExploded(Event):
+class FakeExploded(Event):
     type: ClassVar[str] = "test_exploded"
     player_id: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TestPirateDown(Event):
+class FakePirateDown(Event):
     type: ClassVar[str] = "test_pirate_down"
     pirate_id: int
     due_at: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TestPirateRespawned(Event):
+class FakePirateRespawned(Event):
     type: ClassVar[str] = "test_pirate_respawned"
     pirate_id: int
 
 
-for _cls in (TestDeposited, TestExploded, TestPirateDown, TestPirateRespawned):
+for _cls in (FakeDeposited, FakeExploded, FakePirateDown, FakePirateRespawned):
     if _cls.type not in EVENT_TYPES:
         register_event(_cls)
 
@@ -125,7 +125,7 @@ def decide(state: RegionState, command: Command, now: float, rng: random.Random)
         if command.pirate_id not in state.pirates:
             raise UnknownTargetError("no pirate")
         return [
-            TestPirateDown(
+            FakePirateDown(
                 region_id=rid, at=now, pirate_id=command.pirate_id, due_at=now + RESPAWN_DELAY
             )
         ]
@@ -133,17 +133,17 @@ def decide(state: RegionState, command: Command, now: float, rng: random.Random)
         pirate = state.pirates.get(command.pirate_id)
         if pirate is None or pirate.destroyed_at is None:
             raise UnknownTargetError("pirate is not down")
-        return [TestPirateRespawned(region_id=rid, at=now, pirate_id=command.pirate_id)]
+        return [FakePirateRespawned(region_id=rid, at=now, pirate_id=command.pirate_id)]
     player = state.players.get(command.player_id)
     if player is None:
         raise UnknownPlayerError("no such player", player_id=command.player_id)
     if isinstance(command, Explode):
-        return [TestExploded(region_id=rid, at=now, player_id=command.player_id)]
+        return [FakeExploded(region_id=rid, at=now, player_id=command.player_id)]
     assert isinstance(command, Deposit)
     if command.amount <= 0:
         raise InvalidQuantityError("amount must be positive", amount=command.amount)
     return [
-        TestDeposited(
+        FakeDeposited(
             region_id=rid,
             at=now,
             player_id=command.player_id,
@@ -167,16 +167,16 @@ def evolve(state: RegionState, event: Event) -> None:
             event.membership,
             joined_at=event.at,
         )
-    elif isinstance(event, TestDeposited):
+    elif isinstance(event, FakeDeposited):
         state.players[event.player_id].credits = event.credits_after
-    elif isinstance(event, TestExploded):
+    elif isinstance(event, FakeExploded):
         state.players[event.player_id].credits = -1  # half-applied on purpose
         raise RuntimeError("evolve bug")
-    elif isinstance(event, TestPirateDown):
+    elif isinstance(event, FakePirateDown):
         pirate = state.pirates[event.pirate_id]
         pirate.destroyed_at = event.at
         pirate.hull = 0
-    elif isinstance(event, TestPirateRespawned):
+    elif isinstance(event, FakePirateRespawned):
         pirate = state.pirates[event.pirate_id]
         pirate.destroyed_at = None
         pirate.hull = pirate.max_hull
@@ -186,7 +186,7 @@ class RespawnRule:
     """Test timer rule: a downed pirate respawns RESPAWN_DELAY seconds later."""
 
     def from_event(self, event: Event) -> Timer | None:
-        if isinstance(event, TestPirateDown):
+        if isinstance(event, FakePirateDown):
             return Timer(
                 ("pirate", event.pirate_id), event.due_at, RespawnPirate(0, event.pirate_id)
             )

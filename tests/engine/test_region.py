@@ -37,7 +37,7 @@ async def make_engine(store, bus=None, **kw) -> tuple[RegionEngine, ControlledSt
 
 
 async def test_submit_commits_and_answers_with_recorded_events(store):
-    engine, controlled = await make_engine(store)
+    engine, _controlled = await make_engine(store)
     recorded = await engine.submit(Deposit(7, 50))
     assert [(r.region_id, r.seq, r.actor_id) for r in recorded] == [(1, 2, 7)]
     assert recorded[0].event.credits_after == 150
@@ -144,7 +144,7 @@ async def test_failed_commit_fails_callers_reloads_and_continues(store):
 
 
 async def test_crash_in_evolve_fails_the_batch_and_reloads(store):
-    engine, controlled = await make_engine(store)
+    engine, _controlled = await make_engine(store)
     with pytest.raises(EngineUnavailableError):
         await engine.submit(Explode(7))
     for _ in range(100):
@@ -216,7 +216,7 @@ async def test_stop_drains_queue_and_writes_a_final_snapshot(store):
 
 
 async def test_recovery_is_snapshot_plus_tail(store):
-    engine, controlled = await make_engine(store, snapshot_every=10)
+    engine, _controlled = await make_engine(store, snapshot_every=10)
     for i in range(24):
         await engine.submit(Deposit(7, i + 1))
     assert (await store.load_snapshot(1))[0] == 20  # written with the batch that crossed 20
