@@ -90,3 +90,40 @@ def ensure_sqlite_directory(url: str) -> None:
     path = url.split(":///", 1)[-1]
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def configure_logging(level: str = "info", json_lines: bool = False) -> None:
+    """Configure structlog (and the standard library loggers uvicorn uses) for a server process.
+
+    One event per line on stderr: human-readable console lines, or JSON objects when
+    ``json_lines`` is set (``STARLANE_LOG_JSON=true``), with an ISO UTC timestamp and the level.
+
+    Args:
+        level: ``debug``, ``info``, ``warning`` or ``error``.
+        json_lines: one JSON object per line.
+    """
+    import logging
+    import sys
+
+    import structlog
+
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(
+        level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
+    )

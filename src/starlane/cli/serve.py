@@ -15,7 +15,13 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from starlane.cli.common import console, ensure_sqlite_directory, fail, settings_from_flags
+from starlane.cli.common import (
+    configure_logging,
+    console,
+    ensure_sqlite_directory,
+    fail,
+    settings_from_flags,
+)
 from starlane.cli.db import redact_url
 from starlane.config import Settings
 
@@ -65,6 +71,7 @@ def serve(
         port=port,
         log_level=log_level,
     )
+    configure_logging(settings.log_level, settings.log_json)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_server(settings, bots=bots, bot_strategy=bot_strategy))
 
