@@ -1,0 +1,239 @@
+"""The projection framework: read models fed by the event stream, checkpointed by position.
+
+A :class:`Projection` turns batches of committed events into rows of its own tables. A
+:class:`ProjectionRunner` feeds one or more projections:
+
+1. on :meth:`~ProjectionRunner.start` it subscribes to the bus, then catches up from each
+   projection's checkpoint by reading the store in position order
+   (:meth:`EventStore.read_all`);
+2. it then follows the bus: a run of events whose positions continue the checkpoint exactly is
+   applied directly; anything else (a gap, events published out of position order by two
+   regions, a dropped slow subscription, a failed batch) makes it catch up from the store
+   again, so the store stays the single source of truth and nothing is skipped or applied
+   twice.
+
+Each batch is applied and the checkpoints are written in ONE transaction, so after a crash a
+projection resumes exactly after the last batch it committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from starlane.bus import SLOW_CONSUMER, Bus, Subscription, SubscriptionClosed
+from starlane.domain.events import RecordedEvent
+from starlane.store.schema import projection_checkpoints
+
+_log = structlog.get_logger("starlane.projections")
+
+
+class Projection(ABC):
+    """A read model built from events.
+
+    Subclasses set ``name`` (the checkpoint key, stable forever) and implement :meth:`apply`.
+    """
+
+    name: ClassVar[str] = "projection"
+
+    @abstractmethod
+    async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        """Apply a batch of events inside the runner's transaction.
+
+        Args:
+            conn: the connection of the open transaction (also used for the checkpoint).
+            events: events in position order, each newer than this projection's checkpoint.
+        """
+
+
+class ProjectionRunner:
+    """Feeds projections from the store and the bus, one transaction per batch.
+
+    Attributes:
+        batches: batches applied.
+        events: events applied.
+        catch_ups: times the runner read the store instead of the bus.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        store: Any,
+        bus: Bus,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 1_000,
+        bus_maxsize: int = 10_000,
+        retry_seconds: float = 1.0,
+    ) -> None:
+        """Create a runner (call :meth:`start`).
+
+        Args:
+            engine: the database engine the projections write to.
+            store: the event store to catch up from.
+            bus: the bus to follow.
+            projections: the projections (distinct names).
+            batch_size: events per transaction at most.
+            bus_maxsize: the runner's bus buffer; overflowing it makes it catch up.
+            retry_seconds: delay before retrying after a failed batch, seconds.
+
+        Raises:
+            ValueError: two projections share a name.
+        """
+        names = [p.name for p in projections]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate projection names: {names}")
+        self._engine = engine
+        self._store = store
+        self._bus = bus
+        self.projections = tuple(projections)
+        self._batch_size = batch_size
+        self._bus_maxsize = bus_maxsize
+        self._retry = retry_seconds
+        self._checkpoints: dict[str, int] = {}
+        self._sub: Subscription | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._advanced = asyncio.Event()
+        self.batches = 0
+        self.events = 0
+        self.catch_ups = 0
+
+    @property
+    def position(self) -> int:
+        """The position every projection has reached (the smallest checkpoint)."""
+        return min(self._checkpoints.values(), default=0)
+
+    @property
+    def checkpoints(self) -> dict[str, int]:
+        """Projection name -> last position applied."""
+        return dict(self._checkpoints)
+
+    async def start(self) -> None:
+        """Load the checkpoints, catch up from the store and start following the bus."""
+        if self._task is not None:
+            return
+        await self._load_checkpoints()
+        self._sub = self._bus.subscribe("projections", maxsize=self._bus_maxsize)
+        await self._catch_up()
+        self._task = asyncio.get_running_loop().create_task(self._follow(), name="projections")
+        _log.info("projections.started", checkpoints=self._checkpoints)
+
+    async def stop(self) -> None:
+        """Stop following the bus (the checkpoints are already stored)."""
+        if self._sub is not None:
+            self._sub.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def wait_until(self, position: int, timeout: float = 10.0) -> None:
+        """Wait until every projection has applied the events up to ``position``.
+
+        Args:
+            position: a global position (e.g. of the last event a test committed).
+            timeout: seconds to wait at most.
+
+        Raises:
+            TimeoutError: the position was not reached in time.
+        """
+        async with asyncio.timeout(timeout):
+            while self.position < position:
+                self._advanced.clear()
+                await self._advanced.wait()
+
+    # --- internals -----------------------------------------------------------------------
+    async def _load_checkpoints(self) -> None:
+        async with self._engine.begin() as conn:
+            rows = (await conn.execute(select(projection_checkpoints))).all()
+            stored = {name: int(position) for name, position in rows}
+            missing = [p.name for p in self.projections if p.name not in stored]
+            if missing:
+                await conn.execute(
+                    projection_checkpoints.insert(),
+                    [{"name": name, "position": 0} for name in missing],
+                )
+        self._checkpoints = {p.name: stored.get(p.name, 0) for p in self.projections}
+
+    async def _catch_up(self) -> None:
+        self.catch_ups += 1
+        while True:
+            batch = await self._store.read_all(self.position, self._batch_size)
+            if not batch:
+                return
+            await self._apply(batch)
+            if len(batch) < self._batch_size:
+                return
+
+    async def _apply(self, batch: Sequence[RecordedEvent]) -> None:
+        last = batch[-1].position
+        async with self._engine.begin() as conn:
+            for projection in self.projections:
+                checkpoint = self._checkpoints[projection.name]
+                if last <= checkpoint:
+                    continue
+                fresh = [r for r in batch if r.position > checkpoint]
+                await projection.apply(conn, fresh)
+                await conn.execute(
+                    update(projection_checkpoints)
+                    .where(projection_checkpoints.c.name == projection.name)
+                    .values(position=last)
+                )
+        for projection in self.projections:
+            if self._checkpoints[projection.name] < last:
+                self._checkpoints[projection.name] = last
+        self.batches += 1
+        self.events += len(batch)
+        self._advanced.set()
+
+    async def _follow(self) -> None:
+        assert self._sub is not None
+        while True:
+            try:
+                try:
+                    first = await self._sub.get()
+                except SubscriptionClosed as closed:
+                    if closed.reason != SLOW_CONSUMER:
+                        return
+                    _log.warning("projections.dropped_by_bus", position=self.position)
+                    self._sub = self._bus.subscribe("projections", maxsize=self._bus_maxsize)
+                    await self._catch_up()
+                    continue
+                batch = [first]
+                while len(batch) < self._batch_size:
+                    item = self._sub.get_nowait() if not self._sub.closed else None
+                    if item is None:
+                        break
+                    batch.append(item)
+                position = self.position
+                fresh = [r for r in batch if r.position > position]
+                if not fresh:
+                    continue
+                contiguous = all(r.position == position + i for i, r in enumerate(fresh, start=1))
+                if contiguous:
+                    await self._apply(fresh)
+                else:
+                    await self._catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("projections.batch_failed", position=self.position)
+                await self._recover()
+
+    async def _recover(self) -> None:
+        """After a failed batch: catch up from the store, retrying until it works."""
+        while True:
+            await asyncio.sleep(self._retry)
+            try:
+                await self._catch_up()
+                return
+            except Exception as exc:
+                _log.error("projections.catch_up_failed", error=f"{type(exc).__name__}: {exc}")
