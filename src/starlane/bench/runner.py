@@ -159,7 +159,8 @@ class ServerProcess:
         async with StarlaneClient(self.base_url, timeout=2.0) as api:
             while time.monotonic() < deadline:
                 if self._proc is not None and self._proc.poll() is not None:
-                    raise RuntimeError(f"the server exited: see {self.log_path}")
+                    tail = self.log_path.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"the server exited; the end of its log:\n{tail}")
                 if await api.readyz():
                     return
                 await asyncio.sleep(0.2)

@@ -127,3 +127,4 @@ def configure_logging(level: str = "info", json_lines: bool = False) -> None:
     logging.basicConfig(
         level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
     )
+    logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
