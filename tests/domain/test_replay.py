@@ -20,9 +20,11 @@ from starlane.domain.commands import (
     Autopilot,
     BuyFighters,
     BuyHolds,
+    BuyShields,
     BuyShip,
     Command,
     Move,
+    RepairHull,
     Scan,
     Trade,
 )
@@ -116,6 +118,8 @@ _commands = st.one_of(
     st.builds(BuyShip, st.sampled_from([7, 8]), st.sampled_from(sorted(SHIP_TYPES))),
     st.builds(BuyFighters, st.sampled_from([7, 8]), st.integers(0, 100)),
     st.builds(BuyHolds, st.sampled_from([7, 8]), st.integers(0, 100)),
+    st.builds(BuyShields, st.sampled_from([7, 8]), st.integers(0, 100)),
+    st.builds(RepairHull, st.sampled_from([7, 8])),
     st.builds(Attack, st.sampled_from([7, 8]), st.just("pirate"), st.just(PIRATE_ID)),
     st.builds(Attack, st.sampled_from([7, 8]), st.just("player"), st.sampled_from([7, 8])),
 )

@@ -8,9 +8,22 @@ import pytest
 
 from starlane.domain import errors
 from starlane.domain.codec import copy_state
-from starlane.domain.commands import BuyFighters, BuyHolds, BuyShip, Command
+from starlane.domain.commands import (
+    BuyFighters,
+    BuyHolds,
+    BuyShields,
+    BuyShip,
+    Command,
+    RepairHull,
+)
 from starlane.domain.data import DEFAULT_RULES, SHIP_TYPES, Membership
-from starlane.domain.events import FightersBought, HoldsBought, ShipBought
+from starlane.domain.events import (
+    FightersBought,
+    HoldsBought,
+    HullRepaired,
+    ShieldsBought,
+    ShipBought,
+)
 from starlane.domain.model import RegionState, Ship
 from starlane.domain.queries import stardock_catalog
 from starlane.domain.rules import decide
@@ -137,3 +150,42 @@ def test_stardock_catalog(docked: RegionState) -> None:
     assert cat.fighters_available == 450 and cat.holds_available == 250
     place(docked, 7, 1)
     assert stardock_catalog(docked, docked.players[7]).port_id is None
+
+
+def test_buy_shields_restores_combat_losses(docked: RegionState) -> None:
+    docked.players[7].ship.shields = 100
+    (e,) = run(docked, BuyShields(7, 150))
+    assert isinstance(e, ShieldsBought) and e.price == 150 * DEFAULT_RULES.shield_price
+    assert docked.players[7].ship.shields == 250
+    assert docked.players[7].credits == 1_000_000 - 1_500
+
+
+def test_buy_shields_refusals(docked: RegionState) -> None:
+    assert _refused(docked, BuyShields(7, 0)).code == "invalid_quantity"
+    err = _refused(docked, BuyShields(7, 1))  # a light freighter's 300 shields are full
+    assert err.code == "capacity_exceeded" and err.context["max"] == 300
+    docked.players[7].ship.shields = 0
+    docked.players[7].credits = 9
+    assert _refused(docked, BuyShields(7, 1)).code == "insufficient_credits"
+    place(docked, 7, 1)
+    assert _refused(docked, BuyShields(7, 1)).code == "not_a_stardock"
+
+
+def test_repair_hull(docked: RegionState) -> None:
+    docked.players[7].ship.hull = 150
+    assert stardock_catalog(docked, docked.players[7]).hull_repair_cost == 250 * 20
+    (e,) = run(docked, RepairHull(7))
+    assert isinstance(e, HullRepaired) and e.points == 250
+    assert e.price == 250 * DEFAULT_RULES.hull_repair_price
+    assert docked.players[7].ship.hull == 400
+    assert docked.players[7].credits == 1_000_000 - e.price
+
+
+def test_repair_hull_refusals(docked: RegionState) -> None:
+    err = _refused(docked, RepairHull(7))
+    assert err.code == "nothing_to_repair" and err.kind == "conflict"
+    docked.players[7].ship.hull = 1
+    docked.players[7].credits = 100
+    assert _refused(docked, RepairHull(7)).code == "insufficient_credits"
+    place(docked, 7, 3)
+    assert _refused(docked, RepairHull(7)).code == "not_a_stardock"

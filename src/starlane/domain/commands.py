@@ -134,6 +134,25 @@ class BuyHolds(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class BuyShields(Command):
+    """Buy shield points at a StarDock (up to the ship type's shields).
+
+    Attributes:
+        count: shield points to add, at least 1.
+    """
+
+    name: ClassVar[str] = "buy_shields"
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RepairHull(Command):
+    """Repair the ship's hull to full at a StarDock."""
+
+    name: ClassVar[str] = "repair_hull"
+
+
+@dataclass(frozen=True, slots=True)
 class Attack(Command):
     """Attack an NPC pirate or another player's ship in the same sector.
 

@@ -310,6 +310,8 @@ class GameRules:
     # stardock
     fighter_price: int = 100  #: credits per fighter
     hold_price: int = 500  #: credits per extra hold
+    shield_price: int = 10  #: credits per shield point restored or added, up to the ship type's
+    hull_repair_price: int = 20  #: credits per hull point repaired, up to the ship type's hull
     trade_in_fraction: float = 0.5  #: share of the old ship's cost refunded on a trade-in
     # combat
     max_combat_rounds: int = 10  #: rounds of an attack at most

@@ -227,6 +227,13 @@ class CapacityExceededError(DomainError):
     kind = "conflict"
 
 
+class NothingToRepairError(DomainError):
+    """The ship's hull is already whole."""
+
+    code = "nothing_to_repair"
+    kind = "conflict"
+
+
 class CargoWouldNotFitError(DomainError):
     """The new ship has too few holds for the cargo carried."""
 

@@ -180,6 +180,37 @@ class HoldsBought(Event):
     holds_after: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShieldsBought(Event):
+    """A player bought shield points at a StarDock."""
+
+    type: ClassVar[str] = "shields_bought"
+    player_id: int
+    sector_id: int
+    count: int
+    price: int
+    credits_after: int
+    shields_after: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HullRepaired(Event):
+    """A player had their ship's hull repaired at a StarDock.
+
+    Attributes:
+        points: hull points repaired.
+        price: credits paid.
+    """
+
+    type: ClassVar[str] = "hull_repaired"
+    player_id: int
+    sector_id: int
+    points: int
+    price: int
+    credits_after: int
+    hull_after: int
+
+
 # --- combat -------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class CombatRound:
@@ -311,6 +342,8 @@ for _cls in (
     ShipBought,
     FightersBought,
     HoldsBought,
+    ShieldsBought,
+    HullRepaired,
     CombatResolved,
     ShipDestroyed,
     PirateDestroyed,

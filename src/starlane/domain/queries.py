@@ -317,6 +317,10 @@ class StardockCatalog:
         fighters_available: fighters the player's ship can still take.
         hold_price: credits per extra hold.
         holds_available: holds the player's ship can still be extended by.
+        shield_price: credits per shield point.
+        shields_available: shield points the player's ship can still take.
+        hull_repair_price: credits per hull point repaired.
+        hull_repair_cost: credits a full hull repair costs now (0 when the hull is whole).
     """
 
     port_id: int | None
@@ -326,6 +330,10 @@ class StardockCatalog:
     fighters_available: int
     hold_price: int
     holds_available: int
+    shield_price: int
+    shields_available: int
+    hull_repair_price: int
+    hull_repair_cost: int
 
 
 def stardock_catalog(state: RegionState, player: Player) -> StardockCatalog:
@@ -371,6 +379,10 @@ def stardock_catalog(state: RegionState, player: Player) -> StardockCatalog:
         max(0, spec.max_fighters - player.ship.fighters),
         rules.hold_price,
         max(0, spec.max_holds - player.ship.holds),
+        rules.shield_price,
+        max(0, spec.shields - player.ship.shields),
+        rules.hull_repair_price,
+        max(0, spec.hull - player.ship.hull) * rules.hull_repair_price,
     )
 
 

@@ -26,9 +26,11 @@ from starlane.domain.commands import (
     Autopilot,
     BuyFighters,
     BuyHolds,
+    BuyShields,
     BuyShip,
     Command,
     Move,
+    RepairHull,
     Scan,
     SpawnPlayer,
     Trade,
@@ -45,17 +47,25 @@ from starlane.domain.events import (
     Event,
     FightersBought,
     HoldsBought,
+    HullRepaired,
     PirateDestroyed,
     PlayerMoved,
     PlayerSpawned,
     PortTraded,
     SectorsScanned,
+    ShieldsBought,
     ShipBought,
     ShipDestroyed,
 )
 from starlane.domain.model import SOL_SECTOR_ID, Player, PortStock, RegionState, Ship
 from starlane.domain.movement import decide_autopilot, decide_move, decide_scan
-from starlane.domain.stardock import decide_buy_fighters, decide_buy_holds, decide_buy_ship
+from starlane.domain.stardock import (
+    decide_buy_fighters,
+    decide_buy_holds,
+    decide_buy_shields,
+    decide_buy_ship,
+    decide_repair_hull,
+)
 
 
 def decide_spawn(
@@ -110,6 +120,8 @@ _DECIDERS: dict[type[Command], _Decider] = {
     BuyShip: decide_buy_ship,
     BuyFighters: decide_buy_fighters,
     BuyHolds: decide_buy_holds,
+    BuyShields: decide_buy_shields,
+    RepairHull: decide_repair_hull,
     Attack: decide_attack,
 }
 
@@ -219,6 +231,18 @@ def _holds_bought(state: RegionState, e: HoldsBought) -> None:
     p.ship.holds = e.holds_after
 
 
+def _shields_bought(state: RegionState, e: ShieldsBought) -> None:
+    p = state.players[e.player_id]
+    p.credits = e.credits_after
+    p.ship.shields = e.shields_after
+
+
+def _hull_repaired(state: RegionState, e: HullRepaired) -> None:
+    p = state.players[e.player_id]
+    p.credits = e.credits_after
+    p.ship.hull = e.hull_after
+
+
 def _combat(state: RegionState, e: CombatResolved) -> None:
     p = state.players[e.player_id]
     p.credits = e.attacker_credits_after
@@ -259,6 +283,8 @@ _EVOLVERS: dict[type[Event], Callable[[RegionState, Any], None]] = {
     ShipBought: _ship_bought,
     FightersBought: _fighters_bought,
     HoldsBought: _holds_bought,
+    ShieldsBought: _shields_bought,
+    HullRepaired: _hull_repaired,
     CombatResolved: _combat,
     ShipDestroyed: _ship_destroyed,
     PirateDestroyed: _pirate_destroyed,

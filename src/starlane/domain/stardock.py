@@ -11,13 +11,17 @@ paid out of it.
   Ships marked ``citizens_only`` are sold only to Galactic Citizens.
 - Fighters cost ``GameRules.fighter_price`` each, up to the ship type's ``max_fighters``.
 - Extra holds cost ``GameRules.hold_price`` each, up to the ship type's ``max_holds``.
+- Shield points cost ``GameRules.shield_price`` each, up to the ship type's shields (this is
+  how shields lost in combat are restored).
+- A hull repair restores the hull to the ship type's full hull at
+  ``GameRules.hull_repair_price`` per point.
 """
 
 from __future__ import annotations
 
 import random
 
-from starlane.domain.commands import BuyFighters, BuyHolds, BuyShip
+from starlane.domain.commands import BuyFighters, BuyHolds, BuyShields, BuyShip, RepairHull
 from starlane.domain.data import PORT_CLASSES, SHIP_TYPES, GameRules, Membership
 from starlane.domain.errors import (
     CapacityExceededError,
@@ -26,9 +30,17 @@ from starlane.domain.errors import (
     InsufficientCreditsError,
     InvalidQuantityError,
     NotAStardockError,
+    NothingToRepairError,
     UnknownShipTypeError,
 )
-from starlane.domain.events import Event, FightersBought, HoldsBought, ShipBought
+from starlane.domain.events import (
+    Event,
+    FightersBought,
+    HoldsBought,
+    HullRepaired,
+    ShieldsBought,
+    ShipBought,
+)
 from starlane.domain.model import Player, Port, RegionState, Ship
 from starlane.domain.movement import require_player
 
@@ -235,5 +247,103 @@ def decide_buy_holds(
             price=price,
             credits_after=player.credits - price,
             holds_after=ship.holds + count,
+        )
+    ]
+
+
+def decide_buy_shields(
+    state: RegionState, command: BuyShields, now: float, rng: random.Random | None = None
+) -> list[Event]:
+    """Decide a purchase of shield points (restoring or topping up the ship's shields).
+
+    Args:
+        state: the region.
+        command: the purchase.
+        now: unix seconds.
+        rng: unused (no randomness); accepted so every decider has one signature.
+
+    Returns:
+        One ``ShieldsBought``.
+
+    Raises:
+        UnknownPlayerError, NotAStardockError, InvalidQuantityError (count < 1),
+        CapacityExceededError (above the ship type's shields), InsufficientCreditsError.
+    """
+    player = require_player(state, command.player_id)
+    _require_stardock(state, player)
+    count = command.count
+    if count <= 0:
+        raise InvalidQuantityError(f"count must be at least 1, got {count}", quantity=count)
+    ship = player.ship
+    limit = ship.spec.shields
+    if ship.shields + count > limit:
+        raise CapacityExceededError(
+            f"a {ship.spec.name} holds at most {limit} shield points, you have {ship.shields}",
+            max=limit,
+            current=ship.shields,
+        )
+    price = count * state.rules.shield_price
+    if player.credits < price:
+        raise InsufficientCreditsError(
+            f"{count} shield points cost {price} credits, you have {player.credits}",
+            needed=price,
+            available=player.credits,
+        )
+    return [
+        ShieldsBought(
+            region_id=state.region.id,
+            at=now,
+            player_id=player.id,
+            sector_id=player.sector_id,
+            count=count,
+            price=price,
+            credits_after=player.credits - price,
+            shields_after=ship.shields + count,
+        )
+    ]
+
+
+def decide_repair_hull(
+    state: RegionState, command: RepairHull, now: float, rng: random.Random | None = None
+) -> list[Event]:
+    """Decide a hull repair to the ship type's full hull.
+
+    Args:
+        state: the region.
+        command: the repair.
+        now: unix seconds.
+        rng: unused (no randomness); accepted so every decider has one signature.
+
+    Returns:
+        One ``HullRepaired``.
+
+    Raises:
+        UnknownPlayerError, NotAStardockError, NothingToRepairError,
+        InsufficientCreditsError.
+    """
+    player = require_player(state, command.player_id)
+    _require_stardock(state, player)
+    ship = player.ship
+    full = ship.spec.hull
+    points = full - ship.hull
+    if points <= 0:
+        raise NothingToRepairError(f"your hull is whole ({ship.hull} of {full})")
+    price = points * state.rules.hull_repair_price
+    if player.credits < price:
+        raise InsufficientCreditsError(
+            f"repairing {points} hull points costs {price} credits, you have {player.credits}",
+            needed=price,
+            available=player.credits,
+        )
+    return [
+        HullRepaired(
+            region_id=state.region.id,
+            at=now,
+            player_id=player.id,
+            sector_id=player.sector_id,
+            points=points,
+            price=price,
+            credits_after=player.credits - price,
+            hull_after=full,
         )
     ]
