@@ -5,7 +5,8 @@ Measures, on SQLite (WAL, ``synchronous=FULL``) and/or PostgreSQL:
 1. **Throughput**: acknowledged ``Trade`` commands per second through the real path
    (``GalaxyService.execute`` -> ``RegionEngine`` -> ``decide``/``evolve`` -> group commit ->
    answer), with ``--concurrency`` callers each trading without pause, through ONE engine and
-   through 8 engines (Terran Space, the Nexus and 6 player regions). Each figure is printed
+   through 8 engines (Terran Space, the Nexus and 6 player regions) with the same callers
+   spread over them, and with 8 times as many callers. Each figure is printed
    beside a baseline measured in the same run: raw inserts of the same event rows (same
    payloads) in transactions of the engine's mean batch size, one writer, no engine.
 2. **Recovery**: time to rebuild a region whose stream holds 1,000,000 events with snapshots
@@ -340,11 +341,12 @@ async def run_backend(backend: str, args: argparse.Namespace) -> None:
         f"== {backend}  (durable commits: "
         f"{'WAL, synchronous=FULL' if backend == 'sqlite' else 'fsync on commit'})"
     )
-    for engines in (1, 8):
+    runs = [(1, args.concurrency), (8, args.concurrency), (8, 8 * args.concurrency)]
+    for engines, concurrency in runs:
         async with Database(backend, args.pg_url) as db:
-            r = await throughput(db, engines, args.concurrency, args.seconds)
+            r = await throughput(db, engines, concurrency, args.seconds)
         print(
-            f"  {engines} engine{'s' if engines > 1 else ' '}, {args.concurrency} concurrent "
+            f"  {engines} engine{'s' if engines > 1 else ' '}, {concurrency:>5} concurrent "
             f"callers: {r['rate']:>9,.0f} acknowledged trades/s  "
             f"(mean batch {r['mean_batch']:.0f}, "
             f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms)"

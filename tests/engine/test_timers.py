@@ -43,8 +43,9 @@ async def test_timer_fires_its_completion_command_when_due(store):
     await engine.submit(DownPirate(7, PIRATE))
     assert engine.state.pirates[PIRATE].destroyed_at is not None
     assert ("pirate", PIRATE) in engine.timers.armed
-    await wait_for(lambda: engine.state.pirates[PIRATE].destroyed_at is None)
-    assert engine.timers.fired == 1 and not engine.timers.armed
+    await wait_for(lambda: engine.timers.fired == 1)  # accepted and committed
+    assert engine.state.pirates[PIRATE].destroyed_at is None
+    assert not engine.timers.armed
     types = [r.event.type async for r in store.read_region(1)]
     assert types == ["player_spawned", "test_pirate_down", "test_pirate_respawned"]
     await engine.stop()
@@ -60,8 +61,8 @@ async def test_timer_is_rearmed_after_recovery(store):
     await asyncio.sleep(RESPAWN_DELAY)  # past due while nobody ran the region
     again = await start_engine(store)
     assert again.state.pirates[PIRATE].destroyed_at is not None
-    await wait_for(lambda: again.state.pirates[PIRATE].destroyed_at is None)
-    assert again.timers.fired == 1
+    await wait_for(lambda: again.timers.fired == 1)
+    assert again.state.pirates[PIRATE].destroyed_at is None
     await again.stop()
     types = [r.event.type async for r in store.read_region(1)]
     assert types.count("test_pirate_respawned") == 1
@@ -76,9 +77,10 @@ async def test_a_timer_whose_completion_is_refused_is_dropped(store):
     rule = RespawnRule()
     engine.timers.rearm(engine.state)
     timer = next(iter(rule.pending(engine.state)))
-    await wait_for(lambda: engine.state.pirates[PIRATE].destroyed_at is None)
+    await wait_for(lambda: engine.timers.fired == 1)
     engine.timers.arm(timer)  # pirate already back: the rules refuse, the timer is dropped
     await wait_for(lambda: not engine.timers.armed)
+    assert engine.timers.fired == 1
     types = [r.event.type async for r in store.read_region(1)]
     assert types.count("test_pirate_respawned") == 1
     await engine.stop()

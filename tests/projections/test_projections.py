@@ -152,3 +152,23 @@ async def test_a_failed_batch_leaves_no_rows_and_no_checkpoint(store, db_engine)
 def test_projection_names_must_be_unique():
     with pytest.raises(ValueError):
         ProjectionRunner(None, None, Bus(), [ActivityProjection(), ActivityProjection()])
+
+
+async def test_activity_keeps_only_recent_rows_when_asked(store, db_engine):
+    bus = Bus()
+    clock = iter(range(10**6))
+    await ensure_galaxy(
+        store, seed=3, nexus_sectors=2000, player_regions=0, region_sectors=100, now=NOW
+    )
+    service = GalaxyService(store, bus, clock=lambda: NOW + 100 * next(clock), rng_seed=2)
+    await service.start()
+    runner = ProjectionRunner(db_engine, store, bus, [ActivityProjection(keep_seconds=150)])
+    await runner.start()
+    for pid in (1, 2, 3, 4):
+        last = (await service.execute(SpawnPlayer(pid, f"p{pid}")))[-1].position
+        await runner.wait_until(last)
+    async with db_engine.connect() as conn:
+        kept = [r.player_id for r in await conn.execute(select(activity.c.player_id))]
+    assert sorted(kept) == [3, 4]  # events 100 s apart: only those within 150 s of the newest
+    await runner.stop()
+    await service.stop()

@@ -21,6 +21,7 @@ scheduler logs the refusal and forgets the timer. A busy or recovering engine is
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -116,7 +117,7 @@ class TimerScheduler:
             old[1].cancel()
         task = asyncio.get_running_loop().create_task(self._fire(timer))
         self._tasks[timer.key] = (timer.due_at, task)
-        task.add_done_callback(lambda t, key=timer.key: self._done(key, t))
+        task.add_done_callback(functools.partial(self._done, timer.key))
 
     def observe(self, events: Iterable[Event]) -> None:
         """Arm the timers started by committed events.

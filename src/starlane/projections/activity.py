@@ -8,7 +8,7 @@ time and by ``(region_id, sector_id)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -40,7 +40,7 @@ class ActivityProjection(Projection):
         """
         if not events:
             return
-        rows = []
+        rows: list[dict[str, Any]] = []
         for recorded in events:
             event = recorded.event
             player_id = getattr(event, "player_id", None)
@@ -58,5 +58,5 @@ class ActivityProjection(Projection):
             )
         await conn.execute(activity.insert(), rows)
         if self.keep_seconds is not None:
-            horizon = max(r["at"] for r in rows) - self.keep_seconds
+            horizon = max(r.event.at for r in events) - self.keep_seconds
             await conn.execute(delete(activity).where(activity.c.at < horizon))

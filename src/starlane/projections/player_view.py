@@ -211,10 +211,10 @@ class PlayerViewProjection(Projection):
             event = recorded.event
             PLAYER_VIEW_HANDLERS[event.type](rows, event)
             for pid in _players_touched(event):
-                row = rows.get(pid)
-                if row is not None:
-                    row["updated_position"] = recorded.position
-                    row["updated_at"] = event.at
+                touched = rows.get(pid)
+                if touched is not None:
+                    touched["updated_position"] = recorded.position
+                    touched["updated_at"] = event.at
                     changed.add(pid)
         if not changed:
             return
