@@ -75,6 +75,7 @@ def _dijkstra(
     gate_turns: int | None,
 ) -> Route:
     """Least-cost path; ``hazard_cost`` maps region id -> its hazard warp cost."""
+    default_hazard = max(hazard_cost.values(), default=0)
     dist: dict[int, int] = {start: 0}
     prev: dict[int, tuple[int, bool]] = {}
     heap: list[tuple[int, int]] = [(0, start)]
@@ -87,7 +88,7 @@ def _dijkstra(
             break
         done.add(u)
         su = sectors[u]
-        hz = hazard_cost[su.region_id]
+        hz = hazard_cost.get(su.region_id, default_hazard)
         for v in su.warps:
             sv = sectors.get(v)
             if sv is None or v in done:
