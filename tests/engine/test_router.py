@@ -100,3 +100,20 @@ async def test_service_routes_commands_and_recovers(store):
     assert {rid: encode_state(e.state) for rid, e in again.engines.items()} == live
     assert again.player(7).sector_id == sol.warps[0]
     await again.stop()
+
+
+async def test_spawn_of_a_player_already_in_another_region_is_refused(store):
+    from starlane.domain.model import Player, Ship
+    from tests.engine.fakes import bootstrap_regions, decide, evolve, small_region
+
+    terran, other = small_region(1, 1), small_region(3, 2)
+    other.players[7] = Player(7, "ada", 3, 2, 100, 10, 0.0, Ship.new("escape_pod", "Pod"))
+    await bootstrap_regions(store, [terran, other])
+    service = GalaxyService(store, Bus(), decide=decide, evolve=evolve)
+    await service.start()
+    assert service.locate(7) == 3
+    with pytest.raises(PlayerExistsError) as info:
+        await service.execute(SpawnPlayer(7, "ada"))
+    assert info.value.code == "player_exists"
+    assert await store.last_seq(1) == 0  # nothing written in Terran Space
+    await service.stop()

@@ -84,3 +84,24 @@ async def test_a_timer_whose_completion_is_refused_is_dropped(store):
     types = [r.event.type async for r in store.read_region(1)]
     assert types.count("test_pirate_respawned") == 1
     await engine.stop()
+
+
+async def test_scheduler_retries_while_the_engine_cannot_take_the_command():
+    from starlane.engine.errors import EngineBusyError, EngineUnavailableError
+    from starlane.engine.timers import Timer, TimerScheduler
+    from tests.engine.fakes import RespawnPirate
+
+    answers = [EngineBusyError("full"), EngineUnavailableError("recovering"), []]
+    submitted = []
+
+    async def submit(command):
+        submitted.append(command)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    scheduler = TimerScheduler([], submit, lambda: 0.0, region_id=1, retry_seconds=0.01)
+    scheduler.arm(Timer("k", 0.0, RespawnPirate(0, PIRATE)))
+    await wait_for(lambda: scheduler.fired == 1)
+    assert len(submitted) == 3 and not scheduler.armed
