@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from starlane.bus import Bus
-from starlane.domain.codec import encode_state
 from starlane.domain.commands import Move, SpawnPlayer
 from starlane.domain.errors import PlayerExistsError
 from starlane.domain.model import NEXUS_REGION_ID, TERRAN_REGION_ID
@@ -92,12 +91,12 @@ async def test_service_routes_commands_and_recovers(store):
     with pytest.raises(PlayerNotFoundError):
         service.plan_route(8, target)
 
-    live = {rid: encode_state(e.state) for rid, e in service.engines.items()}
+    live = {rid: e.state for rid, e in service.engines.items()}
     await service.stop()
 
     again = GalaxyService(store, Bus(), clock=lambda: NOW)
     await again.start()
-    assert {rid: encode_state(e.state) for rid, e in again.engines.items()} == live
+    assert {rid: e.state for rid, e in again.engines.items()} == live
     assert again.player(7).sector_id == sol.warps[0]
     await again.stop()
 

@@ -178,6 +178,7 @@ class RegionEngine:
         max_batch: int = 5_000,
         snapshot_seq: int | None = None,
         on_commit: Callable[[Sequence[RecordedEvent]], None] | None = None,
+        commit_lock: asyncio.Lock | None = None,
     ) -> None:
         """Create an engine around a recovered state (call :meth:`start` to run it).
 
@@ -196,6 +197,9 @@ class RegionEngine:
                 in-flight commit is done when a batch is this large.
             snapshot_seq: seq of the latest stored snapshot (None: assume ``state.seq``).
             on_commit: called with every committed batch of events, before the bus.
+            commit_lock: a lock held around each append, shared by the engines of one SQLite
+                database: its writers then queue in the event loop (and batch up meanwhile)
+                instead of in SQLite's sleeping busy handler.
         """
         if decide is None or evolve is None:
             d, e = default_rules_functions()
@@ -222,6 +226,7 @@ class RegionEngine:
         self._room = asyncio.Event()
         self._needs_reload = False
         self._on_commit = on_commit
+        self._commit_lock = commit_lock
         self.metrics = EngineMetrics()
         self._log = _log.bind(region_id=self.region_id)
         self.timers = TimerScheduler(timer_rules, self.submit, clock, region_id=self.region_id)
@@ -409,9 +414,11 @@ class RegionEngine:
         if batch.events:
             started = time.perf_counter()
             try:
-                recorded = await self._store.append(
-                    self.region_id, batch.expected_seq, batch.events, snapshot=batch.snapshot
-                )
+                if self._commit_lock is None:
+                    recorded = await self._append(batch)
+                else:
+                    async with self._commit_lock:
+                        recorded = await self._append(batch)
             except Exception as exc:
                 self.metrics.failed_commits += 1
                 self._log.error(
@@ -455,6 +462,12 @@ class RegionEngine:
             self._bus.publish(recorded)
             self.timers.observe(r.event for r in recorded)
         return True
+
+    async def _append(self, batch: _Batch) -> list[RecordedEvent]:
+        result: list[RecordedEvent] = await self._store.append(
+            self.region_id, batch.expected_seq, batch.events, snapshot=batch.snapshot
+        )
+        return result
 
     def _fail_item(self, item: _Item, reason: str) -> None:
         self.metrics.commands[(item.command.name, "unavailable")] += 1

@@ -11,6 +11,7 @@ events. Reads (:meth:`~GalaxyService.player`, :meth:`~GalaxyService.region_state
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -104,6 +105,7 @@ class GalaxyService:
             return
         rows = await self._store.list_regions()
         started = time.perf_counter()
+        commit_lock = asyncio.Lock() if self._single_writer_database() else None
         for row in rows:
             loaded = await load_region_state(
                 self._store, row.id, rules=self.rules, evolve=self._evolve
@@ -121,6 +123,7 @@ class GalaxyService:
                 evolve=self._evolve,
                 timer_rules=self._timer_rules,
                 snapshot_seq=loaded.snapshot_seq,
+                commit_lock=commit_lock,
             )
             self.engines[row.id] = engine
             _log.info(
@@ -136,6 +139,12 @@ class GalaxyService:
         _log.info(
             "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
         )
+
+    def _single_writer_database(self) -> bool:
+        """Whether the store's database takes one writer at a time (SQLite)."""
+        engine = getattr(self._store, "engine", None)
+        dialect = getattr(getattr(engine, "dialect", None), "name", None)
+        return dialect == "sqlite"
 
     async def stop(self) -> None:
         """Drain every engine's queue, write final snapshots and stop the engines."""
