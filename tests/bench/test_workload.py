@@ -102,7 +102,7 @@ async def test_a_short_measurement_against_a_real_server(tmp_path: Path) -> None
                     transport=transport,
                     mode=mode,
                     duration=1.0,
-                    warmup=0.0,
+                    warmup=1.0,
                     processes=1,
                     name=f"{transport} {mode}",
                 )

@@ -31,7 +31,7 @@ async def test_mixed_fleet_moves_trades_and_reports(transport: httpx.ASGITranspo
 
 async def test_explorers_discover_sectors(transport: httpx.ASGITransport) -> None:
     fleet = BotFleet("http://test", count=1, strategy="explorer", pace=50, transport=transport)
-    await fleet.run(duration=2.0)
+    await fleet.run(duration=4.0)
     assert len(fleet.bots[0].memory.visited) > 5
 
 

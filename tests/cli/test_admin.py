@@ -82,3 +82,37 @@ def test_creates_an_admin_from_the_environment_password(
     again = runner.invoke(app, ["admin", "create-admin", "--db", db_url, "--username", "root_op"])
     assert again.exit_code == 0
     assert "admin role granted" in again.output
+
+
+async def test_the_created_admin_can_log_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from starlane.client.api import StarlaneClient
+    from tests.client.conftest import running_app, small_settings
+
+    monkeypatch.setenv("STARLANE_PASSWORD_HASH_TIME_COST", "1")
+    monkeypatch.setenv("STARLANE_PASSWORD_HASH_MEMORY_KIB", "1024")
+    url = f"sqlite:///{tmp_path / 'starlane.db'}"
+    result = await asyncio.to_thread(
+        runner.invoke,
+        app,
+        [
+            "admin",
+            "create-admin",
+            "--db",
+            url,
+            "--username",
+            "ops_1",
+            "--password",
+            "a long passphrase",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    async with running_app(small_settings(tmp_path)) as server:
+        transport = httpx.ASGITransport(app=server)
+        async with StarlaneClient("http://test", transport=transport) as api:
+            await api.login("ops_1", "a long passphrase")
+            account = await api.request("GET", "/api/v1/auth/me")
+            assert account["username"] == "ops_1" and "admin" in account["roles"]

@@ -97,11 +97,21 @@ async def test_log_in_see_sector_move_trade_and_watch_events(tmp_path: Path) -> 
                 await other.trade(1, "colonists", "buy", 2)
             await until(pilot, lambda: "bought 2 colonists" in pane_text(app))
 
-            # no StarDock at Sol, nothing to attack: friendly warnings, no request
+            # no StarDock at Sol: a friendly warning, no dialog
             await pilot.press("d")
-            await pilot.press("x")
             await pilot.pause()
-            assert app.screen.id not in ("stardock-dialog", "attack-dialog")
+            assert app.screen.id != "stardock-dialog"
+
+            # attacking the other player's ship in Terran Space is refused (no PvP there)
+            await until(
+                pilot, lambda: any(s["player_name"] == "trader_2" for s in app.sector["ships"])
+            )
+            await pilot.press("x")
+            await until(pilot, lambda: app.screen.id == "attack-dialog")
+            target = app.screen.query_one("#attack-target", Select)
+            target.value = f"player:{app.sector['ships'][0]['player_id']}"
+            await pilot.click("#attack-go")
+            await until(pilot, lambda: "pvp_forbidden" in pane_text(app))
             await pilot.press("q")
 
 

@@ -110,7 +110,7 @@ async def test_serve_bots_activity_and_restart(tmp_path: Path) -> None:
 
         bots = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "starlane.cli", "bots", "--server", server.url,
-            "--count", "4", "--strategy", "mixed", "--duration", "8", "--pace", "5",
+            "--count", "4", "--strategy", "mixed", "--duration", "10", "--pace", "8",
             "--prefix", "e2ebot", "--password", BOT_PASSWORD, "--json",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             env=_env(tmp_path),

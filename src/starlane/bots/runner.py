@@ -246,6 +246,8 @@ class Bot:
                     guard,
                 )
                 self.memory.ports.pop(int(args["port_id"]), None)  # prices moved: look again
+                if isinstance(result, dict) and "credits_after" in result:
+                    self.status.credits = int(result["credits_after"])
             elif action.kind == "attack":
                 result = await self._call(
                     self.api.attack, args["target_kind"], int(args["target_id"])

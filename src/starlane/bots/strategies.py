@@ -273,7 +273,7 @@ class Trader:
 
     name: str = "trader"
     min_margin: float = 0.0
-    patience: int = 6
+    patience: int = 3
     price_guard: float = 1.05
     budget_share: float = 0.25
 
