@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
+import starlane.store
 from starlane.store import create_db_engine, database_revision, upgrade_database
 from starlane.store.db import alembic_config
 from starlane.store.eventstore import EventStore, RegionRow
@@ -62,6 +66,31 @@ async def test_second_upgrade_is_a_no_op_and_keeps_data(db_url):
         assert await store.list_regions() == [row]
     finally:
         await engine.dispose()
+
+
+async def test_concurrent_upgrades_are_serialized(db_url):
+    engines = [create_db_engine(db_url) for _ in range(3)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(upgrade_database(e) for e in engines)), 60)
+        for e in engines:
+            assert await database_revision(e) == HEAD
+        async with engines[0].connect() as conn:
+            assert await conn.run_sync(_drift) == []
+    finally:
+        for e in engines:
+            await e.dispose()
+
+
+@pytest.mark.slow
+def test_alembic_command_line_upgrades_a_database(tmp_path: Path):
+    ini = Path(starlane.store.__file__).parent / "migrations" / "alembic.ini"
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    run = [sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"url={url}"]
+    subprocess.run([*run, "upgrade", "head"], check=True, capture_output=True, timeout=60)
+    current = subprocess.run(
+        [*run, "current"], check=True, capture_output=True, text=True, timeout=60
+    )
+    assert f"{HEAD} (head)" in current.stdout
 
 
 def _downgrade_base(sync_conn):

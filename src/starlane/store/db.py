@@ -29,7 +29,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -43,6 +43,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 WRITE_TRANSACTION: dict[str, Any] = {"starlane_begin": "IMMEDIATE"}
 """Execution options for a read-then-write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+
+MIGRATION_LOCK_KEY = 0x5354_4C4E_4D49_4752
+"""PostgreSQL advisory lock id ("STLNMIGR") held while migrating."""
 
 _SYNCHRONOUS_LEVELS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
@@ -138,8 +141,8 @@ async def upgrade_database(url_or_engine: str | AsyncEngine, revision: str = "he
     """Create or upgrade the schema to the latest Alembic revision (idempotent).
 
     Safe to call from inside a running event loop (the server's start-up) and from the CLI.
-    On PostgreSQL, concurrent upgrades from several processes are serialized by an advisory
-    lock taken in the migration environment.
+    Concurrent upgrades (several processes starting at once) are serialized: by SQLite's write
+    lock, or on PostgreSQL by an advisory lock taken in the migration environment.
 
     Args:
         url_or_engine: a database URL (an engine is created and disposed of) or an engine.
@@ -153,7 +156,15 @@ async def upgrade_database(url_or_engine: str | AsyncEngine, revision: str = "he
             await engine.dispose()
         return
     cfg = alembic_config()
-    async with url_or_engine.begin() as conn:
+    # Take the database's lock before Alembic runs: a concurrent upgrade (another process, or
+    # another task of this one: Alembic's ``context`` is process-global, so two runs must never
+    # interleave) waits here, then finds the work done. SQLite: BEGIN IMMEDIATE; PostgreSQL:
+    # the advisory lock env.py also takes (advisory locks are re-entrant within a session).
+    async with url_or_engine.execution_options(**WRITE_TRANSACTION).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         await conn.run_sync(_upgrade, cfg, revision)
 
 

@@ -21,9 +21,8 @@ from alembic import context
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from starlane.store.db import MIGRATION_LOCK_KEY, WRITE_TRANSACTION, create_db_engine
 from starlane.store.schema import metadata
-
-_LOCK_KEY = 0x5354_4C4E_4D49_4752  # "STLNMIGR": PostgreSQL advisory lock id for upgrades
 
 config = context.config
 target_metadata = metadata
@@ -53,16 +52,16 @@ def _run_migrations(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         context.run_migrations()
 
 
 async def _run_async() -> None:
-    from starlane.store.db import create_db_engine
-
     engine = create_db_engine(_url())
     try:
-        async with engine.connect() as conn:
+        async with engine.execution_options(**WRITE_TRANSACTION).connect() as conn:
             await conn.run_sync(_run_migrations)
             await conn.commit()
     finally:
