@@ -150,3 +150,21 @@ async def test_docs_openapi_and_request_ids(client: httpx.AsyncClient) -> None:
     assert r.headers["x-request-id"] == "abc-123"
     r = await client.get("/healthz")
     assert len(r.headers["x-request-id"]) == 32
+
+
+async def test_projections_follow_the_game(app: FastAPI, client: httpx.AsyncClient) -> None:
+    from sqlalchemy import text
+
+    alice = await register(client, "alice")
+    r = await client.post(
+        "/api/v1/ports/1/trade",
+        json={"commodity": "fuel", "side": "buy", "quantity": 2},
+        headers=alice["headers"],
+    )
+    assert r.status_code == 200
+    runner = app.state.projections
+    head = await app.state.event_store.head_position()
+    await runner.wait_until(head)
+    async with app.state.db.connect() as conn:
+        rows = (await conn.execute(text("SELECT COUNT(*) FROM activity"))).scalar_one()
+    assert rows >= 2  # the spawn and the trade

@@ -12,7 +12,6 @@ dispose of the database engine.
 
 from __future__ import annotations
 
-import importlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -42,14 +41,11 @@ Live events and low-overhead commands: WebSocket `/api/v1/ws` (see docs/api.md).
 
 
 async def _start_projections(st: Any) -> Any:
-    try:
-        mod = importlib.import_module("starlane.projections")
-        runner_cls = mod.ProjectionRunner
-        projections = [mod.PlayerViewProjection(), mod.ActivityProjection()]
-    except (ImportError, AttributeError):  # read models are not needed to serve the API
-        _log.warning("projections.unavailable")
-        return None
-    runner = runner_cls(st.service, st.event_store, st.bus, projections)
+    from starlane.projections import ActivityProjection, PlayerViewProjection, ProjectionRunner
+
+    runner = ProjectionRunner(
+        st.db, st.event_store, st.bus, [PlayerViewProjection(), ActivityProjection()]
+    )
     await runner.start()
     return runner
 
