@@ -3,7 +3,7 @@
 Public surface:
 
 - :class:`GalaxyService` (``engine.router``): recovers and runs every region, routes commands.
-- :class:`RegionEngine`, :func:`load_region_state` (``engine.region``).
+- :class:`RegionEngine` (``engine.region``), :func:`load_region_state` (``engine.recovery``).
 - :func:`ensure_galaxy` (``engine.bootstrap``): first-start generation of the galaxy.
 - :class:`Timer`, :class:`TimerRule` (``engine.timers``).
 - the errors of ``engine.errors``.
@@ -18,7 +18,8 @@ from starlane.engine.errors import (
     PlayerNotFoundError,
     UnknownRegionError,
 )
-from starlane.engine.region import EngineMetrics, LoadedRegion, RegionEngine, load_region_state
+from starlane.engine.recovery import LoadedRegion, load_region_state
+from starlane.engine.region import EngineMetrics, RegionEngine
 from starlane.engine.router import GalaxyService
 from starlane.engine.timers import Timer, TimerRule, TimerScheduler
 

@@ -32,79 +32,33 @@ from typing import Any
 import structlog
 
 from starlane.bus import Bus
-from starlane.domain.codec import decode_state, encode_state
+from starlane.domain.codec import encode_state
 from starlane.domain.commands import Command
-from starlane.domain.data import DEFAULT_RULES, GameRules
 from starlane.domain.errors import DomainError
 from starlane.domain.events import Event, RecordedEvent
 from starlane.domain.model import RegionState
 from starlane.engine.errors import EngineBusyError, EngineUnavailableError
+from starlane.engine.recovery import (
+    Decide,
+    Evolve,
+    LoadedRegion,
+    default_rules_functions,
+    load_region_state,
+)
 from starlane.engine.timers import TimerRule, TimerScheduler
 
-Decide = Callable[[RegionState, Command, float, random.Random], list[Event]]
-Evolve = Callable[[RegionState, Event], None]
+__all__ = [
+    "Decide",
+    "EngineMetrics",
+    "Evolve",
+    "LoadedRegion",
+    "RegionEngine",
+    "default_rules_functions",
+    "load_region_state",
+]
 
 _log = structlog.get_logger("starlane.engine")
 _STOP: Any = object()
-
-
-def default_rules_functions() -> tuple[Decide, Evolve]:
-    """The game's ``decide`` and ``evolve`` from :mod:`starlane.domain.rules`."""
-    from starlane.domain import rules
-
-    return rules.decide, rules.evolve
-
-
-@dataclass(slots=True)
-class LoadedRegion:
-    """A region state rebuilt from the store.
-
-    Attributes:
-        state: the state, with ``seq`` = the last stored event applied.
-        snapshot_seq: seq of the snapshot it started from.
-        replayed: events replayed after the snapshot.
-    """
-
-    state: RegionState
-    snapshot_seq: int
-    replayed: int
-
-
-async def load_region_state(
-    store: Any,
-    region_id: int,
-    *,
-    rules: GameRules = DEFAULT_RULES,
-    evolve: Evolve | None = None,
-) -> LoadedRegion:
-    """Rebuild a region from its latest snapshot plus the events stored after it.
-
-    Args:
-        store: the event store.
-        region_id: the region.
-        rules: the rule numbers in force.
-        evolve: the evolve function (default: the game's).
-
-    Returns:
-        The rebuilt state and how it was built.
-
-    Raises:
-        LookupError: the region has no snapshot (it was never bootstrapped).
-    """
-    if evolve is None:
-        evolve = default_rules_functions()[1]
-    snap = await store.load_snapshot(region_id)
-    if snap is None:
-        raise LookupError(f"region {region_id} has no snapshot")
-    snapshot_seq, data = snap
-    state = decode_state(data, rules)
-    state.seq = snapshot_seq
-    replayed = 0
-    async for recorded in store.read_region(region_id, after_seq=snapshot_seq):
-        evolve(state, recorded.event)
-        state.seq = recorded.seq
-        replayed += 1
-    return LoadedRegion(state, snapshot_seq, replayed)
 
 
 @dataclass(slots=True)
