@@ -100,30 +100,31 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.resolved_database_url()
         st.db = create_db_engine(url)
-        await upgrade_database(st.db)
-        st.event_store = EventStore(st.db)
-        st.accounts = AccountStore(st.db)
-        g = settings.galaxy
-        await ensure_galaxy(
-            st.event_store,
-            seed=g.seed,
-            nexus_sectors=g.nexus_sectors,
-            player_regions=g.player_regions,
-            region_sectors=g.region_sectors,
-            now=now(),
-        )
-        st.bus = Bus()
-        st.service = GalaxyService(
-            st.event_store,
-            st.bus,
-            accounts=st.accounts,
-            snapshot_every=settings.snapshot_every,
-            queue_size=settings.engine_queue_size,
-            clock=now,
-        )
-        await st.service.start()
+        st.service = None
         st.projections = None
+        st.bus = Bus()
         try:
+            await upgrade_database(st.db)
+            st.event_store = EventStore(st.db)
+            st.accounts = AccountStore(st.db)
+            g = settings.galaxy
+            await ensure_galaxy(
+                st.event_store,
+                seed=g.seed,
+                nexus_sectors=g.nexus_sectors,
+                player_regions=g.player_regions,
+                region_sectors=g.region_sectors,
+                now=now(),
+            )
+            st.service = GalaxyService(
+                st.event_store,
+                st.bus,
+                accounts=st.accounts,
+                snapshot_every=settings.snapshot_every,
+                queue_size=settings.engine_queue_size,
+                clock=now,
+            )
+            await st.service.start()
             st.projections = await _start_projections(st)
             st.game = GameApi(st.service, st.limiter, st.metrics, now)
             await _ensure_admin(st, settings)
@@ -132,7 +133,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         finally:
             if st.projections is not None:
                 await st.projections.stop()
-            await st.service.stop()
+            if st.service is not None:
+                await st.service.stop()
             st.bus.close()
             await st.db.dispose()
             _log.info("api.stopped")
