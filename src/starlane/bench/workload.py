@@ -169,7 +169,9 @@ async def _rest_client(
                 continue
             if now >= start:
                 rec.record(action, elapsed)
-            if op in ("move", "trade"):
+            if op == "move":
+                mix.apply(op, args, None)  # the position is known: no need to decode
+            elif op == "trade":
                 mix.apply(op, args, _decode(raw))
     finally:
         await http.close()
