@@ -15,7 +15,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 import starlane.store
-from starlane.store import create_db_engine, database_revision, upgrade_database
+from starlane.store import (
+    WRITE_TRANSACTION,
+    create_db_engine,
+    database_revision,
+    upgrade_database,
+)
 from starlane.store.db import alembic_config
 from starlane.store.eventstore import EventStore, RegionRow
 from starlane.store.schema import metadata
@@ -79,6 +84,21 @@ async def test_concurrent_upgrades_are_serialized(db_url):
     finally:
         for e in engines:
             await e.dispose()
+
+
+async def test_concurrent_upgrades_of_new_sqlite_files_in_one_process(tmp_path: Path):
+    """Several engines opening new files at once (WAL switch) and migrating them concurrently
+    (Alembic's process-global context), repeatedly."""
+    for round_ in range(5):
+        urls = [f"sqlite:///{tmp_path}/r{round_}/{name}.db" for name in ("a", "a", "b", "b")]
+        engines = [create_db_engine(url) for url in urls]
+        try:
+            await asyncio.wait_for(asyncio.gather(*(upgrade_database(e) for e in engines)), 60)
+            for e in engines:
+                assert await database_revision(e) == HEAD
+        finally:
+            for e in engines:
+                await e.dispose()
 
 
 @pytest.mark.slow
@@ -151,5 +171,33 @@ async def test_sqlite_transactions_really_begin(tmp_path: Path):
             await conn.rollback()
             count = await conn.execute(text("SELECT count(*) FROM projection_checkpoints"))
             assert count.scalar_one() == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_write_transactions_queue_instead_of_failing(tmp_path: Path):
+    """Read-then-write transactions with WRITE_TRANSACTION wait for each other (no lost update,
+    no "database is locked"), because SQLite's write lock is taken at BEGIN."""
+    engine = create_db_engine(f"sqlite:///{tmp_path}/x.db")
+    try:
+        await upgrade_database(engine)
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO projection_checkpoints VALUES ('p', 0)"))
+        writer = engine.execution_options(**WRITE_TRANSACTION)
+
+        async def increment():
+            async with writer.begin() as conn:
+                query = text("SELECT position FROM projection_checkpoints WHERE name = 'p'")
+                value = (await conn.execute(query)).scalar_one()
+                await asyncio.sleep(0.05)
+                await conn.execute(
+                    text("UPDATE projection_checkpoints SET position = :v WHERE name = 'p'"),
+                    {"v": value + 1},
+                )
+
+        await asyncio.gather(*(increment() for _ in range(4)))
+        async with engine.connect() as conn:
+            query = text("SELECT position FROM projection_checkpoints")
+            assert (await conn.execute(query)).scalar_one() == 4
     finally:
         await engine.dispose()

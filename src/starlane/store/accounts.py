@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from starlane.domain.errors import DomainError
+from starlane.store.db import WRITE_TRANSACTION
 from starlane.store.schema import accounts, refresh_tokens
 
 
@@ -140,6 +141,7 @@ class AccountStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._writer = engine.execution_options(**WRITE_TRANSACTION)
 
     # --- accounts ----------------------------------------------------------------------------
     async def create(
@@ -178,7 +180,7 @@ class AccountStore:
             "disabled": False,
         }
         try:
-            async with self.engine.begin() as conn:
+            async with self._writer.begin() as conn:
                 result = await conn.execute(accounts.insert().returning(accounts.c.id), values)
                 account_id = int(result.scalar_one())
         except IntegrityError as exc:
@@ -239,7 +241,7 @@ class AccountStore:
         return [_account(r) for r in rows]
 
     async def _update(self, account_id: int, **values: Any) -> bool:
-        async with self.engine.begin() as conn:
+        async with self._writer.begin() as conn:
             result = await conn.execute(
                 update(accounts).where(accounts.c.id == account_id).values(**values)
             )
@@ -317,7 +319,7 @@ class AccountStore:
         Returns:
             False when no such account existed.
         """
-        async with self.engine.begin() as conn:
+        async with self._writer.begin() as conn:
             await conn.execute(
                 delete(refresh_tokens).where(refresh_tokens.c.account_id == account_id)
             )
@@ -342,7 +344,7 @@ class AccountStore:
         Args:
             token: the token row.
         """
-        async with self.engine.begin() as conn:
+        async with self._writer.begin() as conn:
             await conn.execute(refresh_tokens.insert(), _token_values(token))
 
     async def get_refresh_token(self, token_hash: str) -> RefreshToken | None:
@@ -374,7 +376,7 @@ class AccountStore:
             True when rotated; False when the old token was unknown, already revoked (reuse)
             or expired, in which case nothing was written.
         """
-        async with self.engine.begin() as conn:
+        async with self._writer.begin() as conn:
             result = await conn.execute(
                 update(refresh_tokens)
                 .where(
@@ -399,7 +401,7 @@ class AccountStore:
         Returns:
             True when a valid token was revoked.
         """
-        async with self.engine.begin() as conn:
+        async with self._writer.begin() as conn:
             result = await conn.execute(
                 update(refresh_tokens)
                 .where(
@@ -420,7 +422,7 @@ class AccountStore:
         Returns:
             Number of tokens revoked.
         """
-        async with self.engine.begin() as conn:
+        async with self._writer.begin() as conn:
             result = await conn.execute(
                 update(refresh_tokens)
                 .where(

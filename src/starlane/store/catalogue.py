@@ -15,6 +15,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from starlane.store.db import WRITE_TRANSACTION
 from starlane.store.schema import regions
 
 
@@ -77,7 +78,7 @@ async def add_region(engine: AsyncEngine, row: RegionRow) -> None:
         "params": msgspec.json.encode(row.params).decode(),
     }
     try:
-        async with engine.begin() as conn:
+        async with engine.execution_options(**WRITE_TRANSACTION).begin() as conn:
             await conn.execute(regions.insert(), values)
     except IntegrityError as exc:
         raise ValueError(f"region {row.id} already exists") from exc

@@ -23,6 +23,10 @@ revision.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +87,38 @@ def create_db_engine(
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _ensure_wal(path)
     # Connections are reset by the "reset" listener below, only when a transaction is open
     # (the default reset would cost a round trip to the driver thread after every commit).
     engine = create_async_engine(url, echo=echo, pool_reset_on_return=None)
     _install_sqlite_listeners(engine, level)
     return engine
+
+
+def _ensure_wal(path: Path) -> None:
+    """Create the file if needed and switch it to WAL (persistent), before any pool exists.
+
+    Switching the journal mode needs an exclusive lock and SQLite does not wait for it with
+    the busy handler, so several connections opening a new file at once could fail with
+    "database is locked"; done once here, synchronously and with retries, connections then
+    find the file in WAL mode already.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() == "wal":
+                return
+            raise sqlite3.OperationalError(f"journal mode stayed {mode!r}")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+        finally:
+            conn.close()
 
 
 def _install_sqlite_listeners(engine: AsyncEngine, synchronous: str) -> None:
@@ -100,10 +130,12 @@ def _install_sqlite_listeners(engine: AsyncEngine, synchronous: str) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode")
+            if str(cursor.fetchone()[0]).lower() != "wal":  # a file not set up by _ensure_wal
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         finally:
             cursor.close()
 
@@ -132,6 +164,19 @@ def alembic_config() -> Config:
     return cfg
 
 
+_ALEMBIC_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _alembic_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _ALEMBIC_LOCKS.get(loop)
+    if lock is None:
+        lock = _ALEMBIC_LOCKS[loop] = asyncio.Lock()
+    return lock
+
+
 def _upgrade(connection: Connection, cfg: Config, revision: str) -> None:
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, revision)
@@ -156,11 +201,15 @@ async def upgrade_database(url_or_engine: str | AsyncEngine, revision: str = "he
             await engine.dispose()
         return
     cfg = alembic_config()
-    # Take the database's lock before Alembic runs: a concurrent upgrade (another process, or
-    # another task of this one: Alembic's ``context`` is process-global, so two runs must never
-    # interleave) waits here, then finds the work done. SQLite: BEGIN IMMEDIATE; PostgreSQL:
-    # the advisory lock env.py also takes (advisory locks are re-entrant within a session).
-    async with url_or_engine.execution_options(**WRITE_TRANSACTION).begin() as conn:
+    # Alembic's ``context`` is process-global: two runs in this process (even on different
+    # databases) must never interleave, hence the in-process lock. Then the database's lock,
+    # taken before Alembic runs, makes a concurrent upgrade by another process wait and find
+    # the work done. SQLite: BEGIN IMMEDIATE; PostgreSQL: the advisory lock env.py also takes
+    # (advisory locks are re-entrant within a session).
+    async with (
+        _alembic_lock(),
+        url_or_engine.execution_options(**WRITE_TRANSACTION).begin() as conn,
+    ):
         if conn.dialect.name == "postgresql":
             await conn.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
