@@ -205,7 +205,7 @@ async def test_stardock_catalog_and_purchases(client: httpx.AsyncClient) -> None
     catalog = (await client.get("/api/v1/stardock", headers=h)).json()
     keys = {s["key"] for s in catalog["ships"]}
     assert "scout" in keys and "escape_pod" not in keys
-    assert {x["item"] for x in catalog["hardware"]} == {"fighters", "holds"}
+    assert {x["item"] for x in catalog["hardware"]} >= {"fighters", "holds", "shields"}
     assert catalog["trade_in"] == 40_000
     r = await client.post("/api/v1/stardock/ship", json={"ship_type": "scout"}, headers=h)
     assert_problem(r, 409, "not_a_stardock")
@@ -334,3 +334,40 @@ async def test_player_not_in_galaxy(app: FastAPI, client: httpx.AsyncClient) -> 
     assert_problem(await client.get("/api/v1/sectors/1", headers=h), 404, "player_not_in_galaxy")
     r = await client.post("/api/v1/me/move", json={"to_sector_id": 2}, headers=h)
     assert_problem(r, 404, "player_not_in_galaxy")
+
+
+async def test_shields_and_hull_repair_at_the_stardock(client: httpx.AsyncClient) -> None:
+    alice = await register(client, "alice")
+    h = alice["headers"]
+    catalog = (await client.get("/api/v1/stardock", headers=h)).json()
+    prices = {x["item"]: x["unit_price"] for x in catalog["hardware"]}
+    assert set(prices) == {"fighters", "holds", "shields", "hull_repair"}
+    r = await client.post("/api/v1/stardock/repair", headers=h)
+    assert_problem(r, 409, "not_a_stardock")
+    # take damage from the pirate, then mend at the StarDock
+    await _fly(client, h, PIRATE_SECTOR)
+    r = await client.post(
+        "/api/v1/me/attack", json={"target_kind": "pirate", "target_id": PIRATE}, headers=h
+    )
+    assert r.status_code == 200, r.text
+    await _fly(client, h, STARDOCK)
+    me = (await client.get("/api/v1/me", headers=h)).json()
+    ship = me["ship"]
+    spec = next(t for t in catalog["ships"] if t["key"] == ship["type"])
+    missing_shields = spec["shields"] - ship["shields"]
+    if missing_shields > 0:
+        r = await client.post(
+            "/api/v1/stardock/shields", json={"count": missing_shields}, headers=h
+        )
+        assert r.status_code == 200, r.text
+        receipt = r.json()
+        assert receipt["after"] == spec["shields"]
+        assert receipt["price"] == missing_shields * prices["shields"]
+    r = await client.post("/api/v1/stardock/shields", json={"count": 1}, headers=h)
+    assert_problem(r, 409, "capacity_exceeded")
+    if ship["hull"] < spec["hull"]:
+        r = await client.post("/api/v1/stardock/repair", headers=h)
+        assert r.status_code == 200, r.text
+        assert r.json()["hull_after"] == spec["hull"]
+    r = await client.post("/api/v1/stardock/repair", headers=h)
+    assert_problem(r, 409, "nothing_to_repair")

@@ -181,6 +181,10 @@ def test_game_commands_over_the_socket(tc: TestClient) -> None:
         assert _reply(ws, "h")["error"]["code"] == "not_a_stardock"
         ws.send_json({"id": "sh", "op": "buy_ship", "args": {"ship_type": "scout"}})
         assert _reply(ws, "sh")["error"]["code"] == "not_a_stardock"
+        ws.send_json({"id": "bs", "op": "buy_shields", "args": {"count": 1}})
+        assert _reply(ws, "bs")["error"]["code"] == "not_a_stardock"
+        ws.send_json({"id": "rh", "op": "repair_hull"})
+        assert _reply(ws, "rh")["error"]["code"] == "not_a_stardock"
 
 
 def test_slow_consumer_is_disconnected(app_factory: Callable[..., FastAPI]) -> None:

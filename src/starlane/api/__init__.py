@@ -25,6 +25,8 @@ GET      /api/v1/stardock                             -> StardockCatalog
 POST     /api/v1/stardock/ship                        BuyShipRequest -> BuyShipReceipt
 POST     /api/v1/stardock/fighters                    BuyHardwareRequest -> HardwareReceipt
 POST     /api/v1/stardock/holds                       BuyHardwareRequest -> HardwareReceipt
+POST     /api/v1/stardock/shields                     BuyHardwareRequest -> HardwareReceipt
+POST     /api/v1/stardock/repair                      -> RepairReceipt
 GET      /api/v1/regions                              ?cursor&limit -> Page[RegionOut]
 GET      /api/v1/regions/{region_id}                  -> RegionOut
 GET      /api/v1/regions/{region_id}/map              ?cursor&limit -> RegionMap

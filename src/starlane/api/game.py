@@ -387,11 +387,15 @@ class GameApi:
         )
 
     async def buy_hardware(self, principal: Principal, item: str, count: int) -> s.HardwareReceipt:
-        """``POST /stardock/fighters`` and ``/stardock/holds``."""
+        """``POST /stardock/fighters``, ``/stardock/holds`` and ``/stardock/shields``."""
         if item == "fighters":
             events = await self.execute(principal, c.BuyFighters(principal.account_id, count))
             f = _first(events, ev.FightersBought)
             after, price, credits = f.fighters_after, f.price, f.credits_after
+        elif item == "shields":
+            events = await self.execute(principal, c.BuyShields(principal.account_id, count))
+            sh = _first(events, ev.ShieldsBought)
+            after, price, credits = sh.shields_after, sh.price, sh.credits_after
         else:
             events = await self.execute(principal, c.BuyHolds(principal.account_id, count))
             h = _first(events, ev.HoldsBought)
@@ -402,6 +406,14 @@ class GameApi:
             price=price,
             credits_after=credits,
             after=after,
+        )
+
+    async def repair(self, principal: Principal) -> s.RepairReceipt:
+        """``POST /stardock/repair``: the hull repaired to full."""
+        events = await self.execute(principal, c.RepairHull(principal.account_id))
+        r = _first(events, ev.HullRepaired)
+        return s.RepairReceipt(
+            points=r.points, price=r.price, credits_after=r.credits_after, hull_after=r.hull_after
         )
 
     async def attack(self, principal: Principal, req: s.AttackRequest) -> s.CombatReport:

@@ -288,6 +288,8 @@ def catalog_out(ship: Ship, state: RegionState) -> s.StardockCatalog:
     hardware = [
         s.HardwareOut(item="fighters", unit_price=rules.fighter_price),
         s.HardwareOut(item="holds", unit_price=rules.hold_price),
+        s.HardwareOut(item="shields", unit_price=rules.shield_price),
+        s.HardwareOut(item="hull_repair", unit_price=rules.hull_repair_price),
     ]
     return s.StardockCatalog(ships=ships, hardware=hardware, trade_in=trade_in_value(ship, rules))
 

@@ -347,7 +347,9 @@ async def _dispatch(conn: _Connection, msg: s.WsRequest) -> Any:
         result = await game.attack(principal, s.AttackRequest.model_validate(args))
     elif op == "buy_ship":
         result = await game.buy_ship(principal, s.BuyShipRequest.model_validate(args))
-    elif op in ("buy_fighters", "buy_holds"):
+    elif op == "repair_hull":
+        result = await game.repair(principal)
+    elif op in ("buy_fighters", "buy_holds", "buy_shields"):
         count = s.BuyHardwareRequest.model_validate(args).count
         result = await game.buy_hardware(principal, op.removeprefix("buy_"), count)
     else:  # pragma: no cover - WsRequest.op is a closed Literal

@@ -17,6 +17,7 @@ from starlane.api.schemas import (
     HardwareReceipt,
     PortOut,
     QuoteOut,
+    RepairReceipt,
     StardockCatalog,
     TradeReceipt,
     TradeRequest,
@@ -113,4 +114,32 @@ async def buy_holds(
     result: HardwareReceipt = await request.app.state.game.buy_hardware(
         principal, "holds", body.count
     )
+    return result
+
+
+@router.post(
+    "/stardock/shields",
+    response_model=HardwareReceipt,
+    responses=PROBLEMS,
+    summary="Buy shield points",
+)
+async def buy_shields(
+    body: BuyHardwareRequest, request: Request, principal: CurrentPrincipal
+) -> HardwareReceipt:
+    """Buy shield points (restoring shields lost in combat) up to your ship type's shields."""
+    result: HardwareReceipt = await request.app.state.game.buy_hardware(
+        principal, "shields", body.count
+    )
+    return result
+
+
+@router.post(
+    "/stardock/repair",
+    response_model=RepairReceipt,
+    responses=PROBLEMS,
+    summary="Repair the hull",
+)
+async def repair(request: Request, principal: CurrentPrincipal) -> RepairReceipt:
+    """Repair your ship's hull to full at the StarDock in your sector."""
+    result: RepairReceipt = await request.app.state.game.repair(principal)
     return result

@@ -120,9 +120,15 @@ class ShipTypeOut(ApiModel):
 
 
 class HardwareOut(ApiModel):
-    """An item of hardware for sale, priced per unit."""
+    """An item of hardware for sale, priced per unit (``hull_repair``: per hull point).
 
-    item: Literal["fighters", "holds"]
+    Attributes:
+        item: ``fighters``, ``holds``, ``shields`` (points, up to the ship type's) or
+            ``hull_repair``.
+        unit_price: credits per unit.
+    """
+
+    item: Literal["fighters", "holds", "shields", "hull_repair"]
     unit_price: int
 
 
@@ -131,7 +137,7 @@ class StardockCatalog(ApiModel):
 
     Attributes:
         ships: purchasable ship types.
-        hardware: fighters and holds with unit prices.
+        hardware: fighters, holds, shield points and hull repair with unit prices.
         trade_in: credits the caller's current ship would fetch as a trade-in.
     """
 
@@ -157,16 +163,32 @@ class BuyShipReceipt(ApiModel):
 
 
 class BuyHardwareRequest(ApiModel):
-    """``POST /api/v1/stardock/fighters`` and ``POST /api/v1/stardock/holds``."""
+    """``POST /api/v1/stardock/fighters``, ``/holds`` and ``/shields``."""
 
     count: int = Field(ge=1, le=MAX_QUANTITY)
 
 
 class HardwareReceipt(ApiModel):
-    """The receipt of a fighters or holds purchase."""
+    """The receipt of a fighters, holds or shields purchase (``after``: the ship's count now)."""
 
-    item: Literal["fighters", "holds"]
+    item: Literal["fighters", "holds", "shields"]
     count: int
     price: int
     credits_after: int
     after: int
+
+
+class RepairReceipt(ApiModel):
+    """``POST /api/v1/stardock/repair``: the hull repaired to full.
+
+    Attributes:
+        points: hull points repaired.
+        price: credits paid.
+        credits_after: the player's credits now.
+        hull_after: the ship's hull now.
+    """
+
+    points: int
+    price: int
+    credits_after: int
+    hull_after: int

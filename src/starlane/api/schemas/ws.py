@@ -30,6 +30,8 @@ WS_OPS = (
     "buy_ship",
     "buy_fighters",
     "buy_holds",
+    "buy_shields",
+    "repair_hull",
 )
 """Operations a WebSocket client may send (see ``docs/api.md``)."""
 
