@@ -526,7 +526,7 @@ async def run_benchmark(config: BenchConfig, *, console: Console | None = None) 
             tokens = await register_many(base_url, f"b{run_id}{transport}_", config.clients)
             specs = await place_clients(base_url, tokens, pairs, seed=len(results))
             label = "REST" if transport == "rest" else "WebSocket"
-            common = {
+            common: dict[str, Any] = {
                 "transport": transport,
                 "duration": config.duration,
                 "warmup": config.warmup,

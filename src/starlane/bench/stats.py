@@ -167,7 +167,10 @@ class Recorder:
             A recorder with the same samples.
         """
         rec = cls()
-        rec.latencies = list(state["latencies"])  # type: ignore[call-overload]
-        rec.errors = Counter(state["errors"])  # type: ignore[arg-type]
-        rec.by_action = Counter(state["by_action"])  # type: ignore[arg-type]
+        latencies, errors, by_action = state["latencies"], state["errors"], state["by_action"]
+        assert isinstance(latencies, list)
+        assert isinstance(errors, dict) and isinstance(by_action, dict)
+        rec.latencies = [float(x) for x in latencies]
+        rec.errors = Counter({str(k): int(v) for k, v in errors.items()})
+        rec.by_action = Counter({str(k): int(v) for k, v in by_action.items()})
         return rec

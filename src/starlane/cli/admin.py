@@ -118,5 +118,7 @@ def _roles_of(account: object) -> tuple[str, ...]:
 
 
 def _id_of(account: object) -> int:
-    value = account.get("id") if isinstance(account, dict) else account.id
+    value = account.get("id") if isinstance(account, dict) else getattr(account, "id", None)
+    if value is None:
+        raise ValueError("the account store returned an account without an id")
     return int(value)

@@ -13,7 +13,14 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from starlane.cli.common import (
     configure_logging,
@@ -90,7 +97,7 @@ def galaxy_progress() -> tuple[Progress, Callable[[str, int, int], None]]:
         console=console,
         transient=False,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def report(step: str, done: int, total: int) -> None:
         if step not in tasks:

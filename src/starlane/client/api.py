@@ -182,6 +182,18 @@ class StarlaneClient:
             return None
         return response.json()
 
+    async def _object(self, method: str, path: str, **kwargs: Any) -> JSON:
+        """:meth:`request`, for answers that are JSON objects.
+
+        Raises:
+            ApiError: the request failed, or the answer was not a JSON object
+                (``unexpected_answer``).
+        """
+        body = await self.request(method, path, **kwargs)
+        if not isinstance(body, dict):
+            raise ApiError(200, "unexpected_answer", f"{method} {path} did not answer an object")
+        return body
+
     async def _send(
         self,
         method: str,
@@ -263,7 +275,7 @@ class StarlaneClient:
         Raises:
             ApiError: 401 ``invalid_credentials``, 429.
         """
-        body = await self.request(
+        body = await self._object(
             "POST",
             f"{API_PREFIX}/auth/login",
             json={"username": username, "password": password},
@@ -303,7 +315,7 @@ class StarlaneClient:
         Raises:
             ApiError: 401 when the refresh token is expired or revoked.
         """
-        body = await self.request(
+        body = await self._object(
             "POST",
             f"{API_PREFIX}/auth/refresh",
             json={"refresh_token": self.refresh_token},
@@ -322,12 +334,14 @@ class StarlaneClient:
         self.access_token = self.refresh_token = None
 
     def _take_tokens(self, body: Any) -> None:
-        if isinstance(body, dict):
-            tokens = body.get("tokens") if isinstance(body.get("tokens"), dict) else body
-            if tokens.get("access_token"):
-                self.access_token = tokens["access_token"]
-            if tokens.get("refresh_token"):
-                self.refresh_token = tokens["refresh_token"]
+        if not isinstance(body, dict):
+            return
+        nested = body.get("tokens")
+        tokens: dict[str, Any] = nested if isinstance(nested, dict) else body
+        if tokens.get("access_token"):
+            self.access_token = str(tokens["access_token"])
+        if tokens.get("refresh_token"):
+            self.refresh_token = str(tokens["refresh_token"])
 
     # --- the player -------------------------------------------------------------------------
     async def me(self) -> JSON:
@@ -336,7 +350,7 @@ class StarlaneClient:
         Returns:
             The ``/me`` document.
         """
-        return await self.request("GET", f"{API_PREFIX}/me")
+        return await self._object("GET", f"{API_PREFIX}/me")
 
     async def move(self, to_sector_id: int) -> JSON:
         """Move along one warp.
@@ -350,7 +364,7 @@ class StarlaneClient:
         Raises:
             ApiError: ``not_adjacent``, ``insufficient_turns``, 429.
         """
-        return await self.request(
+        return await self._object(
             "POST", f"{API_PREFIX}/me/move", json={"to_sector_id": to_sector_id}
         )
 
@@ -367,7 +381,7 @@ class StarlaneClient:
         Raises:
             ApiError: ``no_route``, ``insufficient_turns``, ``already_there``, 429.
         """
-        return await self.request(
+        return await self._object(
             "POST",
             f"{API_PREFIX}/me/autopilot",
             json={"to_sector_id": to_sector_id, "execute": execute},
@@ -379,7 +393,7 @@ class StarlaneClient:
         Returns:
             The scan result.
         """
-        return await self.request("POST", f"{API_PREFIX}/me/scan")
+        return await self._object("POST", f"{API_PREFIX}/me/scan")
 
     async def attack(self, target_kind: str, target_id: int) -> JSON:
         """Attack an NPC pirate or a ship in the player's sector.
@@ -394,7 +408,7 @@ class StarlaneClient:
         Raises:
             ApiError: ``unknown_target``, ``not_in_sector``, ``pvp_forbidden``, 429.
         """
-        return await self.request(
+        return await self._object(
             "POST",
             f"{API_PREFIX}/me/attack",
             json={"target_kind": target_kind, "target_id": target_id},
@@ -413,7 +427,7 @@ class StarlaneClient:
         Raises:
             ApiError: 404 for an undiscovered or unknown sector.
         """
-        return await self.request("GET", f"{API_PREFIX}/sectors/{sector_id}")
+        return await self._object("GET", f"{API_PREFIX}/sectors/{sector_id}")
 
     async def port(self, port_id: int) -> JSON:
         """A port: commodities traded, direction, quantity and current unit prices.
@@ -424,7 +438,7 @@ class StarlaneClient:
         Returns:
             The port document.
         """
-        return await self.request("GET", f"{API_PREFIX}/ports/{port_id}")
+        return await self._object("GET", f"{API_PREFIX}/ports/{port_id}")
 
     async def quote(self, port_id: int, commodity: str, side: str, quantity: int) -> JSON:
         """The price of a trade, without trading.
@@ -438,7 +452,7 @@ class StarlaneClient:
         Returns:
             The quote (unit price, total, tax).
         """
-        return await self.request(
+        return await self._object(
             "GET",
             f"{API_PREFIX}/ports/{port_id}/quote",
             params={"commodity": commodity, "side": side, "quantity": quantity},
@@ -471,7 +485,7 @@ class StarlaneClient:
         body: JSON = {"commodity": commodity, "side": side, "quantity": quantity}
         if max_unit_price is not None:
             body["max_unit_price"] = max_unit_price
-        return await self.request("POST", f"{API_PREFIX}/ports/{port_id}/trade", json=body)
+        return await self._object("POST", f"{API_PREFIX}/ports/{port_id}/trade", json=body)
 
     # --- StarDock ---------------------------------------------------------------------------
     async def stardock(self) -> JSON:
@@ -480,7 +494,7 @@ class StarlaneClient:
         Returns:
             The catalogue.
         """
-        return await self.request("GET", f"{API_PREFIX}/stardock")
+        return await self._object("GET", f"{API_PREFIX}/stardock")
 
     async def buy_ship(self, ship_type: str, ship_name: str | None = None) -> JSON:
         """Buy a ship at the StarDock in the player's sector, trading the current one in.
@@ -495,7 +509,7 @@ class StarlaneClient:
         body: JSON = {"ship_type": ship_type}
         if ship_name:
             body["ship_name"] = ship_name
-        return await self.request("POST", f"{API_PREFIX}/stardock/ship", json=body)
+        return await self._object("POST", f"{API_PREFIX}/stardock/ship", json=body)
 
     async def buy_fighters(self, count: int) -> JSON:
         """Buy fighters at the StarDock in the player's sector.
@@ -506,7 +520,7 @@ class StarlaneClient:
         Returns:
             The purchase result.
         """
-        return await self.request("POST", f"{API_PREFIX}/stardock/fighters", json={"count": count})
+        return await self._object("POST", f"{API_PREFIX}/stardock/fighters", json={"count": count})
 
     async def buy_holds(self, count: int) -> JSON:
         """Buy extra cargo holds at the StarDock in the player's sector.
@@ -517,7 +531,7 @@ class StarlaneClient:
         Returns:
             The purchase result.
         """
-        return await self.request("POST", f"{API_PREFIX}/stardock/holds", json={"count": count})
+        return await self._object("POST", f"{API_PREFIX}/stardock/holds", json={"count": count})
 
     # --- regions ----------------------------------------------------------------------------
     async def regions(self) -> Any:
@@ -526,7 +540,7 @@ class StarlaneClient:
         Returns:
             The region list (as the server pages it).
         """
-        return await self.request("GET", f"{API_PREFIX}/regions")
+        return await self._object("GET", f"{API_PREFIX}/regions")
 
     async def region(self, region_id: int) -> JSON:
         """A region's summary: kind, name, sector count, governor, policies.
@@ -537,7 +551,7 @@ class StarlaneClient:
         Returns:
             The region document.
         """
-        return await self.request("GET", f"{API_PREFIX}/regions/{region_id}")
+        return await self._object("GET", f"{API_PREFIX}/regions/{region_id}")
 
     async def region_map(self, region_id: int) -> JSON:
         """The discovered part of a region's map (admins: all of it).
@@ -548,4 +562,4 @@ class StarlaneClient:
         Returns:
             Sectors with number, coordinates, cluster, hazard, port class and warps.
         """
-        return await self.request("GET", f"{API_PREFIX}/regions/{region_id}/map")
+        return await self._object("GET", f"{API_PREFIX}/regions/{region_id}/map")
