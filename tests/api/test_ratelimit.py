@@ -82,6 +82,19 @@ async def test_default_command_limit_is_a_burst_of_twenty_per_two_seconds() -> N
     await limiter.hit("command", "player:2")  # per player
 
 
+async def test_sustained_command_rate_per_minute() -> None:
+    from starlane.api.errors import ApiError
+    from starlane.api.ratelimit import RateLimiter
+
+    # a generous burst window, a sustained rate of 1/s: the 61st command in a minute is refused
+    limiter = RateLimiter(RateLimits(commands_per_second=1, commands_burst=100, burst_seconds=1))
+    for _ in range(60):
+        await limiter.hit("command", "player:1")
+    with pytest.raises(ApiError) as err:
+        await limiter.hit("command", "player:1")
+    assert err.value.status == 429 and 1 <= int(err.value.headers["Retry-After"]) <= 60
+
+
 async def test_commands_over_http_refused_after_the_burst(
     app_factory: Callable[..., FastAPI],
 ) -> None:

@@ -5,9 +5,9 @@ Limits (numbers from :class:`starlane.config.RateLimits`):
 - ``login``: login attempts, ``login_per_minute`` per IP and, separately, per username;
 - ``register``: registrations, the same numbers, per IP and per username;
 - ``ws``: WebSocket connections, ``ws_connects_per_minute`` per IP;
-- ``command``: game commands (REST and WebSocket), ``commands_burst`` per ``burst_seconds``
-  per player: a burst of ``commands_burst`` at once, ``commands_burst / burst_seconds`` (10/s by
-  default) sustained.
+- ``command``: game commands (REST and WebSocket) per player, two windows: ``commands_burst``
+  per ``burst_seconds`` (a burst of 20 at once, 10/s over the window by default) and
+  ``commands_per_second * 60`` per minute (the sustained rate, 10/s by default).
 
 Storage is ``memory://`` (one process) or ``redis://...`` (several processes share the counts;
 needs the ``redis`` extra).
@@ -46,18 +46,21 @@ class RateLimiter:
             options["implementation"] = "redispy"  # the ``redis`` package (the redis extra)
         self._storage = storage_from_string(url, **options)
         self._limiter = MovingWindowRateLimiter(self._storage)  # type: ignore[arg-type,unused-ignore]
-        self.items: dict[str, RateLimitItem] = {
-            "login": RateLimitItemPerMinute(config.login_per_minute),
-            "register": RateLimitItemPerMinute(config.login_per_minute),
-            "ws": RateLimitItemPerMinute(config.ws_connects_per_minute),
-            "command": RateLimitItemPerSecond(config.commands_burst, config.burst_seconds),
+        self.items: dict[str, tuple[RateLimitItem, ...]] = {
+            "login": (RateLimitItemPerMinute(config.login_per_minute),),
+            "register": (RateLimitItemPerMinute(config.login_per_minute),),
+            "ws": (RateLimitItemPerMinute(config.ws_connects_per_minute),),
+            "command": (
+                RateLimitItemPerSecond(config.commands_burst, config.burst_seconds),
+                RateLimitItemPerMinute(config.commands_per_second * 60),
+            ),
         }
 
     async def hit(self, name: str, *keys: str) -> None:
         """Count one attempt against limit ``name`` for each key; refuse if any is exhausted.
 
-        Every key is checked before any is counted, so a refused attempt does not use up the
-        other keys' allowance.
+        Every window of every key is checked before any is counted, so a refused attempt does
+        not use up the allowance of the others.
 
         Args:
             name: ``login``, ``register``, ``ws`` or ``command``.
@@ -68,13 +71,15 @@ class RateLimiter:
         """
         if not self.enabled:
             return
-        item = self.items[name]
-        for key in keys:
-            if not await self._limiter.test(item, name, key):
-                raise await self._refusal(name, item, key)
-        for key in keys:
-            if not await self._limiter.hit(item, name, key):
-                raise await self._refusal(name, item, key)
+        items = self.items[name]
+        for item in items:
+            for key in keys:
+                if not await self._limiter.test(item, name, key):
+                    raise await self._refusal(name, item, key)
+        for item in items:
+            for key in keys:
+                if not await self._limiter.hit(item, name, key):
+                    raise await self._refusal(name, item, key)
 
     async def _refusal(self, name: str, item: RateLimitItem, key: str) -> ApiError:
         stats = await self._limiter.get_window_stats(item, name, key)
