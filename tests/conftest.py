@@ -39,10 +39,22 @@ _probe_result: dict[str, str | None] = {}
 
 
 def postgres_unavailable_reason() -> str | None:
-    """Why PostgreSQL tests cannot run here, or None when a server answers."""
+    """Why PostgreSQL tests cannot run here, or None when a server answers.
+
+    Call it only where no event loop is running (module level, sync fixtures); async code
+    awaits :func:`postgres_unavailable_reason_async` instead.
+    """
     url = _admin_url()
     if url not in _probe_result:
         _probe_result[url] = asyncio.run(_probe(url))
+    return _probe_result[url]
+
+
+async def postgres_unavailable_reason_async() -> str | None:
+    """Why PostgreSQL tests cannot run here, or None when a server answers (async form)."""
+    url = _admin_url()
+    if url not in _probe_result:
+        _probe_result[url] = await _probe(url)
     return _probe_result[url]
 
 
@@ -53,7 +65,7 @@ async def postgres_url() -> AsyncIterator[str]:
     Yields:
         A ``postgresql+asyncpg://`` SQLAlchemy URL of the new database.
     """
-    reason = postgres_unavailable_reason()
+    reason = await postgres_unavailable_reason_async()
     if reason:
         pytest.skip(reason)
     import asyncpg

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from starlane.bus import SLOW_CONSUMER, Bus, Subscription, SubscriptionClosed
 from starlane.domain.events import RecordedEvent
+from starlane.store.db import WRITE_TRANSACTION
 from starlane.store.schema import projection_checkpoints
 
 _log = structlog.get_logger("starlane.projections")
@@ -152,7 +153,7 @@ class ProjectionRunner:
 
     # --- internals -----------------------------------------------------------------------
     async def _load_checkpoints(self) -> None:
-        async with self._engine.begin() as conn:
+        async with self._engine.execution_options(**WRITE_TRANSACTION).begin() as conn:
             rows = (await conn.execute(select(projection_checkpoints))).all()
             stored = {name: int(position) for name, position in rows}
             missing = [p.name for p in self.projections if p.name not in stored]
@@ -175,7 +176,7 @@ class ProjectionRunner:
 
     async def _apply(self, batch: Sequence[RecordedEvent]) -> None:
         last = batch[-1].position
-        async with self._engine.begin() as conn:
+        async with self._engine.execution_options(**WRITE_TRANSACTION).begin() as conn:
             for projection in self.projections:
                 checkpoint = self._checkpoints[projection.name]
                 if last <= checkpoint:
