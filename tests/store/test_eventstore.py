@@ -277,6 +277,17 @@ async def test_catalogue(store):
         await store.add_region(terran)
 
 
+async def test_add_regions_inserts_all_or_nothing(store):
+    terran = RegionRow(1, "terran", "Terran Space", 2002, 300, 1, 1.5)
+    await store.add_regions([terran])
+    nexus = RegionRow(2, "nexus", "Central Nexus", 7, 3_000, 301, 1.5)
+    with pytest.raises(ValueError, match="already exists"):
+        await store.add_regions([nexus, terran])
+    assert await store.list_regions() == [terran]
+    await store.add_regions([nexus])
+    assert await store.list_regions() == [terran, nexus]
+
+
 async def test_data_survives_closing_and_reopening_the_engine(db_url, engine, clock):
     store = EventStore(engine, clock=clock)
     recorded = await store.append(1, 0, [(e, 3) for e in assorted_events(1)], snapshot=(5, b"s"))

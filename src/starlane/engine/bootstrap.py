@@ -66,9 +66,12 @@ async def ensure_galaxy(
         await store.save_snapshot(region_id, 0, encode_state(galaxy.regions[region_id]))
         if progress is not None:
             progress("store snapshots", done, total)
+    # One transaction for the whole catalogue: an interrupted first start leaves no partial
+    # galaxy behind (the orphan snapshots are overwritten by the next attempt).
+    rows = []
     for region_id in ordered:
         region = galaxy.regions[region_id].region
-        await store.add_region(
+        rows.append(
             RegionRow(
                 id=region_id,
                 kind=str(region.kind),
@@ -80,5 +83,6 @@ async def ensure_galaxy(
                 params={"galaxy_seed": seed},
             )
         )
+    await store.add_regions(rows)
     _log.info("galaxy.created", seed=seed, regions=total)
     return True

@@ -7,6 +7,7 @@ these queries as ``add_region``, ``list_regions`` and ``get_region``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,21 +68,40 @@ async def add_region(engine: AsyncEngine, row: RegionRow) -> None:
     Raises:
         ValueError: a region with that id already exists.
     """
-    values = {
-        "id": row.id,
-        "kind": row.kind,
-        "name": row.name,
-        "seed": row.seed,
-        "sector_count": row.sector_count,
-        "first_sector_id": row.first_sector_id,
-        "created_at": row.created_at,
-        "params": msgspec.json.encode(row.params).decode(),
-    }
+    await add_regions(engine, [row])
+
+
+async def add_regions(engine: AsyncEngine, rows: Sequence[RegionRow]) -> None:
+    """Insert several regions into the catalogue in one transaction: all of them or none.
+
+    Args:
+        engine: the database engine.
+        rows: the regions.
+
+    Raises:
+        ValueError: a region with one of those ids already exists (nothing was inserted).
+    """
+    values = [
+        {
+            "id": row.id,
+            "kind": row.kind,
+            "name": row.name,
+            "seed": row.seed,
+            "sector_count": row.sector_count,
+            "first_sector_id": row.first_sector_id,
+            "created_at": row.created_at,
+            "params": msgspec.json.encode(row.params).decode(),
+        }
+        for row in rows
+    ]
+    if not values:
+        return
     try:
         async with engine.execution_options(**WRITE_TRANSACTION).begin() as conn:
             await conn.execute(regions.insert(), values)
     except IntegrityError as exc:
-        raise ValueError(f"region {row.id} already exists") from exc
+        ids = ", ".join(str(row.id) for row in rows)
+        raise ValueError(f"a region among {ids} already exists") from exc
 
 
 async def list_regions(engine: AsyncEngine) -> list[RegionRow]:

@@ -337,6 +337,10 @@ class EventStore:
         """Add a region to the catalogue (see :func:`starlane.store.catalogue.add_region`)."""
         await catalogue.add_region(self.engine, row)
 
+    async def add_regions(self, rows: Sequence[RegionRow]) -> None:
+        """Add several regions in one transaction (see :func:`catalogue.add_regions`)."""
+        await catalogue.add_regions(self.engine, rows)
+
     async def list_regions(self) -> list[RegionRow]:
         """Every region of the catalogue, by id."""
         return await catalogue.list_regions(self.engine)
