@@ -27,6 +27,7 @@ from starlane.api.game import GameApi
 from starlane.api.metrics import Metrics
 from starlane.api.ratelimit import RateLimiter
 from starlane.api.routes import auth, health, player, trade, world
+from starlane.api.ws import EventJsonCache
 from starlane.api.ws import router as ws_router
 from starlane.config import Settings
 
@@ -155,6 +156,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     st.limiter = RateLimiter(settings.rate)
     st.metrics = Metrics(lambda: dict(getattr(getattr(st, "service", None), "engines", {})))
     st.ws_connections = set()
+    st.event_json = EventJsonCache()
 
     class _LazyAccounts:
         """Token service's view of the account store, which exists once the app started."""

@@ -26,8 +26,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import OrderedDict
 from typing import Any
 
+import msgspec
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
@@ -102,8 +104,36 @@ class _Connection:
         return None
 
     async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(_json.encode(message).decode())
+
+    async def send_text(self, text: str) -> None:
         async with self.send_lock:
-            await self.ws.send_text(json.dumps(message, separators=(",", ":")))
+            await self.ws.send_text(text)
+
+
+_json = msgspec.json.Encoder()
+
+
+class EventJsonCache:
+    """The JSON of recently published events, encoded once however many sockets receive them.
+
+    A sector event reaches every player in the sector; encoding it once per event instead of
+    once per recipient keeps the fan-out cost to a string join per socket.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._items: OrderedDict[int, str] = OrderedDict()
+
+    def body(self, recorded: ev.RecordedEvent) -> str:
+        """The ``event`` object of a push message, as JSON text."""
+        text = self._items.get(recorded.position)
+        if text is None:
+            text = _json.encode(event_to_dict(recorded.event)).decode()
+            self._items[recorded.position] = text
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return text
 
 
 def _validation_problem(exc: ValidationError) -> dict[str, Any]:
@@ -209,16 +239,11 @@ async def _pusher(conn: _Connection, sub: Any) -> None:
 
     async for recorded in sub:
         channel = conn.channel_of(recorded) or "sector"
-        await conn.send(
-            {
-                "type": "event",
-                "channel": channel,
-                "position": recorded.position,
-                "region_id": recorded.region_id,
-                "seq": recorded.seq,
-                "actor_id": recorded.actor_id,
-                "event": event_to_dict(recorded.event),
-            }
+        actor = "null" if recorded.actor_id is None else str(recorded.actor_id)
+        await conn.send_text(
+            f'{{"type":"event","channel":"{channel}","position":{recorded.position},'
+            f'"region_id":{recorded.region_id},"seq":{recorded.seq},"actor_id":{actor},'
+            f'"event":{conn.state.event_json.body(recorded)}}}'
         )
     if sub.close_reason == SLOW_CONSUMER:
         await conn.ws.close(CLOSE_TRY_AGAIN, "slow consumer")

@@ -175,6 +175,8 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
         lifespan="on",
         access_log=False,
         workers=1,
+        # game messages are small JSON: compressing each costs more CPU than it saves
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     server_task = asyncio.create_task(server.serve())

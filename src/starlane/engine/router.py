@@ -11,7 +11,6 @@ events. Reads (:meth:`~GalaxyService.player`, :meth:`~GalaxyService.region_state
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from starlane.engine.region import (
     load_region_state,
 )
 from starlane.engine.timers import TimerRule
+from starlane.store.db import write_lock
 
 _log = structlog.get_logger("starlane.engine.router")
 
@@ -105,7 +105,8 @@ class GalaxyService:
             return
         rows = await self._store.list_regions()
         started = time.perf_counter()
-        commit_lock = asyncio.Lock() if self._single_writer_database() else None
+        db = getattr(self._store, "engine", None)
+        commit_lock = write_lock(db) if db is not None else None
         for row in rows:
             loaded = await load_region_state(
                 self._store, row.id, rules=self.rules, evolve=self._evolve
@@ -139,12 +140,6 @@ class GalaxyService:
         _log.info(
             "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
         )
-
-    def _single_writer_database(self) -> bool:
-        """Whether the store's database takes one writer at a time (SQLite)."""
-        engine = getattr(self._store, "engine", None)
-        dialect = getattr(getattr(engine, "dialect", None), "name", None)
-        return dialect == "sqlite"
 
     async def stop(self) -> None:
         """Drain every engine's queue, write final snapshots and stop the engines."""

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from starlane.bus import SLOW_CONSUMER, Bus, Subscription, SubscriptionClosed
 from starlane.domain.events import RecordedEvent
-from starlane.store.db import WRITE_TRANSACTION
+from starlane.store.db import WRITE_TRANSACTION, write_lock
 from starlane.store.schema import projection_checkpoints
 
 _log = structlog.get_logger("starlane.projections")
@@ -176,7 +176,13 @@ class ProjectionRunner:
 
     async def _apply(self, batch: Sequence[RecordedEvent]) -> None:
         last = batch[-1].position
-        async with self._engine.execution_options(**WRITE_TRANSACTION).begin() as conn:
+        lock = write_lock(self._engine)
+        async with contextlib.AsyncExitStack() as stack:
+            if lock is not None:  # queue behind the engines' commits in the loop, not in SQLite
+                await stack.enter_async_context(lock)
+            conn = await stack.enter_async_context(
+                self._engine.execution_options(**WRITE_TRANSACTION).begin()
+            )
             for projection in self.projections:
                 checkpoint = self._checkpoints[projection.name]
                 if last <= checkpoint:

@@ -48,6 +48,31 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_TRANSACTION: dict[str, Any] = {"starlane_begin": "IMMEDIATE"}
 """Execution options for a read-then-write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
 
+_write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_lock(engine: AsyncEngine) -> asyncio.Lock | None:
+    """The in-process lock every writer of a single-writer database (SQLite) holds while writing.
+
+    SQLite admits one writer at a time and makes the others wait in a busy handler that sleeps
+    in coarse steps; queueing the writers of one process on an asyncio lock instead (region
+    engines' group commits, projection batches) keeps the wait short and fair. PostgreSQL
+    takes concurrent writers, so it gets no lock.
+
+    Args:
+        engine: the database engine.
+
+    Returns:
+        The same lock for every call with the same engine on SQLite; None on PostgreSQL.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    lock = _write_locks.get(engine.sync_engine)
+    if lock is None:
+        lock = _write_locks[engine.sync_engine] = asyncio.Lock()
+    return lock
+
+
 MIGRATION_LOCK_KEY = 0x5354_4C4E_4D49_4752
 """PostgreSQL advisory lock id ("STLNMIGR") held while migrating."""
 
