@@ -330,8 +330,10 @@ class GameRules:
     min_price_multiplier: float = 0.8
     max_price_multiplier: float = 1.25
     max_gate_toll: int = 10_000
-    #: fraction of a port's capacity it starts with, per class side: stock, open demand
-    initial_fill: tuple[float, float] = (0.5, 0.5)
+    #: fraction of a port's capacity it starts with, per class side: stock, open demand.
+    #: Ports regenerate toward full, so a new galaxy starts near that steady state, where a
+    #: buy-low/sell-high round trip pays (buy at ~0.66x base, sell at ~1.26x base at 0.9 fill).
+    initial_fill: tuple[float, float] = (0.9, 0.9)
     #: capacity range of a generated port's commodity, units
     port_capacity_range: tuple[int, int] = (1_000, 5_000)
 
