@@ -1,6 +1,17 @@
 """The game's rules as pure, deterministic Python: no I/O, no asyncio, no clock reads.
 
-Modules: ``data`` (tables and rule numbers), ``model`` (state), ``commands``, ``events``,
-``errors``, ``codec`` (stored forms), ``galaxy`` (generation), ``economy`` (prices, regeneration),
-``movement`` (warps, routes, turns), ``combat``, ``rules`` (``decide``/``evolve``).
+Modules:
+
+- ``data``: the declarative tables (commodities, port classes, ships, region kinds, districts)
+  and the rule numbers (``GameRules``);
+- ``model``: the state (galaxy, region, sector, port, player, ship, pirate);
+- ``commands``, ``events``, ``errors``: what players ask, what regions record, how they refuse;
+- ``codec``: stored forms of events (JSON, upcasting) and region snapshots (MessagePack);
+- ``galaxy`` (with ``galaxy_spec``, ``galaxy_fill``, ``graph``, ``galaxy_report``): generation
+  from a seed, connectivity checks, summaries and fingerprints;
+- ``economy``: prices, mean-price trades, lazy regeneration, tax, quotes;
+- ``movement`` and ``routes``: warp costs, lazy turn regeneration, Dijkstra route planning;
+- ``combat``, ``stardock``: attacks and purchases;
+- ``rules``: ``decide(state, command, now, rng)`` and ``evolve(state, event)``;
+- ``queries``: read-only views for the API (sector, port, StarDock catalogue, turns).
 """
