@@ -42,6 +42,12 @@ class RateLimits(BaseModel):
         burst_seconds: window of the burst limit, seconds.
         storage_url: ``memory://`` (one process) or ``redis://host:port`` (several processes).
         enabled: False turns every limit off (for load benchmarks against your own server).
+        trusted_networks: client networks (CIDR) exempt from the *per-IP* limits (login,
+            register, WebSocket connects); per-username and per-player limits still apply.
+            Loopback by default, so the bots of ``serve --bots`` and a player on the same
+            machine do not use up each other's allowance. Behind a reverse proxy, the proxy
+            must send ``X-Forwarded-For`` (uvicorn trusts it from 127.0.0.1), or set this to
+            ``[]``.
     """
 
     login_per_minute: int = 5
@@ -51,6 +57,7 @@ class RateLimits(BaseModel):
     burst_seconds: int = 2
     storage_url: str = "memory://"
     enabled: bool = True
+    trusted_networks: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
 
 
 class GalaxySettings(BaseModel):

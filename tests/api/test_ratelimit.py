@@ -146,3 +146,37 @@ async def test_redis_storage_is_selectable(app_factory: Callable[..., FastAPI]) 
             assert r.status_code == 401
         r = await c.post("/api/v1/auth/login", json={"username": "zz", "password": "x"})
         assert_problem(r, 429, "rate_limited")
+
+
+async def test_loopback_is_exempt_from_per_ip_limits_only(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    """Bots of ``serve --bots`` and a local player share 127.0.0.1 without locking out each
+    other."""
+    app = app_factory(rate=RateLimits())
+    async with _started(app, ip="127.0.0.1") as c:
+        for i in range(7):
+            r = await c.post(
+                "/api/v1/auth/register", json={"username": f"local{i}", "password": PASSWORD}
+            )
+            assert r.status_code == 201
+        # the per-username limit still applies to a trusted address
+        for _ in range(5):
+            r = await c.post("/api/v1/auth/login", json={"username": "carol", "password": "x"})
+            assert r.status_code == 401
+        r = await c.post("/api/v1/auth/login", json={"username": "carol", "password": "x"})
+        assert_problem(r, 429, "rate_limited")
+
+
+async def test_loopback_is_limited_when_no_network_is_trusted(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    app = app_factory(rate=RateLimits(trusted_networks=[]))
+    async with _started(app, ip="127.0.0.1") as c:
+        for i in range(5):
+            r = await c.post(
+                "/api/v1/auth/register", json={"username": f"local{i}", "password": PASSWORD}
+            )
+            assert r.status_code == 201
+        r = await c.post("/api/v1/auth/register", json={"username": "local9", "password": PASSWORD})
+        assert_problem(r, 429, "rate_limited")

@@ -9,6 +9,8 @@ Limits (numbers from :class:`starlane.config.RateLimits`):
   per ``burst_seconds`` (a burst of 20 at once, 10/s over the window by default) and
   ``commands_per_second * 60`` per minute (the sustained rate, 10/s by default).
 
+Clients in ``trusted_networks`` (loopback by default) are exempt from the per-IP limits only.
+
 Storage is ``memory://`` (one process) or ``redis://...`` (several processes share the counts;
 needs the ``redis`` extra).
 A refused hit raises a 429 problem with ``Retry-After`` (whole seconds until a slot frees).
@@ -17,6 +19,7 @@ A refused hit raises a 429 problem with ``Retry-After`` (whole seconds until a s
 from __future__ import annotations
 
 import inspect
+import ipaddress
 import math
 import time
 from typing import Any
@@ -46,6 +49,9 @@ class RateLimiter:
             options["implementation"] = "redispy"  # the ``redis`` package (the redis extra)
         self._storage = storage_from_string(url, **options)
         self._limiter = MovingWindowRateLimiter(self._storage)  # type: ignore[arg-type,unused-ignore]
+        self.trusted_networks = tuple(
+            ipaddress.ip_network(net, strict=False) for net in config.trusted_networks
+        )
         self.items: dict[str, tuple[RateLimitItem, ...]] = {
             "login": (RateLimitItemPerMinute(config.login_per_minute),),
             "register": (RateLimitItemPerMinute(config.login_per_minute),),
@@ -71,6 +77,7 @@ class RateLimiter:
         """
         if not self.enabled:
             return
+        keys = tuple(k for k in keys if not self._trusted(k))
         items = self.items[name]
         for item in items:
             for key in keys:
@@ -80,6 +87,16 @@ class RateLimiter:
             for key in keys:
                 if not await self._limiter.hit(item, name, key):
                     raise await self._refusal(name, item, key)
+
+    def _trusted(self, key: str) -> bool:
+        """Whether ``key`` is an ``ip:`` key of a trusted network (exempt from per-IP limits)."""
+        if not key.startswith("ip:") or not self.trusted_networks:
+            return False
+        try:
+            address = ipaddress.ip_address(key[3:])
+        except ValueError:
+            return False
+        return any(address in net for net in self.trusted_networks)
 
     async def _refusal(self, name: str, item: RateLimitItem, key: str) -> ApiError:
         stats = await self._limiter.get_window_stats(item, name, key)

@@ -135,3 +135,6 @@ def configure_logging(level: str = "info", json_lines: bool = False) -> None:
         level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
     )
     logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
+    # one line per bot request would drown the bots' live summary and the server's own log
+    for noisy in ("httpx", "httpcore", "websockets"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
