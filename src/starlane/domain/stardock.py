@@ -168,23 +168,16 @@ def decide_buy_fighters(
     player = require_player(state, command.player_id)
     _require_stardock(state, player)
     count = command.count
-    if count <= 0:
-        raise InvalidQuantityError(f"count must be at least 1, got {count}", quantity=count)
     ship = player.ship
-    limit = ship.spec.max_fighters
-    if ship.fighters + count > limit:
-        raise CapacityExceededError(
-            f"a {ship.spec.name} carries at most {limit} fighters, you have {ship.fighters}",
-            max=limit,
-            current=ship.fighters,
-        )
-    price = count * state.rules.fighter_price
-    if player.credits < price:
-        raise InsufficientCreditsError(
-            f"{count} fighters cost {price} credits, you have {player.credits}",
-            needed=price,
-            available=player.credits,
-        )
+    price = _hardware_price(
+        player,
+        count,
+        ship.fighters,
+        ship.spec.max_fighters,
+        state.rules.fighter_price,
+        "carries",
+        "fighters",
+    )
     return [
         FightersBought(
             region_id=state.region.id,
@@ -220,23 +213,10 @@ def decide_buy_holds(
     player = require_player(state, command.player_id)
     _require_stardock(state, player)
     count = command.count
-    if count <= 0:
-        raise InvalidQuantityError(f"count must be at least 1, got {count}", quantity=count)
     ship = player.ship
-    limit = ship.spec.max_holds
-    if ship.holds + count > limit:
-        raise CapacityExceededError(
-            f"a {ship.spec.name} takes at most {limit} holds, you have {ship.holds}",
-            max=limit,
-            current=ship.holds,
-        )
-    price = count * state.rules.hold_price
-    if player.credits < price:
-        raise InsufficientCreditsError(
-            f"{count} holds cost {price} credits, you have {player.credits}",
-            needed=price,
-            available=player.credits,
-        )
+    price = _hardware_price(
+        player, count, ship.holds, ship.spec.max_holds, state.rules.hold_price, "takes", "holds"
+    )
     return [
         HoldsBought(
             region_id=state.region.id,
@@ -272,23 +252,16 @@ def decide_buy_shields(
     player = require_player(state, command.player_id)
     _require_stardock(state, player)
     count = command.count
-    if count <= 0:
-        raise InvalidQuantityError(f"count must be at least 1, got {count}", quantity=count)
     ship = player.ship
-    limit = ship.spec.shields
-    if ship.shields + count > limit:
-        raise CapacityExceededError(
-            f"a {ship.spec.name} holds at most {limit} shield points, you have {ship.shields}",
-            max=limit,
-            current=ship.shields,
-        )
-    price = count * state.rules.shield_price
-    if player.credits < price:
-        raise InsufficientCreditsError(
-            f"{count} shield points cost {price} credits, you have {player.credits}",
-            needed=price,
-            available=player.credits,
-        )
+    price = _hardware_price(
+        player,
+        count,
+        ship.shields,
+        ship.spec.shields,
+        state.rules.shield_price,
+        "holds",
+        "shield points",
+    )
     return [
         ShieldsBought(
             region_id=state.region.id,
@@ -347,3 +320,42 @@ def decide_repair_hull(
             hull_after=full,
         )
     ]
+
+
+def _hardware_price(
+    player: Player, count: int, current: int, limit: int, unit_price: int, verb: str, noun: str
+) -> int:
+    """Validate a purchase of ``count`` units of StarDock hardware and price it.
+
+    Args:
+        player: the buyer.
+        count: units asked for.
+        current: units the ship has now.
+        limit: units the ship can have at most.
+        unit_price: credits per unit.
+        verb, noun: wording of the capacity refusal ("carries", "fighters").
+
+    Returns:
+        The price, credits.
+
+    Raises:
+        InvalidQuantityError: ``count`` < 1.
+        CapacityExceededError: the ship would have more than ``limit``.
+        InsufficientCreditsError: the player cannot pay.
+    """
+    if count <= 0:
+        raise InvalidQuantityError(f"count must be at least 1, got {count}", quantity=count)
+    if current + count > limit:
+        raise CapacityExceededError(
+            f"a {player.ship.spec.name} {verb} at most {limit} {noun}, you have {current}",
+            max=limit,
+            current=current,
+        )
+    price = count * unit_price
+    if player.credits < price:
+        raise InsufficientCreditsError(
+            f"{count} {noun} cost {price} credits, you have {player.credits}",
+            needed=price,
+            available=player.credits,
+        )
+    return price
