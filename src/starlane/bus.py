@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import structlog
 
@@ -38,6 +39,18 @@ BUS_CLOSED = "bus_closed"
 """Close reason of the subscriptions still open when the bus is closed."""
 
 Predicate = Callable[[RecordedEvent], bool]
+
+
+class Listener(Protocol):
+    """A synchronous receiver of every published batch (e.g. the WebSocket feed's router,
+    which keeps its own indexes and per-connection buffers)."""
+
+    def deliver(self, events: Sequence[RecordedEvent]) -> None:
+        """Take a published batch; must be cheap, must not wait."""
+
+    def bus_closed(self) -> None:
+        """The bus was closed."""
+
 
 _log = structlog.get_logger("starlane.bus")
 
@@ -171,6 +184,7 @@ class Bus:
 
     def __init__(self) -> None:
         self._subscriptions: list[Subscription] = []
+        self._listeners: list[Listener] = []
         self.published = 0
         self.dropped = 0
 
@@ -214,11 +228,35 @@ class Bus:
                 if sub.closed:
                     break
                 sub._offer(recorded)
+        for listener in list(self._listeners):
+            try:
+                listener.deliver(events)
+            except Exception:  # a listener's bug must not reach the engine that published
+                _log.exception("bus.listener_failed", listener=type(listener).__name__)
+
+    def add_listener(self, listener: Listener) -> None:
+        """Hand every batch published from now on to ``listener.deliver``.
+
+        Args:
+            listener: the listener; it is told ``bus_closed()`` when the bus closes.
+        """
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop handing batches to a listener.
+
+        Args:
+            listener: a listener added before.
+        """
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
 
     def close(self) -> None:
         """Close every open subscription with the reason ``"bus_closed"``."""
         for sub in list(self._subscriptions):
             sub.close(BUS_CLOSED)
+        for listener in list(self._listeners):
+            listener.bus_closed()
 
     def _forget(self, sub: Subscription) -> None:
         with contextlib.suppress(ValueError):

@@ -29,6 +29,7 @@ from starlane.api.ratelimit import RateLimiter
 from starlane.api.routes import auth, health, player, trade, world
 from starlane.api.ws import EventJsonCache
 from starlane.api.ws import router as ws_router
+from starlane.api.wsfeed import FeedHub
 from starlane.config import Settings
 
 _log = structlog.get_logger("starlane.api")
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         st.service = None
         st.projections = None
         st.bus = Bus()
+        st.feed = FeedHub(st.bus)
         try:
             await upgrade_database(st.db)
             st.event_store = EventStore(st.db)

@@ -30,6 +30,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlane.api.errors import ApiError
 
 JWT_ALGORITHM = "HS256"
+VERIFIED_TOKENS_CACHED = 10_000
+"""Access tokens whose verified claims are kept (signature checks skipped on reuse)."""
 _BEARER = {"WWW-Authenticate": "Bearer"}
 
 
@@ -173,6 +175,9 @@ class TokenService:
         self.access_seconds = access_seconds
         self.refresh_seconds = refresh_seconds
         self._denied: dict[str, float] = {}
+        # token text -> its principal, once the signature and claims checked out (a pure
+        # function of the text and the secret); expiry and the deny list are checked each time
+        self._verified: dict[str, Principal] = {}
 
     # --- access tokens ---------------------------------------------------------------------
     def issue_access(self, account: Any) -> tuple[str, float]:
@@ -208,13 +213,31 @@ class TokenService:
         Raises:
             ApiError: 401 ``invalid_token``, ``token_expired`` or ``token_revoked``.
         """
+        principal = self._verified.get(token)
+        if principal is None:
+            principal = self._decode_access(token)
+            if len(self._verified) >= VERIFIED_TOKENS_CACHED:
+                del self._verified[next(iter(self._verified))]  # oldest first
+            self._verified[token] = principal
+        if principal.expires_at <= self._clock():
+            raise unauthorized("the access token has expired", "token_expired")
+        if principal.jti in self._denied:
+            raise unauthorized("the access token was revoked (logged out)", "token_revoked")
+        return principal
+
+    def _decode_access(self, token: str) -> Principal:
+        """Check an access token's signature and read its claims (no expiry check).
+
+        Raises:
+            ApiError: 401 ``invalid_token``.
+        """
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[JWT_ALGORITHM],
                 options={
-                    "verify_exp": False,  # checked below against the injected clock
+                    "verify_exp": False,  # verify_access checks it against the injected clock
                     "verify_iat": False,
                     "require": ["sub", "exp", "jti"],
                 },
@@ -228,10 +251,6 @@ class TokenService:
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise unauthorized("the access token is invalid") from exc
-        if principal.expires_at <= self._clock():
-            raise unauthorized("the access token has expired", "token_expired")
-        if principal.jti in self._denied:
-            raise unauthorized("the access token was revoked (logged out)", "token_revoked")
         return principal
 
     def deny(self, principal: Principal) -> None:

@@ -38,6 +38,7 @@ from starlane.api import schemas as s
 from starlane.api.auth import Principal
 from starlane.api.deps import client_ip
 from starlane.api.errors import ApiError, error_to_problem, problem
+from starlane.api.wsfeed import Connection, Outbox
 from starlane.domain import events as ev
 from starlane.domain.codec import event_to_dict
 
@@ -48,60 +49,10 @@ AUTH_TIMEOUT_SECONDS = 10.0
 MAX_MESSAGE_CHARS = 65_536
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN = 1013
-DEFAULT_CHANNELS = ("player", "sector", "region")
 
 
-class _Connection:
-    """One authenticated WebSocket client: its channels, position and send lock."""
-
-    def __init__(self, ws: WebSocket, principal: Principal, state: Any) -> None:
-        self.ws = ws
-        self.principal = principal
-        self.state = state
-        self.channels: set[str] = set(DEFAULT_CHANNELS)
-        self.region_id: int | None = None
-        self.sector_id: int | None = None
-        self.send_lock = asyncio.Lock()
-        self.resync()
-
-    @property
-    def pid(self) -> int:
-        return self.principal.account_id
-
-    def resync(self) -> None:
-        """Refresh the cached region and sector from the live player."""
-        player = self.state.service.player(self.pid)
-        if player is not None:
-            self.region_id, self.sector_id = player.region_id, player.sector_id
-
-    def channel_of(self, recorded: ev.RecordedEvent) -> str | None:
-        """Which subscribed channel (if any) delivers an event; runs inside ``Bus.publish``."""
-        e = recorded.event
-        pid = self.pid
-        player_id = getattr(e, "player_id", None)
-        if player_id == pid:
-            if isinstance(e, ev.PlayerMoved | ev.PlayerSpawned):
-                self.region_id, self.sector_id = e.region_id, e.sector_id
-            return "player" if "player" in self.channels else None
-        if (
-            isinstance(e, ev.CombatResolved)
-            and e.target_kind == "player"
-            and e.target_id == pid
-            and "player" in self.channels
-        ):
-            return "player"
-        if recorded.region_id == self.region_id:
-            sector_id = getattr(e, "sector_id", None)
-            if sector_id is None:
-                if "region" in self.channels:
-                    return "region"
-            elif "sector" in self.channels and (
-                sector_id == self.sector_id or getattr(e, "from_sector_id", None) == self.sector_id
-            ):
-                return "sector"
-        if "admin" in self.channels:
-            return "admin"
-        return None
+class _Connection(Connection):
+    """One authenticated WebSocket client (see :class:`~starlane.api.wsfeed.Connection`)."""
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_text(_json.encode(message).decode())
@@ -194,11 +145,7 @@ async def websocket_feed(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     conn = _Connection(ws, principal, st)
-    sub = st.bus.subscribe(
-        f"ws:{principal.account_id}",
-        maxsize=st.settings.subscriber_queue_size,
-        predicate=lambda r: conn.channel_of(r) is not None,
-    )
+    outbox = st.feed.register(conn, st.settings.subscriber_queue_size)
     st.metrics.ws_open.inc()
     st.metrics.ws_total.inc()
     st.ws_connections.add(conn)
@@ -215,7 +162,7 @@ async def websocket_feed(ws: WebSocket) -> None:
         if auth_id is not None:
             await conn.send({"type": "reply", "id": auth_id, "ok": True, "result": hello})
         tasks = [
-            asyncio.create_task(_pusher(conn, sub)),
+            asyncio.create_task(_pusher(conn, outbox)),
             asyncio.create_task(_reader(conn)),
             asyncio.create_task(_heartbeat(conn)),
         ]
@@ -229,23 +176,25 @@ async def websocket_feed(ws: WebSocket) -> None:
         for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
-        sub.close()
+        st.feed.unregister(conn)
         st.ws_connections.discard(conn)
         st.metrics.ws_open.dec()
 
 
-async def _pusher(conn: _Connection, sub: Any) -> None:
+async def _pusher(conn: _Connection, outbox: Outbox) -> None:
     from starlane.bus import SLOW_CONSUMER
 
-    async for recorded in sub:
-        channel = conn.channel_of(recorded) or "sector"
-        actor = "null" if recorded.actor_id is None else str(recorded.actor_id)
-        await conn.send_text(
-            f'{{"type":"event","channel":"{channel}","position":{recorded.position},'
-            f'"region_id":{recorded.region_id},"seq":{recorded.seq},"actor_id":{actor},'
-            f'"event":{conn.state.event_json.body(recorded)}}}'
-        )
-    if sub.close_reason == SLOW_CONSUMER:
+    bodies = conn.state.event_json
+    while batch := await outbox.next_batch():
+        async with conn.send_lock:
+            for recorded, channel in batch:
+                actor = "null" if recorded.actor_id is None else str(recorded.actor_id)
+                await conn.ws.send_text(
+                    f'{{"type":"event","channel":"{channel}","position":{recorded.position},'
+                    f'"region_id":{recorded.region_id},"seq":{recorded.seq},"actor_id":{actor},'
+                    f'"event":{bodies.body(recorded)}}}'
+                )
+    if outbox.close_reason == SLOW_CONSUMER:
         await conn.ws.close(CLOSE_TRY_AGAIN, "slow consumer")
     else:
         await conn.ws.close(1001, "server shutting down")
@@ -342,6 +291,7 @@ async def _dispatch(conn: _Connection, msg: s.WsRequest) -> Any:
             conn.channels.add(channel)
         else:
             conn.channels.discard(channel)
+        st.feed.channels_changed(conn)
         return {"channels": sorted(conn.channels)}
     principal = conn.principal
     if principal.expires_at <= st.clock():
