@@ -32,7 +32,7 @@ from typing import Any
 import msgspec
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from starlane.api import schemas as s
 from starlane.api.auth import Principal
@@ -213,10 +213,46 @@ async def _reader(conn: _Connection) -> None:
         raw = await conn.ws.receive_text()
         reply = await handle_message(conn, raw)
         if reply is not None:
-            await conn.send(reply)
+            await conn.send_text(reply)
 
 
-async def handle_message(conn: _Connection, raw: str) -> dict[str, Any] | None:
+_OPS = frozenset(s.WS_OPS)
+_REQUEST_KEYS = frozenset(("id", "op", "args"))
+
+
+def _parse_request(data: Any) -> s.WsRequest:
+    """The request in a decoded message; the plain well-formed shape skips pydantic's checks
+    (it cannot fail them), anything else is validated in full for the exact error."""
+    if type(data) is dict and data.keys() <= _REQUEST_KEYS:
+        request_id, op, args = data.get("id"), data.get("op"), data.get("args", _NO_ARGS)
+        if (
+            (request_id is None or (type(request_id) is str and len(request_id) <= 64))
+            and type(op) is str
+            and op in _OPS
+            and (args is _NO_ARGS or type(args) is dict)
+        ):
+            return s.WsRequest.model_construct(
+                id=request_id, op=op, args={} if args is _NO_ARGS else args
+            )
+    return s.WsRequest.model_validate(data)
+
+
+_NO_ARGS: Any = object()
+
+
+def _reply_text(request_id: str | None, ok: bool, key: str, body: Any) -> str:
+    """The JSON text of a reply; a pydantic result is serialized straight to JSON."""
+    if isinstance(body, BaseModel):
+        text = body.__pydantic_serializer__.to_json(body).decode()
+    else:
+        text = _json.encode(body).decode()
+    return (
+        f'{{"type":"reply","id":{_json.encode(request_id).decode()},'
+        f'"ok":{"true" if ok else "false"},"{key}":{text}}}'
+    )
+
+
+async def handle_message(conn: _Connection, raw: str) -> str | None:
     """Answer one client message.
 
     Args:
@@ -224,37 +260,33 @@ async def handle_message(conn: _Connection, raw: str) -> dict[str, Any] | None:
         raw: the message text.
 
     Returns:
-        The reply message.
+        The reply message, as JSON text.
     """
     if len(raw) > MAX_MESSAGE_CHARS:
         body = problem(413, "too_large", f"messages are limited to {MAX_MESSAGE_CHARS} characters")
-        return {"type": "reply", "id": None, "ok": False, "error": body}
+        return _reply_text(None, False, "error", body)
     request_id = None
     try:
         data = json.loads(raw)
         if isinstance(data, dict) and isinstance(data.get("id"), str):
             request_id = data["id"][:64]
-        msg = s.WsRequest.model_validate(data)
+        msg = _parse_request(data)
     except ValueError as exc:
         if isinstance(exc, ValidationError):
             body = _validation_problem(exc)
         else:
             body = problem(400, "bad_request", "the message is not valid JSON")
-        return {"type": "reply", "id": request_id, "ok": False, "error": body}
+        return _reply_text(request_id, False, "error", body)
     try:
         result = await _dispatch(conn, msg)
     except ValidationError as exc:
-        return {"type": "reply", "id": msg.id, "ok": False, "error": _validation_problem(exc)}
+        return _reply_text(msg.id, False, "error", _validation_problem(exc))
     except Exception as exc:
         body, status = error_to_problem(exc)
         if status == 500:
             _log.exception("ws.internal_error", op=msg.op, error=type(exc).__name__)
-        return {"type": "reply", "id": msg.id, "ok": False, "error": body}
-    return {"type": "reply", "id": msg.id, "ok": True, "result": result}
-
-
-def _dump(model: Any) -> Any:
-    return model.model_dump(mode="json")
+        return _reply_text(msg.id, False, "error", body)
+    return _reply_text(msg.id, True, "result", result)
 
 
 class _ChannelArgs(s.ApiModel):
@@ -330,7 +362,7 @@ async def _dispatch(conn: _Connection, msg: s.WsRequest) -> Any:
     else:  # pragma: no cover - WsRequest.op is a closed Literal
         raise ApiError(422, "unknown_op", f"unknown op {op!r}")
     conn.resync()
-    return _dump(result)
+    return result
 
 
 class _IntArg:
