@@ -73,6 +73,7 @@ class ProjectionRunner:
         batch_size: int = 1_000,
         bus_maxsize: int = 10_000,
         retry_seconds: float = 1.0,
+        batch_window: float = 0.05,
     ) -> None:
         """Create a runner (call :meth:`start`).
 
@@ -84,6 +85,10 @@ class ProjectionRunner:
             batch_size: events per transaction at most.
             bus_maxsize: the runner's bus buffer; overflowing it makes it catch up.
             retry_seconds: delay before retrying after a failed batch, seconds.
+            batch_window: after applying a batch, seconds to let events accumulate before the
+                next one (0: apply as soon as events arrive). Under load this bounds the
+                transactions to about one per window, whatever the commit rate; an event
+                arriving after a quiet spell is applied at once.
 
         Raises:
             ValueError: two projections share a name.
@@ -98,6 +103,7 @@ class ProjectionRunner:
         self._batch_size = batch_size
         self._bus_maxsize = bus_maxsize
         self._retry = retry_seconds
+        self._window = batch_window
         self._checkpoints: dict[str, int] = {}
         self._sub: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
@@ -229,6 +235,8 @@ class ProjectionRunner:
                     await self._apply(fresh)
                 else:
                     await self._catch_up()
+                if self._window > 0:
+                    await asyncio.sleep(self._window)
             except asyncio.CancelledError:
                 raise
             except Exception:
