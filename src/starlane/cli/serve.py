@@ -33,6 +33,10 @@ from starlane.cli.common import (
 from starlane.cli.db import redact_url
 from starlane.config import Settings
 
+GC_YOUNG_THRESHOLD = 50_000
+"""Net allocations between young-generation collections (Python's default, 700, makes a busy
+server collect thousands of times a second)."""
+
 
 def serve(
     host: Annotated[
@@ -208,6 +212,7 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
     # tens of ms under load that grow with the galaxy)
     gc.collect()
     gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     base = f"http://{_display_host(settings.host)}:{settings.port}"
     console.print(f"serving on [bold]{base}[/]  API docs: [link]{base}/docs[/]  (Ctrl-C stops)")
     bots_task: asyncio.Task[object] | None = None
