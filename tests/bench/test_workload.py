@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from starlane.bench.runner import (
+from starlane.bench.placement import (
     _pairs_from_map,
     _prefer_complementary,
     find_pairs,
-    measure,
     place_clients,
     register_many,
 )
+from starlane.bench.runner import measure
 from starlane.bench.workload import ClientSpec, GameMix, rest_call
 from tests.client.conftest import served_app, small_settings
 
