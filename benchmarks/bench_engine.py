@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from starlane.bus import Bus
+from starlane.cli.common import configure_logging
 from starlane.domain.codec import encode_event, encode_state
 from starlane.domain.commands import Trade
 from starlane.domain.data import PORT_CLASSES, Side
@@ -382,7 +383,9 @@ def main() -> None:
         "--rounds", type=int, default=None, help="throughput rounds, best kept (3; quick: 1)"
     )
     parser.add_argument("--pg-url", default=DEFAULT_PG, help="PostgreSQL server (admin) URL")
+    parser.add_argument("--log-level", default="warning", help="engine log level (warning)")
     args = parser.parse_args()
+    configure_logging(args.log_level)  # the engines' info lines would bury the figures
     if args.seconds is None:
         args.seconds = 2.0 if args.quick else 5.0
     if args.rounds is None:
