@@ -201,3 +201,20 @@ async def test_sqlite_write_transactions_queue_instead_of_failing(tmp_path: Path
             assert (await conn.execute(query)).scalar_one() == 4
     finally:
         await engine.dispose()
+
+
+async def test_write_lock_is_one_per_sqlite_database_and_none_on_postgresql(tmp_path):
+    """Engines and projections of one SQLite database queue on the same in-process lock."""
+    from starlane.store.db import create_db_engine, write_lock
+
+    first = create_db_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    other = create_db_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    pg = create_db_engine("postgresql://postgres@127.0.0.1:5432/postgres")  # never connected
+    try:
+        lock = write_lock(first)
+        assert lock is not None and write_lock(first) is lock
+        assert write_lock(other) is not lock
+        assert write_lock(pg) is None
+    finally:
+        for engine in (first, other, pg):
+            await engine.dispose()
