@@ -7,6 +7,9 @@ Exported at ``/metrics``:
   do not explode the label space);
 - ``starlane_commands_total{command,outcome}`` (outcome ``ok`` or the error code);
 - ``starlane_websocket_connections`` (open now) and ``starlane_websocket_connections_total``;
+- ``starlane_websocket_messages_sent_total{kind}`` (``reply``, ``event``: one pushed event,
+  ``events``: a batch of several, ``other``: hello, ping, errors) and
+  ``starlane_websocket_events_pushed_total`` (events per message = pushed / (event + events));
 - ``starlane_engine_queue_depth{region}``, ``starlane_engine_commit_batch_size{region}`` (last
   group commit), ``starlane_engine_commit_batch_size_max{region}``,
   ``starlane_engine_commits_total{region}`` and ``starlane_engine_events_total{region}``, read
@@ -122,6 +125,21 @@ class Metrics:
         self.ws_total = Counter(
             "starlane_websocket_connections_opened",
             "WebSocket connections accepted",
+            registry=self.registry,
+        )
+        self.ws_messages = Counter(
+            "starlane_websocket_messages_sent",
+            "WebSocket messages sent, by kind (reply, event, events batch, other)",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.ws_sent_reply = self.ws_messages.labels("reply")
+        self.ws_sent_event = self.ws_messages.labels("event")
+        self.ws_sent_events = self.ws_messages.labels("events")
+        self.ws_sent_other = self.ws_messages.labels("other")
+        self.ws_events_pushed = Counter(
+            "starlane_websocket_events_pushed",
+            "Events pushed over WebSockets (an events batch message carries several)",
             registry=self.registry,
         )
         self.registry.register(_EngineCollector(engines))
