@@ -26,9 +26,21 @@ def _register(tc: TestClient, name: str) -> tuple[int, str]:
     return r.json()["account"]["id"], r.json()["tokens"]["access_token"]
 
 
+def _recv(ws: Any) -> dict[str, Any]:
+    """The next message, with an ``events`` batch flattened into its single event messages."""
+    pending: list[dict[str, Any]] = ws.__dict__.setdefault("_pending_events", [])
+    if pending:
+        return pending.pop(0)
+    msg: dict[str, Any] = ws.receive_json()
+    if msg.get("type") == "events":
+        pending.extend(msg["events"])
+        return pending.pop(0)
+    return msg
+
+
 def _until(ws: Any, pred: Callable[[dict[str, Any]], bool], limit: int = 50) -> dict[str, Any]:
     for _ in range(limit):
-        msg: dict[str, Any] = ws.receive_json()
+        msg = _recv(ws)
         if pred(msg):
             return msg
     raise AssertionError("message not received")
@@ -52,7 +64,7 @@ def test_hello_commands_and_own_events(tc: TestClient) -> None:
         assert reply["id"] == "m1" and reply["ok"] is True
         assert reply["result"]["sector_id"] == to
         if not any(m["type"] == "event" for m in seen):
-            seen.append(ws.receive_json())
+            seen.append(_recv(ws))
         event = next(m for m in seen if m["type"] == "event")
         assert event["channel"] == "player" and event["event"]["type"] == "player_moved"
         assert event["event"]["sector_id"] == to and event["actor_id"] == pid
@@ -87,7 +99,7 @@ def test_second_player_receives_sector_events(tc: TestClient) -> None:
         assert _reply(ws, "u")["result"]["channels"] == ["player", "region"]
         tc.post("/api/v1/me/move", json={"to_sector_id": 1}, headers=ha)
         ws.send_json({"id": "after", "op": "ping"})
-        first = ws.receive_json()
+        first = _recv(ws)
         assert first["type"] == "reply" and first["id"] == "after"
 
 

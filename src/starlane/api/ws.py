@@ -15,6 +15,11 @@ Clients send ``{"id": "...", "op": "...", "args": {...}}`` and get
 ``{"type": "reply", "id": ..., "ok": true, "result": ...}`` or ``"ok": false`` with an
 ``error`` problem document. Game commands obey the same rate limit as REST.
 
+Events that are ready together (typically one group commit of a region engine) travel as one
+message ``{"type": "events", "events": [<event message>, ...]}`` whose items, in order, are
+exactly the single ``{"type": "event", ...}`` messages; a lone event is sent as itself. One
+message per batch instead of one per event saves a frame and a socket write per event.
+
 Each connection has a bounded event buffer (``settings.subscriber_queue_size``); a client that
 cannot keep up is closed with code 1013 and the reason ``slow consumer``. Authentication
 failures close with 1008. The server sends ``{"type": "ping"}`` every
@@ -27,7 +32,7 @@ import asyncio
 import contextlib
 import json
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import structlog
@@ -52,12 +57,19 @@ CLOSE_TRY_AGAIN = 1013
 
 
 class _Connection(Connection):
-    """One authenticated WebSocket client (see :class:`~starlane.api.wsfeed.Connection`)."""
+    """One authenticated WebSocket client (see :class:`~starlane.api.wsfeed.Connection`).
+
+    The reader (replies), the pusher (events) and the heartbeat all write; ``send_lock`` keeps
+    their messages whole and in order.
+    """
 
     async def send(self, message: dict[str, Any]) -> None:
+        """Send a notice (hello, ping), counted as ``other``."""
         await self.send_text(_json.encode(message).decode())
+        self.state.metrics.ws_sent_other.inc()
 
     async def send_text(self, text: str) -> None:
+        """Send one message (already JSON text)."""
         async with self.send_lock:
             await self.ws.send_text(text)
 
@@ -160,7 +172,8 @@ async def websocket_feed(ws: WebSocket) -> None:
         }
         await conn.send(hello)
         if auth_id is not None:
-            await conn.send({"type": "reply", "id": auth_id, "ok": True, "result": hello})
+            await conn.send_text(_reply_text(auth_id, True, "result", hello))
+            st.metrics.ws_sent_reply.inc()
         tasks = [
             asyncio.create_task(_pusher(conn, outbox)),
             asyncio.create_task(_reader(conn)),
@@ -181,19 +194,41 @@ async def websocket_feed(ws: WebSocket) -> None:
         st.metrics.ws_open.dec()
 
 
+def _event_text(recorded: ev.RecordedEvent, channel: str, bodies: EventJsonCache) -> str:
+    """The single-event push message, as JSON text."""
+    actor = "null" if recorded.actor_id is None else str(recorded.actor_id)
+    return (
+        f'{{"type":"event","channel":"{channel}","position":{recorded.position},'
+        f'"region_id":{recorded.region_id},"seq":{recorded.seq},"actor_id":{actor},'
+        f'"event":{bodies.body(recorded)}}}'
+    )
+
+
 async def _pusher(conn: _Connection, outbox: Outbox) -> None:
+    """Send the outbox's events: a lone event as itself, several as one ``events`` message."""
     from starlane.bus import SLOW_CONSUMER
 
-    bodies = conn.state.event_json
-    while batch := await outbox.next_batch():
+    st = conn.state
+    bodies = st.event_json
+    metrics = st.metrics
+    sent_event, sent_events, pushed = (
+        metrics.ws_sent_event,
+        metrics.ws_sent_events,
+        metrics.ws_events_pushed,
+    )
+    while batch := await outbox.next_batch(settle=True):
+        if len(batch) == 1:
+            recorded, channel = batch[0]
+            text = _event_text(recorded, channel, bodies)
+            counter = sent_event
+        else:
+            items = ",".join(_event_text(recorded, channel, bodies) for recorded, channel in batch)
+            text = f'{{"type":"events","events":[{items}]}}'
+            counter = sent_events
         async with conn.send_lock:
-            for recorded, channel in batch:
-                actor = "null" if recorded.actor_id is None else str(recorded.actor_id)
-                await conn.ws.send_text(
-                    f'{{"type":"event","channel":"{channel}","position":{recorded.position},'
-                    f'"region_id":{recorded.region_id},"seq":{recorded.seq},"actor_id":{actor},'
-                    f'"event":{bodies.body(recorded)}}}'
-                )
+            await conn.ws.send_text(text)
+        counter.inc()
+        pushed.inc(len(batch))
     if outbox.close_reason == SLOW_CONSUMER:
         await conn.ws.close(CLOSE_TRY_AGAIN, "slow consumer")
     else:
@@ -209,20 +244,34 @@ async def _heartbeat(conn: _Connection) -> None:
 
 
 async def _reader(conn: _Connection) -> None:
+    sent_reply = conn.state.metrics.ws_sent_reply
     while True:
         raw = await conn.ws.receive_text()
         reply = await handle_message(conn, raw)
         if reply is not None:
             await conn.send_text(reply)
+            sent_reply.inc()
 
 
 _OPS = frozenset(s.WS_OPS)
 _REQUEST_KEYS = frozenset(("id", "op", "args"))
 
 
-def _parse_request(data: Any) -> s.WsRequest:
-    """The request in a decoded message; the plain well-formed shape skips pydantic's checks
-    (it cannot fail them), anything else is validated in full for the exact error."""
+class _Request(NamedTuple):
+    """A checked client message (the fields of :class:`~starlane.api.schemas.WsRequest`)."""
+
+    id: str | None
+    op: str
+    args: dict[str, Any]
+
+
+def _parse_request(data: Any) -> _Request:
+    """The request in a decoded message; the plain well-formed shape skips pydantic (it cannot
+    fail its checks), anything else is validated in full for the exact error.
+
+    Raises:
+        ValidationError: the message is not a well-formed request.
+    """
     if type(data) is dict and data.keys() <= _REQUEST_KEYS:
         request_id, op, args = data.get("id"), data.get("op"), data.get("args", _NO_ARGS)
         if (
@@ -231,13 +280,26 @@ def _parse_request(data: Any) -> s.WsRequest:
             and op in _OPS
             and (args is _NO_ARGS or type(args) is dict)
         ):
-            return s.WsRequest.model_construct(
-                id=request_id, op=op, args={} if args is _NO_ARGS else args
-            )
-    return s.WsRequest.model_validate(data)
+            return _Request(request_id, op, {} if args is _NO_ARGS else args)
+    checked = s.WsRequest.model_validate(data)
+    return _Request(checked.id, checked.op, checked.args)
 
 
 _NO_ARGS: Any = object()
+_msgspec_decode = msgspec.json.Decoder().decode
+
+
+def _decode_json(raw: str) -> Any:
+    """The decoded message: msgspec for speed, ``json`` for what msgspec refuses (numbers out of
+    its range such as ``1e400``), so the same texts are accepted as before.
+
+    Raises:
+        ValueError: the text is not JSON.
+    """
+    try:
+        return _msgspec_decode(raw)
+    except ValueError:
+        return json.loads(raw)
 
 
 def _reply_text(request_id: str | None, ok: bool, key: str, body: Any) -> str:
@@ -267,7 +329,7 @@ async def handle_message(conn: _Connection, raw: str) -> str | None:
         return _reply_text(None, False, "error", body)
     request_id = None
     try:
-        data = json.loads(raw)
+        data = _decode_json(raw)
         if isinstance(data, dict) and isinstance(data.get("id"), str):
             request_id = data["id"][:64]
         msg = _parse_request(data)
@@ -300,7 +362,7 @@ class _QuoteArgs(s.ApiModel):
     quantity: int
 
 
-async def _dispatch(conn: _Connection, msg: s.WsRequest) -> Any:
+async def _dispatch(conn: _Connection, msg: _Request) -> Any:
     st = conn.state
     game = st.game
     args = msg.args
