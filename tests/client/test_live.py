@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +58,57 @@ async def test_a_bad_token_is_refused(tmp_path: Path) -> None:
     async with served_app(small_settings(tmp_path)) as base:
         with pytest.raises(ApiError):
             await LiveConnection.open(base, "not-a-token", timeout=5)
+
+
+class _FakeSocket:
+    """Replays server messages to a LiveConnection, then ends as a normal close."""
+
+    close_reason = None
+
+    def __init__(self, messages: list[str]) -> None:
+        self._messages = messages
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._replay()
+
+    async def _replay(self) -> AsyncIterator[str]:
+        for message in self._messages:
+            yield message
+
+    async def close(self) -> None:
+        return None
+
+
+def _event(position: int, sector_id: int) -> dict[str, Any]:
+    return {
+        "type": "event",
+        "channel": "sector",
+        "position": position,
+        "region_id": 1,
+        "seq": position,
+        "actor_id": 7,
+        "event": {"type": "player_moved", "sector_id": sector_id},
+    }
+
+
+async def test_an_events_batch_is_unpacked_into_single_events_in_order() -> None:
+    batch = {"type": "events", "events": [_event(5, 2), _event(6, 3), _event(7, 4)]}
+    messages = [json.dumps(_event(4, 1)), json.dumps(batch), json.dumps({"type": "ping"})]
+    live = LiveConnection(_FakeSocket(messages))  # type: ignore[arg-type]
+    seen = [await live.next_event(timeout=1) for _ in range(5)]
+    assert [m["type"] for m in seen if m] == ["event"] * 4 + ["ping"]
+    assert [m["position"] for m in seen[:4] if m] == [4, 5, 6, 7]
+    assert seen[1] == _event(5, 2)
+    assert await live.next_event(timeout=0.1) is None
+    await live.close()
+
+
+async def test_a_batch_larger_than_the_queue_keeps_the_newest_events() -> None:
+    batch = {"type": "events", "events": [_event(p, p) for p in range(1, 6)]}
+    live = LiveConnection(_FakeSocket([json.dumps(batch)]), event_queue_size=2)  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    first, second = await live.next_event(timeout=1), await live.next_event(timeout=1)
+    assert first is not None and second is not None
+    assert [first["position"], second["position"]] == [4, 5]
+    assert live.dropped_events == 3
+    await live.close()

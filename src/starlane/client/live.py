@@ -4,8 +4,10 @@ Protocol (``api/schemas.py``: ``WsRequest``, ``WsReply``, ``WsEvent``): the clie
 ``{"id": "7", "op": "move", "args": {"to_sector_id": 12}}`` and gets
 ``{"type": "reply", "id": "7", "ok": true, "result": {...}}`` (or ``ok: false`` with an RFC 9457
 ``error``); the server pushes ``{"type": "event", "channel": "sector", "event": {...}, ...}``
-for the subscribed channels. The first message authenticates: ``{"op": "auth", "args":
-{"token": ...}}``.
+for the subscribed channels. Events ready together arrive as one ``{"type": "events",
+"events": [<event message>, ...]}`` message; this client unpacks it, so :meth:`next_event`
+always yields single ``event`` messages, in order. The first message authenticates:
+``{"op": "auth", "args": {"token": ...}}``.
 
 Usage::
 
@@ -52,8 +54,9 @@ class LiveConnection:
     """One authenticated WebSocket connection.
 
     Replies are matched to requests by id; every other message (events, notices) goes to a
-    bounded queue read with :meth:`next_event`. When that queue is full the oldest message is
-    dropped (a client that does not read events must not stall its own replies).
+    bounded queue read with :meth:`next_event`, an ``events`` batch as its single ``event``
+    messages in order. When that queue is full the oldest message is dropped (a client that
+    does not read events must not stall its own replies).
 
     Args:
         ws: an open WebSocket connection.
@@ -204,15 +207,18 @@ class LiveConnection:
                 message = _decode(raw)
                 if not isinstance(message, dict):
                     continue
-                if message.get("type") == "reply":
+                kind = message.get("type")
+                if kind == "reply":
                     future = self._pending.get(str(message.get("id")))
                     if future is not None and not future.done():
                         future.set_result(message)
                     continue
-                if self.events.full():
-                    self.events.get_nowait()
-                    self.dropped_events += 1
-                self.events.put_nowait(message)
+                if kind == "events" and isinstance(message.get("events"), list):
+                    for item in message["events"]:
+                        if isinstance(item, dict):
+                            self._queue_event(item)
+                    continue
+                self._queue_event(message)
         except ConnectionClosed as exc:
             self.close_reason = exc.rcvd.reason if exc.rcvd else None
         finally:
@@ -223,6 +229,12 @@ class LiveConnection:
                     future.set_exception(
                         ApiError(0, "connection_closed", self.close_reason or "closed")
                     )
+
+    def _queue_event(self, message: JSON) -> None:
+        if self.events.full():
+            self.events.get_nowait()
+            self.dropped_events += 1
+        self.events.put_nowait(message)
 
 
 class _LiveContext:
