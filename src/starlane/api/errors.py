@@ -219,44 +219,6 @@ async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(body, status)
 
 
-class ProblemMiddleware:
-    """Pure ASGI middleware turning any exception that escaped the routes into a problem.
-
-    Engine errors become 503 (with ``Retry-After``) or 404; anything else a 500
-    ``internal_error`` whose detail says nothing about the cause (the cause is logged).
-    Unlike Starlette's server-error handler, the exception is not re-raised.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def _send(message: Any) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, _send)
-        except Exception as exc:
-            if started:
-                raise
-            path = scope.get("path")
-            body, status = error_to_problem(exc, path)
-            headers = None
-            if status == 500:
-                _log.exception("unhandled_error", path=path, error=type(exc).__name__)
-            elif status == 503:
-                headers = {"Retry-After": "1"}
-            await problem_response(body, status, headers)(scope, receive, send)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Register the problem-details handlers on an app.
 
@@ -267,4 +229,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(ApiError, _api_error_handler)
     app.add_exception_handler(DomainError, _domain_handler)
-    app.add_middleware(ProblemMiddleware)
