@@ -166,8 +166,11 @@ def spawn(
 
 
 def place(state: RegionState, player_id: int, sector_id: int) -> None:
-    """Teleport a player (test set-up only)."""
-    state.players[player_id].sector_id = sector_id
+    """Teleport a player (test set-up only), keeping the players-by-sector index in step."""
+    player = state.players[player_id]
+    left = player.sector_id
+    player.sector_id = sector_id
+    state.player_placed(player, left)
 
 
 @pytest.fixture

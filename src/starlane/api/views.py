@@ -168,18 +168,16 @@ def sector_out(
             shields=p.shields if p.destroyed_at is None else p.max_shields,
             hull=p.hull if p.destroyed_at is None else p.max_hull,
         )
-        for p in state.pirates.values()
-        if p.sector_id == sector.id and pirate_alive(p, state, now)
+        for p in state.pirates_in(sector.id)
+        if pirate_alive(p, state, now)
     ]
-    pirates.sort(key=lambda p: p.id)
     ships = [
         s.ShipPresent(
             player_id=p.id, player_name=p.name, ship_name=p.ship.name, ship_type=p.ship.type
         )
-        for p in state.players.values()
-        if p.sector_id == sector.id and (viewer is None or p.id != viewer.id)
+        for p in state.players_in(sector.id)
+        if viewer is None or p.id != viewer.id
     ]
-    ships.sort(key=lambda p: p.player_id)
     gate = sector.gate
     return s.SectorOut(
         id=sector.id,

@@ -333,6 +333,12 @@ class RegionState:
         players: player id -> player, for players currently in this region.
         seq: sequence number of the last event applied (0 = freshly generated).
         rules: the rule numbers in force (not persisted in events; set by the server).
+
+    Two derived indexes answer "who is in this sector" without scanning every player and
+    pirate of the region (a sector view is the most frequent read): players by sector and
+    pirates by sector. They are built on first use, kept up to date by ``evolve`` when a player
+    enters the region or moves (:meth:`player_placed`), never persisted, and ignored by ``==``.
+    Pirates never change sector once generated.
     """
 
     region: Region
@@ -343,11 +349,70 @@ class RegionState:
     players: dict[int, Player] = field(default_factory=dict)
     seq: int = 0
     rules: GameRules = field(default=DEFAULT_RULES)
+    _players_at: dict[int, dict[int, Player]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _pirates_at: dict[int, list[Pirate]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def region_id(self) -> int:
         """The id of the region this state belongs to."""
         return self.region.id
+
+    def players_in(self, sector_id: int) -> list[Player]:
+        """The players in a sector, by id.
+
+        Args:
+            sector_id: global sector id.
+
+        Returns:
+            The players whose ``sector_id`` is ``sector_id`` (empty when none), sorted by id.
+        """
+        index = self._players_at
+        if index is None:
+            index = {}
+            for player in self.players.values():
+                index.setdefault(player.sector_id, {})[player.id] = player
+            self._players_at = index
+        here = index.get(sector_id)
+        return [here[pid] for pid in sorted(here)] if here else []
+
+    def pirates_in(self, sector_id: int) -> list[Pirate]:
+        """The NPC pirates based in a sector (alive or not), by id.
+
+        Args:
+            sector_id: global sector id.
+
+        Returns:
+            The pirates whose ``sector_id`` is ``sector_id`` (empty when none), sorted by id.
+        """
+        index = self._pirates_at
+        if index is None:
+            index = {}
+            for pirate in sorted(self.pirates.values(), key=lambda p: p.id):
+                index.setdefault(pirate.sector_id, []).append(pirate)
+            self._pirates_at = index
+        return list(index.get(sector_id, ()))
+
+    def player_placed(self, player: Player, from_sector_id: int | None) -> None:
+        """Keep the players-by-sector index in step after ``player.sector_id`` was set.
+
+        Called by ``evolve`` only.
+
+        Args:
+            player: the player, already in :attr:`players` with its new ``sector_id``.
+            from_sector_id: the sector it left, or None when it just entered the region.
+        """
+        index = self._players_at
+        if index is None:
+            return  # built on first use
+        if from_sector_id is not None:
+            left = index.get(from_sector_id)
+            if left is not None:
+                left.pop(player.id, None)
+                if not left:
+                    del index[from_sector_id]
+        index.setdefault(player.sector_id, {})[player.id] = player
 
 
 @dataclass(slots=True)

@@ -196,8 +196,8 @@ def sector_view(
     rules = state.rules
     pirates = tuple(
         PirateView(p.id, p.name, st.fighters, st.shields, st.hull)
-        for p in sorted(state.pirates.values(), key=lambda p: p.id)
-        if p.sector_id == sector_id and pirate_present(p, now, rules)
+        for p in state.pirates_in(sector_id)
+        if pirate_present(p, now, rules)
         for st in (pirate_strength(p, now, rules),)
     )
     planets = tuple(
@@ -205,11 +205,7 @@ def sector_view(
         for pid in sector.planet_ids
         if (pl := state.planets.get(pid)) is not None
     )
-    players = tuple(
-        sorted(
-            p.name for p in state.players.values() if p.sector_id == sector_id and p is not viewer
-        )
-    )
+    players = tuple(sorted(p.name for p in state.players_in(sector_id) if p is not viewer))
     gate = sector.gate
     return SectorView(
         sector_id=sector.id,

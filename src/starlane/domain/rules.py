@@ -163,7 +163,7 @@ def decide(state: RegionState, command: Command, now: float, rng: random.Random)
 
 # --- evolve -----------------------------------------------------------------------------------
 def _spawned(state: RegionState, e: PlayerSpawned) -> None:
-    state.players[e.player_id] = Player(
+    player = state.players[e.player_id] = Player(
         id=e.player_id,
         name=e.player_name,
         region_id=e.region_id,
@@ -176,11 +176,14 @@ def _spawned(state: RegionState, e: PlayerSpawned) -> None:
         explored={e.sector_id},
         joined_at=e.at,
     )
+    state.player_placed(player, None)
 
 
 def _moved(state: RegionState, e: PlayerMoved) -> None:
     p = state.players[e.player_id]
+    left = p.sector_id
     p.sector_id = e.sector_id
+    state.player_placed(p, left)
     p.turns = e.turns_left
     p.turns_at = e.turns_at
     p.explored.add(e.sector_id)
