@@ -40,6 +40,8 @@ def test_every_command_has_help(args: list[str], expected: str) -> None:
         (["bots", "--password", "short"], "at least 10"),
         (["bench", "--transport", "carrier-pigeon"], "rest, ws or both"),
         (["bench", "--clients", "0"], "--clients"),
+        (["bench", "--server", "http://x", "--admin-username", "op"], "go together"),
+        (["bench", "--admin-username", "op", "--admin-password", "pw"], "is for --server"),
         (["serve", "--bots", "-1"], "--bots"),
         (["serve", "--bot-strategy", "pacifist"], "unknown bot strategy"),
         (["serve", "--nexus-sectors", "10"], "nexus_sectors"),

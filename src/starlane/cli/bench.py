@@ -42,6 +42,22 @@ def bench(
     db: Annotated[
         str | None, typer.Option("--db", help="Database URL of the started server.")
     ] = None,
+    admin_username: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-username",
+            help="With --server: an admin account, so clients are placed on pairs of port "
+            "sectors read from the map (without one they start around Sol).",
+        ),
+    ] = None,
+    admin_password: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-password",
+            envvar="STARLANE_BENCH_ADMIN_PASSWORD",
+            help="Password of --admin-username (or STARLANE_BENCH_ADMIN_PASSWORD).",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Measure game-action throughput and latency against a trivial-endpoint baseline."""
@@ -49,6 +65,10 @@ def bench(
         fail("--transport must be rest, ws or both", code=2)
     if server is not None and not server.startswith(("http://", "https://")):
         fail("--server must be an http:// or https:// URL", code=2)
+    if (admin_username is None) != (admin_password is None):
+        fail("--admin-username and --admin-password go together", code=2)
+    if admin_username is not None and server is None:
+        fail("--admin-username is for --server (a started server has its own admin)", code=2)
     from starlane.bench.runner import BenchConfig, run_benchmark
 
     config = BenchConfig(
@@ -59,6 +79,8 @@ def bench(
         idle_clients=idle_clients,
         processes=processes,
         database_url=db,
+        admin_username=admin_username,
+        admin_password=admin_password,
     )
     report = asyncio.run(run_benchmark(config, console=console))
     if json_out:
