@@ -54,3 +54,19 @@ def test_recorders_merge_across_processes() -> None:
     merged.merge([Recorder.from_state(a.to_state()), Recorder.from_state(b.to_state())])
     assert merged.summary("x", 1.0).actions == 2
     assert merged.errors["not_adjacent"] == 1
+
+
+def test_an_open_loop_summary_carries_its_offered_rate_and_backlog() -> None:
+    a, b = Recorder(), Recorder()
+    a.record("move", 0.01)
+    a.unsent = 3
+    b.unsent = 4
+    merged = Recorder()
+    merged.merge([Recorder.from_state(a.to_state()), Recorder.from_state(b.to_state())])
+    assert merged.unsent == 7
+    data = merged.summary("REST game mix, 2,000/s offered", 1.0, offered_rate=2000.0).to_dict()
+    assert data["loop"] == "open"
+    assert data["offered_rate"] == 2000.0
+    assert data["unsent"] == 7
+    closed = Recorder().summary("REST game mix", 1.0).to_dict()
+    assert closed["loop"] == "closed" and closed["offered_rate"] is None

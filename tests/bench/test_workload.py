@@ -50,6 +50,17 @@ def test_game_mix_bounces_and_sells_what_it_bought() -> None:
     assert choice[2] == {"port_id": 5, "commodity": "organics", "side": "sell", "quantity": 1}
 
 
+def test_game_mix_starts_from_where_the_last_workload_left_the_ship() -> None:
+    mix = GameMix(spec())
+    mix.sync({"sector_id": 6, "ship": {"cargo": {"ore": 2, "fuel": 0}}})
+    assert mix.sector == 6 and mix.cargo == {"ore": 2}
+    while (choice := mix.next())[0] != "move":
+        pass
+    assert choice[2] == {"to_sector_id": 5}
+    mix.sync(None)  # an answer that is not a player changes nothing
+    assert mix.sector == 6
+
+
 def test_rest_calls() -> None:
     assert rest_call("me", {}) == ("GET", "/api/v1/me", None)
     assert rest_call("move", {"to_sector_id": 3}) == (
@@ -108,3 +119,20 @@ async def test_a_short_measurement_against_a_real_server(tmp_path: Path) -> None
                 )
                 assert summary.actions > 10, summary
                 assert not [c for c in summary.errors if c.startswith(("http_5", "client_"))]
+            # open loop, 30 actions/s offered over 3 clients for 1 s: every intended send of
+            # the window is answered or reported unsent (no timing assumption)
+            summary = await measure(
+                None,
+                base,
+                specs,
+                transport=transport,
+                mode="game",
+                duration=1.0,
+                warmup=1.0,
+                processes=1,
+                name=f"{transport} open",
+                rate=30.0,
+            )
+            assert summary.offered_rate == 30.0
+            assert 27 <= summary.actions + summary.unsent <= 33, summary
+            assert not [c for c in summary.errors if c.startswith(("http_5", "client_"))]

@@ -11,7 +11,11 @@ What it does (``starlane bench --clients N --duration S``):
    port sectors (``workload.ClientSpec``).
 3. For each transport (REST, WebSocket): measure the **baseline** (``GET /api/v1/me`` / the
    ``me`` operation) then the **game mix**, each for ``duration`` seconds after a warm-up,
-   with the clients split over ``processes`` client processes (uvloop event loops).
+   with the clients split over ``processes`` client processes (uvloop event loops). Both are
+   closed loops (the most the server does; their latency at saturation is queueing). With an
+   offered rate for the transport (``rest_rate``, ``ws_rate``), then the game mix again in
+   **open loop** at that rate: latency at that load, measured from each request's intended
+   send time (:mod:`starlane.bench.schedule`).
 4. Optionally (``idle_clients``) hold that many idle WebSocket connections in Sol while a
    driver moves in and out of it, and measure the delay from each event to its delivery.
 5. Print a table: actions/s, p50/p95/p99/max latency, errors by code, the ratio of game-action
@@ -23,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import secrets
 import shutil
 import tempfile
@@ -42,6 +47,7 @@ from starlane.bench.placement import (
     register_many,
 )
 from starlane.bench.rawhttp import RawHttp
+from starlane.bench.schedule import client_phases, send_interval
 from starlane.bench.server import ServerProcess
 from starlane.bench.stats import Recorder, Summary
 from starlane.bench.workload import ClientSpec, worker
@@ -75,6 +81,8 @@ class BenchConfig:
         warmup: seconds of load before measuring.
         admin_username, admin_password: an admin account of a targeted server (optional; lets
             the benchmark read the map to place clients on port pairs).
+        rest_rate, ws_rate: offered actions/s of an extra open-loop game-mix workload over
+            REST / the WebSocket, after the closed-loop one (None: skip).
     """
 
     clients: int = 100
@@ -87,6 +95,29 @@ class BenchConfig:
     warmup: float = 2.0
     admin_username: str | None = None
     admin_password: str | None = None
+    rest_rate: float | None = None
+    ws_rate: float | None = None
+
+
+ROW_KINDS_NOTE = (
+    "closed-loop rows (no offered rate): each client sends when its previous answer arrives, "
+    "so they show the most the server does and their latency is mostly queueing "
+    "(mean = clients / throughput); 'offered' rows: open loop at that rate, latency at that "
+    "load measured from each request's intended send time"
+)
+"""The line under the table that explains the two kinds of rows."""
+
+
+def offered_label(rate: float) -> str:
+    """The offered rate as the report writes it (``2,000``, ``12.5``).
+
+    Args:
+        rate: actions per second (> 0).
+
+    Returns:
+        Thousands separated, no decimals from 100 up, else up to three significant digits.
+    """
+    return f"{rate:,.0f}" if rate >= 100 else f"{rate:.3g}"
 
 
 async def _run_jobs(pool: ProcessPoolExecutor | None, jobs: list[dict[str, Any]]) -> Recorder:
@@ -116,6 +147,8 @@ async def measure(
     warmup: float,
     processes: int,
     name: str,
+    rate: float | None = None,
+    seed: int = 0,
 ) -> Summary:
     """Run one workload over every client and summarise it.
 
@@ -129,26 +162,42 @@ async def measure(
         warmup: unmeasured seconds before.
         processes: client processes to split the clients over.
         name: the workload's name in the report.
+        rate: None for a closed loop; else the offered actions/s of an open loop, spread
+            evenly over the clients (each sends every ``len(specs) / rate`` seconds from a
+            random phase, from the start of the warm-up).
+        seed: seed of the clients' phases (open loop).
 
     Returns:
-        The workload's figures.
+        The workload's figures (``offered_rate`` set for an open loop).
+
+    Raises:
+        ValueError: ``rate`` is not a number > 0.
     """
-    start = time.time() + 1.0 + warmup
+    origin = time.time() + 1.0
+    start = origin + warmup
     end = start + duration
-    jobs = [
-        {
+    schedule: dict[str, Any] = {}
+    phases: list[float | None] = [None] * len(specs)
+    if rate is not None:
+        interval = send_interval(len(specs), rate)
+        phases = list(client_phases(len(specs), interval, random.Random(seed)))
+        schedule = {"origin": origin, "interval": interval}
+    jobs = []
+    for chunk in _split(list(zip(specs, phases, strict=True)), processes):
+        job: dict[str, Any] = {
             "kind": "clients",
             "base_url": base_url,
-            "specs": chunk,
+            "specs": [spec for spec, _ in chunk],
             "transport": transport,
             "mode": mode,
             "start": start,
             "end": end,
         }
-        for chunk in _split(specs, processes)
-    ]
+        if schedule:
+            job.update(schedule, phases=[phase for _, phase in chunk])
+        jobs.append(job)
     rec = await _run_jobs(pool, jobs)
-    return rec.summary(name, duration)
+    return rec.summary(name, duration, offered_rate=rate)
 
 
 async def measure_idle_delivery(
@@ -279,6 +328,24 @@ async def run_benchmark(config: BenchConfig, *, console: Console | None = None) 
             results += [baseline, game]
             if baseline.throughput > 0:
                 ratios[transport] = game.throughput / baseline.throughput
+            rate = config.rest_rate if transport == "rest" else config.ws_rate
+            if rate is not None:
+                console.print(
+                    f"{transport}: game mix at {offered_label(rate)} actions/s offered "
+                    f"for {config.duration:g} s ..."
+                )
+                results.append(
+                    await measure(
+                        pool,
+                        base_url,
+                        specs,
+                        mode="game",
+                        name=f"{label} game mix, {offered_label(rate)}/s offered",
+                        rate=rate,
+                        seed=len(results),
+                        **common,
+                    )
+                )
         if config.idle_clients:
             console.print(f"event delivery with {config.idle_clients} idle WebSockets ...")
             results.append(
@@ -318,6 +385,8 @@ def _report(
             "warmup": config.warmup,
             "transport": config.transport,
             "idle_clients": config.idle_clients,
+            "rest_rate": config.rest_rate,
+            "ws_rate": config.ws_rate,
             "client_processes": config.processes,
             "server": "subprocess: starlane serve, 1 uvicorn worker, temporary SQLite, "
             "rate limits off"
@@ -353,6 +422,8 @@ def print_report(console: Console, report: dict[str, Any], results: list[Summary
         table.add_column(column, justify="left" if column in ("workload", "errors") else "right")
     for r in results:
         errors = ", ".join(f"{c} {n}" for c, n in sorted(r.errors.items(), key=lambda x: -x[1]))
+        if r.unsent:
+            errors = ", ".join(x for x in (errors, f"not sent by the end {r.unsent}") if x)
         table.add_row(
             r.name,
             f"{r.throughput:,.0f}",
@@ -363,6 +434,7 @@ def print_report(console: Console, report: dict[str, Any], results: list[Summary
             errors or "none",
         )
     console.print(table)
+    console.print(ROW_KINDS_NOTE)
     console.print(f"server: {cfg['server']}")
     for transport, ratio in report["ratio_game_to_baseline"].items():
         label = "REST" if transport == "rest" else "WebSocket"

@@ -46,6 +46,10 @@ class Summary:
         p50, p95, p99, max: latency percentiles and maximum, seconds.
         errors: error code -> count (refusals and failures).
         by_action: action name -> count.
+        offered_rate: actions/s offered by an open-loop workload (latency measured from each
+            request's intended send time); None for a closed loop.
+        unsent: open loop: sends intended within the measured window that the clients, being
+            behind schedule, had not made when it ended.
     """
 
     name: str
@@ -57,6 +61,8 @@ class Summary:
     max: float
     errors: dict[str, int] = field(default_factory=dict)
     by_action: dict[str, int] = field(default_factory=dict)
+    offered_rate: float | None = None
+    unsent: int = 0
 
     @property
     def throughput(self) -> float:
@@ -72,11 +78,14 @@ class Summary:
         """The summary as JSON-ready data (latencies in milliseconds).
 
         Returns:
-            A dict with name, actions, seconds, throughput, p50_ms, p95_ms, p99_ms, max_ms,
-            errors and by_action.
+            A dict with name, loop (``closed`` or ``open``), offered_rate (actions/s, None for
+            a closed loop), actions, seconds, throughput, p50_ms, p95_ms, p99_ms, max_ms,
+            errors, by_action and unsent.
         """
         return {
             "name": self.name,
+            "loop": "closed" if self.offered_rate is None else "open",
+            "offered_rate": self.offered_rate,
             "actions": self.actions,
             "seconds": round(self.seconds, 3),
             "throughput": round(self.throughput, 1),
@@ -86,16 +95,25 @@ class Summary:
             "max_ms": round(self.max * 1000, 2),
             "errors": dict(self.errors),
             "by_action": dict(self.by_action),
+            "unsent": self.unsent,
         }
 
 
 class Recorder:
-    """Collects latencies, error codes and action counts of one workload."""
+    """Collects latencies, error codes and action counts of one workload.
+
+    Attributes:
+        latencies: one per completed action, seconds.
+        errors: error code -> count.
+        by_action: action name -> count.
+        unsent: open loop: intended sends of the measured window not made by its end.
+    """
 
     def __init__(self) -> None:
         self.latencies: list[float] = []
         self.errors: Counter[str] = Counter()
         self.by_action: Counter[str] = Counter()
+        self.unsent = 0
 
     def record(self, action: str, seconds: float, error: str | None = None) -> None:
         """Record one completed action.
@@ -120,13 +138,15 @@ class Recorder:
             self.latencies.extend(other.latencies)
             self.errors.update(other.errors)
             self.by_action.update(other.by_action)
+            self.unsent += other.unsent
 
-    def summary(self, name: str, seconds: float) -> Summary:
+    def summary(self, name: str, seconds: float, offered_rate: float | None = None) -> Summary:
         """Compute the figures.
 
         Args:
             name: workload name.
             seconds: wall-clock duration of the measurement, seconds.
+            offered_rate: actions/s offered by an open-loop workload; None for a closed loop.
 
         Returns:
             The summary with percentiles over every recorded latency.
@@ -142,18 +162,21 @@ class Recorder:
             max=ordered[-1] if ordered else 0.0,
             errors=dict(self.errors),
             by_action=dict(self.by_action),
+            offered_rate=offered_rate,
+            unsent=self.unsent,
         )
 
     def to_state(self) -> dict[str, object]:
         """A picklable form for sending results between processes.
 
         Returns:
-            A dict with latencies, errors and by_action.
+            A dict with latencies, errors, by_action and unsent.
         """
         return {
             "latencies": self.latencies,
             "errors": dict(self.errors),
             "by_action": dict(self.by_action),
+            "unsent": self.unsent,
         }
 
     @classmethod
@@ -173,4 +196,7 @@ class Recorder:
         rec.latencies = [float(x) for x in latencies]
         rec.errors = Counter({str(k): int(v) for k, v in errors.items()})
         rec.by_action = Counter({str(k): int(v) for k, v in by_action.items()})
+        unsent = state.get("unsent", 0)
+        assert isinstance(unsent, int)
+        rec.unsent = unsent
         return rec

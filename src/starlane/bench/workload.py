@@ -5,7 +5,10 @@ owns a pair of adjacent sectors (``home``, ``away``, two-way warp, ports in both
 galaxy offers such pairs) and bounces between them; a trade sells one unit of a carried
 commodity the port buys, else buys one unit of a commodity it sells; a quote asks the home
 port's price of one unit; a sector view reads the current sector. Clients are closed-loop:
-each sends its next request as soon as the previous answer arrives.
+each sends its next request as soon as the previous answer arrives; or, given an offered rate,
+open-loop: each sends on a fixed schedule and latency counts from the intended send time
+(:mod:`starlane.bench.schedule`). A game-mix client first reads ``me`` (before the measured
+window) so that it starts from where the previous workload left its ship.
 
 The **baseline** is the same stack answering the most trivial authenticated request, ``GET
 /api/v1/me`` (an in-memory read of the player; over the WebSocket the ``me`` operation).
@@ -30,6 +33,7 @@ from typing import Any
 import msgspec
 
 from starlane.bench.rawhttp import RawHttp, RawHttpError
+from starlane.bench.schedule import ClosedLoopPacer, OpenLoopPacer, send_delay
 from starlane.bench.stats import Recorder
 
 _decode = msgspec.json.Decoder().decode
@@ -95,6 +99,21 @@ class GameMix:
         commodity = (quote_port["sells"] or ["fuel"])[0]
         return "quote", "quote", _trade(spec.quote_port, commodity, "buy")
 
+    def sync(self, me: Any) -> None:
+        """Take the position and cargo from a ``me`` answer (where the last workload left them).
+
+        Args:
+            me: the decoded ``GET /api/v1/me`` answer (``sector_id``, ``ship.cargo``); anything
+                else is ignored.
+        """
+        if not isinstance(me, dict):
+            return
+        if isinstance(me.get("sector_id"), int):
+            self.sector = me["sector_id"]
+        ship = me.get("ship")
+        if isinstance(ship, dict) and isinstance(ship.get("cargo"), dict):
+            self.cargo = {str(k): int(v) for k, v in ship["cargo"].items() if v}
+
     def apply(self, op: str, args: dict[str, Any], result: Any) -> None:
         """Update position and cargo from a successful answer.
 
@@ -141,69 +160,118 @@ def rest_call(op: str, args: dict[str, Any]) -> tuple[str, str, dict[str, Any] |
     raise ValueError(f"unknown op {op!r}")
 
 
+def _pacer(
+    schedule: dict[str, float] | None, start: float, end: float
+) -> ClosedLoopPacer | OpenLoopPacer:
+    """The client's pacer; ``start``/``end`` on ``time.perf_counter``, the origin in unix s."""
+    if schedule is None:
+        return ClosedLoopPacer(end=end)
+    return OpenLoopPacer(
+        origin=_to_monotonic(schedule["origin"]),
+        interval=schedule["interval"],
+        phase=schedule["phase"],
+        start=start,
+        end=end,
+    )
+
+
+def _to_monotonic(unix_seconds: float) -> float:
+    return unix_seconds - time.time() + time.perf_counter()
+
+
 async def _rest_client(
-    base_url: str, spec: ClientSpec, mode: str, start: float, end: float, rec: Recorder
+    base_url: str,
+    spec: ClientSpec,
+    mode: str,
+    start: float,
+    end: float,
+    rec: Recorder,
+    schedule: dict[str, float] | None,
 ) -> None:
     http = RawHttp(base_url, spec.token)
     mix = GameMix(spec)
+    start, end = _to_monotonic(start), _to_monotonic(end)
+    pacer = _pacer(schedule, start, end)
+    closed = schedule is None  # latency from the actual send, else from the intended one
     try:
-        while True:
-            now = time.time()
-            if now >= end:
-                return
+        if mode == "game":
+            with contextlib.suppress(RawHttpError):
+                status, raw, _ = await http.request("GET", "/api/v1/me", None)
+                if status < 400:
+                    mix.sync(_decode(raw))
+        while (intended := pacer.next_send(time.perf_counter())) is not None:
+            delay = send_delay(intended, time.perf_counter())
+            if delay > 0:
+                await asyncio.sleep(delay)
+            measured = intended >= start
             action, op, args = ("me", "me", {}) if mode == "baseline" else mix.next()
             method, path, body = rest_call(op, args)
-            began = time.perf_counter()
+            began = time.perf_counter() if closed else intended
             try:
                 status, raw, _ = await http.request(method, path, body)
             except RawHttpError:
-                if now >= start:
+                if measured:
                     rec.record(action, time.perf_counter() - began, "connection_error")
                 await asyncio.sleep(0.05)
                 continue
             elapsed = time.perf_counter() - began
             if status >= 400:
                 code = _problem_code(raw, status)
-                if now >= start:
+                if measured:
                     rec.record(action, elapsed, code)
                 continue
-            if now >= start:
+            if measured:
                 rec.record(action, elapsed)
             if op == "move":
                 mix.apply(op, args, None)  # the position is known: no need to decode
             elif op == "trade":
                 mix.apply(op, args, _decode(raw))
     finally:
+        rec.unsent += pacer.unsent()
         await http.close()
 
 
 async def _ws_client(
-    base_url: str, spec: ClientSpec, mode: str, start: float, end: float, rec: Recorder
+    base_url: str,
+    spec: ClientSpec,
+    mode: str,
+    start: float,
+    end: float,
+    rec: Recorder,
+    schedule: dict[str, float] | None,
 ) -> None:
     from starlane.client.api import ApiError
     from starlane.client.live import LiveConnection
 
     live = await LiveConnection.open(base_url, spec.token, event_queue_size=64)
     mix = GameMix(spec)
+    start, end = _to_monotonic(start), _to_monotonic(end)
+    pacer = _pacer(schedule, start, end)
+    closed = schedule is None  # latency from the actual send, else from the intended one
     try:
-        while True:
-            now = time.time()
-            if now >= end:
-                return
+        if mode == "game":
+            with contextlib.suppress(ApiError):
+                mix.sync(await live.request("me"))
+        while (intended := pacer.next_send(time.perf_counter())) is not None:
+            delay = send_delay(intended, time.perf_counter())
+            if delay > 0:
+                await asyncio.sleep(delay)
+            measured = intended >= start
             action, op, args = ("me", "me", {}) if mode == "baseline" else mix.next()
-            began = time.perf_counter()
+            began = time.perf_counter() if closed else intended
             try:
                 result = await live.request(op, **args)
             except ApiError as exc:
-                if now >= start:
+                if measured:
                     rec.record(action, time.perf_counter() - began, exc.code)
                 if exc.status == 0:
                     return
                 continue
-            if now >= start:
+            if measured:
                 rec.record(action, time.perf_counter() - began)
             mix.apply(op, args, result)
     finally:
+        rec.unsent += pacer.unsent()
         await live.close()
 
 
@@ -225,24 +293,48 @@ async def run_clients(
     mode: str,
     start: float,
     end: float,
+    origin: float | None = None,
+    interval: float | None = None,
+    phases: list[float] | None = None,
 ) -> Recorder:
     """Run clients concurrently in this process until ``end``.
+
+    Closed loop by default; with ``interval`` (and ``origin``, ``phases``) open loop: client
+    ``i`` intends to send at ``origin + phases[i] + k * interval`` (see
+    :class:`~starlane.bench.schedule.OpenLoopPacer`).
 
     Args:
         base_url: the server's root URL.
         specs: the clients.
         transport: ``rest`` or ``ws``.
         mode: ``game`` (the mix) or ``baseline`` (``me``).
-        start: unix seconds from which answers are recorded (before: warm-up).
+        start: unix seconds from which answers are recorded (before: warm-up); in open loop,
+            requests intended from then on.
         end: unix seconds at which the clients stop.
+        origin: open loop: unix seconds at which the schedules start (the warm-up's start).
+        interval: open loop: seconds between one client's intended sends (clients / rate).
+        phases: open loop: one phase per spec, each in ``[0, interval)``, seconds.
 
     Returns:
-        Every answer recorded between ``start`` and ``end``.
+        Every answer recorded between ``start`` and ``end`` (open loop: latency from the
+        intended send time; ``unsent`` counts intended sends the clients had not made by
+        ``end``).
+
+    Raises:
+        ValueError: ``interval`` without ``origin`` and one phase per spec.
     """
+    schedules: list[dict[str, float] | None] = [None] * len(specs)
+    if interval is not None:
+        if origin is None or phases is None or len(phases) != len(specs):
+            raise ValueError("an open loop needs origin and one phase per client")
+        schedules = [{"origin": origin, "interval": interval, "phase": phase} for phase in phases]
     rec = Recorder()
     client = _rest_client if transport == "rest" else _ws_client
     results = await asyncio.gather(
-        *(client(base_url, spec, mode, start, end, rec) for spec in specs),
+        *(
+            client(base_url, spec, mode, start, end, rec, schedule)
+            for spec, schedule in zip(specs, schedules, strict=True)
+        ),
         return_exceptions=True,
     )
     for result in results:
@@ -335,6 +427,9 @@ def worker(job: dict[str, Any]) -> dict[str, object]:
                 mode=job["mode"],
                 start=job["start"],
                 end=job["end"],
+                origin=job.get("origin"),
+                interval=job.get("interval"),
+                phases=job.get("phases"),
             )
         )
     return rec.to_state()

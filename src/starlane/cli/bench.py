@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from typing import Annotated
 
 import typer
@@ -58,9 +59,29 @@ def bench(
             help="Password of --admin-username (or STARLANE_BENCH_ADMIN_PASSWORD).",
         ),
     ] = None,
+    rest_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rest-rate",
+            help="Also run the REST game mix in open loop at this many actions/s offered "
+            "(spread over the clients; latency from each request's intended send time).",
+        ),
+    ] = None,
+    ws_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--ws-rate",
+            help="Also run the WebSocket game mix in open loop at this many actions/s offered.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
-    """Measure game-action throughput and latency against a trivial-endpoint baseline."""
+    """Measure game-action throughput and latency against a trivial-endpoint baseline.
+
+    The baseline and game-mix rows are closed loops (each client sends when its previous answer
+    arrives): the most the server does, with latency that is mostly queueing. --rest-rate and
+    --ws-rate add an open-loop game mix at a fixed offered rate: the latency at that load.
+    """
     if transport not in ("rest", "ws", "both"):
         fail("--transport must be rest, ws or both", code=2)
     if server is not None and not server.startswith(("http://", "https://")):
@@ -69,6 +90,13 @@ def bench(
         fail("--admin-username and --admin-password go together", code=2)
     if admin_username is not None and server is None:
         fail("--admin-username is for --server (a started server has its own admin)", code=2)
+    for option, rate in (("--rest-rate", rest_rate), ("--ws-rate", ws_rate)):
+        if rate is not None and not (math.isfinite(rate) and rate > 0):
+            fail(f"{option} must be a number of actions per second > 0, not {rate:g}", code=2)
+    if rest_rate is not None and transport == "ws":
+        fail("--rest-rate needs the REST transport (--transport rest or both)", code=2)
+    if ws_rate is not None and transport == "rest":
+        fail("--ws-rate needs the WebSocket transport (--transport ws or both)", code=2)
     from starlane.bench.runner import BenchConfig, run_benchmark
 
     config = BenchConfig(
@@ -81,6 +109,8 @@ def bench(
         database_url=db,
         admin_username=admin_username,
         admin_password=admin_password,
+        rest_rate=rest_rate,
+        ws_rate=ws_rate,
     )
     report = asyncio.run(run_benchmark(config, console=console))
     if json_out:
