@@ -1,0 +1,36 @@
+"""The benchmark's report: open-loop rows are named by their offered rate and explained."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from starlane.bench.runner import BenchConfig, _report, offered_label, print_report
+from starlane.bench.stats import Recorder
+
+
+def test_offered_rates_are_written_readably() -> None:
+    assert offered_label(2000.0) == "2,000"
+    assert offered_label(5000) == "5,000"
+    assert offered_label(12.5) == "12.5"
+    assert offered_label(0.25) == "0.25"
+
+
+def test_the_report_shows_open_loop_rows_and_explains_both_kinds() -> None:
+    closed, open_ = Recorder(), Recorder()
+    closed.record("move", 0.05)
+    open_.record("move", 0.004)
+    open_.unsent = 12
+    results = [
+        closed.summary("REST game mix", 10.0),
+        open_.summary("REST game mix, 2,000/s offered", 10.0, offered_rate=2000.0),
+    ]
+    config = BenchConfig(clients=100, rest_rate=2000.0)
+    report = _report(config, "http://x", results, {}, started_server=True)
+    assert report["config"]["rest_rate"] == 2000.0
+    assert [w["offered_rate"] for w in report["workloads"]] == [None, 2000.0]
+    console = Console(record=True, width=200)
+    print_report(console, report, results)
+    text = console.export_text()
+    assert "REST game mix, 2,000/s offered" in text
+    assert "not sent by the end 12" in text
+    assert "closed-loop rows" in text and "intended send time" in text
