@@ -10,6 +10,9 @@ Exported at ``/metrics``:
 - ``starlane_websocket_messages_sent_total{kind}`` (``reply``, ``event``: one pushed event,
   ``events``: a batch of several, ``other``: hello, ping, errors) and
   ``starlane_websocket_events_pushed_total`` (events per message = pushed / (event + events));
+  ``kind="batch"``: a ``batch`` message carrying several messages that were ready together
+  (``events`` is no longer sent), and ``starlane_websocket_batched_messages_total{kind}``
+  (``reply``, ``event``, ``other``): the messages carried inside ``batch`` messages;
 - ``starlane_engine_queue_depth{region}``, ``starlane_engine_commit_batch_size{region}`` (last
   group commit), ``starlane_engine_commit_batch_size_max{region}``,
   ``starlane_engine_commits_total{region}`` and ``starlane_engine_events_total{region}``, read
@@ -102,9 +105,24 @@ class WebSocketSends:
         events: batch push messages (several events each).
         other: notices (hello, ping).
         events_pushed: events carried by ``event`` and ``events`` messages.
+        batch: ``batch`` messages (several messages ready together; each counts as one sent
+            message; its events also count in ``events_pushed``).
+        batched_reply: replies carried inside ``batch`` messages (not counted in ``reply``).
+        batched_event: events carried inside ``batch`` messages (not counted in ``event``).
+        batched_other: notices carried inside ``batch`` messages (not counted in ``other``).
     """
 
-    __slots__ = ("event", "events", "events_pushed", "other", "reply")
+    __slots__ = (
+        "batch",
+        "batched_event",
+        "batched_other",
+        "batched_reply",
+        "event",
+        "events",
+        "events_pushed",
+        "other",
+        "reply",
+    )
 
     def __init__(self) -> None:
         self.reply = 0
@@ -112,6 +130,10 @@ class WebSocketSends:
         self.events = 0
         self.other = 0
         self.events_pushed = 0
+        self.batch = 0
+        self.batched_reply = 0
+        self.batched_event = 0
+        self.batched_other = 0
 
 
 class _WebSocketSendCollector(Collector):
@@ -129,7 +151,16 @@ class _WebSocketSendCollector(Collector):
         )
         for kind in ("reply", "event", "events", "other"):
             messages.add_metric([kind], getattr(sends, kind))
+        messages.add_metric(["batch"], sends.batch)
         yield messages
+        batched = CounterMetricFamily(
+            "starlane_websocket_batched_messages",
+            "Messages carried inside WebSocket batch messages, by kind (reply, event, other)",
+            labels=["kind"],
+        )
+        for kind in ("reply", "event", "other"):
+            batched.add_metric([kind], getattr(sends, f"batched_{kind}"))
+        yield batched
         yield CounterMetricFamily(
             "starlane_websocket_events_pushed",
             "Events pushed over WebSockets (an events batch message carries several)",

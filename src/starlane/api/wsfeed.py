@@ -38,6 +38,8 @@ class Outbox:
         name: the subscriber name, for logs.
         maxsize: pairs buffered at most; one more closes the outbox as a slow consumer.
         close_reason: why it was closed, or None while open.
+        offered: pairs buffered since it opened (a running count: pair ``i`` of the stream is
+            the ``i``-th offered), so a sender can place other messages between them.
     """
 
     def __init__(self, bus: Bus, name: str, maxsize: int) -> None:
@@ -47,6 +49,7 @@ class Outbox:
         self._items: deque[tuple[ev.RecordedEvent, str]] = deque()
         self._ready = asyncio.Event()
         self.close_reason: str | None = None
+        self.offered = 0
 
     def offer(self, recorded: ev.RecordedEvent, channel: str) -> None:
         """Buffer an event for sending (never waits).
@@ -63,6 +66,7 @@ class Outbox:
             self.close(SLOW_CONSUMER)
             return
         self._items.append((recorded, channel))
+        self.offered += 1
         self._ready.set()
 
     def close(self, reason: str = UNSUBSCRIBED) -> None:
@@ -77,6 +81,29 @@ class Outbox:
         if reason == SLOW_CONSUMER:
             self._items.clear()
         self._ready.set()
+
+    def wake(self) -> None:
+        """Wake the waiting sender without buffering an event (it has a reply or notice to send)."""
+        self._ready.set()
+
+    async def wait(self) -> None:
+        """Wait until something happened since the last wait: a pair was offered, :meth:`wake`
+        was called or the outbox closed (returns at once if so)."""
+        if not self._ready.is_set():
+            await self._ready.wait()
+        self._ready.clear()
+
+    def take(self) -> list[tuple[ev.RecordedEvent, str]]:
+        """Take the buffered pairs without waiting.
+
+        Returns:
+            The pairs in order (the last one is pair ``offered - 1``); empty if none.
+        """
+        if not self._items:
+            return []
+        items = list(self._items)
+        self._items.clear()
+        return items
 
     async def next_batch(self) -> list[tuple[ev.RecordedEvent, str]]:
         """Wait for buffered pairs and take them all.
