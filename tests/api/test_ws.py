@@ -27,13 +27,14 @@ def _register(tc: TestClient, name: str) -> tuple[int, str]:
 
 
 def _recv(ws: Any) -> dict[str, Any]:
-    """The next message, with an ``events`` batch flattened into its single event messages."""
-    pending: list[dict[str, Any]] = ws.__dict__.setdefault("_pending_events", [])
+    """The next message, with a ``batch`` flattened into the messages it carries."""
+    pending: list[dict[str, Any]] = ws.__dict__.setdefault("_pending_messages", [])
     if pending:
         return pending.pop(0)
     msg: dict[str, Any] = ws.receive_json()
-    if msg.get("type") == "events":
-        pending.extend(msg["events"])
+    if msg.get("type") == "batch":
+        assert len(msg["messages"]) >= 2 and list(msg) == ["type", "messages"]
+        pending.extend(msg["messages"])
         return pending.pop(0)
     return msg
 
@@ -107,7 +108,7 @@ def test_auth_by_first_message_and_refusals(tc: TestClient) -> None:
     _, token = _register(tc, "alice")
     with tc.websocket_connect("/api/v1/ws") as ws:
         ws.send_json({"id": "a", "op": "auth", "args": {"token": token}})
-        assert ws.receive_json()["type"] == "hello"
+        assert _recv(ws)["type"] == "hello"
         assert _reply(ws, "a")["ok"] is True
     for first in ({"op": "auth", "args": {"token": "forged"}}, {"op": "me"}, {"nonsense": 1}):
         with tc.websocket_connect("/api/v1/ws") as ws:

@@ -15,10 +15,17 @@ Clients send ``{"id": "...", "op": "...", "args": {...}}`` and get
 ``{"type": "reply", "id": ..., "ok": true, "result": ...}`` or ``"ok": false`` with an
 ``error`` problem document. Game commands obey the same rate limit as REST.
 
-Events that are ready together (typically one group commit of a region engine) travel as one
-message ``{"type": "events", "events": [<event message>, ...]}`` whose items, in order, are
-exactly the single ``{"type": "event", ...}`` messages; a lone event is sent as itself. One
-message per batch instead of one per event saves a frame and a socket write per event.
+One writer task per connection sends everything: replies (queued by the reader), notices
+(hello, ping) and events (from the connection's outbox). When it wakes it takes all that is
+ready and sends it as one message: a lone message as itself, several as
+``{"type": "batch", "messages": [<message>, ...]}`` whose items are exactly the messages that
+would otherwise have been sent one by one, in the order they became ready. A command's reply
+and the events it caused are ready in the same event-loop iteration (the engine answers the
+command and publishes its events in one step), so they usually leave as one message: one
+frame and one socket write instead of two or more per game action.
+
+Order, per connection: events in the order they were published; replies in the order of the
+requests; a reply after the events that its command's commit pushed to this connection.
 
 Each connection has a bounded event buffer (``settings.subscriber_queue_size``); a client that
 cannot keep up is closed with code 1013 and the reason ``slow consumer``. Authentication
@@ -59,19 +66,44 @@ CLOSE_TRY_AGAIN = 1013
 class _Connection(Connection):
     """One authenticated WebSocket client (see :class:`~starlane.api.wsfeed.Connection`).
 
-    The reader (replies), the pusher (events) and the heartbeat all write; ``send_lock`` keeps
-    their messages whole and in order.
+    Only the writer task (:func:`_writer`) sends once the connection is open; the reader and
+    the heartbeat queue their messages with :meth:`queue`.
+
+    Attributes:
+        queued: ``(text, kind, mark)`` messages waiting for the writer: JSON text, the counter
+            kind (``reply`` or ``other``) and the outbox's ``offered`` count when it was queued
+            (the events offered before it go before it).
+        busy: the reader is answering a command (its reply may join the events being sent).
+        drained: set whenever the writer took the queued messages (the reader waits on it when
+            :data:`MAX_QUEUED` messages are waiting, so a client that does not read is slowed
+            down as before instead of piling up replies).
     """
 
-    async def send(self, message: dict[str, Any]) -> None:
-        """Send a notice (hello, ping), counted as ``other``."""
-        await self.send_text(_json.encode(message).decode())
-        self.state.metrics.ws_sends.other += 1
+    def __init__(self, ws: WebSocket, principal: Principal, state: Any) -> None:
+        super().__init__(ws, principal, state)
+        self.queued: list[tuple[str, str, int]] = []
+        self.busy = False
+        self.drained = asyncio.Event()
 
-    async def send_text(self, text: str) -> None:
-        """Send one message (already JSON text)."""
-        async with self.send_lock:
-            await self.ws.send_text(text)
+    def queue(self, text: str, kind: str) -> None:
+        """Hand one message to the writer (never waits).
+
+        Args:
+            text: the message, as JSON text.
+            kind: its counter kind: ``reply`` or ``other``.
+        """
+        outbox = self.outbox
+        self.queued.append((text, kind, 0 if outbox is None else outbox.offered))
+        if outbox is not None:
+            outbox.wake()
+
+    def send_notice(self, message: dict[str, Any]) -> None:
+        """Queue a notice (hello, ping), counted as ``other``.
+
+        Args:
+            message: the notice.
+        """
+        self.queue(_json.encode(message).decode(), "other")
 
 
 _json = msgspec.json.Encoder()
@@ -157,25 +189,25 @@ async def websocket_feed(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     conn = _Connection(ws, principal, st)
+    hello = {
+        "type": "hello",
+        "player_id": principal.account_id,
+        "roles": list(principal.roles),
+        "channels": sorted(conn.channels),
+        "heartbeat_seconds": st.settings.ws_heartbeat_seconds,
+    }
+    conn.send_notice(hello)  # queued before the outbox opens: no event goes before it
+    if auth_id is not None:
+        conn.queue(_reply_text(auth_id, True, "result", hello), "reply")
     outbox = st.feed.register(conn, st.settings.subscriber_queue_size)
+    outbox.wake()
     st.metrics.ws_open.inc()
     st.metrics.ws_total.inc()
     st.ws_connections.add(conn)
     tasks: list[asyncio.Task[Any]] = []
     try:
-        hello = {
-            "type": "hello",
-            "player_id": principal.account_id,
-            "roles": list(principal.roles),
-            "channels": sorted(conn.channels),
-            "heartbeat_seconds": st.settings.ws_heartbeat_seconds,
-        }
-        await conn.send(hello)
-        if auth_id is not None:
-            await conn.send_text(_reply_text(auth_id, True, "result", hello))
-            st.metrics.ws_sends.reply += 1
         tasks = [
-            asyncio.create_task(_pusher(conn, outbox)),
+            asyncio.create_task(_writer(conn, outbox)),
             asyncio.create_task(_reader(conn)),
             asyncio.create_task(_heartbeat(conn)),
         ]
@@ -204,29 +236,94 @@ def _event_text(recorded: ev.RecordedEvent, channel: str, bodies: EventJsonCache
     )
 
 
-async def _pusher(conn: _Connection, outbox: Outbox) -> None:
-    """Send the outbox's events: a lone event as itself, several as one ``events`` message."""
+MAX_QUEUED = 64
+"""Replies and notices waiting for the writer at most before the reader stops reading."""
+
+
+async def _writer(conn: _Connection, outbox: Outbox) -> None:
+    """Send everything ready for the connection as one message (see the module docstring).
+
+    Woken by the outbox (an event, a queued reply or notice, or its closing). When it wakes
+    with events only while the reader is answering a command, it yields one loop iteration so
+    that the reply of the same commit (resolved in the same step as the events were
+    published) can join them.
+    """
     from starlane.bus import SLOW_CONSUMER
 
     st = conn.state
     bodies = st.event_json
     sends = st.metrics.ws_sends
-    while batch := await outbox.next_batch():
-        if len(batch) == 1:
-            recorded, channel = batch[0]
-            text = _event_text(recorded, channel, bodies)
-            sends.event += 1
-        else:
-            items = ",".join(_event_text(recorded, channel, bodies) for recorded, channel in batch)
-            text = f'{{"type":"events","events":[{items}]}}'
-            sends.events += 1
-        sends.events_pushed += len(batch)
-        async with conn.send_lock:
+    queued = conn.queued
+    while True:
+        await outbox.wait()
+        if outbox.close_reason == SLOW_CONSUMER:
+            break
+        if conn.busy and not queued:
+            await asyncio.sleep(0)
+        events = outbox.take()
+        if queued or events:
+            text = _compose(queued, events, outbox.offered - len(events), bodies, sends)
+            queued.clear()
+            conn.drained.set()
             await conn.ws.send_text(text)
+        if outbox.close_reason is not None and not queued:
+            break
     if outbox.close_reason == SLOW_CONSUMER:
         await conn.ws.close(CLOSE_TRY_AGAIN, "slow consumer")
     else:
         await conn.ws.close(1001, "server shutting down")
+
+
+def _compose(
+    queued: list[tuple[str, str, int]],
+    events: list[tuple[ev.RecordedEvent, str]],
+    first: int,
+    bodies: EventJsonCache,
+    sends: Any,
+) -> str:
+    """One message carrying the queued messages and the events, in the order they got ready.
+
+    Args:
+        queued: ``(text, kind, mark)`` replies and notices; each goes after the events whose
+            outbox index is below its mark.
+        events: ``(event, channel)`` pairs taken from the outbox.
+        first: the outbox index of ``events[0]``.
+        bodies: the event JSON cache.
+        sends: the send counters (:class:`~starlane.api.metrics.WebSocketSends`), bumped.
+
+    Returns:
+        The message: a lone message as itself, several as a ``batch`` message.
+    """
+    count = len(queued) + len(events)
+    sends.events_pushed += len(events)
+    if count == 1:
+        if events:
+            sends.event += 1
+            recorded, channel = events[0]
+            return _event_text(recorded, channel, bodies)
+        text, kind, _ = queued[0]
+        if kind == "reply":
+            sends.reply += 1
+        else:
+            sends.other += 1
+        return text
+    parts: list[str] = []
+    index = 0
+    for text, kind, mark in queued:
+        while index < len(events) and first + index < mark:
+            recorded, channel = events[index]
+            parts.append(_event_text(recorded, channel, bodies))
+            index += 1
+        parts.append(text)
+        if kind == "reply":
+            sends.batched_reply += 1
+        else:
+            sends.batched_other += 1
+    for recorded, channel in events[index:]:
+        parts.append(_event_text(recorded, channel, bodies))
+    sends.batched_event += len(events)
+    sends.batch += 1
+    return f'{{"type":"batch","messages":[{",".join(parts)}]}}'
 
 
 async def _heartbeat(conn: _Connection) -> None:
@@ -234,17 +331,23 @@ async def _heartbeat(conn: _Connection) -> None:
     while True:
         await asyncio.sleep(interval)
         conn.resync()
-        await conn.send({"type": "ping", "at": conn.state.clock()})
+        conn.send_notice({"type": "ping", "at": conn.state.clock()})
 
 
 async def _reader(conn: _Connection) -> None:
-    sends = conn.state.metrics.ws_sends
+    """Answer the client's messages in order, handing each reply to the writer."""
     while True:
         raw = await conn.ws.receive_text()
-        reply = await handle_message(conn, raw)
+        conn.busy = True
+        try:
+            reply = await handle_message(conn, raw)
+        finally:
+            conn.busy = False
         if reply is not None:
-            await conn.send_text(reply)
-            sends.reply += 1
+            conn.queue(reply, "reply")
+            while len(conn.queued) >= MAX_QUEUED:
+                conn.drained.clear()
+                await conn.drained.wait()
 
 
 _OPS = frozenset(s.WS_OPS)

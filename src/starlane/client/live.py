@@ -4,9 +4,10 @@ Protocol (``api/schemas.py``: ``WsRequest``, ``WsReply``, ``WsEvent``): the clie
 ``{"id": "7", "op": "move", "args": {"to_sector_id": 12}}`` and gets
 ``{"type": "reply", "id": "7", "ok": true, "result": {...}}`` (or ``ok: false`` with an RFC 9457
 ``error``); the server pushes ``{"type": "event", "channel": "sector", "event": {...}, ...}``
-for the subscribed channels. Events ready together arrive as one ``{"type": "events",
-"events": [<event message>, ...]}`` message; this client unpacks it, so :meth:`next_event`
-always yields single ``event`` messages, in order. The first message authenticates:
+for the subscribed channels. Messages ready together arrive as one ``{"type": "batch",
+"messages": [<message>, ...]}`` message; this client handles each item exactly as if it had
+arrived alone, in order (a reply resolves its request, anything else goes to
+:meth:`next_event`), so callers never see a batch. The first message authenticates:
 ``{"op": "auth", "args": {"token": ...}}``.
 
 Usage::
@@ -54,9 +55,9 @@ class LiveConnection:
     """One authenticated WebSocket connection.
 
     Replies are matched to requests by id; every other message (events, notices) goes to a
-    bounded queue read with :meth:`next_event`, an ``events`` batch as its single ``event``
-    messages in order. When that queue is full the oldest message is dropped (a client that
-    does not read events must not stall its own replies).
+    bounded queue read with :meth:`next_event`. The items of a ``batch`` message are handled
+    one by one, in order, as if each had arrived alone. When that queue is full the oldest
+    message is dropped (a client that does not read events must not stall its own replies).
 
     Args:
         ws: an open WebSocket connection.
@@ -207,18 +208,12 @@ class LiveConnection:
                 message = _decode(raw)
                 if not isinstance(message, dict):
                     continue
-                kind = message.get("type")
-                if kind == "reply":
-                    future = self._pending.get(str(message.get("id")))
-                    if future is not None and not future.done():
-                        future.set_result(message)
-                    continue
-                if kind == "events" and isinstance(message.get("events"), list):
-                    for item in message["events"]:
+                if message.get("type") == "batch" and isinstance(message.get("messages"), list):
+                    for item in message["messages"]:
                         if isinstance(item, dict):
-                            self._queue_event(item)
+                            self._dispatch(item)
                     continue
-                self._queue_event(message)
+                self._dispatch(message)
         except ConnectionClosed as exc:
             self.close_reason = exc.rcvd.reason if exc.rcvd else None
         finally:
@@ -229,6 +224,15 @@ class LiveConnection:
                     future.set_exception(
                         ApiError(0, "connection_closed", self.close_reason or "closed")
                     )
+
+    def _dispatch(self, message: JSON) -> None:
+        """Resolve a reply's request, or queue any other message for :meth:`next_event`."""
+        if message.get("type") == "reply":
+            future = self._pending.get(str(message.get("id")))
+            if future is not None and not future.done():
+                future.set_result(message)
+            return
+        self._queue_event(message)
 
     def _queue_event(self, message: JSON) -> None:
         if self.events.full():
