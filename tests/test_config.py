@@ -57,3 +57,28 @@ def test_database_urls_get_the_async_driver(url: str, expected: str) -> None:
 def test_unsupported_database_url_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported database URL"):
         normalize_database_url("mysql://root@localhost/x")
+
+
+@pytest.mark.parametrize(
+    ("database_url", "read_url", "expected"),
+    [
+        ("", "", "sqlite+aiosqlite:///{data}/starlane-read.db"),
+        ("sqlite:////srv/game/world.db", "", "sqlite+aiosqlite:////srv/game/world-read.db"),
+        ("sqlite:////srv/game/world", "", "sqlite+aiosqlite:////srv/game/world-read.db"),
+        ("sqlite:///:memory:", "", "sqlite+aiosqlite:///:memory:"),
+        ("postgresql://u@h/db", "", "postgresql+asyncpg://u@h/db"),
+        ("postgresql://u@h/db", "sqlite:////tmp/r.db", "sqlite+aiosqlite:////tmp/r.db"),
+    ],
+)
+def test_read_models_get_their_own_sqlite_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, read_url: str, expected: str
+) -> None:
+    monkeypatch.delenv("STARLANE_READ_DATABASE_URL", raising=False)
+    settings = Settings(data_dir=tmp_path, database_url=database_url, read_database_url=read_url)
+    assert settings.resolved_read_database_url() == expected.format(data=tmp_path)
+
+
+def test_projector_mode_is_checked() -> None:
+    assert Settings().projector == "process"
+    with pytest.raises(ValidationError):
+        Settings(projector="sometimes")  # type: ignore[arg-type]

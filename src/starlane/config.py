@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import (
@@ -98,6 +98,16 @@ class Settings(BaseSettings):
         password_hash_time_cost: argon2id iterations of password hashes.
         password_hash_memory_kib: argon2id memory of password hashes, KiB.
         ws_heartbeat_seconds: seconds between the WebSocket server's ``ping`` messages.
+        read_database_url: where the read models (projection tables ``player_view``,
+            ``activity`` and their checkpoints) are written. Empty: for SQLite a second file
+            next to the main one (``starlane-read.db`` beside ``starlane.db``), so projection
+            writes never queue behind the event store's commits; for PostgreSQL the main
+            database. The read models can be deleted and are rebuilt from the events.
+        projector: where the projections run: ``process`` (default: a child process started
+            and stopped with the server, ``starlane projector``, following the event store by
+            position, so their CPU is off the game's event loop), ``inline`` (a task in the
+            server's process, fed by the bus) or ``off`` (run ``starlane projector`` yourself,
+            e.g. on another machine).
     """
 
     model_config = SettingsConfigDict(
@@ -124,6 +134,8 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(3, ge=1, le=20)
     password_hash_memory_kib: int = Field(65_536, ge=64, le=4_194_304)
     ws_heartbeat_seconds: float = Field(20.0, gt=0, le=3_600)
+    read_database_url: str = ""
+    projector: Literal["process", "inline", "off"] = "process"
     galaxy: GalaxySettings = Field(default_factory=GalaxySettings)
     rate: RateLimits = Field(default_factory=RateLimits)
 
@@ -149,6 +161,25 @@ class Settings(BaseSettings):
         """
         url = self.database_url or f"sqlite:///{self.data_dir / 'starlane.db'}"
         return normalize_database_url(url)
+
+    def resolved_read_database_url(self) -> str:
+        """The read-model database URL with the async driver named.
+
+        Returns:
+            ``read_database_url`` when set; else, for a SQLite file ``<dir>/<name>.db``, the
+            file ``<dir>/<name>-read.db``; else (PostgreSQL, in-memory SQLite) the main URL.
+        """
+        if self.read_database_url:
+            return normalize_database_url(self.read_database_url)
+        main = self.resolved_database_url()
+        prefix = "sqlite+aiosqlite:///"
+        if not main.startswith(prefix):
+            return main
+        path = main[len(prefix) :]
+        if not path or path == ":memory:" or "?" in path or path.startswith("file:"):
+            return main
+        p = Path(path)
+        return prefix + str(p.with_name(f"{p.stem}-read{p.suffix or '.db'}"))
 
 
 def normalize_database_url(url: str) -> str:

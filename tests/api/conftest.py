@@ -49,6 +49,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "rate": RateLimits(enabled=False),
         "admin_username": "",
         "admin_password": "",
+        "projector": "inline",
     }
     values.update(overrides)
     return Settings(**values)

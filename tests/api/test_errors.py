@@ -165,6 +165,6 @@ async def test_projections_follow_the_game(app: FastAPI, client: httpx.AsyncClie
     runner = app.state.projections
     head = await app.state.event_store.head_position()
     await runner.wait_until(head)
-    async with app.state.db.connect() as conn:
+    async with app.state.read_db.connect() as conn:
         rows = (await conn.execute(text("SELECT COUNT(*) FROM activity"))).scalar_one()
     assert rows >= 2  # the spawn and the trade

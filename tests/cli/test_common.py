@@ -32,3 +32,14 @@ def test_db_flag_sets_the_database_url() -> None:
 def test_redact_url_hides_the_password() -> None:
     assert redact_url("postgresql+asyncpg://u:secret@h/db") == "postgresql+asyncpg://u:***@h/db"
     assert redact_url("sqlite+aiosqlite:///data/s.db") == "sqlite+aiosqlite:///data/s.db"
+
+
+def test_db_upgrade_creates_the_read_model_file_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from starlane.cli import app
+
+    result = CliRunner().invoke(app, ["db", "upgrade", "--db", f"sqlite:///{tmp_path / 'w.db'}"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "w.db").exists() and (tmp_path / "w-read.db").exists()
+    assert result.output.count("latest schema revision") == 2

@@ -20,6 +20,7 @@ COMMANDS = [
     (["galaxy", "info"], "--regions"),
     (["db"], "upgrade"),
     (["db", "upgrade"], "--db"),
+    (["projector"], "--read-db"),
     (["admin"], "create-admin"),
     (["admin", "create-admin"], "--username"),
 ]
@@ -55,6 +56,7 @@ def test_every_command_has_help(args: list[str], expected: str) -> None:
         (["galaxy", "info", "--regions", "999"], "player_regions"),
         (["play", "--server", "localhost:8000"], "http://"),
         (["serve", "--port", "not-a-number"], "--port"),
+        (["projector", "--read-db", "mysql://nope"], "unsupported database URL"),
     ],
 )
 def test_bad_arguments_are_refused(args: list[str], message: str) -> None:

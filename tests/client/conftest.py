@@ -27,6 +27,7 @@ def small_settings(data_dir: Path, *, rate_limits: bool = False, **overrides: An
         password_hash_time_cost=1,
         password_hash_memory_kib=1024,
         log_level="warning",
+        projector="inline",
         **overrides,
     )
     settings.galaxy = GalaxySettings(seed=2002, nexus_sectors=2000, player_regions=0)

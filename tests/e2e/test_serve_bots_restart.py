@@ -97,12 +97,32 @@ async def _me_of(url: str, names: list[str]) -> dict[str, dict]:
     return result
 
 
+def _projectors_of(data_dir: Path) -> list[int]:
+    """Process ids of ``starlane projector`` processes working on ``data_dir``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if " projector " in cmdline and str(data_dir) in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
 async def test_serve_bots_activity_and_restart(tmp_path: Path) -> None:
     server = Server(tmp_path)
     server.start()
     try:
         await server.wait_ready()
         assert (tmp_path / "starlane.db").exists()
+        for _ in range(50):  # serve starts its projector process during start-up
+            if _projectors_of(tmp_path):
+                break
+            await asyncio.sleep(0.1)
+        assert len(_projectors_of(tmp_path)) == 1
         async with StarlaneClient(server.url) as api:
             await api.register("e2e_admin_probe", BOT_PASSWORD)
             regions = await api.regions()
@@ -161,11 +181,14 @@ async def test_serve_bots_activity_and_restart(tmp_path: Path) -> None:
     finally:
         restarted.stop()
 
-    try:
-        from starlane.projections import ActivityProjection  # noqa: F401
-    except ImportError:
-        pytest.skip("the activity projection (starlane.projections) is not in this tree yet")
-    with engine.connect() as conn:
+    for _ in range(50):
+        if not _projectors_of(tmp_path):
+            break
+        await asyncio.sleep(0.1)
+    assert _projectors_of(tmp_path) == [], "the projector outlived the server"
+    # the read models are in their own SQLite file, written by the projector process
+    read_engine = sa.create_engine(f"sqlite:///{tmp_path / 'starlane-read.db'}")
+    with read_engine.connect() as conn:
         activity = sa.Table("activity", sa.MetaData(), autoload_with=conn)
         rows = conn.execute(
             sa.select(activity.c.type, sa.func.count())
@@ -173,5 +196,6 @@ async def test_serve_bots_activity_and_restart(tmp_path: Path) -> None:
             .group_by(activity.c.type)
         ).all()
     engine.dispose()
+    read_engine.dispose()
     counts = dict(rows)
     assert counts.get("player_moved", 0) > 0 and counts.get("port_traded", 0) > 0, counts

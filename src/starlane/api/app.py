@@ -3,11 +3,13 @@
 Everything the app uses is created in its lifespan and kept on ``app.state`` (no module
 globals), so several apps (tests, a restart in the same process) never share state:
 
-start-up: create the database engine, run the Alembic migrations, generate the galaxy on first
-start (``settings.galaxy``), start the :class:`~starlane.engine.router.GalaxyService` and the
-projection runner, create the configured admin account if missing;
+start-up: create the database engines (the event store's and the read models', which for
+SQLite is a second file), run the Alembic migrations, generate the galaxy on first start
+(``settings.galaxy``), start the :class:`~starlane.engine.router.GalaxyService`, start the
+projections (``settings.projector``: a ``starlane projector`` child process by default, or a
+task in this process), create the configured admin account if missing;
 shutdown: stop the projections, drain and stop the engines (final snapshots), close the bus,
-dispose of the database engine.
+dispose of the database engines.
 """
 
 from __future__ import annotations
@@ -43,14 +45,22 @@ Live events and low-overhead commands: WebSocket `/api/v1/ws` (see docs/api.md).
 """
 
 
-async def _start_projections(st: Any) -> Any:
-    from starlane.projections import ActivityProjection, PlayerViewProjection, ProjectionRunner
+async def _start_projections(st: Any, settings: Settings) -> Any:
+    """The read models as ``settings.projector`` says: a child process, a task, or nothing."""
+    if settings.projector == "process":
+        from starlane.projections.worker import ProjectorProcess
 
-    runner = ProjectionRunner(
-        st.db, st.event_store, st.bus, [PlayerViewProjection(), ActivityProjection()]
-    )
-    await runner.start()
-    return runner
+        process = ProjectorProcess(settings)
+        await process.start()
+        return process
+    if settings.projector == "inline":
+        from starlane.projections import ProjectionRunner
+        from starlane.projections.worker import default_projections
+
+        runner = ProjectionRunner(st.read_db, st.event_store, st.bus, default_projections())
+        await runner.start()
+        return runner
+    return None
 
 
 async def _ensure_admin(st: Any, settings: Settings) -> None:
@@ -103,12 +113,16 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.resolved_database_url()
         st.db = create_db_engine(url)
+        read_url = settings.resolved_read_database_url()
+        st.read_db = st.db if read_url == url else create_db_engine(read_url)
         st.service = None
         st.projections = None
         st.bus = Bus()
         st.feed = FeedHub(st.bus)
         try:
             await upgrade_database(st.db)
+            if st.read_db is not st.db:
+                await upgrade_database(st.read_db)
             st.event_store = EventStore(st.db)
             st.accounts = AccountStore(st.db)
             g = settings.galaxy
@@ -129,7 +143,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
                 clock=now,
             )
             await st.service.start()
-            st.projections = await _start_projections(st)
+            st.projections = await _start_projections(st, settings)
             st.game = GameApi(st.service, st.limiter, st.metrics, now)
             await _ensure_admin(st, settings)
             _log.info("api.started", database=url.split("://", 1)[0])
@@ -140,6 +154,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
             if st.service is not None:
                 await st.service.stop()
             st.bus.close()
+            if st.read_db is not st.db:
+                await st.read_db.dispose()
             await st.db.dispose()
             _log.info("api.stopped")
 

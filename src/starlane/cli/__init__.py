@@ -1,4 +1,4 @@
-"""The ``starlane`` command line (Typer): serve, play, bots, bench, galaxy, db and admin verbs.
+"""The ``starlane`` command line (Typer): serve, projector, play, bots, bench, galaxy, db, admin.
 
 Every command has ``--help``. Commands import the server's packages lazily, so ``--help`` and
 the client commands (``play``, ``bots``) start fast and work without a database.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from starlane.cli import admin, bench, bots, db, galaxy, play, serve
+from starlane.cli import admin, bench, bots, db, galaxy, play, projector, serve
 
 app = typer.Typer(
     name="starlane",
@@ -21,6 +21,7 @@ app.command("serve")(serve.serve)
 app.command("play")(play.play)
 app.command("bots")(bots.bots)
 app.command("bench")(bench.bench)
+app.command("projector")(projector.projector)
 app.add_typer(galaxy.app, name="galaxy")
 app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")

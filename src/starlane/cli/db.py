@@ -23,17 +23,24 @@ DbOption = Annotated[
 
 @app.command("upgrade")
 def upgrade(db: DbOption = None) -> None:
-    """Create the database or bring its schema up to date (Alembic ``upgrade head``)."""
+    """Create the database or bring its schema up to date (Alembic ``upgrade head``); with
+    SQLite, the read-model file beside it too."""
     settings = settings_from_flags(db=db)
     url = settings.resolved_database_url()
     ensure_sqlite_directory(url)
     from starlane.store.db import upgrade_database
 
-    try:
-        asyncio.run(upgrade_database(url))
-    except Exception as exc:
-        fail(f"could not upgrade {redact_url(url)}: {exc}")
-    console.print(f"database {redact_url(url)} is at the latest schema revision")
+    urls = [url]
+    read_url = settings.resolved_read_database_url()
+    if read_url != url:
+        ensure_sqlite_directory(read_url)
+        urls.append(read_url)
+    for target in urls:
+        try:
+            asyncio.run(upgrade_database(target))
+        except Exception as exc:
+            fail(f"could not upgrade {redact_url(target)}: {exc}")
+        console.print(f"database {redact_url(target)} is at the latest schema revision")
 
 
 def redact_url(url: str) -> str:

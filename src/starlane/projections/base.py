@@ -14,6 +14,10 @@ A :class:`Projection` turns batches of committed events into rows of its own tab
 
 Each batch is applied and the checkpoints are written in ONE transaction, so after a crash a
 projection resumes exactly after the last batch it committed.
+
+Without a bus (``bus=None``: the ``starlane projector`` process, which shares no memory with
+the server) the runner polls the store instead: it catches up, sleeps ``poll_seconds``, and
+catches up again.
 """
 
 from __future__ import annotations
@@ -67,20 +71,21 @@ class ProjectionRunner:
         self,
         engine: AsyncEngine,
         store: Any,
-        bus: Bus,
+        bus: Bus | None,
         projections: Sequence[Projection],
         *,
         batch_size: int = 1_000,
         bus_maxsize: int = 10_000,
         retry_seconds: float = 1.0,
         batch_window: float = 0.05,
+        poll_seconds: float = 0.05,
     ) -> None:
         """Create a runner (call :meth:`start`).
 
         Args:
             engine: the database engine the projections write to.
             store: the event store to catch up from.
-            bus: the bus to follow.
+            bus: the bus to follow; None polls the store instead.
             projections: the projections (distinct names).
             batch_size: events per transaction at most.
             bus_maxsize: the runner's bus buffer; overflowing it makes it catch up.
@@ -89,6 +94,8 @@ class ProjectionRunner:
                 next one (0: apply as soon as events arrive). Under load this bounds the
                 transactions to about one per window, whatever the commit rate; an event
                 arriving after a quiet spell is applied at once.
+            poll_seconds: without a bus, seconds between two reads of the store once caught
+                up (the projections' lag behind the game under a steady load).
 
         Raises:
             ValueError: two projections share a name.
@@ -104,6 +111,7 @@ class ProjectionRunner:
         self._bus_maxsize = bus_maxsize
         self._retry = retry_seconds
         self._window = batch_window
+        self._poll_seconds = poll_seconds
         self._checkpoints: dict[str, int] = {}
         self._sub: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
@@ -127,10 +135,15 @@ class ProjectionRunner:
         if self._task is not None:
             return
         await self._load_checkpoints()
-        self._sub = self._bus.subscribe("projections", maxsize=self._bus_maxsize)
-        await self._catch_up()
-        self._task = asyncio.get_running_loop().create_task(self._follow(), name="projections")
-        _log.info("projections.started", checkpoints=self._checkpoints)
+        if self._bus is None:
+            await self._catch_up()
+            follow = self._poll()
+        else:
+            self._sub = self._bus.subscribe("projections", maxsize=self._bus_maxsize)
+            await self._catch_up()
+            follow = self._follow()
+        self._task = asyncio.get_running_loop().create_task(follow, name="projections")
+        _log.info("projections.started", checkpoints=self._checkpoints, polling=self._bus is None)
 
     async def stop(self) -> None:
         """Stop following the bus (the checkpoints are already stored)."""
@@ -207,8 +220,21 @@ class ProjectionRunner:
         self.events += len(batch)
         self._advanced.set()
 
+    async def _poll(self) -> None:
+        """Without a bus: catch up from the store, sleep, repeat."""
+        while True:
+            try:
+                await self._catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("projections.batch_failed", position=self.position)
+                await asyncio.sleep(self._retry)
+                continue
+            await asyncio.sleep(self._poll_seconds)
+
     async def _follow(self) -> None:
-        assert self._sub is not None
+        assert self._sub is not None and self._bus is not None
         while True:
             try:
                 try:
