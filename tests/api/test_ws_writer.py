@@ -67,6 +67,7 @@ def _open(maxsize: int = 100, incoming: list[str] | None = None) -> tuple[Bus, _
         event_json=EventJsonCache(),
         metrics=SimpleNamespace(ws_sends=WebSocketSends()),
         clock=lambda: AT,
+        game=None,
     )
     principal = Principal(1, "p1", ("player",), "jti1", AT + 900)
     conn = _Connection(_Socket(incoming), principal, state)  # type: ignore[arg-type]
@@ -133,27 +134,34 @@ async def test_events_and_replies_ready_together_leave_as_one_batch_in_order() -
     assert conn.ws.closed == (1001, "server shutting down")  # type: ignore[attr-defined]
 
 
-async def test_a_reply_resolved_in_the_next_step_joins_the_events_of_its_commit() -> None:
-    """The writer woken by events while the reader answers a command waits one loop step."""
+async def test_a_reply_answered_in_the_step_that_publishes_its_events_joins_them() -> None:
+    """The engine resolves a command, then publishes its events, in one step: the reader wakes
+    before the writer and its reply leaves with the events. (Published first, they would go
+    alone.)"""
     loop = asyncio.get_running_loop()
-    for busy, expected in ((True, 1), (False, 2)):
+    for answer_first, expected in ((True, 1), (False, 2)):
         bus, conn = _open()
         assert conn.outbox is not None
-        writer = asyncio.create_task(_writer(conn, conn.outbox))
-        await _settle()
-        conn.busy = busy
-        bus.publish([_moved(1)])  # wakes the writer first...
+        answered: asyncio.Future[None] = loop.create_future()
 
-        def answer(conn: _Connection = conn) -> None:  # ...then the reader runs
-            conn.busy = False
+        async def reader(conn: _Connection = conn, answered: Any = answered) -> None:
+            await answered
             conn.queue('{"type":"reply","id":"m","ok":true,"result":{}}', "reply")
 
-        loop.call_soon(answer)
+        tasks = [asyncio.create_task(reader()), asyncio.create_task(_writer(conn, conn.outbox))]
+        await _settle()
+        if answer_first:
+            answered.set_result(None)
+            bus.publish([_moved(1)])
+        else:
+            bus.publish([_moved(1)])
+            answered.set_result(None)
         await _settle()
         sent = _sent(conn)
         assert len(sent) == expected
         assert [item for m in sent for item in _flat(m)] == [("event", 1), ("reply", "m")]
-        await _stop(conn, writer)
+        await tasks[0]
+        await _stop(conn, tasks[1])
 
 
 async def test_the_hello_goes_before_any_event() -> None:
@@ -191,7 +199,8 @@ async def test_the_reader_stops_reading_while_too_many_replies_wait() -> None:
     writer = asyncio.create_task(_writer(conn, conn.outbox))
     await _settle()
     assert conn.ws.received == MAX_QUEUED + 5  # type: ignore[attr-defined]
-    replies = [item for m in _sent(conn) for item in _flat(m)]
-    assert replies == [("reply", str(i)) for i in range(MAX_QUEUED + 5)]
+    replies = [m for sent in _sent(conn) for m in sent["messages"]]
+    assert [m["id"] for m in replies] == [str(i) for i in range(MAX_QUEUED + 5)]
+    assert all(m["ok"] and m["result"] == {"pong": AT} for m in replies)
     reader.cancel()
     await _stop(conn, writer)
