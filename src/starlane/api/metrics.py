@@ -146,7 +146,7 @@ class _WebSocketSendCollector(Collector):
         sends = self._sends
         messages = CounterMetricFamily(
             "starlane_websocket_messages_sent",
-            "WebSocket messages sent, by kind (reply, event, events batch, other)",
+            "WebSocket messages sent, by kind (reply, event, other, batch; events: no longer sent)",
             labels=["kind"],
         )
         for kind in ("reply", "event", "events", "other"):
@@ -163,7 +163,7 @@ class _WebSocketSendCollector(Collector):
         yield batched
         yield CounterMetricFamily(
             "starlane_websocket_events_pushed",
-            "Events pushed over WebSockets (an events batch message carries several)",
+            "Events pushed over WebSockets, alone or inside batch messages",
             value=sends.events_pushed,
         )
 
