@@ -7,12 +7,11 @@ Exported at ``/metrics``:
   do not explode the label space);
 - ``starlane_commands_total{command,outcome}`` (outcome ``ok`` or the error code);
 - ``starlane_websocket_connections`` (open now) and ``starlane_websocket_connections_total``;
-- ``starlane_websocket_messages_sent_total{kind}`` (``reply``, ``event``: one pushed event,
-  ``events``: a batch of several, ``other``: hello, ping, errors) and
-  ``starlane_websocket_events_pushed_total`` (events per message = pushed / (event + events));
-  ``kind="batch"``: a ``batch`` message carrying several messages that were ready together
-  (``events`` is no longer sent), and ``starlane_websocket_batched_messages_total{kind}``
-  (``reply``, ``event``, ``other``): the messages carried inside ``batch`` messages;
+- ``starlane_websocket_messages_sent_total{kind}``: ``reply``, ``event`` (one pushed event) and
+  ``other`` (hello, ping) sent alone, and ``batch`` (one message carrying several that were
+  ready together); ``starlane_websocket_batched_messages_total{kind}`` (``reply``, ``event``,
+  ``other``): the messages carried inside ``batch`` messages; and
+  ``starlane_websocket_events_pushed_total``: every event pushed, alone or batched;
 - ``starlane_engine_queue_depth{region}``, ``starlane_engine_commit_batch_size{region}`` (last
   group commit), ``starlane_engine_commit_batch_size_max{region}``,
   ``starlane_engine_commits_total{region}`` and ``starlane_engine_events_total{region}``, read
@@ -21,7 +20,6 @@ Exported at ``/metrics``:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -100,11 +98,10 @@ class WebSocketSends:
     cost at several messages per game action.
 
     Attributes:
-        reply: replies to client operations.
-        event: single-event push messages.
-        events: batch push messages (several events each).
-        other: notices (hello, ping).
-        events_pushed: events carried by ``event`` and ``events`` messages.
+        reply: replies to client operations sent alone.
+        event: events sent alone.
+        other: notices (hello, ping) sent alone.
+        events_pushed: every event pushed, alone or inside ``batch`` messages.
         batch: ``batch`` messages (several messages ready together; each counts as one sent
             message; its events also count in ``events_pushed``).
         batched_reply: replies carried inside ``batch`` messages (not counted in ``reply``).
@@ -118,7 +115,6 @@ class WebSocketSends:
         "batched_other",
         "batched_reply",
         "event",
-        "events",
         "events_pushed",
         "other",
         "reply",
@@ -127,7 +123,6 @@ class WebSocketSends:
     def __init__(self) -> None:
         self.reply = 0
         self.event = 0
-        self.events = 0
         self.other = 0
         self.events_pushed = 0
         self.batch = 0
@@ -146,10 +141,10 @@ class _WebSocketSendCollector(Collector):
         sends = self._sends
         messages = CounterMetricFamily(
             "starlane_websocket_messages_sent",
-            "WebSocket messages sent, by kind (reply, event, other, batch; events: no longer sent)",
+            "WebSocket messages sent, by kind (reply, event, other sent alone; batch)",
             labels=["kind"],
         )
-        for kind in ("reply", "event", "events", "other"):
+        for kind in ("reply", "event", "other"):
             messages.add_metric([kind], getattr(sends, kind))
         messages.add_metric(["batch"], sends.batch)
         yield messages
@@ -226,38 +221,3 @@ class Metrics:
             The body for ``/metrics``.
         """
         return generate_latest(self.registry)
-
-    def middleware(self, app: Any) -> Any:
-        """Wrap an ASGI app so each HTTP request is counted and timed by route template.
-
-        Args:
-            app: the inner ASGI app.
-
-        Returns:
-            The wrapping ASGI app.
-        """
-        metrics = self
-
-        async def _app(scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            start = time.perf_counter()
-            status = 500
-
-            async def _send(message: Any) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            try:
-                await app(scope, receive, _send)
-            finally:
-                route = scope.get("route")
-                template = getattr(route, "path", None) or "unmatched"
-                method = scope.get("method", "GET")
-                metrics.requests.labels(method, template, str(status)).inc()
-                metrics.latency.labels(method, template).observe(time.perf_counter() - start)
-
-        return _app

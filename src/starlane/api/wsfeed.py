@@ -105,28 +105,9 @@ class Outbox:
         self._items.clear()
         return items
 
-    async def next_batch(self) -> list[tuple[ev.RecordedEvent, str]]:
-        """Wait for buffered pairs and take them all.
-
-        All the events of one bus publication (one group commit) are offered before the waiting
-        sender runs, so they come in one batch. (Yielding one more loop iteration before taking
-        them gathered no further events in the WebSocket game mix: 0 in 17,940 wakes.)
-
-        Returns:
-            The pairs in order; an empty list once the outbox is closed and drained.
-        """
-        while not self._items:
-            if self.close_reason is not None:
-                return []
-            self._ready.clear()
-            await self._ready.wait()
-        items = list(self._items)
-        self._items.clear()
-        return items
-
 
 class Connection:
-    """One authenticated WebSocket client: its channels, position, outbox and send lock."""
+    """One authenticated WebSocket client: its channels, position and outbox."""
 
     def __init__(self, ws: WebSocket, principal: Principal, state: Any) -> None:
         self.ws = ws
@@ -137,7 +118,6 @@ class Connection:
         self._sector_id: int | None = None
         self.hub: FeedHub | None = None
         self.outbox: Outbox | None = None
-        self.send_lock = asyncio.Lock()
         self.resync()
 
     @property
