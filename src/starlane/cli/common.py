@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import typer
@@ -138,3 +140,21 @@ def configure_logging(level: str = "info", json_lines: bool = False) -> None:
     # one line per bot request would drown the bots' live summary and the server's own log
     for noisy in ("httpx", "httpcore", "websockets"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop factory when uvloop is installed, else None (the default loop).
+
+    uvicorn only picks uvloop when it creates the loop itself; ``serve`` runs uvicorn inside
+    its own loop (and ``projector`` runs no uvicorn), so they choose uvloop here (about a third
+    less CPU per request).
+
+    Returns:
+        The loop factory for ``asyncio.Runner``, or None.
+    """
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory

@@ -12,6 +12,7 @@ from starlane.cli.common import (
     configure_logging,
     ensure_sqlite_directory,
     fail,
+    loop_factory,
     settings_from_flags,
 )
 from starlane.cli.db import redact_url
@@ -58,8 +59,11 @@ def projector(
     configure_logging(settings.log_level, settings.log_json)
     ensure_sqlite_directory(read_url)
     try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_projector(settings, parent_pid=parent_pid))
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            asyncio.Runner(loop_factory=loop_factory()) as r,
+        ):
+            r.run(run_projector(settings, parent_pid=parent_pid))
     except Exception as exc:
         fail(
             f"the projector stopped: {type(exc).__name__}: {exc} (event store "

@@ -28,6 +28,7 @@ from starlane.cli.common import (
     console,
     ensure_sqlite_directory,
     fail,
+    loop_factory,
     settings_from_flags,
 )
 from starlane.cli.db import redact_url
@@ -84,25 +85,8 @@ def serve(
         log_level=log_level,
     )
     configure_logging(settings.log_level, settings.log_json)
-    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop_factory()) as r:
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop_factory()) as r:
         r.run(run_server(settings, bots=bots, bot_strategy=bot_strategy))
-
-
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop factory when uvloop is installed, else None (the default loop).
-
-    uvicorn only picks uvloop when it creates the loop itself; ``serve`` runs uvicorn inside
-    its own loop, so it has to choose uvloop here (about a third less CPU per request).
-
-    Returns:
-        The loop factory, or None.
-    """
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
 
 
 def galaxy_progress() -> tuple[Progress, Callable[[str, int, int], None]]:
