@@ -168,3 +168,5 @@ async def test_projections_follow_the_game(app: FastAPI, client: httpx.AsyncClie
     async with app.state.read_db.connect() as conn:
         rows = (await conn.execute(text("SELECT COUNT(*) FROM activity"))).scalar_one()
     assert rows >= 2  # the spawn and the trade
+    metrics = (await client.get("/metrics")).text
+    assert f"starlane_projection_position {float(runner.position)}" in metrics

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from starlane.api.metrics import Metrics
 from starlane.bus import Bus
 from starlane.config import Settings
 from starlane.projections import ActivityProjection, PlayerViewProjection, ProjectionRunner
@@ -128,6 +129,10 @@ async def test_projector_process_runs_restarts_and_stops(tmp_path: Path) -> None
                 break
             await asyncio.sleep(0.05)
         assert await _activity_rows(read_url) == last
+        assert process.running
+        text = Metrics(dict, lambda: process).render().decode()
+        assert "starlane_projector_running 1.0" in text
+        assert "starlane_projector_starts_total 1.0" in text
         first_pid = process.pid
         assert first_pid is not None
         os.kill(first_pid, 9)  # a crash: restarted
@@ -141,6 +146,9 @@ async def test_projector_process_runs_restarts_and_stops(tmp_path: Path) -> None
         await process.stop()
         await service.stop()
         await engine.dispose()
-    assert pid is not None
+    assert pid is not None and not process.running
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+    text = Metrics(dict, lambda: process).render().decode()
+    assert "starlane_projector_running 0.0" in text
+    assert "starlane_projector_starts_total 2.0" in text

@@ -176,7 +176,10 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     )
     st.dummy_hash = st.passwords._hasher.hash("not a real password")
     st.limiter = RateLimiter(settings.rate)
-    st.metrics = Metrics(lambda: dict(getattr(getattr(st, "service", None), "engines", {})))
+    st.metrics = Metrics(
+        lambda: dict(getattr(getattr(st, "service", None), "engines", {})),
+        lambda: getattr(st, "projections", None),
+    )
     st.ws_connections = set()
     st.event_json = EventJsonCache()
 

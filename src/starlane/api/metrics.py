@@ -12,6 +12,8 @@ Exported at ``/metrics``:
   ready together); ``starlane_websocket_batched_messages_total{kind}`` (``reply``, ``event``,
   ``other``): the messages carried inside ``batch`` messages; and
   ``starlane_websocket_events_pushed_total``: every event pushed, alone or batched;
+- ``starlane_projector_running`` and ``starlane_projector_starts_total`` (projector child
+  process), or ``starlane_projection_position`` (in-process projections);
 - ``starlane_engine_queue_depth{region}``, ``starlane_engine_commit_batch_size{region}`` (last
   group commit), ``starlane_engine_commit_batch_size_max{region}``,
   ``starlane_engine_commits_total{region}`` and ``starlane_engine_events_total{region}``, read
@@ -163,6 +165,43 @@ class _WebSocketSendCollector(Collector):
         )
 
 
+class _ProjectionCollector(Collector):
+    """Reads the read-model projections' state at scrape time.
+
+    In ``projector = "process"`` mode: whether the child process runs and how many times it was
+    started (more than one: it crashed and was restarted). In ``inline`` mode: the position the
+    projections reached.
+    """
+
+    def __init__(self, projections: Callable[[], Any]) -> None:
+        self._projections = projections
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        try:
+            current = self._projections()
+        except Exception:
+            current = None
+        if current is None:
+            return
+        if hasattr(current, "starts"):  # ProjectorProcess
+            yield GaugeMetricFamily(
+                "starlane_projector_running",
+                "1 while the projector child process runs",
+                value=1 if current.running else 0,
+            )
+            yield CounterMetricFamily(
+                "starlane_projector_starts",
+                "Times the projector child process was started (restarts after crashes)",
+                value=current.starts,
+            )
+        elif hasattr(current, "position"):  # ProjectionRunner
+            yield GaugeMetricFamily(
+                "starlane_projection_position",
+                "Global event position every in-process projection has applied",
+                value=current.position,
+            )
+
+
 class Metrics:
     """The app's metrics and the ASGI middleware that records requests.
 
@@ -170,7 +209,11 @@ class Metrics:
         engines: returns the region engines (``GalaxyService.engines``) at scrape time.
     """
 
-    def __init__(self, engines: Callable[[], dict[int, Any]]) -> None:
+    def __init__(
+        self,
+        engines: Callable[[], dict[int, Any]],
+        projections: Callable[[], Any] | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "starlane_http_requests",
@@ -204,6 +247,8 @@ class Metrics:
         self.ws_sends = WebSocketSends()
         self.registry.register(_WebSocketSendCollector(self.ws_sends))
         self.registry.register(_EngineCollector(engines))
+        if projections is not None:
+            self.registry.register(_ProjectionCollector(projections))
 
     def record_command(self, command: str, outcome: str) -> None:
         """Count one game command.

@@ -126,8 +126,13 @@ class ProjectorProcess:
 
     @property
     def pid(self) -> int | None:
-        """The running child's process id, or None."""
+        """The current (or last) child's process id, or None before the first start."""
         return None if self._proc is None else self._proc.pid
+
+    @property
+    def running(self) -> bool:
+        """Whether a child process runs now."""
+        return self._proc is not None and self._proc.returncode is None
 
     def command(self) -> list[str]:
         """The child's command line.
