@@ -46,14 +46,22 @@ Live events and low-overhead commands: WebSocket `/api/v1/ws` (see docs/api.md).
 
 
 async def _start_projections(st: Any, settings: Settings) -> Any:
-    """The read models as ``settings.projector`` says: a child process, a task, or nothing."""
-    if settings.projector == "process":
+    """The read models as ``settings.projector`` says: a child process, a task, or nothing.
+
+    An in-memory SQLite database cannot be shared with a child process: there the projections
+    run inline (with a warning).
+    """
+    mode = settings.projector
+    if mode == "process" and ":memory:" in settings.resolved_database_url():
+        _log.warning("projector.inline_for_memory_database")
+        mode = "inline"
+    if mode == "process":
         from starlane.projections.worker import ProjectorProcess
 
         process = ProjectorProcess(settings)
         await process.start()
         return process
-    if settings.projector == "inline":
+    if mode == "inline":
         from starlane.projections import ProjectionRunner
         from starlane.projections.worker import default_projections
 
