@@ -330,6 +330,11 @@ async def run_benchmark(config: BenchConfig, *, console: Console | None = None) 
                 ratios[transport] = game.throughput / baseline.throughput
             rate = config.rest_rate if transport == "rest" else config.ws_rate
             if rate is not None:
+                # fresh clients: the closed-loop mix spent a good part of the first ones' turns
+                # (a client runs dry in two workloads, and refusals would flatter the row)
+                console.print(f"{transport}: registering and placing {config.clients} clients ...")
+                tokens = await register_many(base_url, f"b{run_id}{transport}o_", config.clients)
+                fresh = await place_clients(base_url, tokens, pairs, seed=len(results))
                 console.print(
                     f"{transport}: game mix at {offered_label(rate)} actions/s offered "
                     f"for {config.duration:g} s ..."
@@ -338,7 +343,7 @@ async def run_benchmark(config: BenchConfig, *, console: Console | None = None) 
                     await measure(
                         pool,
                         base_url,
-                        specs,
+                        fresh,
                         mode="game",
                         name=f"{label} game mix, {offered_label(rate)}/s offered",
                         rate=rate,
