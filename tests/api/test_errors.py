@@ -93,6 +93,12 @@ async def test_health_readiness_and_metrics(app: FastAPI, client: httpx.AsyncCli
     assert 'starlane_commands_total{command="move",outcome="not_adjacent"} 1.0' in text
     assert 'starlane_engine_queue_depth{region="1"} 0.0' in text
     assert 'starlane_engine_commit_batch_size{region="1"}' in text
+    samples = dict(
+        line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#")
+    )
+    # alice's registration was committed: the commit latency counter has grown with it
+    assert float(samples['starlane_engine_commits_total{region="1"}']) >= 1
+    assert float(samples['starlane_engine_commit_seconds_total{region="1"}']) > 0
     assert "starlane_websocket_connections 0.0" in text
 
 

@@ -16,8 +16,8 @@ Exported at ``/metrics``:
   process), or ``starlane_projection_position`` (in-process projections);
 - ``starlane_engine_queue_depth{region}``, ``starlane_engine_commit_batch_size{region}`` (last
   group commit), ``starlane_engine_commit_batch_size_max{region}``,
-  ``starlane_engine_commits_total{region}`` and ``starlane_engine_events_total{region}``, read
-  from the engines at scrape time.
+  ``starlane_engine_commits_total{region}``, ``starlane_engine_events_total{region}`` and
+  ``starlane_engine_commit_seconds_total{region}``, read from the engines at scrape time.
 """
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ class _EngineCollector(Collector):
         events = CounterMetricFamily(
             "starlane_engine_events", "Events committed by a region engine", labels=["region"]
         )
+        commit_seconds = CounterMetricFamily(
+            "starlane_engine_commit_seconds",
+            "Seconds a region engine waited for its group commits (divided by the commits: the"
+            " mean commit latency)",
+            labels=["region"],
+        )
         try:
             engines = self._engines()
         except Exception:
@@ -84,12 +90,13 @@ class _EngineCollector(Collector):
                 (batch_max, ("max_batch_size",)),
                 (commits, ("commits",)),
                 (events, ("events",)),
+                (commit_seconds, ("commit_seconds",)),
             )
             for family, names in pairs:
                 value = _engine_stat(engine, *names)
                 if value is not None:
                     family.add_metric(label, value)
-        yield from (depth, batch, batch_max, commits, events)
+        yield from (depth, batch, batch_max, commits, events, commit_seconds)
 
 
 class WebSocketSends:

@@ -4,9 +4,14 @@ An append is one transaction: lock, optional concurrency check, insert the event
 positions, optional snapshot, commit. Appends are the hot path of every region engine (one per
 group commit), so each backend gets the shortest exact route:
 
-- SQLite: the aiosqlite driver connection under the pooled SQLAlchemy connection, with
-  ``BEGIN IMMEDIATE``, one ``executemany`` and one read-back of the new positions (four trips
-  to the driver thread, where the generic path needs eight or more).
+- SQLite: the aiosqlite driver connection under the pooled SQLAlchemy connection. A plain
+  group commit (no concurrency check, no snapshot, at most :data:`SQLITE_ROWS_PER_STATEMENT`
+  events) is ONE multi-row ``INSERT ... RETURNING seq, position`` run in autocommit mode: a
+  single statement is its own transaction in SQLite (atomic, durable at its end, holding the
+  write lock while it runs), so the append is one trip to the driver thread. Every trip waits
+  for the event loop to come round to its answer, which under load is a few milliseconds, so
+  trips, not SQL, set the commit latency. Otherwise ``BEGIN IMMEDIATE``, the inserts, the
+  check or snapshot, ``COMMIT``.
 - PostgreSQL: one fixed ``INSERT ... SELECT FROM unnest(...) ORDER BY ordinality RETURNING``
   statement whatever the batch size (so asyncpg's prepared statement is reused), after the
   advisory lock that makes commit order equal position order.
@@ -17,6 +22,7 @@ Both return ``{seq: position}`` of the inserted events and raise
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -33,8 +39,12 @@ APPEND_LOCK_KEY = 0x5354_4C4E_4556_4E54  # "STLNEVNT": PostgreSQL advisory lock 
 
 _COLS = ", ".join(ROW_COLUMNS)
 _SQLITE_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events WHERE region_id = ?"
-_SQLITE_INSERT = f"INSERT INTO events ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-_SQLITE_POSITIONS = "SELECT seq, position FROM events WHERE region_id = ? AND seq > ? AND seq <= ?"
+_SQLITE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?)"
+_SQLITE_RETURNING = " RETURNING seq, position"
+
+SQLITE_ROWS_PER_STATEMENT = 4_000
+"""Most events in one SQLite ``INSERT`` (8 values each: within SQLite's 32,766 host
+parameters since 3.32; larger batches are split inside one transaction)."""
 _SQLITE_SNAPSHOT_DELETE = "DELETE FROM snapshots WHERE region_id = ? AND seq = ?"
 _SQLITE_SNAPSHOT_INSERT = (
     "INSERT INTO snapshots (region_id, seq, created_at, data) VALUES (?, ?, ?, ?)"
@@ -97,32 +107,55 @@ async def append_sqlite(
         fairy = await conn.get_raw_connection()
         db = fairy.driver_connection
         assert db is not None
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            if check:
-                (actual,) = (await db.execute_fetchall(_SQLITE_LAST_SEQ, (region_id,)))[0]
-                if actual != expected_seq:
-                    raise ConflictDetected(actual)
-            positions: dict[int, int] = {}
-            if rows:
-                await db.executemany(_SQLITE_INSERT, rows)
-                found = await db.execute_fetchall(
-                    _SQLITE_POSITIONS, (region_id, expected_seq, expected_seq + len(rows))
-                )
-                positions = {seq: position for seq, position in found}
-            if snapshot is not None:
-                seq, data, created_at = snapshot
-                await db.execute(_SQLITE_SNAPSHOT_DELETE, (region_id, seq))
-                await db.execute(_SQLITE_SNAPSHOT_INSERT, (region_id, seq, created_at, data))
-                await db.execute(_SQLITE_SNAPSHOT_PRUNE, (region_id, region_id, kept))
-            await db.commit()
-        except BaseException:
-            if db.in_transaction:
-                await db.rollback()
-            raise
+        positions: dict[int, int] = {}
+        if (
+            not check
+            and snapshot is None
+            and 0 < len(rows) <= SQLITE_ROWS_PER_STATEMENT
+            and not db.in_transaction
+        ):
+            # One statement in autocommit mode (the connection's isolation_level is None, see
+            # starlane.store.db): its own atomic, durable transaction, in one trip.
+            found = await db.execute_fetchall(
+                _sqlite_insert_returning(len(rows)), [v for row in rows for v in row]
+            )
+            positions = {seq: position for seq, position in found}
+        else:
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                if check:
+                    (actual,) = (await db.execute_fetchall(_SQLITE_LAST_SEQ, (region_id,)))[0]
+                    if actual != expected_seq:
+                        raise ConflictDetected(actual)
+                for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
+                    chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
+                    found = await db.execute_fetchall(
+                        _sqlite_insert_returning(len(chunk)), [v for row in chunk for v in row]
+                    )
+                    positions.update((seq, position) for seq, position in found)
+                if snapshot is not None:
+                    seq, data, created_at = snapshot
+                    await db.execute(_SQLITE_SNAPSHOT_DELETE, (region_id, seq))
+                    await db.execute(_SQLITE_SNAPSHOT_INSERT, (region_id, seq, created_at, data))
+                    await db.execute(_SQLITE_SNAPSHOT_PRUNE, (region_id, region_id, kept))
+                await db.commit()
+            except BaseException:
+                if db.in_transaction:
+                    await db.rollback()
+                raise
     if len(positions) != len(rows):  # cannot happen under the write lock; never trust blindly
         raise sqlite3.DatabaseError("positions of the appended events could not be read back")
     return positions
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert_returning(count: int) -> str:
+    """``INSERT INTO events ... VALUES (...), ... RETURNING seq, position`` for ``count`` rows."""
+    return (
+        f"INSERT INTO events ({_COLS}) VALUES "
+        + ", ".join([_SQLITE_ROW] * count)
+        + (_SQLITE_RETURNING)
+    )
 
 
 async def append_postgres(

@@ -1,0 +1,87 @@
+"""The SQLite append path: one statement per plain group commit, atomic however it is split."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from starlane.store import EventStore, appenders, create_db_engine, upgrade_database
+from starlane.store.schema import events
+from tests.store.conftest import moved
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path) -> AsyncIterator[AsyncEngine]:
+    eng = create_db_engine(f"sqlite:///{tmp_path / 'starlane.db'}")
+    await upgrade_database(eng)
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
+
+
+async def _rows(engine: AsyncEngine) -> list[tuple[int, int, int]]:
+    async with engine.connect() as conn:
+        result = await conn.execute(
+            select(events.c.region_id, events.c.seq, events.c.position).order_by(events.c.position)
+        )
+        return [tuple(row) for row in result]
+
+
+async def _trace(engine: AsyncEngine, statements: list[str]) -> None:
+    """Record every statement the pooled connection's driver runs (the store's only one)."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.set_trace_callback(statements.append)
+
+
+async def test_a_plain_group_commit_is_one_insert_returning_statement(sqlite_engine):
+    store = EventStore(sqlite_engine)
+    await store.append(1, 0, [(moved(1, 0), None)])  # first append: checks the last seq
+    statements: list[str] = []
+    await _trace(sqlite_engine, statements)
+    recorded = await store.append(1, 1, [(moved(1, i), 7) for i in range(1, 40)])
+    assert [r.seq for r in recorded] == list(range(2, 41))
+    assert len(statements) == 1, statements  # no BEGIN / COMMIT / read-back trips
+    assert statements[0].startswith("INSERT INTO events") and "RETURNING" in statements[0]
+    positions = [r.position for r in recorded]
+    assert positions == sorted(positions) and len(set(positions)) == 39
+    assert await _rows(sqlite_engine) == [(1, seq, seq) for seq in range(1, 41)]
+
+
+async def test_a_failing_row_in_the_single_statement_writes_nothing(sqlite_engine):
+    store = EventStore(sqlite_engine)
+    await store.append(1, 0, [(moved(1, 0), None)])
+    async with sqlite_engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "CREATE TRIGGER fail_seq BEFORE INSERT ON events FOR EACH ROW WHEN NEW.seq = 5 "
+            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
+    with pytest.raises(SQLAlchemyError, match="disk on fire"):
+        await store.append(1, 1, [(moved(1, i), None) for i in range(1, 10)])
+    assert await _rows(sqlite_engine) == [(1, 1, 1)]  # rows 2-4, before the failing one: gone
+    assert await store.last_seq(1) == 1
+
+
+async def test_a_batch_split_into_several_statements_is_one_transaction(sqlite_engine, monkeypatch):
+    monkeypatch.setattr(appenders, "SQLITE_ROWS_PER_STATEMENT", 4)
+    store = EventStore(sqlite_engine)
+    recorded = await store.append(1, 0, [(moved(1, i), None) for i in range(10)])
+    assert [r.seq for r in recorded] == list(range(1, 11))
+    assert [r.position for r in recorded] == list(range(1, 11))
+    async with sqlite_engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "CREATE TRIGGER fail_seq BEFORE INSERT ON events FOR EACH ROW WHEN NEW.seq = 19 "
+            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
+    # seq 11-18 go in the first two statements, seq 19 fails in the third: all rolled back
+    with pytest.raises(SQLAlchemyError, match="disk on fire"):
+        await store.append(1, 10, [(moved(1, i), None) for i in range(10, 20)])
+    async with sqlite_engine.connect() as conn:
+        count = (await conn.execute(select(func.count()).select_from(events))).scalar_one()
+    assert count == 10
+    assert await store.last_seq(1) == 10
