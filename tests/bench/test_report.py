@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from starlane.bench.runner import BenchConfig, _report, offered_label, print_report
+from starlane.bench.runner import (
+    BenchConfig,
+    _report,
+    offered_label,
+    print_report,
+    rule_refusal_codes,
+    split_errors,
+)
 from starlane.bench.stats import Recorder
 
 
@@ -18,6 +25,8 @@ def test_offered_rates_are_written_readably() -> None:
 def test_the_report_shows_open_loop_rows_and_explains_both_kinds() -> None:
     closed, open_ = Recorder(), Recorder()
     closed.record("move", 0.05)
+    closed.record("trade", 0.01, "port_out_of_stock")
+    closed.record("trade", 0.01, "http_500")
     open_.record("move", 0.004)
     open_.unsent = 12
     results = [
@@ -34,3 +43,35 @@ def test_the_report_shows_open_loop_rows_and_explains_both_kinds() -> None:
     assert "REST game mix, 2,000/s offered" in text
     assert "not sent by the end 12" in text
     assert "closed-loop rows" in text and "intended send time" in text
+    row = next(line for line in text.splitlines() if line.startswith("│ REST game mix  "))
+    cells = [cell.strip() for cell in row.split("│")]
+    assert cells[-3:-1] == ["port_out_of_stock 1", "http_500 1"]
+    assert report["refusals"]["REST game mix"] == {"port_out_of_stock": 1}
+    assert report["unexpected_errors"]["REST game mix"] == {"http_500": 1}
+    assert "refused by the rules" in text and "failures (5xx" in text
+
+
+def test_rule_refusals_are_the_domain_codes_and_nothing_else() -> None:
+    codes = rule_refusal_codes()
+    assert {"insufficient_credits", "insufficient_turns", "port_out_of_stock"} <= codes
+    assert "domain_error" not in codes
+    refusals, failures = split_errors(
+        {
+            "insufficient_turns": 3,
+            "engine_busy": 1,
+            "timeout": 2,
+            "connection_closed": 1,
+            "validation_error": 4,
+            "rate_limited": 5,
+            "http_502": 1,
+        }
+    )
+    assert refusals == {"insufficient_turns": 3}
+    assert set(failures) == {
+        "engine_busy",
+        "timeout",
+        "connection_closed",
+        "validation_error",
+        "rate_limited",
+        "http_502",
+    }

@@ -6,6 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from starlane.bench.placement import (
     _pairs_from_map,
@@ -15,7 +17,7 @@ from starlane.bench.placement import (
     register_many,
 )
 from starlane.bench.runner import measure
-from starlane.bench.workload import ClientSpec, GameMix, rest_call
+from starlane.bench.workload import MAX_CARGO, ClientSpec, GameMix, rest_call
 from tests.client.conftest import served_app, small_settings
 
 
@@ -48,6 +50,44 @@ def test_game_mix_bounces_and_sells_what_it_bought() -> None:
     while (choice := mix.next())[0] != "trade":
         pass
     assert choice[2] == {"port_id": 5, "commodity": "organics", "side": "sell", "quantity": 1}
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 10_000), steps=st.integers(1, 3_000))
+def test_game_mix_only_buys_what_the_other_port_buys(seed: int, steps: int) -> None:
+    """A one-way pair (5 sells ore, which 6 buys; 6 sells fuel, which nobody buys): the client
+    buys ore at 5 only, sells it at 6, never buys fuel (it could not sell it: its credits
+    would drain), never carries more than MAX_CARGO, and quotes when it cannot trade."""
+    ports = {5: {"sells": ["ore"], "buys": []}, 6: {"sells": ["fuel"], "buys": ["ore"]}}
+    mix = GameMix(ClientSpec(token="t", home=5, away=6, ports=ports, quote_port=5, seed=seed))
+    actions: Counter[str] = Counter()
+    for _ in range(steps):
+        action, op, args = mix.next()
+        actions[action] += 1
+        if op == "trade":
+            side = "buy" if mix.sector == 5 else "sell"
+            assert (args["port_id"], args["commodity"], args["side"]) == (mix.sector, "ore", side)
+            carried = mix.cargo.get("ore", 0) + (1 if side == "buy" else -1)
+            assert 0 <= carried <= MAX_CARGO
+            mix.apply(op, args, {"cargo": {"ore": carried}})
+        elif op == "move":
+            mix.apply(op, args, None)
+    assert actions.keys() <= {"move", "quote", "trade", "sector"}
+
+
+def test_a_port_out_of_stock_is_not_asked_again() -> None:
+    mix = GameMix(spec())  # 5 sells ore, which 6 buys
+    while (choice := mix.next())[0] != "trade":
+        pass
+    assert choice[2] == {"port_id": 5, "commodity": "ore", "side": "buy", "quantity": 1}
+    mix.refused("trade", choice[2], "insufficient_credits")  # not about the port: asked again
+    while (choice := mix.next())[0] != "trade":
+        pass
+    mix.refused("trade", choice[2], "port_out_of_stock")
+    choices = [mix.next() for _ in range(2_000)]
+    assert not [c for c in choices if c[1] == "trade"]  # at 5 with nothing left to do: quotes
+    quotes = {(c[2]["commodity"], c[2]["side"]) for c in choices if c[1] == "quote"}
+    assert quotes == {("organics", "sell")}  # not a buy of the ore 5 is out of
 
 
 def test_game_mix_starts_from_where_the_last_workload_left_the_ship() -> None:
@@ -89,6 +129,15 @@ def test_pairs_from_map_need_two_way_warps_and_ports() -> None:
     ]
     pairs = _pairs_from_map(items)
     assert [(p["home"], p["away"]) for p in pairs] == [(1, 2)]
+    # 1 and 2 trade with each other (class 1 sells equipment, class 2 buys it); a pair of two
+    # class 1 ports does not, so it is left out while such pairs exist
+    items += [
+        {"id": 5, "port_class": 1, "warps": [{"to_sector_id": 6}]},
+        {"id": 6, "port_class": 1, "warps": [{"to_sector_id": 5}]},
+    ]
+    assert [(p["home"], p["away"]) for p in _pairs_from_map(items)] == [(1, 2)]
+    # without any, every two-way pair of ports is used
+    assert [(p["home"], p["away"]) for p in _pairs_from_map(items[-2:])] == [(5, 6)]
     ordered = _prefer_complementary(
         {
             1: {"sells": ["equipment"], "buys": ["ore", "organics"]},

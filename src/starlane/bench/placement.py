@@ -49,8 +49,9 @@ def _port_lists(port_class: int | None) -> dict[str, list[str]] | None:
 async def find_pairs(base_url: str, admin: tuple[str, str] | None) -> list[dict[str, Any]]:
     """Pairs of adjacent sectors (two-way warp) in Terran Space for clients to trade between.
 
-    With an admin account the whole map is read and pairs of port sectors whose ports trade
-    with each other come first; without one, a probe account looks at Sol's neighbours.
+    With an admin account the whole map is read and, when there are pairs of port sectors
+    whose ports trade with each other (one sells what the other buys), only those are used;
+    without one, a probe account looks at Sol's neighbours.
 
     Args:
         base_url: the server's root URL.
@@ -120,6 +121,8 @@ def _pairs_from_map(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             )
             ranked.append((0 if complementary else 1, sid, other))
     ranked.sort()
+    if ranked and ranked[0][0] == 0:  # pairs that trade with each other exist: only those
+        ranked = [entry for entry in ranked if entry[0] == 0]
     used: set[int] = set()
     pairs = []
     for _, home, away in ranked:

@@ -53,17 +53,41 @@ from starlane.bench.stats import Recorder, Summary
 from starlane.bench.workload import ClientSpec, worker
 from starlane.client.api import StarlaneClient
 
-UNEXPECTED_PREFIXES = (
-    "http_5",
-    "internal_error",
-    "engine_",
-    "connection_",
-    "client_failed",
-    "connect_failed",
-    "closed:",
-    "timeout",
-)
-"""Error codes that are failures, not game refusals."""
+
+def rule_refusal_codes() -> frozenset[str]:
+    """The error codes of the game rules' refusals (every :class:`DomainError` subclass's code).
+
+    A refused action (``insufficient_credits``, ``port_out_of_stock``...) is the game
+    working as designed, and an expected outcome of a trading mix; any other code (a 5xx,
+    ``engine_*``, a timeout, a closed connection, a validation or auth error) is a failure.
+
+    Returns:
+        The codes.
+    """
+    from starlane.domain.errors import DomainError
+
+    codes: set[str] = set()
+    pending: list[type[DomainError]] = [DomainError]
+    while pending:
+        cls = pending.pop()
+        codes.add(cls.code)
+        pending.extend(cls.__subclasses__())
+    codes.discard(DomainError.code)
+    return frozenset(codes)
+
+
+def split_errors(errors: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Split error counts into the rules' refusals and failures.
+
+    Args:
+        errors: error code -> count.
+
+    Returns:
+        ``(refusals, failures)``, each code -> count.
+    """
+    refusal = rule_refusal_codes()
+    refusals = {c: n for c, n in errors.items() if c in refusal}
+    return refusals, {c: n for c, n in errors.items() if c not in refusal}
 
 
 @dataclass(slots=True)
@@ -106,6 +130,13 @@ ROW_KINDS_NOTE = (
     "load measured from each request's intended send time"
 )
 """The line under the table that explains the two kinds of rows."""
+
+REFUSALS_NOTE = (
+    "'refused by the rules': actions the game refused as designed (a port out of stock, "
+    "not enough credits...), expected when many traders share a few ports; 'errors': "
+    "failures (5xx, engine, timeouts, closed connections, bad requests)"
+)
+"""The line under the table that explains its two error columns."""
 
 
 def offered_label(rate: float) -> str:
@@ -401,10 +432,8 @@ def _report(
         },
         "workloads": [r.to_dict() for r in results],
         "ratio_game_to_baseline": {k: round(v, 3) for k, v in ratios.items()},
-        "unexpected_errors": {
-            r.name: {c: n for c, n in r.errors.items() if c.startswith(UNEXPECTED_PREFIXES)}
-            for r in results
-        },
+        "refusals": {r.name: split_errors(r.errors)[0] for r in results},
+        "unexpected_errors": {r.name: split_errors(r.errors)[1] for r in results},
     }
 
 
@@ -423,10 +452,22 @@ def print_report(console: Console, report: dict[str, Any], results: list[Summary
         title=f"Starlane load benchmark: {cfg['clients']} clients, {cfg['duration']:g} s per "
         f"workload, {cfg['client_processes']} client process(es), {cfg['cpus']} CPUs"
     )
-    for column in ("workload", "actions/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"):
-        table.add_column(column, justify="left" if column in ("workload", "errors") else "right")
+    text_columns = ("workload", "refused by the rules", "errors")
+    for column in (
+        "workload",
+        "actions/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "refused by the rules",
+        "errors",
+    ):
+        table.add_column(column, justify="left" if column in text_columns else "right")
     for r in results:
-        errors = ", ".join(f"{c} {n}" for c, n in sorted(r.errors.items(), key=lambda x: -x[1]))
+        refusals, failures = split_errors(r.errors)
+        refused = ", ".join(f"{c} {n}" for c, n in sorted(refusals.items(), key=lambda x: -x[1]))
+        errors = ", ".join(f"{c} {n}" for c, n in sorted(failures.items(), key=lambda x: -x[1]))
         if r.unsent:
             errors = ", ".join(x for x in (errors, f"not sent by the end {r.unsent}") if x)
         table.add_row(
@@ -436,10 +477,12 @@ def print_report(console: Console, report: dict[str, Any], results: list[Summary
             f"{r.p95 * 1000:.1f}",
             f"{r.p99 * 1000:.1f}",
             f"{r.max * 1000:.1f}",
+            refused or "none",
             errors or "none",
         )
     console.print(table)
     console.print(ROW_KINDS_NOTE)
+    console.print(REFUSALS_NOTE)
     console.print(f"server: {cfg['server']}")
     for transport, ratio in report["ratio_game_to_baseline"].items():
         label = "REST" if transport == "rest" else "WebSocket"

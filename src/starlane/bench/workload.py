@@ -1,14 +1,19 @@
 """What each benchmark client does: the game mix and the baseline, over REST or the WebSocket.
 
 The **game mix** (issue 5): move 50 %, quote 20 %, trade 25 %, sector view 5 %. Each client
-owns a pair of adjacent sectors (``home``, ``away``, two-way warp, ports in both when the
-galaxy offers such pairs) and bounces between them; a trade sells one unit of a carried
-commodity the port buys, else buys one unit of a commodity it sells; a quote asks the home
-port's price of one unit; a sector view reads the current sector. Clients are closed-loop:
-each sends its next request as soon as the previous answer arrives; or, given an offered rate,
-open-loop: each sends on a fixed schedule and latency counts from the intended send time
-(:mod:`starlane.bench.schedule`). A game-mix client first reads ``me`` (before the measured
-window) so that it starts from where the previous workload left its ship.
+owns a pair of adjacent sectors (``home``, ``away``, two-way warp, ports in both that trade
+with each other when the galaxy offers such pairs) and bounces between them, trading as a
+trader would: a trade sells one unit of a carried commodity the port buys, else buys one unit
+of a commodity the port sells and the pair's other port buys (never goods it could not sell,
+which would only drain its credits), holding at most :data:`MAX_CARGO` units; a port the
+rules answered ``port_out_of_stock`` or ``port_demand_exhausted`` for a commodity is not asked
+for it again by that client (trade or quote); when the port offers nothing left to do, the
+action is a quote instead (the printed mix shows the actions really made). A quote asks the
+home port's price of one unit of something it trades; a sector view reads the current sector.
+Clients are closed-loop: each sends its next request as soon as the previous answer arrives;
+or, given an offered rate, open-loop: each sends on a fixed schedule and latency counts from
+the intended send time (:mod:`starlane.bench.schedule`). A game-mix client first reads ``me``
+(before the measured window) so that it starts from where the previous workload left its ship.
 
 The **baseline** is the same stack answering the most trivial authenticated request, ``GET
 /api/v1/me`` (an in-memory read of the player; over the WebSocket the ``me`` operation).
@@ -40,6 +45,13 @@ _decode = msgspec.json.Decoder().decode
 
 GAME_MIX: tuple[tuple[str, int], ...] = (("move", 50), ("quote", 20), ("trade", 25), ("sector", 5))
 """The game mix: action -> percent of actions (issue 5)."""
+
+EXHAUSTED_CODES = frozenset({"port_out_of_stock", "port_demand_exhausted"})
+"""Refusals after which a client stops asking that port for that commodity and side."""
+
+MAX_CARGO = 50
+"""Most units a game-mix client carries: it buys only below this (a random walk of buys at
+one port and sells at the other stays within the ship's holds and credits)."""
 
 
 @dataclass(slots=True)
@@ -73,6 +85,12 @@ class GameMix:
         self.cargo: dict[str, int] = {}
         self._weights = [w for _, w in GAME_MIX]
         self._names = [n for n, _ in GAME_MIX]
+        self._exhausted: set[tuple[int, str, str]] = set()  # (port, commodity, side)
+        # per port sector: the commodities another port of the pair buys
+        self._wanted = {
+            sid: {c for other, v in spec.ports.items() if other != sid for c in v["buys"]}
+            for sid in spec.ports
+        }
 
     def next(self) -> tuple[str, str, dict[str, Any]]:
         """The next action.
@@ -90,14 +108,28 @@ class GameMix:
             return action, "sector", {"sector_id": self.sector}
         port = spec.ports.get(self.sector)
         if action == "trade" and port is not None:
+            here, exhausted = self.sector, self._exhausted
             for commodity in port["buys"]:
-                if self.cargo.get(commodity, 0) > 0:
-                    return action, "trade", _trade(self.sector, commodity, "sell")
-            if port["sells"]:
-                return action, "trade", _trade(self.sector, port["sells"][0], "buy")
-        quote_port = spec.ports.get(spec.quote_port, {"sells": ["fuel"]})
-        commodity = (quote_port["sells"] or ["fuel"])[0]
-        return "quote", "quote", _trade(spec.quote_port, commodity, "buy")
+                if self.cargo.get(commodity, 0) > 0 and (here, commodity, "sell") not in exhausted:
+                    return action, "trade", _trade(here, commodity, "sell")
+            if sum(self.cargo.values()) < MAX_CARGO:
+                wanted = self._wanted[here]
+                for commodity in port["sells"]:
+                    if commodity in wanted and (here, commodity, "buy") not in exhausted:
+                        return action, "trade", _trade(here, commodity, "buy")
+        return "quote", "quote", self._quote()
+
+    def _quote(self) -> dict[str, Any]:
+        """A quote the quote port can answer: a buy of what it sells, else a sell of what it
+        buys, skipping those it was found out of (the first choice when all are)."""
+        pid = self.spec.quote_port
+        port = self.spec.ports.get(pid, {"sells": ["fuel"], "buys": []})
+        choices = [(c, "buy") for c in port["sells"]] + [(c, "sell") for c in port["buys"]]
+        for commodity, side in choices:
+            if (pid, commodity, side) not in self._exhausted:
+                return _trade(pid, commodity, side)
+        commodity, side = choices[0] if choices else ("fuel", "buy")
+        return _trade(pid, commodity, side)
 
     def sync(self, me: Any) -> None:
         """Take the position and cargo from a ``me`` answer (where the last workload left them).
@@ -113,6 +145,18 @@ class GameMix:
         ship = me.get("ship")
         if isinstance(ship, dict) and isinstance(ship.get("cargo"), dict):
             self.cargo = {str(k): int(v) for k, v in ship["cargo"].items() if v}
+
+    def refused(self, op: str, args: dict[str, Any], code: str) -> None:
+        """Learn from a refusal: a port out of stock (or demand) for a commodity is left alone.
+
+        Args:
+            op: the operation refused.
+            args: its arguments.
+            code: the refusal's error code; only :data:`EXHAUSTED_CODES` of trades and quotes
+                count.
+        """
+        if op in ("trade", "quote") and code in EXHAUSTED_CODES:
+            self._exhausted.add((int(args["port_id"]), str(args["commodity"]), str(args["side"])))
 
     def apply(self, op: str, args: dict[str, Any], result: Any) -> None:
         """Update position and cargo from a successful answer.
@@ -219,6 +263,7 @@ async def _rest_client(
                 code = _problem_code(raw, status)
                 if measured:
                     rec.record(action, elapsed, code)
+                mix.refused(op, args, code)
                 continue
             if measured:
                 rec.record(action, elapsed)
@@ -266,6 +311,7 @@ async def _ws_client(
                     rec.record(action, time.perf_counter() - began, exc.code)
                 if exc.status == 0:
                     return
+                mix.refused(op, args, exc.code)
                 continue
             if measured:
                 rec.record(action, time.perf_counter() - began)
