@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from starlane.config import Settings, load_settings, normalize_database_url
+from starlane.config import Settings, game_rules, load_settings, normalize_database_url
+from starlane.domain.data import DEFAULT_RULES
 
 
 def test_defaults_use_embedded_sqlite_under_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,3 +83,37 @@ def test_projector_mode_is_checked() -> None:
     assert Settings().projector == "process"
     with pytest.raises(ValidationError):
         Settings(projector="sometimes")  # type: ignore[arg-type]
+
+
+def test_rules_come_from_toml_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = tmp_path / "starlane.toml"
+    toml.write_text("[rules]\nstart_turns = 5000\nsell_markup = 1.2\n")
+    monkeypatch.setitem(Settings.model_config, "toml_file", str(toml))
+    rules = load_settings().game_rules()
+    assert (rules.start_turns, rules.sell_markup, rules.start_credits) == (5000, 1.2, 10_000)
+    monkeypatch.setenv("STARLANE_RULES__TURNS_PER_DAY", "2500")  # a string, converted
+    assert load_settings().game_rules().turns_per_day == 2500
+    assert game_rules({}) is DEFAULT_RULES
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"start_turnz": 1}, "unknown rule\\(s\\) start_turnz; known: start_credits"),
+        ({"start_turns": "many"}, "start_turns: Input should be a valid integer"),
+        ({"start_turns": 2.5}, "start_turns"),
+        ({"start_credits": -1}, "start_credits must be >= 0"),
+        ({"turns_per_day": 0}, "turns_per_day must be >= 1"),
+        ({"loot_fraction": 1.5}, "loot_fraction is a share and must be <= 1"),
+        ({"min_price_multiplier": 2.0}, "min_price_multiplier must be <= max_price_multiplier"),
+        ({"initial_fill": [0.5, 1.5]}, "initial_fill must be two fractions"),
+        ({"port_capacity_range": [10, 5]}, "port_capacity_range must be"),
+    ],
+)
+def test_unplayable_rules_are_refused_when_the_settings_load(
+    rules: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(rules=rules)

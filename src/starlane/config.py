@@ -13,13 +13,15 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from starlane.domain.data import DEFAULT_RULES, GameRules, rules_problems
 
 
 def default_data_dir() -> Path:
@@ -76,6 +78,42 @@ class GalaxySettings(BaseModel):
     region_sectors: int = Field(500, ge=100, le=1_500)
 
 
+def game_rules(overrides: dict[str, Any]) -> GameRules:
+    """The game's rule numbers with some overridden (the ``[rules]`` table of the settings).
+
+    Args:
+        overrides: rule name -> value, e.g. ``{"start_turns": 5000, "turns_per_day": 2000}``
+            (names of :class:`~starlane.domain.data.GameRules`; strings from environment
+            variables are converted to the rule's type).
+
+    Returns:
+        :data:`~starlane.domain.data.DEFAULT_RULES` with the overrides.
+
+    Raises:
+        ValueError: an unknown rule name, a value of the wrong type, or rules that are not
+            playable (:func:`~starlane.domain.data.rules_problems`), all listed.
+    """
+    known = DEFAULT_RULES.__dataclass_fields__
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise ValueError(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    if not overrides:
+        return DEFAULT_RULES
+    values = {name: getattr(DEFAULT_RULES, name) for name in known}
+    values.update(overrides)
+    try:
+        rules = TypeAdapter(GameRules).validate_python(values)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(f"invalid rule value(s): {details}") from None
+    problems = rules_problems(rules)
+    if problems:
+        raise ValueError("unplayable rules: " + "; ".join(problems))
+    return rules
+
+
 class Settings(BaseSettings):
     """All server settings, with their defaults.
 
@@ -108,6 +146,11 @@ class Settings(BaseSettings):
             position, so their CPU is off the game's event loop), ``inline`` (a task in the
             server's process, fed by the bus) or ``off`` (run ``starlane projector`` yourself,
             e.g. on another machine).
+        rules: overrides of the game's rule numbers (``GAME.md``; names of
+            :class:`~starlane.domain.data.GameRules`), e.g. ``{"start_turns": 5000}``. They
+            apply to what is decided from then on (new players' turns and credits, prices,
+            regeneration...); what was recorded stays as it was. The galaxy-generation numbers
+            (``initial_fill``, ``port_capacity_range``) matter only when a galaxy is generated.
     """
 
     model_config = SettingsConfigDict(
@@ -138,6 +181,21 @@ class Settings(BaseSettings):
     projector: Literal["process", "inline", "off"] = "process"
     galaxy: GalaxySettings = Field(default_factory=GalaxySettings)
     rate: RateLimits = Field(default_factory=RateLimits)
+    rules: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("rules")
+    @classmethod
+    def _playable_rules(cls, value: dict[str, Any]) -> dict[str, Any]:
+        game_rules(value)  # refuse bad rules when the settings load, not at the first command
+        return value
+
+    def game_rules(self) -> GameRules:
+        """The rule numbers in force: the defaults with :attr:`rules` applied.
+
+        Returns:
+            The rules (validated when the settings were loaded).
+        """
+        return game_rules(self.rules)
 
     @classmethod
     def settings_customise_sources(

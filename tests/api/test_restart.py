@@ -49,3 +49,32 @@ async def test_state_survives_a_restart(app_factory: Callable[..., FastAPI]) -> 
         # the name stays taken
         r = await c.post("/api/v1/auth/register", json={"username": "alice", "password": PASSWORD})
         assert r.status_code == 409
+
+
+async def test_configured_rules_apply_to_what_is_decided_after_a_restart(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    """``[rules]`` overrides: new players get the configured turns and credits; a restart with
+    other rules leaves what was recorded alone and applies the new numbers from then on."""
+    first = app_factory(rules={"start_turns": 5_000, "start_credits": 777})
+    async with first.router.lifespan_context(first), _client(first) as c:
+        r = await c.post("/api/v1/auth/register", json={"username": "alice", "password": PASSWORD})
+        alice = {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+        me = (await c.get("/api/v1/me", headers=alice)).json()
+        assert (me["turns"]["available"], me["credits"]) == (5_000, 777)
+        # 777 credits do not buy 100 units of fuel: refused by the configured numbers
+        r = await c.post(
+            "/api/v1/ports/1/trade",
+            json={"commodity": "fuel", "side": "buy", "quantity": 100},
+            headers=alice,
+        )
+        assert r.status_code == 409 and r.json()["code"] == "insufficient_credits"
+
+    second = app_factory(rules={"start_turns": 300})
+    async with second.router.lifespan_context(second), _client(second) as c:
+        me = (await c.get("/api/v1/me", headers=alice)).json()
+        assert (me["turns"]["available"], me["credits"]) == (5_000, 777)  # recorded: unchanged
+        r = await c.post("/api/v1/auth/register", json={"username": "bob", "password": PASSWORD})
+        bob = {"Authorization": f"Bearer {r.json()['tokens']['access_token']}"}
+        me = (await c.get("/api/v1/me", headers=bob)).json()
+        assert (me["turns"]["available"], me["credits"]) == (300, 10_000)

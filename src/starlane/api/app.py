@@ -141,10 +141,12 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
                 player_regions=g.player_regions,
                 region_sectors=g.region_sectors,
                 now=now(),
+                rules=settings.game_rules(),
             )
             st.service = GalaxyService(
                 st.event_store,
                 st.bus,
+                rules=settings.game_rules(),
                 accounts=st.accounts,
                 snapshot_every=settings.snapshot_every,
                 queue_size=settings.engine_queue_size,

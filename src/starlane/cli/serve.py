@@ -144,6 +144,7 @@ async def prepare_database(settings: Settings) -> bool:
                 region_sectors=g.region_sectors,
                 now=time.time(),
                 progress=report,
+                rules=settings.game_rules(),
             )
     finally:
         await engine.dispose()

@@ -340,6 +340,64 @@ class GameRules:
 
 DEFAULT_RULES: Final = GameRules()
 
+_POSITIVE_RULES: Final = frozenset(
+    {"turns_per_day", "max_turns", "max_trade_units", "max_combat_rounds", "fighter_hit_points"}
+)
+_FRACTION_RULES: Final = frozenset(
+    {
+        "default_tax_rate",
+        "max_tax_rate",
+        "loot_fraction",
+        "trade_in_fraction",
+        "damage_spread",
+        "regen_per_hour",
+    }
+)
+
+
+def rules_problems(rules: GameRules) -> list[str]:
+    """What makes a set of rule numbers unplayable (for rules overridden by configuration).
+
+    Checks: every number is >= 0; divisors and limits (``turns_per_day``, ``max_turns``,
+    ``max_trade_units``, ``max_combat_rounds``, ``fighter_hit_points``) are >= 1; shares and
+    rates (taxes, loot, trade-in, damage spread, regeneration per hour) are <= 1; each
+    ``min_*``/``max_*`` governor bound pair is ordered and the default tax within its bound;
+    ``initial_fill`` is two fractions in [0, 1]; ``port_capacity_range`` is ``(low, high)``
+    with ``1 <= low <= high``.
+
+    Args:
+        rules: the rule numbers.
+
+    Returns:
+        One message per problem (empty: the rules are playable).
+    """
+    problems: list[str] = []
+    for name in rules.__dataclass_fields__:
+        value = getattr(rules, name)
+        if isinstance(value, tuple):
+            continue
+        if value < 0:
+            problems.append(f"{name} must be >= 0, not {value}")
+        elif name in _POSITIVE_RULES and value < 1:
+            problems.append(f"{name} must be >= 1, not {value}")
+        elif name in _FRACTION_RULES and value > 1:
+            problems.append(f"{name} is a share and must be <= 1, not {value}")
+    for low, high in (
+        ("min_regen_multiplier", "max_regen_multiplier"),
+        ("min_price_multiplier", "max_price_multiplier"),
+        ("default_tax_rate", "max_tax_rate"),
+    ):
+        if getattr(rules, low) > getattr(rules, high):
+            problems.append(f"{low} must be <= {high}")
+    if len(rules.initial_fill) != 2 or not all(0 <= f <= 1 for f in rules.initial_fill):
+        problems.append(f"initial_fill must be two fractions in [0, 1], not {rules.initial_fill}")
+    capacity = rules.port_capacity_range
+    if len(capacity) != 2 or not 1 <= capacity[0] <= capacity[1]:
+        problems.append(
+            f"port_capacity_range must be (low, high), 1 <= low <= high, not {capacity}"
+        )
+    return problems
+
 
 class DataTableError(ValueError):
     """A data table row is inconsistent (raised at import, so a bad table never ships)."""
