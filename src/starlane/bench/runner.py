@@ -4,8 +4,10 @@ What it does (``starlane bench --clients N --duration S``):
 
 1. Unless ``--server`` names a running server, start ``starlane serve`` as a **subprocess**
    (uvicorn, one worker) on a temporary SQLite database, with rate limits off, cheap password
-   hashing (argon2 time cost 1, 1 MiB, so set-up is quick) and a bench admin account (used
-   only to read the Terran Space map when choosing where clients trade). Client and server
+   hashing (argon2 time cost 1, 1 MiB, so set-up is quick), new players starting with
+   1,000,000 turns (``rules.start_turns``: the default 1,000 runs out within a run at full
+   speed) and a bench admin account (used only to read the Terran Space map when choosing
+   where clients trade). Client and server
    never share an event loop.
 2. Register fresh accounts (one set per transport), place each client on a pair of adjacent
    port sectors (``workload.ClientSpec``).
@@ -48,7 +50,7 @@ from starlane.bench.placement import (
 )
 from starlane.bench.rawhttp import RawHttp
 from starlane.bench.schedule import client_phases, send_interval
-from starlane.bench.server import ServerProcess
+from starlane.bench.server import BENCH_START_TURNS, ServerProcess
 from starlane.bench.stats import Recorder, Summary
 from starlane.bench.workload import ClientSpec, worker
 from starlane.client.api import StarlaneClient
@@ -425,7 +427,7 @@ def _report(
             "ws_rate": config.ws_rate,
             "client_processes": config.processes,
             "server": "subprocess: starlane serve, 1 uvicorn worker, temporary SQLite, "
-            "rate limits off"
+            f"rate limits off, new players start with {BENCH_START_TURNS:,} turns"
             if started_server
             else base_url,
             "cpus": os.cpu_count(),

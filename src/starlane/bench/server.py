@@ -12,6 +12,11 @@ from pathlib import Path
 
 from starlane.client.api import StarlaneClient
 
+BENCH_START_TURNS = 1_000_000
+"""Turns a new player starts with on the benchmark's own server (``rules.start_turns``): at
+full speed a client spends about 45 turns/s, so the default 1,000 would run out within a run
+and turn the rest of its actions into cheap ``insufficient_turns`` refusals."""
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -50,6 +55,7 @@ class ServerProcess:
                 "STARLANE_ADMIN_USERNAME": "bench_admin",
                 "STARLANE_ADMIN_PASSWORD": self.admin_password,
                 "STARLANE_LOG_LEVEL": "warning",
+                "STARLANE_RULES__START_TURNS": str(BENCH_START_TURNS),
             }
         )
         cmd = [
