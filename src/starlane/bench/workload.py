@@ -285,10 +285,10 @@ async def _ws_client(
     rec: Recorder,
     schedule: dict[str, float] | None,
 ) -> None:
+    from starlane.bench.rawws import RawWebSocket
     from starlane.client.api import ApiError
-    from starlane.client.live import LiveConnection
 
-    live = await LiveConnection.open(base_url, spec.token, event_queue_size=64)
+    live = await RawWebSocket.open(base_url, spec.token)
     mix = GameMix(spec)
     start, end = _to_monotonic(start), _to_monotonic(end)
     pacer = _pacer(schedule, start, end)
