@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import msgspec
 from websockets.client import ClientProtocol
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
@@ -28,6 +28,7 @@ from starlane.client.api import ApiError
 from starlane.client.live import ws_url
 
 _encode = msgspec.json.Encoder().encode
+_DATA_OPCODES = (Opcode.TEXT, Opcode.CONT)
 _decode = msgspec.json.Decoder().decode
 
 
@@ -183,10 +184,10 @@ class RawWebSocket(asyncio.Protocol):
         for event in protocol.events_received():
             if isinstance(event, Response):
                 self._handshake_done(event)
-            elif event.opcode is Opcode.TEXT or event.opcode is Opcode.CONT:
-                self._fragments.append(event.data)
+            elif isinstance(event, Frame) and event.opcode in _DATA_OPCODES:
+                self._fragments.append(bytes(event.data))
                 if event.fin:
-                    raw = b"".join(self._fragments) if len(self._fragments) > 1 else event.data
+                    raw = b"".join(self._fragments)
                     self._fragments = []
                     self._message(raw)
         outgoing = protocol.data_to_send()  # pongs, close frames
