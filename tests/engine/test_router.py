@@ -116,3 +116,31 @@ async def test_spawn_of_a_player_already_in_another_region_is_refused(store):
     assert info.value.code == "player_exists"
     assert await store.last_seq(1) == 0  # nothing written in Terran Space
     await service.stop()
+
+
+async def test_sector_region_finds_the_region_of_every_sector(store):
+    await make_galaxy(store)
+    service = GalaxyService(store, Bus(), clock=lambda: NOW, rng_seed=1)
+    await service.start()
+    try:
+        ranges = {
+            rid: (e.state.region.first_sector_id, e.state.region.sector_count)
+            for rid, e in service.engines.items()
+        }
+        for rid, (first, count) in ranges.items():
+            for sector_id in (first, first + 1, first + count - 1):
+                state = service.sector_region(sector_id)
+                assert state is not None and state.region.id == rid
+                assert sector_id in state.sectors
+        last = max(first + count for first, count in ranges.values())
+        assert service.sector_region(0) is None
+        assert service.sector_region(-5) is None
+        assert service.sector_region(last) is None
+        # a region leaving the service (its engine gone) is no longer found
+        first3 = ranges[3][0]
+        engine3 = service.engines.pop(3)
+        assert service.sector_region(first3) is None
+        service.engines[3] = engine3
+        assert service.sector_region(first3).region.id == 3
+    finally:
+        await service.stop()

@@ -128,12 +128,11 @@ class GameApi:
         Returns:
             ``(sector, state)`` or None.
         """
-        for state in self.region_states().values():
-            r = state.region
-            if r.first_sector_id <= sector_id < r.first_sector_id + r.sector_count:
-                sector = state.sectors.get(sector_id)
-                return (sector, state) if sector else None
-        return None
+        state = self.service.sector_region(sector_id)
+        if state is None:
+            return None
+        sector = state.sectors.get(sector_id)
+        return (sector, state) if sector else None
 
     def _visible_player(self, principal: Principal) -> Player | None:
         player: Player | None = self.service.player(principal.account_id)

@@ -11,6 +11,7 @@ events. Reads (:meth:`~GalaxyService.player`, :meth:`~GalaxyService.region_state
 
 from __future__ import annotations
 
+import bisect
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -93,6 +94,10 @@ class GalaxyService:
         self._evolve = evolve
         self._timer_rules = tuple(timer_rules)
         self.engines: dict[int, RegionEngine] = {}
+        # (engines dict, [(first sector id, sector count, region id)], [first sector ids])
+        self._sector_index: (
+            tuple[dict[int, RegionEngine], list[tuple[int, int, int]], list[int]] | None
+        ) = None
         self._started = False
 
     async def start(self) -> None:
@@ -234,6 +239,36 @@ class GalaxyService:
             UnknownRegionError: no such region.
         """
         return self.engine(region_id).state
+
+    def sector_region(self, sector_id: int) -> RegionState | None:
+        """The live state of the region holding a sector (regions own disjoint id ranges).
+
+        A binary search over the regions' first sector ids, rebuilt when the set of engines
+        changes: sector lookups are on the hot path of sector views, ports and quotes.
+
+        Args:
+            sector_id: global sector id.
+
+        Returns:
+            The region's state, or None when no region's range holds the id.
+        """
+        engines = self.engines
+        index = self._sector_index
+        if index is None or index[0] is not engines or len(index[1]) != len(engines):
+            ranges = sorted(
+                (e.state.region.first_sector_id, e.state.region.sector_count, rid)
+                for rid, e in engines.items()
+            )
+            index = (engines, ranges, [first for first, _, _ in ranges])
+            self._sector_index = index
+        _, ranges, firsts = index
+        i = bisect.bisect_right(firsts, sector_id) - 1
+        if i < 0:
+            return None
+        first, count, region_id = ranges[i]
+        if sector_id >= first + count:
+            return None
+        return engines[region_id].state
 
     def regions(self) -> list[RegionState]:
         """The live state of every region, by region id."""
