@@ -70,3 +70,10 @@ def test_an_open_loop_summary_carries_its_offered_rate_and_backlog() -> None:
     assert data["unsent"] == 7
     closed = Recorder().summary("REST game mix", 1.0).to_dict()
     assert closed["loop"] == "closed" and closed["offered_rate"] is None
+
+
+def test_the_cpu_reference_is_a_plausible_rate() -> None:
+    from starlane.bench.stats import cpu_reference
+
+    # loop iterations per second: millions on any machine this runs on, never 0 or infinite
+    assert 1e5 < cpu_reference(rounds=3, loops=50_000) < 1e10

@@ -51,7 +51,7 @@ from starlane.bench.placement import (
 from starlane.bench.rawhttp import RawHttp
 from starlane.bench.schedule import client_phases, send_interval
 from starlane.bench.server import BENCH_START_TURNS, ServerProcess
-from starlane.bench.stats import Recorder, Summary
+from starlane.bench.stats import Recorder, Summary, cpu_reference
 from starlane.bench.workload import ClientSpec, worker
 from starlane.client.api import StarlaneClient
 
@@ -315,6 +315,7 @@ async def run_benchmark(config: BenchConfig, *, console: Console | None = None) 
     if config.admin_username and config.admin_password:
         admin = (config.admin_username, config.admin_password)
     pool: ProcessPoolExecutor | None = None
+    reference = cpu_reference()  # before anything else loads the machine
     try:
         if config.server:
             base_url = config.server.rstrip("/")
@@ -397,7 +398,7 @@ async def run_benchmark(config: BenchConfig, *, console: Console | None = None) 
                     run_id=run_id,
                 )
             )
-        report = _report(config, base_url, results, ratios, server is not None)
+        report = _report(config, base_url, results, ratios, server is not None, reference)
         print_report(console, report, results)
         return report
     finally:
@@ -415,6 +416,7 @@ def _report(
     results: list[Summary],
     ratios: dict[str, float],
     started_server: bool,
+    reference: float | None = None,
 ) -> dict[str, Any]:
     return {
         "config": {
@@ -431,6 +433,7 @@ def _report(
             if started_server
             else base_url,
             "cpus": os.cpu_count(),
+            "cpu_reference": round(reference) if reference is not None else None,
         },
         "workloads": [r.to_dict() for r in results],
         "ratio_game_to_baseline": {k: round(v, 3) for k, v in ratios.items()},
@@ -486,6 +489,12 @@ def print_report(console: Console, report: dict[str, Any], results: list[Summary
     console.print(ROW_KINDS_NOTE)
     console.print(REFUSALS_NOTE)
     console.print(f"server: {cfg['server']}")
+    if cfg.get("cpu_reference"):
+        console.print(
+            f"single-core reference: {cfg['cpu_reference'] / 1e6:.1f} M loop iterations/s (a"
+            " fixed pure-Python loop timed at the start; shared machines vary by tens of"
+            " percent, so compare runs by it)"
+        )
     for transport, ratio in report["ratio_game_to_baseline"].items():
         label = "REST" if transport == "rest" else "WebSocket"
         console.print(f"ratio of game-action throughput to baseline ({label}): {ratio:.2f}")
