@@ -25,7 +25,7 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from starlane.client.api import ApiError
-from starlane.client.live import ws_url
+from starlane.client.live import reply_error, ws_url
 
 _encode = msgspec.json.Encoder().encode
 _DATA_OPCODES = (Opcode.TEXT, Opcode.CONT)
@@ -136,13 +136,7 @@ class RawWebSocket(asyncio.Protocol):
             self._pending.pop(request_id, None)
         if reply.get("ok"):
             return reply.get("result")
-        error = reply.get("error") or {}
-        raise ApiError(
-            int(error.get("status") or 0),
-            str(error.get("code") or "ws_error"),
-            str(error.get("detail") or ""),
-            body=error,
-        )
+        raise reply_error(reply.get("error"))
 
     async def close(self, timeout: float = 1.0) -> None:
         """Close: the closing handshake, then the TCP connection (at the latest after
@@ -241,17 +235,10 @@ class RawWebSocket(asyncio.Protocol):
                 future.set_result(message)
             return
         if kind == "error":  # the server refuses the connection (bad token...) and closes it
-            error = message.get("error") or {}
-            self.close_reason = str(error.get("code") or "ws_error")
+            refusal = reply_error(message.get("error"))
+            self.close_reason = refusal.code
             for future in self._pending.values():
                 if not future.done():
-                    future.set_exception(
-                        ApiError(
-                            int(error.get("status") or 0),
-                            self.close_reason,
-                            str(error.get("detail") or ""),
-                            body=error,
-                        )
-                    )
+                    future.set_exception(refusal)
             return
         self.events += 1

@@ -51,6 +51,25 @@ def ws_url(base_url: str) -> str:
     return f"{base}{API_PREFIX}/ws"
 
 
+def reply_error(error: JSON) -> ApiError:
+    """The :class:`ApiError` of a refused operation's problem (a reply's ``error``).
+
+    Args:
+        error: the RFC 9457 problem (``status``, ``code``, ``detail``, ``context``) or None.
+
+    Returns:
+        The error to raise, ``ws_error`` when the problem has no code.
+    """
+    error = error if isinstance(error, dict) else {}
+    return ApiError(
+        int(error.get("status") or 0),
+        str(error.get("code") or "ws_error"),
+        str(error.get("detail") or ""),
+        retry_after=(error.get("context") or {}).get("retry_after"),
+        body=error,
+    )
+
+
 class LiveConnection:
     """One authenticated WebSocket connection.
 
@@ -153,14 +172,7 @@ class LiveConnection:
             self._pending.pop(request_id, None)
         if reply.get("ok"):
             return reply.get("result")
-        error = reply.get("error") or {}
-        raise ApiError(
-            int(error.get("status") or 0),
-            str(error.get("code") or "ws_error"),
-            str(error.get("detail") or ""),
-            retry_after=(error.get("context") or {}).get("retry_after"),
-            body=error,
-        )
+        raise reply_error(reply.get("error"))
 
     async def subscribe(self, channel: str) -> Any:
         """Subscribe to a channel (``player``, ``sector``, ``region``, ``admin``).
