@@ -32,7 +32,7 @@ test: install-dev lint
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/mypy src/starlane/domain
+	$(BIN)/mypy src
 
 format: install-dev
 	$(BIN)/ruff format src tests benchmarks

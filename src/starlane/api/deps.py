@@ -121,7 +121,7 @@ def install_openapi_security(app: FastAPI) -> None:
             if not isinstance(route, APIRoute) or not _needs_token(route.dependant):
                 continue
             operations = schema.get("paths", {}).get(route.path_format, {})
-            for method in route.methods:
+            for method in route.methods or ():
                 operation = operations.get(method.lower())
                 if operation is not None:
                     operation["security"] = [{SECURITY_SCHEME: []}]

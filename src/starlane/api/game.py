@@ -217,7 +217,7 @@ class GameApi:
         return s.QuoteOut(
             port_id=q.port_id,
             commodity=q.commodity,
-            side=str(q.side),  # type: ignore[arg-type]
+            side=str(q.side),
             quantity=q.units,
             unit_price=q.unit_price,
             total=q.total,
@@ -360,7 +360,7 @@ class GameApi:
         return s.TradeReceipt(
             port_id=t.port_id,
             commodity=t.commodity,
-            side=str(t.side),  # type: ignore[arg-type]
+            side=str(t.side),
             units=t.units,
             unit_price=t.unit_price,
             total=t.total,
@@ -400,7 +400,7 @@ class GameApi:
             h = _first(events, ev.HoldsBought)
             after, price, credits = h.holds_after, h.price, h.credits_after
         return s.HardwareReceipt(
-            item=item,  # type: ignore[arg-type]
+            item=item,
             count=count,
             price=price,
             credits_after=credits,

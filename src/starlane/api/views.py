@@ -235,8 +235,8 @@ def port_out(port: Port, state: RegionState, now: float) -> s.PortOut:
                 s.PortCommodityOut(
                     commodity=key,
                     name=COMMODITIES[key].name,
-                    direction=direction,  # type: ignore[arg-type]
-                    side=str(side),  # type: ignore[arg-type]
+                    direction=direction,
+                    side=str(side),
                     quantity=int(qty),
                     capacity=holding.capacity,
                     unit_price=round(price, 2),

@@ -496,7 +496,7 @@ async def _dispatch(conn: _Connection, msg: _Request) -> Any:
         result = await game.scan(principal)
     elif op == "quote":
         q = _QuoteArgs.model_validate(args)
-        t = s.TradeRequest(commodity=q.commodity, side=q.side, quantity=q.quantity)  # type: ignore[arg-type]
+        t = s.TradeRequest(commodity=q.commodity, side=q.side, quantity=q.quantity)
         result = game.quote(principal, q.port_id, t.commodity, t.side, t.quantity)
     elif op == "trade":
         body = dict(args)

@@ -51,7 +51,7 @@ def ws_url(base_url: str) -> str:
     return f"{base}{API_PREFIX}/ws"
 
 
-def reply_error(error: JSON) -> ApiError:
+def reply_error(error: object) -> ApiError:
     """The :class:`ApiError` of a refused operation's problem (a reply's ``error``).
 
     Args:
