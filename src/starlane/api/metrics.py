@@ -241,6 +241,7 @@ class Metrics:
             ["command", "outcome"],
             registry=self.registry,
         )
+        self._command_children: dict[tuple[str, str], Any] = {}
         self.ws_open = Gauge(
             "starlane_websocket_connections",
             "WebSocket connections open now",
@@ -264,7 +265,12 @@ class Metrics:
             command: the command name (``move``, ``trade``...).
             outcome: ``ok`` or the error code.
         """
-        self.commands.labels(command, outcome).inc()
+        child = self._command_children.get((command, outcome))
+        if child is None:  # labels() validates and locks on every call: look it up once
+            child = self._command_children[(command, outcome)] = self.commands.labels(
+                command, outcome
+            )
+        child.inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric.
