@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/starlane serve $(ARGS)
 
-## test: install with the dev extras, then lint, type-check the domain and run the whole suite
+## test: install with the dev extras, then lint, type-check and run the whole suite
 test: install-dev lint
 	$(BIN)/python -m pytest -q
 

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -199,3 +200,38 @@ async def test_serve_bots_activity_and_restart(tmp_path: Path) -> None:
     read_engine.dispose()
     counts = dict(rows)
     assert counts.get("player_moved", 0) > 0 and counts.get("port_traded", 0) > 0, counts
+
+
+async def test_ctrl_c_stops_the_bots_before_the_server(tmp_path: Path) -> None:
+    """``serve --bots``: the first Ctrl-C stops the bots, then the server, so the bots' final
+    summary shows no connection errors and the process exits cleanly."""
+    server = Server(tmp_path)
+    port = str(server.port)
+    cmd = [
+        sys.executable, "-m", "starlane.cli", "serve", "--port", port,
+        "--nexus-sectors", "2000", "--regions", "0", "--bots", "3",
+    ]  # fmt: skip
+    with server.log.open("a") as log:
+        server.proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=_env(tmp_path), text=True
+        )
+    try:
+        await server.wait_ready()
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            for _ in range(100):  # until the bots have played a few commands
+                metrics = (await http.get("/metrics")).text
+                played = sum(
+                    float(line.rsplit(" ", 1)[1])
+                    for line in metrics.splitlines()
+                    if line.startswith("starlane_commands_total{")
+                )
+                if played >= 10:
+                    break
+                await asyncio.sleep(0.2)
+        assert played >= 10, server.log.read_text()
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert server.proc.returncode == 0, log
+    summary = log[log.rindex("errors by code") :].splitlines()[0]
+    assert "none" in summary, log[-3000:]

@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import Callable
+from types import FrameType
 from typing import Annotated
 
 import typer
+import uvicorn
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -164,8 +166,6 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
         bots: simulated players to start once the server answers.
         bot_strategy: their strategy (``trader``, ``explorer``, ``hunter`` or ``mixed``).
     """
-    import uvicorn
-
     from starlane.api.app import create_app
 
     url = settings.resolved_database_url()
@@ -185,7 +185,7 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
         # game messages are small JSON: compressing each costs more CPU than it saves
         ws_per_message_deflate=False,
     )
-    server = uvicorn.Server(config)
+    server = _BotsFirstServer(config)
     server_task = asyncio.create_task(server.serve())
     while not server.started:
         if server_task.done():
@@ -208,7 +208,14 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
         bots_task = asyncio.create_task(
             fleet.run_live(console, stop=_shutdown_requested(server, server_task))
         )
+        server.defer_exit = lambda: not bots_task.done()
     try:
+        if bots_task is not None:
+            await asyncio.wait({server_task, bots_task}, return_when=asyncio.FIRST_COMPLETED)
+            if bots_task.done():  # stopped by Ctrl-C (or ended): now the server may stop
+                server.defer_exit = None
+                if server.stop_requested:
+                    server.should_exit = True
         await server_task
     finally:
         if bots_task is not None:
@@ -217,9 +224,29 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
                 await bots_task
 
 
-async def _shutdown_requested(server: object, server_task: asyncio.Task[None]) -> None:
+class _BotsFirstServer(uvicorn.Server):
+    """uvicorn's server, letting the bots of ``serve --bots`` stop before it does.
+
+    While ``defer_exit()`` is true (bots playing), the first Ctrl-C or SIGTERM only sets
+    :attr:`stop_requested`: :func:`run_server` stops the bots, then sets ``should_exit``, so
+    no bot request meets a server that is closing its connections. A second signal stops the
+    server at once, as uvicorn does.
+    """
+
+    defer_exit: Callable[[], bool] | None = None
+    stop_requested = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Record the first stop request while bots play; else uvicorn's handling."""
+        if self.defer_exit is not None and self.defer_exit() and not self.stop_requested:
+            self.stop_requested = True
+            return
+        super().handle_exit(sig, frame)
+
+
+async def _shutdown_requested(server: _BotsFirstServer, server_task: asyncio.Task[None]) -> None:
     """Return once the server is asked to stop (Ctrl-C), so the bots stop before it does."""
-    while not getattr(server, "should_exit", False) and not server_task.done():
+    while not (server.stop_requested or server.should_exit) and not server_task.done():
         await asyncio.sleep(0.1)
 
 
