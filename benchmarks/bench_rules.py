@@ -30,86 +30,25 @@ import random
 import time
 from collections.abc import Callable
 
+from starlane.bench.calibrate import (
+    HUGE,
+    SECTORS,
+    T0,
+    build_region,
+    decide_evolve,
+    move_commands,
+)
 from starlane.domain.codec import copy_state
 from starlane.domain.commands import Command, Move, Trade
-from starlane.domain.data import PORT_CLASSES, Membership, RegionKind, Side
-from starlane.domain.events import PlayerSpawned
-from starlane.domain.galaxy import generate_region
+from starlane.domain.data import PORT_CLASSES, Side
 from starlane.domain.model import RegionState
-from starlane.domain.rules import decide, evolve
+from starlane.domain.rules import decide
 
-T0 = 1_700_000_000.0
 TARGET_PER_SECOND = 50_000
-SECTORS = 500
-FIRST_SECTOR = 3_301
-HUGE = 10**12
 
 
 Maker = Callable[[RegionState], list[Command]]
 Work = Callable[[RegionState, list[Command]], int]
-
-
-def build_region(players: int, seed: int) -> RegionState:
-    """A generated player region with ``players`` players placed on random sectors.
-
-    Args:
-        players: number of players.
-        seed: generation and placement seed.
-
-    Returns:
-        The region; players have effectively unlimited turns, credits and holds so that every
-        benchmarked command is accepted.
-    """
-    state = generate_region(3, RegionKind.PLAYER, SECTORS, FIRST_SECTOR, seed, opened_at=T0)
-    rng = random.Random(seed)
-    sectors = sorted(state.sectors)
-    for pid in range(1, players + 1):
-        sid = rng.choice(sectors)
-        evolve(
-            state,
-            PlayerSpawned(
-                region_id=3,
-                at=T0,
-                player_id=pid,
-                player_name=f"bench{pid}",
-                sector_id=sid,
-                credits=HUGE,
-                turns=HUGE,
-                ship_type="light_freighter",
-                ship_name="Bench",
-                membership=Membership.FREE,
-            ),
-        )
-        ship = state.players[pid].ship
-        ship.holds = HUGE
-    for port in state.ports.values():
-        for held in port.stock.values():
-            held.capacity = HUGE
-            held.quantity = HUGE / 2
-    return state
-
-
-def move_commands(state: RegionState, count: int, seed: int) -> list[Command]:
-    """Random walks of every player, interleaved, each step along an existing warp.
-
-    Args:
-        state: the region (players' current sectors are the walks' starts).
-        count: number of commands.
-        seed: walk seed.
-
-    Returns:
-        ``count`` move commands that are all accepted when applied in order.
-    """
-    rng = random.Random(seed)
-    at = {pid: p.sector_id for pid, p in state.players.items()}
-    pids = sorted(at)
-    out: list[Command] = []
-    for i in range(count):
-        pid = pids[i % len(pids)]
-        nxt = rng.choice(state.sectors[at[pid]].warps)
-        out.append(Move(pid, nxt))
-        at[pid] = nxt
-    return out
 
 
 def trade_commands(state: RegionState, count: int, seed: int) -> list[Command]:
@@ -147,18 +86,6 @@ def trade_commands(state: RegionState, count: int, seed: int) -> list[Command]:
         else:
             out.append(Trade(pid, port_id, bought, Side.SELL, 10))
     return out
-
-
-def _decide_evolve(state: RegionState, commands: list[Command]) -> int:
-    rng = random.Random(0)
-    now = T0
-    n = 0
-    for cmd in commands:
-        now += 0.01
-        for e in decide(state, cmd, now, rng):
-            evolve(state, e)
-            n += 1
-    return n
 
 
 def _decide_only(state: RegionState, commands: list[Command]) -> int:
@@ -273,8 +200,8 @@ def main() -> None:
     }
     for name, (make, make_static, baseline_work) in workloads.items():
         check = fresh()
-        _decide_evolve(check, make(check))  # raises if any command were refused
-        full = best_rate(fresh, make, _decide_evolve, repeat)
+        decide_evolve(check, make(check))  # raises if any command were refused
+        full = best_rate(fresh, make, decide_evolve, repeat)
         only = best_rate(fresh, make_static, _decide_only, repeat)
         baseline = best_rate(fresh, make, baseline_work, repeat)
         results[name] = {

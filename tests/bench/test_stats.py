@@ -72,8 +72,11 @@ def test_an_open_loop_summary_carries_its_offered_rate_and_backlog() -> None:
     assert closed["loop"] == "closed" and closed["offered_rate"] is None
 
 
-def test_the_cpu_reference_is_a_plausible_rate() -> None:
-    from starlane.bench.stats import cpu_reference
+def test_the_rules_reference_times_accepted_moves() -> None:
+    from starlane.bench.calibrate import build_region, decide_evolve, move_commands, rules_reference
 
-    # loop iterations per second: millions on any machine this runs on, never 0 or infinite
-    assert 1e5 < cpu_reference(rounds=3, loops=50_000) < 1e10
+    state = build_region(20, seed=1)
+    moves = move_commands(state, 500, seed=1)
+    assert decide_evolve(state, moves) == 500  # one event per move: none was refused
+    # moves per second: thousands at least on any machine, never 0 or infinite
+    assert 1_000 < rules_reference(players=20, commands=2_000, rounds=1) < 1e8

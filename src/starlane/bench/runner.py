@@ -43,6 +43,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from starlane.bench.calibrate import rules_reference
 from starlane.bench.placement import (
     find_pairs,
     place_clients,
@@ -51,7 +52,7 @@ from starlane.bench.placement import (
 from starlane.bench.rawhttp import RawHttp
 from starlane.bench.schedule import client_phases, send_interval
 from starlane.bench.server import BENCH_START_TURNS, ServerProcess
-from starlane.bench.stats import Recorder, Summary, cpu_reference
+from starlane.bench.stats import Recorder, Summary
 from starlane.bench.workload import ClientSpec, worker
 from starlane.client.api import StarlaneClient
 
@@ -315,7 +316,7 @@ async def run_benchmark(config: BenchConfig, *, console: Console | None = None) 
     if config.admin_username and config.admin_password:
         admin = (config.admin_username, config.admin_password)
     pool: ProcessPoolExecutor | None = None
-    reference = cpu_reference()  # before anything else loads the machine
+    reference = rules_reference()  # before anything else loads the machine
     try:
         if config.server:
             base_url = config.server.rstrip("/")
@@ -491,9 +492,9 @@ def print_report(console: Console, report: dict[str, Any], results: list[Summary
     console.print(f"server: {cfg['server']}")
     if cfg.get("cpu_reference"):
         console.print(
-            f"single-core reference: {cfg['cpu_reference'] / 1e6:.1f} M loop iterations/s (a"
-            " fixed pure-Python loop timed at the start; shared machines vary by tens of"
-            " percent, so compare runs by it)"
+            f"single-core reference: {cfg['cpu_reference']:,.0f} moves/s decided and evolved"
+            " (bench_rules' move workload, timed at the start: shared machines vary by tens of"
+            " percent from hour to hour, so compare runs by it)"
         )
     for transport, ratio in report["ratio_game_to_baseline"].items():
         label = "REST" if transport == "rest" else "WebSocket"

@@ -8,7 +8,6 @@ samples go to a list, percentiles are computed once at the end (nearest-rank met
 from __future__ import annotations
 
 import math
-import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -201,27 +200,3 @@ class Recorder:
         assert isinstance(unsent, int)
         rec.unsent = unsent
         return rec
-
-
-def cpu_reference(rounds: int = 5, loops: int = 200_000) -> float:
-    """This machine's single-core speed right now: a fixed pure-Python loop, best of ``rounds``.
-
-    Throughput figures of the benchmark depend on the CPU it gets; on shared (virtual)
-    machines that changes by tens of percent from hour to hour. This reference, measured in
-    the same run, lets runs be compared: figures divided by it are comparable across runs.
-
-    Args:
-        rounds: timed rounds (the best counts).
-        loops: loop iterations per round.
-
-    Returns:
-        Loop iterations per second (millions on current machines).
-    """
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.perf_counter()
-        acc = 0
-        for i in range(loops):
-            acc += i * i % 7
-        best = min(best, time.perf_counter() - started)
-    return loops / best if best > 0 else float("inf")
