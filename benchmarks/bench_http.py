@@ -36,26 +36,9 @@ from typing import Any
 
 import httpx
 
+from inprocess import PASSWORD, bench_settings
+from inprocess import run as run_loop
 from starlane.api.app import create_app
-from starlane.config import GalaxySettings, RateLimits, Settings
-
-PASSWORD = "bench password 1234"
-
-
-def _settings(data_dir: Path) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        database_url="",
-        jwt_secret="bench-secret-" + "x" * 32,
-        galaxy=GalaxySettings(nexus_sectors=2000, player_regions=0),
-        password_hash_time_cost=1,
-        password_hash_memory_kib=1024,
-        rate=RateLimits(enabled=False),
-        admin_username="",
-        admin_password="",
-        log_level="warning",
-        projector="off",
-    )
 
 
 class _Caller:
@@ -138,7 +121,7 @@ async def run(requests: int, rounds: int) -> dict[str, Any]:
         return Response(b"{}", media_type="application/json")
 
     with tempfile.TemporaryDirectory(prefix="starlane-bench-http-") as tmp:
-        app = create_app(_settings(Path(tmp)))
+        app = create_app(bench_settings(Path(tmp)))
         app.router.routes.insert(0, Route("/bench/baseline", bare))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
@@ -193,15 +176,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
     requests, rounds = (300, 2) if args.quick else (args.requests, args.rounds)
-    from starlane.cli.common import configure_logging
-
-    configure_logging("warning")
-    try:
-        import uvloop
-
-        result = uvloop.run(run(requests, rounds))
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        result = asyncio.run(run(requests, rounds))
+    result = run_loop(run(requests, rounds))
     if args.json:
         print(json.dumps(result))
         return

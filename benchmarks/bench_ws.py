@@ -35,28 +35,10 @@ from typing import Any
 
 import httpx
 
+from inprocess import PASSWORD, bench_settings
+from inprocess import run as run_loop
 from starlane.api.app import create_app
 from starlane.api.ws import _Connection, handle_message
-from starlane.config import GalaxySettings, RateLimits, Settings
-
-PASSWORD = "bench password 1234"
-
-
-def _settings(data_dir: Path) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        database_url="",
-        jwt_secret="bench-secret-" + "x" * 32,
-        galaxy=GalaxySettings(nexus_sectors=2000, player_regions=0),
-        password_hash_time_cost=1,
-        password_hash_memory_kib=1024,
-        rate=RateLimits(enabled=False),
-        admin_username="",
-        admin_password="",
-        log_level="warning",
-        projector="off",
-        rules={"start_turns": 10_000_000},  # movers never run out during the rounds
-    )
 
 
 async def _connection(app: Any, client: httpx.AsyncClient, name: str) -> _Connection:
@@ -94,7 +76,9 @@ async def _two_way_neighbour(conn: _Connection) -> int:
 async def run(messages: int, rounds: int, movers: int) -> dict[str, Any]:
     """Measure every row; return ``{"rows": {name: {"us": ..., "ratio": ...}}, ...}``."""
     with tempfile.TemporaryDirectory(prefix="starlane-bench-ws-") as tmp:
-        app = create_app(_settings(Path(tmp)))
+        app = create_app(
+            bench_settings(Path(tmp), rules={"start_turns": 10_000_000})  # movers never run dry
+        )
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -149,16 +133,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
     messages, rounds = (600, 2) if args.quick else (args.messages, args.rounds)
-    from starlane.cli.common import configure_logging
-
-    configure_logging("warning")
-    try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        runner = asyncio.run
-    result = runner(run(messages, rounds, args.movers))
+    result = run_loop(run(messages, rounds, args.movers))
     if args.json:
         print(json.dumps(result))
         return
