@@ -46,6 +46,34 @@ def test_recorder_summary_counts_errors_and_throughput() -> None:
     assert summary.to_dict()["p99_ms"] == 500.0
 
 
+def test_latency_percentiles_are_also_given_per_action() -> None:
+    rec = Recorder()
+    for i in range(100):
+        rec.record("quote", 0.001)
+        rec.record("move", 0.010 + 0.001 * i)
+    summary = rec.summary("mix", seconds=1.0)
+    assert summary.latency_by_action["quote"] == (0.001, 0.001)
+    p50, p99 = summary.latency_by_action["move"]
+    assert p50 == pytest.approx(0.059) and p99 == pytest.approx(0.108)
+    assert summary.to_dict()["latency_by_action"]["move"] == {"p50_ms": 59.0, "p99_ms": 108.0}
+    assert summary.p99 == pytest.approx(0.107)  # over both actions together
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["move", "quote", "trade"]), st.floats(0, 1)), max_size=50)
+)
+def test_merging_keeps_every_sample_of_every_action(samples: list[tuple[str, float]]) -> None:
+    halves = Recorder(), Recorder()
+    for i, (action, seconds) in enumerate(samples):
+        halves[i % 2].record(action, seconds)
+    merged = Recorder()
+    merged.merge(Recorder.from_state(h.to_state()) for h in halves)
+    whole = Recorder()
+    for action, seconds in samples:
+        whole.record(action, seconds)
+    assert merged.summary("x", 1.0) == whole.summary("x", 1.0)
+
+
 def test_recorders_merge_across_processes() -> None:
     a, b = Recorder(), Recorder()
     a.record("move", 0.1)

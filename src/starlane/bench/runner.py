@@ -502,6 +502,15 @@ def print_report(console: Console, report: dict[str, Any], results: list[Summary
     for r in results:
         if r.by_action and not r.name.startswith("event"):
             mix = ", ".join(
-                f"{k} {v / max(r.actions, 1):.0%}" for k, v in sorted(r.by_action.items())
+                f"{k} {v / max(r.actions, 1):.0%}" + _action_latency(r, k)
+                for k, v in sorted(r.by_action.items())
             )
             console.print(f"  {r.name}: {mix}")
+
+
+def _action_latency(summary: Summary, action: str) -> str:
+    """`` (p50 x, p99 y ms)`` of one action of a workload, or nothing when it has one action."""
+    if len(summary.by_action) < 2 or action not in summary.latency_by_action:
+        return ""
+    p50, p99 = summary.latency_by_action[action]
+    return f" (p50 {p50 * 1000:.1f}, p99 {p99 * 1000:.1f} ms)"

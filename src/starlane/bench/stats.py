@@ -50,6 +50,8 @@ class Summary:
             request's intended send time); None for a closed loop.
         unsent: open loop: sends intended within the measured window that the clients, being
             behind schedule, had not made when it ended.
+        latency_by_action: action name -> ``(p50, p99)`` of that action's latencies, seconds
+            (which action makes the tail: a move waits for a commit, a quote does not).
     """
 
     name: str
@@ -63,6 +65,7 @@ class Summary:
     by_action: dict[str, int] = field(default_factory=dict)
     offered_rate: float | None = None
     unsent: int = 0
+    latency_by_action: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:
@@ -80,7 +83,7 @@ class Summary:
         Returns:
             A dict with name, loop (``closed`` or ``open``), offered_rate (actions/s, None for
             a closed loop), actions, seconds, throughput, p50_ms, p95_ms, p99_ms, max_ms,
-            errors, by_action and unsent.
+            errors, by_action, unsent and latency_by_action (action -> ``{"p50_ms", "p99_ms"}``).
         """
         return {
             "name": self.name,
@@ -96,6 +99,10 @@ class Summary:
             "errors": dict(self.errors),
             "by_action": dict(self.by_action),
             "unsent": self.unsent,
+            "latency_by_action": {
+                action: {"p50_ms": round(p50 * 1000, 2), "p99_ms": round(p99 * 1000, 2)}
+                for action, (p50, p99) in self.latency_by_action.items()
+            },
         }
 
 
@@ -103,17 +110,20 @@ class Recorder:
     """Collects latencies, error codes and action counts of one workload.
 
     Attributes:
-        latencies: one per completed action, seconds.
+        latencies: action name -> its latencies, one per completed action, seconds.
         errors: error code -> count.
-        by_action: action name -> count.
         unsent: open loop: intended sends of the measured window not made by its end.
     """
 
     def __init__(self) -> None:
-        self.latencies: list[float] = []
+        self.latencies: dict[str, list[float]] = {}
         self.errors: Counter[str] = Counter()
-        self.by_action: Counter[str] = Counter()
         self.unsent = 0
+
+    @property
+    def by_action(self) -> Counter[str]:
+        """Action name -> completed actions."""
+        return Counter({action: len(samples) for action, samples in self.latencies.items()})
 
     def record(self, action: str, seconds: float, error: str | None = None) -> None:
         """Record one completed action.
@@ -123,8 +133,10 @@ class Recorder:
             seconds: its latency, seconds.
             error: the error code when it was refused or failed, else None.
         """
-        self.latencies.append(seconds)
-        self.by_action[action] += 1
+        samples = self.latencies.get(action)
+        if samples is None:
+            samples = self.latencies[action] = []
+        samples.append(seconds)
         if error is not None:
             self.errors[error] += 1
 
@@ -135,9 +147,9 @@ class Recorder:
             others: recorders to fold into this one.
         """
         for other in others:
-            self.latencies.extend(other.latencies)
+            for action, samples in other.latencies.items():
+                self.latencies.setdefault(action, []).extend(samples)
             self.errors.update(other.errors)
-            self.by_action.update(other.by_action)
             self.unsent += other.unsent
 
     def summary(self, name: str, seconds: float, offered_rate: float | None = None) -> Summary:
@@ -149,9 +161,13 @@ class Recorder:
             offered_rate: actions/s offered by an open-loop workload; None for a closed loop.
 
         Returns:
-            The summary with percentiles over every recorded latency.
+            The summary with percentiles over every recorded latency, and per action.
         """
-        ordered = sorted(self.latencies)
+        ordered = sorted(x for samples in self.latencies.values() for x in samples)
+        per_action = {}
+        for action, samples in sorted(self.latencies.items()):
+            own = sorted(samples)
+            per_action[action] = (percentile(own, 50), percentile(own, 99))
         return Summary(
             name=name,
             actions=len(ordered),
@@ -164,20 +180,16 @@ class Recorder:
             by_action=dict(self.by_action),
             offered_rate=offered_rate,
             unsent=self.unsent,
+            latency_by_action=per_action,
         )
 
     def to_state(self) -> dict[str, object]:
         """A picklable form for sending results between processes.
 
         Returns:
-            A dict with latencies, errors, by_action and unsent.
+            A dict with latencies (action -> seconds), errors and unsent.
         """
-        return {
-            "latencies": self.latencies,
-            "errors": dict(self.errors),
-            "by_action": dict(self.by_action),
-            "unsent": self.unsent,
-        }
+        return {"latencies": self.latencies, "errors": dict(self.errors), "unsent": self.unsent}
 
     @classmethod
     def from_state(cls, state: dict[str, object]) -> Recorder:
@@ -190,12 +202,10 @@ class Recorder:
             A recorder with the same samples.
         """
         rec = cls()
-        latencies, errors, by_action = state["latencies"], state["errors"], state["by_action"]
-        assert isinstance(latencies, list)
-        assert isinstance(errors, dict) and isinstance(by_action, dict)
-        rec.latencies = [float(x) for x in latencies]
+        latencies, errors = state["latencies"], state["errors"]
+        assert isinstance(latencies, dict) and isinstance(errors, dict)
+        rec.latencies = {str(k): [float(x) for x in v] for k, v in latencies.items()}
         rec.errors = Counter({str(k): int(v) for k, v in errors.items()})
-        rec.by_action = Counter({str(k): int(v) for k, v in by_action.items()})
         unsent = state.get("unsent", 0)
         assert isinstance(unsent, int)
         rec.unsent = unsent
