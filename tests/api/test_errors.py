@@ -99,6 +99,7 @@ async def test_health_readiness_and_metrics(app: FastAPI, client: httpx.AsyncCli
     # alice's registration was committed: the commit latency counter has grown with it
     assert float(samples['starlane_engine_commits_total{region="1"}']) >= 1
     assert float(samples['starlane_engine_commit_seconds_total{region="1"}']) > 0
+    assert 'starlane_engine_commits_waited_total{region="1"}' in samples
     assert "starlane_websocket_connections 0.0" in text
 
 

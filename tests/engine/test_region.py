@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
@@ -11,6 +12,8 @@ from starlane.domain.commands import SpawnPlayer
 from starlane.domain.errors import InvalidQuantityError, UnknownPlayerError
 from starlane.engine.errors import EngineBusyError, EngineUnavailableError
 from starlane.engine.region import RegionEngine, load_region_state
+from starlane.store.db import create_db_engine, upgrade_database
+from starlane.store.eventstore import EventStore
 from tests.engine.fakes import (
     ControlledStore,
     Crash,
@@ -223,3 +226,58 @@ async def test_recovery_is_snapshot_plus_tail(store):
     assert (loaded.snapshot_seq, loaded.replayed, loaded.state.seq) == (20, 5, 25)
     assert loaded.state == engine.state
     await engine.stop(snapshot=False)
+
+
+async def test_on_sqlite_a_loop_turn_of_commands_is_answered_two_turns_later(store, db_url):
+    engine, controlled = await make_engine(store)
+    loop = asyncio.get_running_loop()
+    turns, counting = 0, True
+
+    def tick() -> None:  # counts the event loop's turns
+        nonlocal turns
+        turns += 1
+        if counting:
+            loop.call_soon(tick)
+
+    loop.call_soon(tick)
+    await asyncio.sleep(0)
+    started = turns
+    results = await asyncio.gather(*(engine.submit(Deposit(7, 1)) for _ in range(40)))
+    waited, counting = turns - started, False
+    assert sorted(r[0].seq for r in results) == list(range(2, 42))
+    if db_url.startswith("sqlite"):
+        # decided when submitted, stored in one statement at the next turn, answered at the
+        # one after: no trip through a driver thread (the spawn before, the stream's first
+        # append, was awaited: it checks the stream's end)
+        assert controlled.quick_appends == 1
+        assert controlled.batch_sizes[-1] == 40
+        assert engine.metrics.waited_commits == 1 and engine.metrics.commits == 2
+        assert waited <= 5, waited
+    else:
+        assert controlled.quick_appends == 0  # PostgreSQL commits are awaited
+        assert engine.metrics.waited_commits == engine.metrics.commits
+    await engine.stop()
+
+
+async def test_on_sqlite_a_commit_waits_for_another_writer_then_succeeds(tmp_path):
+    db = create_db_engine(f"sqlite:///{tmp_path / 'shared.db'}")
+    await upgrade_database(db)
+    store = EventStore(db)
+    engine, _controlled = await make_engine(store)
+    other = sqlite3.connect(tmp_path / "shared.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # e.g. `starlane admin create-admin` writing
+        pending = asyncio.create_task(engine.submit(Deposit(7, 5)))
+        await asyncio.sleep(0.3)
+        assert not pending.done()  # not answered before it is stored
+        assert store.inline_yields >= 1
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    recorded = await asyncio.wait_for(pending, 10)
+    assert recorded[0].event.credits_after == 105
+    assert await store.last_seq(1) == 2
+    assert (await engine.submit(Deposit(7, 1)))[0].seq == 3
+    await engine.stop()
+    store.close()
+    await db.dispose()

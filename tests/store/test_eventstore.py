@@ -305,3 +305,15 @@ async def test_data_survives_closing_and_reopening_the_engine(db_url, engine, cl
         assert more[0].seq == 6 and more[0].position > recorded[-1].position
     finally:
         await reopened.dispose()
+
+
+async def test_the_quick_append_is_a_sqlite_file_feature(store, engine):
+    await store.append(1, 0, [(moved(1, 0), None)])
+    recorded = store.append_now(1, 1, [(moved(1, 1), None)])
+    if engine.dialect.name == "sqlite":
+        assert store.can_append_now
+        assert recorded is not None and recorded[0].seq == 2
+    else:  # PostgreSQL: asyncpg never blocks the event loop; appends are awaited
+        assert not store.can_append_now and recorded is None
+    assert await store.last_seq(1) == (2 if recorded else 1)
+    store.close()

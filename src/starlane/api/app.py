@@ -127,6 +127,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         st.projections = None
         st.bus = Bus()
         st.feed = FeedHub(st.bus)
+        st.event_store = None
         try:
             await upgrade_database(st.db)
             if st.read_db is not st.db:
@@ -164,6 +165,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
             if st.service is not None:
                 await st.service.stop()
             st.bus.close()
+            if getattr(st, "event_store", None) is not None:
+                st.event_store.close()
             if st.read_db is not st.db:
                 await st.read_db.dispose()
             await st.db.dispose()

@@ -17,7 +17,8 @@ Exported at ``/metrics``:
 - ``starlane_engine_queue_depth{region}``, ``starlane_engine_commit_batch_size{region}`` (last
   group commit), ``starlane_engine_commit_batch_size_max{region}``,
   ``starlane_engine_commits_total{region}``, ``starlane_engine_events_total{region}`` and
-  ``starlane_engine_commit_seconds_total{region}``, read from the engines at scrape time.
+  ``starlane_engine_commit_seconds_total{region}`` and
+  ``starlane_engine_commits_waited_total{region}``, read from the engines at scrape time.
 """
 
 from __future__ import annotations
@@ -78,6 +79,12 @@ class _EngineCollector(Collector):
             " mean commit latency)",
             labels=["region"],
         )
+        waited = CounterMetricFamily(
+            "starlane_engine_commits_waited",
+            "Group commits a region engine awaited instead of making at once (SQLite: another"
+            " connection was writing; PostgreSQL: all)",
+            labels=["region"],
+        )
         try:
             engines = self._engines()
         except Exception:
@@ -91,12 +98,13 @@ class _EngineCollector(Collector):
                 (commits, ("commits",)),
                 (events, ("events",)),
                 (commit_seconds, ("commit_seconds",)),
+                (waited, ("waited_commits",)),
             )
             for family, names in pairs:
                 value = _engine_stat(engine, *names)
                 if value is not None:
                     family.add_metric(label, value)
-        yield from (depth, batch, batch_max, commits, events, commit_seconds)
+        yield from (depth, batch, batch_max, commits, events, commit_seconds, waited)
 
 
 class WebSocketSends:

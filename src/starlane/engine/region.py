@@ -1,11 +1,16 @@
 """The region engine: a single-writer, event-sourced state machine for one region.
 
-One asyncio task per region takes commands from a bounded queue and processes them strictly
-one at a time: ``decide`` (with the injected clock and random generator) then ``evolve`` on the
-live state. The events of every command decided while the previous commit is in flight form
-the next batch, written with ONE :meth:`EventStore.append` (group commit), carrying a snapshot
-when the region's seq crosses a multiple of ``snapshot_every``. Each caller is answered only
-after its events are committed; then the batch is published on the bus.
+Commands are processed strictly one at a time, in arrival order: ``decide`` (with the injected
+clock and random generator) then ``evolve`` on the live state. A command submitted while
+nothing waits is processed at once in the submitting task (asyncio runs one thing at a time
+and processing never awaits, so this is still a single writer); otherwise it waits in a
+bounded queue that the engine's task works through. The events of every command decided
+during one turn of the event loop, or while the previous commit was in flight, form the next
+batch, written in ONE group commit carrying a snapshot when the region's seq crosses a
+multiple of ``snapshot_every``: at the next turn with :meth:`EventStore.append_now` when the
+store can (SQLite: one statement on the loop's thread, no trip to a driver thread), else
+awaited with :meth:`EventStore.append` in a task. Each caller is answered only after its
+events are committed; then the batch is published on the bus.
 
 - A refused command (:class:`~starlane.domain.errors.DomainError`) writes nothing; its answer is
   given with the batch it was decided in, so a refusal never reports on state not yet stored.
@@ -75,6 +80,9 @@ class EngineMetrics:
         max_batch_size: most commands in one committed batch.
         busy_rejections: submits refused because the queue was full.
         commit_seconds: total seconds spent waiting for commits.
+        waited_commits: commits awaited in a task (PostgreSQL; on SQLite the stream's first,
+            those that found another connection writing and those over 4,000 events) rather
+            than made at once on the event loop's thread.
         commands: (command name, outcome) -> count; outcome is ``ok``, ``refused``,
             ``unavailable`` or ``error``.
     """
@@ -88,6 +96,7 @@ class EngineMetrics:
     max_batch_size: int = 0
     busy_rejections: int = 0
     commit_seconds: float = 0.0
+    waited_commits: int = 0
     commands: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
@@ -177,7 +186,9 @@ class RegionEngine:
         self._status = "stopped"
         self._task: asyncio.Task[None] | None = None
         self._inflight: asyncio.Task[None] | None = None
+        self._commit_scheduled = False
         self._room = asyncio.Event()
+        self._has_work = asyncio.Event()
         self._needs_reload = False
         self._on_commit = on_commit
         self._commit_lock = commit_lock
@@ -229,6 +240,7 @@ class RegionEngine:
         self._status = "stopping"
         self.timers.cancel_all()
         await self._queue.put(_STOP)
+        self._has_work.set()
         await self._task
         self._task = None
         if snapshot and self._state.seq > self._snapshot_seq:
@@ -262,8 +274,16 @@ class RegionEngine:
             self.metrics.commands[(command.name, "unavailable")] += 1
             raise EngineUnavailableError(f"region {self.region_id} engine is {self._status}")
         future: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
+        if self._queue.empty() and len(self._batch) < self.max_batch and not self._needs_reload:
+            # Nothing waits before it: decide now, in the caller's task (asyncio runs one thing
+            # at a time and _process never awaits, so this is still one command at a time, in
+            # arrival order), and commit with this loop turn's other decisions.
+            self._process(command, future)
+            self._schedule_commit()
+            return await future
         try:
             self._queue.put_nowait((command, future))
+            self._has_work.set()
         except asyncio.QueueFull:
             self.metrics.busy_rejections += 1
             self.metrics.commands[(command.name, "busy")] += 1
@@ -274,10 +294,15 @@ class RegionEngine:
     async def _run(self) -> None:
         stopping = False
         while not stopping:
-            entry = await self._queue.get()
-            if entry is _STOP:
-                break
-            self._process(*entry)
+            while self._queue.empty():
+                self._has_work.clear()
+                await self._has_work.wait()
+            # Commands stay queued (and count against queue_size) until the batch has room;
+            # callers deciding inline may have filled it meanwhile.
+            while len(self._batch) >= self.max_batch:
+                self._schedule_commit()
+                self._room.clear()
+                await self._room.wait()
             while len(self._batch) < self.max_batch:
                 try:
                     entry = self._queue.get_nowait()
@@ -287,10 +312,7 @@ class RegionEngine:
                     stopping = True
                     break
                 self._process(*entry)
-            self._kick()
-            while len(self._batch) >= self.max_batch:
-                self._room.clear()
-                await self._room.wait()
+            self._schedule_commit()
         # drain: commit what was decided, wait for the last commit
         while self._inflight is not None or self._batch:
             self._kick()
@@ -335,6 +357,50 @@ class RegionEngine:
         if self._inflight is None and (self._batch or self._needs_reload):
             self._inflight = asyncio.get_running_loop().create_task(self._commit_loop())
 
+    def _can_commit_now(self) -> bool:
+        """Whether the store may take a group commit without waiting (``append_now``)."""
+        return bool(getattr(self._store, "can_append_now", False))
+
+    def _schedule_commit(self) -> None:
+        """Commit the batch at the event loop's next turn (see :meth:`_commit_now`): every
+        command decided in this turn joins it."""
+        if not self._commit_scheduled and self._inflight is None:
+            self._commit_scheduled = True
+            asyncio.get_running_loop().call_soon(self._commit_now)
+
+    def _commit_now(self) -> None:
+        """Commit the formed batch without leaving this callback when the store can
+        (``append_now``: SQLite, no other writer), else in a task.
+
+        A commit through a task or a database driver's thread answers its callers a few loop
+        turns later, and under load a turn is milliseconds long; this one answers them at the
+        next turn.
+        """
+        self._commit_scheduled = False
+        if self._inflight is not None or not (self._batch or self._needs_reload):
+            return  # an in-flight commit takes the batch when it is done
+        locked = self._commit_lock is not None and self._commit_lock.locked()
+        if self._needs_reload or locked or not self._can_commit_now():
+            self._kick()
+            return
+        batch = self._seal()
+        if not batch.events:  # only refusals: nothing to store
+            self._committed(batch, [], 0.0)
+            return
+        started = time.perf_counter()
+        try:
+            recorded = self._store.append_now(
+                self.region_id, batch.expected_seq, batch.events, snapshot=batch.snapshot
+            )
+        except Exception as exc:
+            self._commit_failed(batch, exc)
+            self._abandon_batch_and_reload()
+            return
+        if recorded is None:  # another writer: wait for it in a task
+            self._inflight = asyncio.get_running_loop().create_task(self._commit_loop(batch))
+            return
+        self._committed(batch, recorded, time.perf_counter() - started)
+
     def _seal(self) -> _Batch:
         items, events = self._batch, self._batch_events
         self._batch, self._batch_events = [], []
@@ -346,25 +412,31 @@ class RegionEngine:
             snapshot = (last_seq, encode_state(self._state))
         return _Batch(items, events, self._committed_seq, snapshot)
 
-    async def _commit_loop(self) -> None:
+    async def _commit_loop(self, sealed: _Batch | None = None) -> None:
         try:
             while True:
                 if self._needs_reload:
                     await self._recover()
                     break
-                if not self._batch:
+                if sealed is not None:
+                    batch, sealed = sealed, None
+                elif self._batch:
+                    batch = self._seal()
+                else:
                     break
-                batch = self._seal()
                 if not await self._commit(batch):
                     await self._recover()
                     break
+                if self._can_commit_now():
+                    break  # the next batch goes the quick way (_commit_now)
         finally:
             self._inflight = None
         if self._batch:  # decided while the reload or last commit finished
-            self._kick()
+            self._schedule_commit()
 
     async def _commit(self, batch: _Batch) -> bool:
         recorded: list[RecordedEvent] = []
+        seconds = 0.0
         if batch.events:
             started = time.perf_counter()
             try:
@@ -374,17 +446,29 @@ class RegionEngine:
                     async with self._commit_lock:
                         recorded = await self._append(batch)
             except Exception as exc:
-                self.metrics.failed_commits += 1
-                self._log.error(
-                    "engine.commit_failed",
-                    expected_seq=batch.expected_seq,
-                    events=len(batch.events),
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-                for item in batch.items:
-                    self._fail_item(item, "commit failed; nothing was stored")
+                self._commit_failed(batch, exc)
                 return False
-            self.metrics.commit_seconds += time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            self.metrics.waited_commits += 1
+        self._committed(batch, recorded, seconds)
+        return True
+
+    def _commit_failed(self, batch: _Batch, exc: Exception) -> None:
+        """Answer every caller of a batch whose append failed (the caller then reloads)."""
+        self.metrics.failed_commits += 1
+        self._log.error(
+            "engine.commit_failed",
+            expected_seq=batch.expected_seq,
+            events=len(batch.events),
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        for item in batch.items:
+            self._fail_item(item, "commit failed; nothing was stored")
+
+    def _committed(self, batch: _Batch, recorded: list[RecordedEvent], seconds: float) -> None:
+        """Count a stored batch, answer its callers and publish its events."""
+        if batch.events:
+            self.metrics.commit_seconds += seconds
             self.metrics.commits += 1
             self.metrics.events += len(recorded)
             self._committed_seq = recorded[-1].seq if recorded else batch.expected_seq
@@ -415,7 +499,6 @@ class RegionEngine:
                     self._log.exception("engine.on_commit_failed")
             self._bus.publish(recorded)
             self.timers.observe(r.event for r in recorded)
-        return True
 
     async def _append(self, batch: _Batch) -> list[RecordedEvent]:
         result: list[RecordedEvent] = await self._store.append(
@@ -453,6 +536,7 @@ class RegionEngine:
             self._fail_item(_Item(*entry), "region reloading; nothing was stored")
         if put_back_stop:
             self._queue.put_nowait(_STOP)
+            self._has_work.set()
 
     async def _recover(self) -> None:
         """Reload the state from the store after a failure, retrying until it succeeds."""

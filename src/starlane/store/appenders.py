@@ -12,6 +12,10 @@ group commit), so each backend gets the shortest exact route:
   for the event loop to come round to its answer, which under load is a few milliseconds, so
   trips, not SQL, set the commit latency. Otherwise ``BEGIN IMMEDIATE``, the inserts, the
   check or snapshot, ``COMMIT``.
+- SQLite, on the event loop's thread: :func:`append_sqlite_now` runs the same one statement
+  on a plain ``sqlite3`` connection (:func:`starlane.store.db.open_inline_writer`), with no
+  trip at all; it gives way (returns None, nothing written) when another connection holds
+  the write lock.
 - PostgreSQL: one fixed ``INSERT ... SELECT FROM unnest(...) ORDER BY ordinality RETURNING``
   statement whatever the batch size (so asyncpg's prepared statement is reused), after the
   advisory lock that makes commit order equal position order.
@@ -144,6 +148,67 @@ async def append_sqlite(
                     await db.rollback()
                 raise
     if len(positions) != len(rows):  # cannot happen under the write lock; never trust blindly
+        raise sqlite3.DatabaseError("positions of the appended events could not be read back")
+    return positions
+
+
+_SQLITE_WAIT_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def append_sqlite_now(
+    conn: sqlite3.Connection,
+    region_id: int,
+    rows: Sequence[tuple[Any, ...]],
+    snapshot: tuple[int, bytes, float] | None,
+    *,
+    kept: int,
+) -> dict[int, int] | None:
+    """A group commit on the calling thread, on a connection from
+    :func:`starlane.store.db.open_inline_writer`: ONE multi-row ``INSERT ... RETURNING`` in
+    autocommit mode; with a snapshot, ``BEGIN IMMEDIATE``, that insert, the snapshot, ``COMMIT``.
+
+    Args:
+        conn: the inline writer connection (autocommit, busy timeout 0).
+        region_id: the region.
+        rows: 1 to :data:`SQLITE_ROWS_PER_STATEMENT` event rows in :data:`ROW_COLUMNS` order.
+        snapshot: ``(seq, data, created_at)`` to store in the same transaction, or None.
+        kept: snapshots kept per region.
+
+    Returns:
+        ``{seq: position}`` of the inserted rows; None when another connection held the write
+        lock (``SQLITE_BUSY``/``SQLITE_LOCKED``): nothing was written, use :func:`append_sqlite`.
+
+    Raises:
+        ValueError: no rows, or more than one statement's worth.
+        sqlite3.Error: the database failed (``sqlite3.IntegrityError`` on a duplicate seq);
+            nothing written.
+    """
+    if not 0 < len(rows) <= SQLITE_ROWS_PER_STATEMENT:
+        raise ValueError(f"{len(rows)} rows: 1 to {SQLITE_ROWS_PER_STATEMENT} per statement")
+    if conn.in_transaction:  # cannot happen (autocommit, every BEGIN ends): never trust blindly
+        raise sqlite3.DatabaseError("the inline writer is inside a transaction")
+    try:
+        if snapshot is not None:
+            conn.execute("BEGIN IMMEDIATE")
+        found = conn.execute(
+            _sqlite_insert_returning(len(rows)), [v for row in rows for v in row]
+        ).fetchall()
+        if snapshot is not None:
+            seq, data, created_at = snapshot
+            conn.execute(_SQLITE_SNAPSHOT_DELETE, (region_id, seq))
+            conn.execute(_SQLITE_SNAPSHOT_INSERT, (region_id, seq, created_at, data))
+            conn.execute(_SQLITE_SNAPSHOT_PRUNE, (region_id, region_id, kept))
+            conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError) and (
+            exc.sqlite_errorcode & 0xFF in _SQLITE_WAIT_CODES
+        ):
+            return None
+        raise
+    positions = {seq: position for seq, position in found}
+    if len(positions) != len(rows):
         raise sqlite3.DatabaseError("positions of the appended events could not be read back")
     return positions
 

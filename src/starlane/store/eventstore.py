@@ -34,13 +34,15 @@ from starlane.domain.codec import decode_event, encode_event
 from starlane.domain.events import Event, RecordedEvent
 from starlane.store import catalogue
 from starlane.store.appenders import (
+    SQLITE_ROWS_PER_STATEMENT,
     ConflictDetected,
     append_postgres,
     append_sqlite,
+    append_sqlite_now,
     write_snapshot,
 )
 from starlane.store.catalogue import RegionRow
-from starlane.store.db import WRITE_TRANSACTION
+from starlane.store.db import WRITE_TRANSACTION, has_inline_writer, open_inline_writer
 from starlane.store.schema import events, snapshots
 
 __all__ = ["ConcurrencyError", "EventStore", "RegionRow"]
@@ -105,6 +107,47 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()  # mark an abandoned prefetch's failure as seen
 
 
+def _rows(
+    region_id: int, expected_seq: int, items: Sequence[tuple[Event, int | None]], now: float
+) -> list[tuple[Any, ...]]:
+    """Event rows in :data:`~starlane.store.appenders.ROW_COLUMNS` order, seq
+    ``expected_seq + 1`` onwards, recorded at ``now``.
+
+    Raises:
+        ValueError: an event belongs to another region.
+    """
+    rows: list[tuple[Any, ...]] = []
+    for offset, (event, actor_id) in enumerate(items, start=1):
+        if event.region_id != region_id:
+            raise ValueError(f"{event.type} of region {event.region_id} sent to {region_id}")
+        payload = encode_event(event).decode()
+        rows.append(
+            (
+                region_id,
+                expected_seq + offset,
+                event.type,
+                event.version,
+                actor_id,
+                event.at,
+                now,
+                payload,
+            )
+        )
+    return rows
+
+
+def _recorded_events(
+    region_id: int,
+    rows: Sequence[tuple[Any, ...]],
+    items: Sequence[tuple[Event, int | None]],
+    positions: dict[int, int],
+) -> list[RecordedEvent]:
+    return [
+        RecordedEvent(positions[row[1]], region_id, row[1], actor_id, event)
+        for row, (event, actor_id) in zip(rows, items, strict=True)
+    ]
+
+
 def _is_unique_violation(exc: Exception) -> bool:
     orig = getattr(exc, "orig", exc)
     message = f"{orig!r} {orig}".lower()
@@ -134,6 +177,11 @@ class EventStore:
         self._clock = clock
         self._kept = snapshots_kept
         self._append = append_postgres if engine.dialect.name == "postgresql" else append_sqlite
+        self._inline: sqlite3.Connection | None = None  # opened by the first append_now
+        self._inline_possible = has_inline_writer(engine)
+        self.inline_yields = 0
+        """Group commits :meth:`append_now` left to :meth:`append` because another
+        connection was writing."""
         # A lower bound of each region's stored last seq (streams only grow). When the caller's
         # expected_seq equals it, the SELECT of the concurrency check is skipped: if another
         # writer appended meanwhile, seq expected_seq + 1 exists and the unique constraint
@@ -173,23 +221,7 @@ class EventStore:
         if snapshot is not None and snapshot[0] > new_last:
             raise ValueError(f"snapshot at seq {snapshot[0]} is ahead of the stream ({new_last})")
         now = self._clock()
-        rows: list[tuple[Any, ...]] = []  # in appenders.ROW_COLUMNS order
-        for offset, (event, actor_id) in enumerate(items, start=1):
-            if event.region_id != region_id:
-                raise ValueError(f"{event.type} of region {event.region_id} sent to {region_id}")
-            payload = encode_event(event).decode()
-            rows.append(
-                (
-                    region_id,
-                    expected_seq + offset,
-                    event.type,
-                    event.version,
-                    actor_id,
-                    event.at,
-                    now,
-                    payload,
-                )
-            )
+        rows = _rows(region_id, expected_seq, items, now)
         if not rows and snapshot is None:
             return []
         check = self._known_last.get(region_id) != expected_seq or not rows
@@ -212,10 +244,85 @@ class EventStore:
                 raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
             raise
         self._known_last[region_id] = new_last
-        return [
-            RecordedEvent(positions[row[1]], region_id, row[1], actor_id, event)
-            for row, (event, actor_id) in zip(rows, items, strict=True)
-        ]
+        return _recorded_events(region_id, rows, items, positions)
+
+    @property
+    def can_append_now(self) -> bool:
+        """Whether :meth:`append_now` can ever store a batch (SQLite with a file, not closed)."""
+        return self._inline_possible
+
+    def append_now(
+        self,
+        region_id: int,
+        expected_seq: int,
+        items: Sequence[tuple[Event, int | None]],
+        *,
+        snapshot: tuple[int, bytes] | None = None,
+    ) -> list[RecordedEvent] | None:
+        """:meth:`append` without waiting, when it can be done so: on a SQLite file, a group
+        commit whose stream is known to end at ``expected_seq``, while no other connection
+        writes. It then runs on the calling (event loop) thread: ONE ``INSERT`` (a transaction
+        with the snapshot, if any), blocking the thread for ~0.5 ms with ``synchronous=FULL``
+        on an SSD, instead of trips through aiosqlite's thread that a busy event loop answers
+        ~10 ms later each (see :func:`starlane.store.db.open_inline_writer`).
+
+        Args:
+            region_id: the region whose stream grows.
+            expected_seq: the last seq the caller's state reflects.
+            items: 1 to :data:`~starlane.store.appenders.SQLITE_ROWS_PER_STATEMENT`
+                ``(event, actor_id)`` pairs in order.
+            snapshot: optional ``(seq, data)`` snapshot written in the same transaction.
+
+        Returns:
+            The recorded events, as :meth:`append` returns them; None when it cannot be done
+            without waiting (PostgreSQL, an in-memory database, no events, too many, a stream
+            not known to end at ``expected_seq``, or another writer holding the lock): nothing
+            was written, call :meth:`append`.
+
+        Raises:
+            ConcurrencyError: another writer appended to the stream (a duplicate seq); nothing
+                written.
+            ValueError: an event belongs to another region, or the snapshot is ahead of the
+                stream.
+            sqlalchemy.exc.DBAPIError: the database failed; nothing written.
+        """
+        if snapshot is not None and snapshot[0] > expected_seq + len(items):
+            raise ValueError(f"snapshot at seq {snapshot[0]} is ahead of the stream")
+        if (
+            not self._inline_possible
+            or not 0 < len(items) <= SQLITE_ROWS_PER_STATEMENT
+            or self._known_last.get(region_id) != expected_seq
+        ):
+            return None
+        if self._inline is None:
+            self._inline = open_inline_writer(self.engine)
+            if self._inline is None:
+                self._inline_possible = False
+                return None
+        now = self._clock()
+        rows = _rows(region_id, expected_seq, items, now)
+        snap = None if snapshot is None else (snapshot[0], snapshot[1], now)
+        try:
+            positions = append_sqlite_now(self._inline, region_id, rows, snap, kept=self._kept)
+        except sqlite3.IntegrityError as exc:
+            if _is_unique_violation(exc):
+                self._known_last.pop(region_id, None)
+                raise ConcurrencyError(region_id, expected_seq, None) from exc
+            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
+        if positions is None:
+            self.inline_yields += 1
+            return None
+        self._known_last[region_id] = expected_seq + len(rows)
+        return _recorded_events(region_id, rows, items, positions)
+
+    def close(self) -> None:
+        """Close the inline writer connection, if any (the engine's pool is the caller's)."""
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
+        self._inline_possible = False
 
     async def save_snapshot(self, region_id: int, seq: int, data: bytes) -> None:
         """Store a snapshot of a region's state, keeping only the latest few.
