@@ -279,3 +279,40 @@ def test_expired_token_on_an_open_socket_is_renewed_with_auth(
             _, bob = _register(tc, "bob")
             ws.send_json({"id": "4", "op": "auth", "args": {"token": bob}})
             assert _reply(ws, "4")["error"]["status"] == 403
+
+
+def test_websocket_replies_are_the_rest_responses_field_for_field(tc: TestClient) -> None:
+    # The WebSocket encodes me, sector, quote and move from plain data, without the response
+    # models; REST validates the same data into them. The two must never drift apart.
+    from starlane.api.schemas import MoveResponse
+
+    _pid, token = _register(tc, "mirror")
+    auth = {"Authorization": f"Bearer {token}"}
+    sol = tc.get("/api/v1/sectors/1", headers=auth).json()
+    port = 1  # Sol's StarDock
+    market = tc.get(f"/api/v1/ports/{port}", headers=auth)
+    assert market.status_code == 200, market.text
+    with tc.websocket_connect(f"/api/v1/ws?token={token}") as ws:
+        ws.receive_json()  # hello
+        asks: list[tuple[str, dict[str, Any], str]] = [
+            ("me", {}, "/api/v1/me"),
+            ("sector", {"sector_id": 1}, "/api/v1/sectors/1"),
+        ]
+        for item in market.json()["commodities"]:
+            side = "buy" if item["direction"] == "sells" else "sell"
+            args = {"port_id": port, "commodity": item["commodity"], "side": side, "quantity": 3}
+            query = f"commodity={item['commodity']}&side={side}&quantity=3"
+            asks.append(("quote", args, f"/api/v1/ports/{port}/quote?{query}"))
+        for i, (op, args, path) in enumerate(asks):
+            ws.send_json({"id": str(i), "op": op, "args": args})
+            reply = _reply(ws, str(i))
+            assert reply["ok"], reply
+            assert reply["result"] == tc.get(path, headers=auth).json(), op
+        to = sol["warps"][0]["to_sector_id"]
+        ws.send_json({"id": "m", "op": "move", "args": {"to_sector_id": to}})
+        moved = _reply(ws, "m")["result"]
+    assert MoveResponse.model_validate(moved).model_dump(mode="json") == moved
+    onward = moved["sector"]["warps"][0]["to_sector_id"]
+    back = tc.post("/api/v1/me/move", json={"to_sector_id": onward}, headers=auth)
+    assert back.status_code == 200 and set(back.json()) == set(moved)
+    assert set(back.json()["sector"]) == set(moved["sector"])

@@ -174,13 +174,28 @@ class GameApi:
         return [r.event if isinstance(r, ev.RecordedEvent) else r for r in recorded]
 
     # --- reads -----------------------------------------------------------------------------
+    # The WebSocket's hot reads and moves use the *_data forms: the same fields as plain data,
+    # encoded to JSON without building pydantic models (the REST routes validate them into the
+    # response models, which document both).
     def me(self, principal: Principal) -> s.MeOut:
         """``GET /me``."""
+        return s.MeOut.model_validate(self.me_data(principal))
+
+    def me_data(self, principal: Principal) -> dict[str, Any]:
+        """:meth:`me` as plain data (:class:`~starlane.api.schemas.MeOut`'s fields)."""
         player, state = self.player(principal)
-        return views.me_out(player, state, principal.roles, self.clock())
+        return views.me_data(player, state, principal.roles, self.clock())
 
     def sector(self, principal: Principal, sector_id: int) -> s.SectorOut:
         """``GET /sectors/{id}`` with fog of war (404 for a sector not discovered)."""
+        return s.SectorOut.model_validate(self.sector_data(principal, sector_id))
+
+    def sector_data(self, principal: Principal, sector_id: int) -> dict[str, Any]:
+        """:meth:`sector` as plain data (:class:`~starlane.api.schemas.SectorOut`'s fields).
+
+        Raises:
+            ApiError: 404 for a sector that does not exist or is not discovered.
+        """
         player = self._visible_player(principal)
         if not views.sector_visible(player, sector_id, admin=principal.is_admin):
             raise _not_found("sector", sector_id)
@@ -188,7 +203,7 @@ class GameApi:
         if found is None:
             raise _not_found("sector", sector_id)
         sector, state = found
-        return views.sector_out(sector, state, player, self.clock())
+        return views.sector_data(sector, state, player, self.clock())
 
     def port(self, principal: Principal, port_id: int) -> s.PortOut:
         """``GET /ports/{id}``: a port in a discovered sector."""
@@ -206,6 +221,19 @@ class GameApi:
         self, principal: Principal, port_id: int, commodity: str, side: str, quantity: int
     ) -> s.QuoteOut:
         """``GET /ports/{id}/quote``: price a trade now; nothing changes."""
+        return s.QuoteOut.model_validate(
+            self.quote_data(principal, port_id, commodity, side, quantity)
+        )
+
+    def quote_data(
+        self, principal: Principal, port_id: int, commodity: str, side: str, quantity: int
+    ) -> dict[str, Any]:
+        """:meth:`quote` as plain data (:class:`~starlane.api.schemas.QuoteOut`'s fields).
+
+        Raises:
+            ApiError: 404 for a port that does not exist or is not discovered.
+            DomainError: the rules refuse the quote (unknown commodity, nothing traded...).
+        """
         player = self._visible_player(principal)
         found = self.find_sector(port_id)
         if found is None or not views.sector_visible(player, port_id, admin=principal.is_admin):
@@ -214,7 +242,7 @@ class GameApi:
         now = self.clock()
         q = economy.quote(state, port_id, commodity, Side(side), quantity, now)
         change = -q.net if q.side == Side.BUY else q.net
-        return s.QuoteOut(
+        return dict(
             port_id=q.port_id,
             commodity=q.commodity,
             side=str(q.side),
@@ -275,18 +303,27 @@ class GameApi:
     # --- commands with shaped results ------------------------------------------------------
     async def move(self, principal: Principal, to_sector_id: int) -> s.MoveResponse:
         """``POST /me/move``."""
+        return s.MoveResponse.model_validate(await self.move_data(principal, to_sector_id))
+
+    async def move_data(self, principal: Principal, to_sector_id: int) -> dict[str, Any]:
+        """:meth:`move` as plain data (:class:`~starlane.api.schemas.MoveResponse`'s fields).
+
+        Raises:
+            ApiError: 429 over the command rate.
+            DomainError: the rules refused the move (``not_adjacent``, ``insufficient_turns``...).
+        """
         events = await self.execute(principal, c.Move(principal.account_id, to_sector_id))
         moved = _moves(events)
         last = moved[-1] if moved else None
         player, state = self.player(principal)
         sector = state.sectors[player.sector_id]
-        return s.MoveResponse(
+        return dict(
             from_sector_id=last.from_sector_id if last else player.sector_id,
             sector_id=player.sector_id,
             turns_spent=sum(m.turns_spent for m in moved),
             turns_left=last.turns_left if last else player.turns,
             first_visit=bool(last and last.first_visit),
-            sector=views.sector_out(sector, state, player, self.clock()),
+            sector=views.sector_data(sector, state, player, self.clock()),
         )
 
     async def autopilot(

@@ -482,13 +482,13 @@ async def _dispatch(conn: _Connection, msg: _Request) -> Any:
         raise ApiError(401, "token_expired", "the access token expired: send a new one (op auth)")
     result: Any
     if op == "me":
-        result = game.me(principal)
+        result = game.me_data(principal)
     elif op == "sector":
-        result = game.sector(principal, int(_IntArg(args).get("sector_id")))
+        result = game.sector_data(principal, int(_IntArg(args).get("sector_id")))
     elif op == "port":
         result = game.port(principal, int(_IntArg(args).get("port_id")))
     elif op == "move":
-        result = await game.move(principal, s.MoveRequest.model_validate(args).to_sector_id)
+        result = await game.move_data(principal, s.MoveRequest.model_validate(args).to_sector_id)
     elif op == "autopilot":
         req = s.AutopilotRequest.model_validate(args)
         result = await game.autopilot(principal, req.to_sector_id, req.execute)
@@ -497,7 +497,7 @@ async def _dispatch(conn: _Connection, msg: _Request) -> Any:
     elif op == "quote":
         q = _QuoteArgs.model_validate(args)
         t = s.TradeRequest(commodity=q.commodity, side=q.side, quantity=q.quantity)
-        result = game.quote(principal, q.port_id, t.commodity, t.side, t.quantity)
+        result = game.quote_data(principal, q.port_id, t.commodity, t.side, t.quantity)
     elif op == "trade":
         body = dict(args)
         port_id = _port_id(body.pop("port_id", None))
