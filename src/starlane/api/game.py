@@ -174,24 +174,18 @@ class GameApi:
         return [r.event if isinstance(r, ev.RecordedEvent) else r for r in recorded]
 
     # --- reads -----------------------------------------------------------------------------
-    # The WebSocket's hot reads and moves use the *_data forms: the same fields as plain data,
-    # encoded to JSON without building pydantic models (the REST routes validate them into the
-    # response models, which document both).
-    def me(self, principal: Principal) -> s.MeOut:
-        """``GET /me``."""
-        return s.MeOut.model_validate(self.me_data(principal))
-
+    # The hot reads and the move give plain data, encoded to JSON without building pydantic
+    # models (REST: routes.DataResponse; WebSocket: the reply). Their response models
+    # (MeOut, SectorOut, QuoteOut, MoveResponse) document them; tests/api/test_ws.py holds
+    # the data to them field for field.
     def me_data(self, principal: Principal) -> dict[str, Any]:
-        """:meth:`me` as plain data (:class:`~starlane.api.schemas.MeOut`'s fields)."""
+        """``GET /me`` as plain data (:class:`~starlane.api.schemas.MeOut`'s fields)."""
         player, state = self.player(principal)
         return views.me_data(player, state, principal.roles, self.clock())
 
-    def sector(self, principal: Principal, sector_id: int) -> s.SectorOut:
-        """``GET /sectors/{id}`` with fog of war (404 for a sector not discovered)."""
-        return s.SectorOut.model_validate(self.sector_data(principal, sector_id))
-
     def sector_data(self, principal: Principal, sector_id: int) -> dict[str, Any]:
-        """:meth:`sector` as plain data (:class:`~starlane.api.schemas.SectorOut`'s fields).
+        """``GET /sectors/{id}`` with fog of war, as plain data
+        (:class:`~starlane.api.schemas.SectorOut`'s fields).
 
         Raises:
             ApiError: 404 for a sector that does not exist or is not discovered.
@@ -217,18 +211,11 @@ class GameApi:
             raise _not_found("port", port_id)
         return views.port_out(port, state, self.clock())
 
-    def quote(
-        self, principal: Principal, port_id: int, commodity: str, side: str, quantity: int
-    ) -> s.QuoteOut:
-        """``GET /ports/{id}/quote``: price a trade now; nothing changes."""
-        return s.QuoteOut.model_validate(
-            self.quote_data(principal, port_id, commodity, side, quantity)
-        )
-
     def quote_data(
         self, principal: Principal, port_id: int, commodity: str, side: str, quantity: int
     ) -> dict[str, Any]:
-        """:meth:`quote` as plain data (:class:`~starlane.api.schemas.QuoteOut`'s fields).
+        """``GET /ports/{id}/quote``: price a trade now (nothing changes), as plain data
+        (:class:`~starlane.api.schemas.QuoteOut`'s fields).
 
         Raises:
             ApiError: 404 for a port that does not exist or is not discovered.
@@ -301,12 +288,9 @@ class GameApi:
         )
 
     # --- commands with shaped results ------------------------------------------------------
-    async def move(self, principal: Principal, to_sector_id: int) -> s.MoveResponse:
-        """``POST /me/move``."""
-        return s.MoveResponse.model_validate(await self.move_data(principal, to_sector_id))
-
     async def move_data(self, principal: Principal, to_sector_id: int) -> dict[str, Any]:
-        """:meth:`move` as plain data (:class:`~starlane.api.schemas.MoveResponse`'s fields).
+        """``POST /me/move``, as plain data (:class:`~starlane.api.schemas.MoveResponse`'s
+        fields).
 
         Raises:
             ApiError: 429 over the command rate.

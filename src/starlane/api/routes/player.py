@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from starlane.api.deps import CurrentPrincipal
+from starlane.api.routes import DataResponse
 from starlane.api.schemas import (
     AttackRequest,
     AutopilotRequest,
@@ -33,17 +35,15 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("", response_model=MeOut, responses=PROBLEMS, summary="Your player")
-async def me(request: Request, principal: CurrentPrincipal) -> MeOut:
+async def me(request: Request, principal: CurrentPrincipal) -> Response:
     """Credits, turns (and when the next one regenerates), region, sector, ship and cargo."""
-    result: MeOut = request.app.state.game.me(principal)
-    return result
+    return DataResponse(request.app.state.game.me_data(principal))
 
 
 @router.post("/move", response_model=MoveResponse, responses=PROBLEMS, summary="Move one warp")
-async def move(body: MoveRequest, request: Request, principal: CurrentPrincipal) -> MoveResponse:
+async def move(body: MoveRequest, request: Request, principal: CurrentPrincipal) -> Response:
     """Move along one warp to an adjacent sector."""
-    result: MoveResponse = await request.app.state.game.move(principal, body.to_sector_id)
-    return result
+    return DataResponse(await request.app.state.game.move_data(principal, body.to_sector_id))
 
 
 @router.post(

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
 
 from starlane.api.deps import CurrentPrincipal
+from starlane.api.routes import DataResponse
 from starlane.api.routes.player import PROBLEMS
 from starlane.api.schemas import (
     MAX_ID,
@@ -47,10 +49,10 @@ async def quote(
     commodity: Annotated[str, Query(min_length=1, max_length=32)],
     side: Literal["buy", "sell"],
     quantity: Annotated[int, Query(ge=1, le=MAX_QUANTITY)],
-) -> QuoteOut:
+) -> Response:
     """What a trade would cost or pay now, tax included; nothing changes."""
-    result: QuoteOut = request.app.state.game.quote(principal, port_id, commodity, side, quantity)
-    return result
+    game = request.app.state.game
+    return DataResponse(game.quote_data(principal, port_id, commodity, side, quantity))
 
 
 @router.post(

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
 
 from starlane.api.deps import CurrentPrincipal
+from starlane.api.routes import DataResponse
 from starlane.api.routes.player import PROBLEMS
 from starlane.api.schemas import (
     DEFAULT_PAGE,
@@ -31,11 +33,10 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page")]
     responses=PROBLEMS,
     summary="A sector you are in or have discovered",
 )
-async def sector(sector_id: IdPath, request: Request, principal: CurrentPrincipal) -> SectorOut:
+async def sector(sector_id: IdPath, request: Request, principal: CurrentPrincipal) -> Response:
     """Warps (with turn cost), port, planets, pirates and ships present; 404 for a sector you
     have not discovered (admins see every sector)."""
-    result: SectorOut = request.app.state.game.sector(principal, sector_id)
-    return result
+    return DataResponse(request.app.state.game.sector_data(principal, sector_id))
 
 
 @router.get("/regions", response_model=Page[RegionOut], responses=PROBLEMS, summary="All regions")
