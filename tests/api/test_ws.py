@@ -282,10 +282,10 @@ def test_expired_token_on_an_open_socket_is_renewed_with_auth(
 
 
 def test_websocket_replies_are_the_rest_responses_field_for_field(tc: TestClient) -> None:
-    # me, sector, quote and move are encoded from plain data on both transports, without
+    # me, sector, quote, trade and move are encoded from plain data on both transports, without
     # their response models: the data must be exactly what the models (the OpenAPI schema)
     # describe, and the same on the WebSocket as over REST.
-    from starlane.api.schemas import MeOut, MoveResponse, QuoteOut, SectorOut
+    from starlane.api.schemas import MeOut, MoveResponse, QuoteOut, SectorOut, TradeReceipt
 
     models: dict[str, Any] = {"me": MeOut, "sector": SectorOut, "quote": QuoteOut}
 
@@ -315,6 +315,16 @@ def test_websocket_replies_are_the_rest_responses_field_for_field(tc: TestClient
                 models[op].model_validate(reply["result"]).model_dump(mode="json")
                 == (reply["result"])
             )
+        sold = next(c for c in market.json()["commodities"] if c["direction"] == "sells")
+        buy = {"commodity": sold["commodity"], "side": "buy", "quantity": 1}
+        ws.send_json({"id": "t", "op": "trade", "args": {"port_id": port, **buy}})
+        receipt = _reply(ws, "t")
+        assert receipt["ok"], receipt
+        rest_receipt = tc.post(f"/api/v1/ports/{port}/trade", json=buy, headers=auth)
+        assert rest_receipt.status_code == 200, rest_receipt.text
+        for got in (receipt["result"], rest_receipt.json()):
+            assert TradeReceipt.model_validate(got).model_dump(mode="json") == got
+        assert rest_receipt.json()["cargo"][sold["commodity"]] == 2  # one unit each time
         to = sol["warps"][0]["to_sector_id"]
         ws.send_json({"id": "m", "op": "move", "args": {"to_sector_id": to}})
         moved = _reply(ws, "m")["result"]

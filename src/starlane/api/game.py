@@ -174,10 +174,10 @@ class GameApi:
         return [r.event if isinstance(r, ev.RecordedEvent) else r for r in recorded]
 
     # --- reads -----------------------------------------------------------------------------
-    # The hot reads and the move give plain data, encoded to JSON without building pydantic
-    # models (REST: routes.DataResponse; WebSocket: the reply). Their response models
-    # (MeOut, SectorOut, QuoteOut, MoveResponse) document them; tests/api/test_ws.py holds
-    # the data to them field for field.
+    # The game mix's hot paths (me, sector, quote, move, trade) give plain data, encoded to
+    # JSON without building pydantic models (REST: routes.DataResponse; WebSocket: the
+    # reply). Their response models (MeOut, SectorOut, QuoteOut, MoveResponse, TradeReceipt)
+    # document them; tests/api/test_ws.py holds the data to them field for field.
     def me_data(self, principal: Principal) -> dict[str, Any]:
         """``GET /me`` as plain data (:class:`~starlane.api.schemas.MeOut`'s fields)."""
         player, state = self.player(principal)
@@ -363,10 +363,16 @@ class GameApi:
             sector_id=player.sector_id, discovered=sorted(discovered), neighbours=neighbours
         )
 
-    async def trade(
+    async def trade_data(
         self, principal: Principal, port_id: int, req: s.TradeRequest
-    ) -> s.TradeReceipt:
-        """``POST /ports/{id}/trade``."""
+    ) -> dict[str, Any]:
+        """``POST /ports/{id}/trade``, the receipt as plain data
+        (:class:`~starlane.api.schemas.TradeReceipt`'s fields).
+
+        Raises:
+            ApiError: 429 over the command rate.
+            DomainError: the rules refused the trade (``price_moved``, ``port_out_of_stock``...).
+        """
         cmd = c.Trade(
             principal.account_id,
             port_id,
@@ -378,7 +384,7 @@ class GameApi:
         events = await self.execute(principal, cmd)
         t = _first(events, ev.PortTraded)
         player, _ = self.player(principal)
-        return s.TradeReceipt(
+        return dict(
             port_id=t.port_id,
             commodity=t.commodity,
             side=str(t.side),

@@ -501,7 +501,7 @@ async def _dispatch(conn: _Connection, msg: _Request) -> Any:
     elif op == "trade":
         body = dict(args)
         port_id = _port_id(body.pop("port_id", None))
-        result = await game.trade(principal, port_id, s.TradeRequest.model_validate(body))
+        result = await game.trade_data(principal, port_id, s.TradeRequest.model_validate(body))
     elif op == "attack":
         result = await game.attack(principal, s.AttackRequest.model_validate(args))
     elif op == "buy_ship":

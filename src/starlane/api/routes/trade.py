@@ -63,11 +63,10 @@ async def quote(
 )
 async def trade(
     port_id: PortId, body: TradeRequest, request: Request, principal: CurrentPrincipal
-) -> TradeReceipt:
+) -> Response:
     """Buy or sell; ``max_unit_price`` refuses (409 ``price_moved``) if the price moved past
     your limit."""
-    result: TradeReceipt = await request.app.state.game.trade(principal, port_id, body)
-    return result
+    return DataResponse(await request.app.state.game.trade_data(principal, port_id, body))
 
 
 @router.get(
