@@ -5,6 +5,9 @@ store's ``EventStore.append`` (concurrency check, one multi-row ``INSERT ... RET
 commit) against the same rows written with the bare driver's ``executemany`` in a transaction
 of their own (aiosqlite with the same PRAGMAs; asyncpg), measured in the same run.
 
+On SQLite it also times ``EventStore.append_now``, the same group commit made on the calling
+(event loop) thread as the region engines make it, against the same baseline.
+
 It also reads the region back: ``EventStore.read_region`` (rows decoded into events) against
 the bare driver fetching the same rows in batches of 10,000.
 
@@ -76,6 +79,27 @@ async def _bench_store(url: str, batches: int, batch: int) -> tuple[float, float
     read_elapsed = time.perf_counter() - started
     await engine.dispose()
     return batches / elapsed, count / read_elapsed
+
+
+async def _bench_store_now(url: str, batches: int, batch: int) -> float:
+    """Appends/s of ``EventStore.append_now`` (the engines' SQLite group commit, made on the
+    event loop's own thread: no trip to the driver's thread)."""
+    engine = create_db_engine(url)
+    await upgrade_database(engine)
+    store = EventStore(engine)
+    payloads = [_events(1, b * batch, batch) for b in range(batches)]
+    first = await store.append(1, 0, payloads[0])  # the stream's end is then known
+    seq = first[-1].seq
+    started = time.perf_counter()
+    for items in payloads[1:]:
+        recorded = store.append_now(1, seq, items)
+        if recorded is None:
+            raise RuntimeError("append_now gave way: another writer on the benchmark's file?")
+        seq = recorded[-1].seq
+    elapsed = time.perf_counter() - started
+    store.close()
+    await engine.dispose()
+    return (batches - 1) / elapsed
 
 
 _RAW_READ = f"SELECT position, {_COLUMNS} FROM events WHERE region_id = 1 AND seq > {{p}}"
@@ -198,6 +222,17 @@ async def main() -> None:
 
     store_rates, raw_rates = await _best_of(rounds, sqlite_store, sqlite_raw, batches)
     print(_lines("sqlite", store_rates, raw_rates, args.batch))
+    now_rate = 0.0
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            now_rate = max(
+                now_rate, await _bench_store_now(f"sqlite:///{tmp}/now.db", batches, args.batch)
+            )
+    print(
+        f"{'':<10} append_now:   {now_rate:7.1f} appends/s ({now_rate * args.batch:8.0f} events/s),"
+        f" {1000 / now_rate:.2f} ms each on the calling thread | ratio to raw executemany"
+        f" {now_rate / raw_rates[0]:5.2f}"
+    )
 
     if not args.no_postgres:
 
