@@ -143,7 +143,7 @@ def open_inline_writer(engine: AsyncEngine) -> sqlite3.Connection | None:
     :meth:`starlane.store.eventstore.EventStore.append_now`).
 
     A statement on an aiosqlite connection is a trip to its thread and back, and under load the
-    way back waits for the busy event loop (and for the GIL): ~10 ms for ~0.5 ms of SQL. This
+    way back waits for the busy event loop (and for the GIL): ~10 ms for under 1 ms of SQL. This
     connection is used directly instead. It has the pool's settings (WAL, the engine's
     ``synchronous`` level, foreign keys, autocommit) except the busy timeout, which is 0: a
     write that finds another connection writing fails at once with ``SQLITE_BUSY`` (nothing

@@ -262,9 +262,10 @@ class EventStore:
         """:meth:`append` without waiting, when it can be done so: on a SQLite file, a group
         commit whose stream is known to end at ``expected_seq``, while no other connection
         writes. It then runs on the calling (event loop) thread: ONE ``INSERT`` (a transaction
-        with the snapshot, if any), blocking the thread for ~0.5 ms with ``synchronous=FULL``
-        on an SSD, instead of trips through aiosqlite's thread that a busy event loop answers
-        ~10 ms later each (see :func:`starlane.store.db.open_inline_writer`).
+        with the snapshot, if any), blocking the thread for ~0.7 ms (40 events,
+        ``synchronous=FULL``, ``benchmarks/bench_store.py``) instead of trips through
+        aiosqlite's thread that a busy event loop answers ~10 ms later each (see
+        :func:`starlane.store.db.open_inline_writer`).
 
         Args:
             region_id: the region whose stream grows.
