@@ -121,7 +121,7 @@ def create_db_engine(
     engine = create_async_engine(url, echo=echo, pool_reset_on_return=None)
     _install_sqlite_listeners(engine, level)
     if database and database != ":memory:" and not database.startswith("file:"):
-        _sqlite_files[engine.sync_engine] = (Path(database).expanduser(), level)
+        _sqlite_files[engine.sync_engine] = (Path(database).expanduser().absolute(), level)
     return engine
 
 

@@ -6,6 +6,10 @@ projections and other consumers checkpoint on. :meth:`EventStore.append` writes 
 commit (the events of many commands, plus optionally a snapshot) in one transaction, with an
 optimistic concurrency check on the region's last ``seq``.
 
+:meth:`EventStore.append_now` makes the same group commit without awaiting, on the calling
+(event loop) thread, when the database is a SQLite file and no other connection is writing;
+the region engines use it first and await :meth:`EventStore.append` otherwise.
+
 Commit order equals position order: on SQLite the write transaction (``BEGIN IMMEDIATE``) holds
 the database's single write lock; on PostgreSQL an advisory transaction lock serializes appends
 so that a consumer reading ``position > p`` can never later see a smaller position appear.
