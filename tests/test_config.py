@@ -117,3 +117,12 @@ def test_unplayable_rules_are_refused_when_the_settings_load(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         Settings(rules=rules)
+
+
+def test_sqlite_commit_on_loop_is_an_operator_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().sqlite_commit_on_loop is True
+    monkeypatch.setenv("STARLANE_SQLITE_COMMIT_ON_LOOP", "false")
+    assert load_settings().sqlite_commit_on_loop is False
+    monkeypatch.setenv("STARLANE_SQLITE_COMMIT_ON_LOOP", "sometimes")
+    with pytest.raises(ValidationError):
+        load_settings()

@@ -127,6 +127,11 @@ class Settings(BaseSettings):
         access_token_seconds: lifetime of an access token, seconds.
         refresh_token_seconds: lifetime of a refresh token, seconds.
         snapshot_every: write a region snapshot every this many events.
+        sqlite_commit_on_loop: on SQLite, make the region engines' group commits on the event
+            loop's thread (default; about 0.7 ms per commit on an SSD, answered a loop turn
+            later). ``false`` sends them through the database driver's thread instead, which
+            keeps the loop serving while a slow disk (network volume) syncs, at the price of
+            ~10 ms more per commit under load. No effect on PostgreSQL.
         engine_queue_size: bounded command queue per region engine.
         subscriber_queue_size: bounded event queue per bus subscriber (and WebSocket client).
         admin_username, admin_password: when both are set, an admin account is created on start
@@ -168,6 +173,7 @@ class Settings(BaseSettings):
     access_token_seconds: int = 900
     refresh_token_seconds: int = 14 * 86_400
     snapshot_every: int = 1_000
+    sqlite_commit_on_loop: bool = True
     engine_queue_size: int = 10_000
     subscriber_queue_size: int = 1_000
     admin_username: str = ""

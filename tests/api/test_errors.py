@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -177,3 +178,27 @@ async def test_projections_follow_the_game(app: FastAPI, client: httpx.AsyncClie
     assert rows >= 2  # the spawn and the trade
     metrics = (await client.get("/metrics")).text
     assert f"starlane_projection_position {float(runner.position)}" in metrics
+
+
+async def test_sqlite_commits_can_be_kept_off_the_event_loop(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    # sqlite_commit_on_loop = false (a slow disk): every group commit goes through the
+    # driver's thread, and the game plays the same
+    application = app_factory(sqlite_commit_on_loop=False)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            bob = await register(c, "bobby")
+            sol = (await c.get("/api/v1/sectors/1", headers=bob["headers"])).json()
+            to = sol["warps"][0]["to_sector_id"]
+            moved = await c.post(
+                "/api/v1/me/move", json={"to_sector_id": to}, headers=bob["headers"]
+            )
+            assert moved.status_code == 200 and moved.json()["sector_id"] == to
+        engine = application.state.service.engine(1)
+        assert engine.metrics.commits >= 2
+        assert engine.metrics.waited_commits == engine.metrics.commits
+    on_loop = app_factory()
+    async with on_loop.router.lifespan_context(on_loop):
+        assert on_loop.state.event_store.can_append_now

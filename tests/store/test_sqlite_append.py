@@ -175,3 +175,11 @@ async def test_append_now_is_not_offered_without_a_shared_file(tmp_path):
         assert not store.can_append_now
     finally:
         await memory.dispose()
+
+
+async def test_append_now_can_be_turned_off(sqlite_engine):
+    store = EventStore(sqlite_engine, commit_on_loop=False)
+    await store.append(1, 0, [(moved(1, 0), None)])
+    assert not store.can_append_now
+    assert store.append_now(1, 1, [(moved(1, 1), None)]) is None
+    assert await store.last_seq(1) == 1

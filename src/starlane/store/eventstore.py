@@ -165,6 +165,9 @@ class EventStore:
         engine: the database engine (:func:`starlane.store.db.create_db_engine`), migrated.
         clock: source of ``recorded_at``, unix seconds.
         snapshots_kept: how many snapshots per region :meth:`save_snapshot` keeps.
+        commit_on_loop: let :meth:`append_now` store group commits on the calling thread
+            (SQLite files only); False makes it always answer None (the setting
+            ``sqlite_commit_on_loop``).
     """
 
     def __init__(
@@ -173,6 +176,7 @@ class EventStore:
         *,
         clock: Callable[[], float] = time.time,
         snapshots_kept: int = SNAPSHOTS_KEPT,
+        commit_on_loop: bool = True,
     ) -> None:
         if snapshots_kept < 1:
             raise ValueError("snapshots_kept must be at least 1")
@@ -182,7 +186,7 @@ class EventStore:
         self._kept = snapshots_kept
         self._append = append_postgres if engine.dialect.name == "postgresql" else append_sqlite
         self._inline: sqlite3.Connection | None = None  # opened by the first append_now
-        self._inline_possible = has_inline_writer(engine)
+        self._inline_possible = commit_on_loop and has_inline_writer(engine)
         self.inline_yields = 0
         """Group commits :meth:`append_now` left to :meth:`append` because another
         connection was writing."""
