@@ -39,6 +39,15 @@ async def _rows(engine: AsyncEngine) -> list[tuple[int, int, int]]:
         return [tuple(row) for row in result]
 
 
+async def _fail_inserting_seq(engine: AsyncEngine, seq: int) -> None:
+    """Make every insert of an event with this seq fail ("disk on fire"), by a trigger."""
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(
+            f"CREATE TRIGGER fail_seq BEFORE INSERT ON events FOR EACH ROW WHEN NEW.seq = {seq} "
+            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
+
+
 async def _trace(engine: AsyncEngine, statements: list[str]) -> None:
     """Record every statement the pooled connection's driver runs (the store's only one)."""
     async with engine.connect() as conn:
@@ -63,11 +72,7 @@ async def test_a_plain_group_commit_is_one_insert_returning_statement(sqlite_eng
 async def test_a_failing_row_in_the_single_statement_writes_nothing(sqlite_engine):
     store = EventStore(sqlite_engine)
     await store.append(1, 0, [(moved(1, 0), None)])
-    async with sqlite_engine.begin() as conn:
-        await conn.exec_driver_sql(
-            "CREATE TRIGGER fail_seq BEFORE INSERT ON events FOR EACH ROW WHEN NEW.seq = 5 "
-            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
-        )
+    await _fail_inserting_seq(sqlite_engine, 5)
     with pytest.raises(SQLAlchemyError, match="disk on fire"):
         await store.append(1, 1, [(moved(1, i), None) for i in range(1, 10)])
     assert await _rows(sqlite_engine) == [(1, 1, 1)]  # rows 2-4, before the failing one: gone
@@ -80,11 +85,7 @@ async def test_a_batch_split_into_several_statements_is_one_transaction(sqlite_e
     recorded = await store.append(1, 0, [(moved(1, i), None) for i in range(10)])
     assert [r.seq for r in recorded] == list(range(1, 11))
     assert [r.position for r in recorded] == list(range(1, 11))
-    async with sqlite_engine.begin() as conn:
-        await conn.exec_driver_sql(
-            "CREATE TRIGGER fail_seq BEFORE INSERT ON events FOR EACH ROW WHEN NEW.seq = 19 "
-            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
-        )
+    await _fail_inserting_seq(sqlite_engine, 19)
     # seq 11-18 go in the first two statements, seq 19 fails in the third: all rolled back
     with pytest.raises(SQLAlchemyError, match="disk on fire"):
         await store.append(1, 10, [(moved(1, i), None) for i in range(10, 20)])
@@ -144,11 +145,7 @@ async def test_append_now_writes_the_snapshot_in_the_same_transaction(sqlite_eng
 async def test_a_failing_row_of_append_now_writes_nothing(sqlite_engine):
     store = EventStore(sqlite_engine)
     await store.append(1, 0, [(moved(1, 0), None)])
-    async with sqlite_engine.begin() as conn:
-        await conn.exec_driver_sql(
-            "CREATE TRIGGER fail_seq BEFORE INSERT ON events FOR EACH ROW WHEN NEW.seq = 5 "
-            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
-        )
+    await _fail_inserting_seq(sqlite_engine, 5)
     with pytest.raises(SQLAlchemyError, match="disk on fire"):
         store.append_now(1, 1, [(moved(1, i), None) for i in range(1, 10)])
     with pytest.raises(SQLAlchemyError, match="disk on fire"):  # and with a snapshot
