@@ -75,8 +75,8 @@ def ship_data(ship: Ship) -> dict[str, Any]:
 def me_data(
     player: Player, state: RegionState, roles: tuple[str, ...], now: float
 ) -> dict[str, Any]:
-    """The caller's player as ``GET /me`` shows it, as plain JSON-ready data (validated into
-    :class:`~starlane.api.schemas.MeOut` by the REST route, encoded as is on the WebSocket).
+    """The caller's player as ``GET /me`` shows it, as plain JSON-ready data (encoded as is
+    over REST and the WebSocket; :class:`~starlane.api.schemas.MeOut` documents it).
 
     Args:
         player: the player.
@@ -171,7 +171,7 @@ def sector_data(
     sector: Sector, state: RegionState, viewer: Player | None, now: float
 ) -> dict[str, Any]:
     """:func:`sector_out` as plain JSON-ready data (the same fields, not validated): every
-    WebSocket move reply carries this view, encoded without building the models.
+    move reply carries this view, encoded without building the models.
 
     Args:
         sector: the sector.
