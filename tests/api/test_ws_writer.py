@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from types import SimpleNamespace
 from typing import Any
 
 from starlane.api.auth import Principal
 from starlane.api.metrics import WebSocketSends
-from starlane.api.ws import MAX_QUEUED, EventJsonCache, _Connection, _reader, _writer
+from starlane.api.ws import (
+    HOLD_EVENTS_SECONDS,
+    MAX_QUEUED,
+    EventJsonCache,
+    _Connection,
+    _reader,
+    _writer,
+)
 from starlane.api.wsfeed import FeedHub, Outbox
 from starlane.bus import Bus
 from starlane.domain import events as ev
@@ -204,3 +212,48 @@ async def test_the_reader_stops_reading_while_too_many_replies_wait() -> None:
     assert all(m["ok"] and m["result"] == {"pong": AT} for m in replies)
     reader.cancel()
     await _stop(conn, writer)
+
+
+async def test_events_wait_for_the_reply_of_the_command_being_answered() -> None:
+    bus, conn = _open()
+    outbox = conn.outbox
+    assert isinstance(outbox, Outbox)
+    writer = asyncio.create_task(_writer(conn, outbox))
+    await _settle()
+    conn.answering_since = time.monotonic()  # the reader is answering a command
+    bus.publish([_moved(1)])
+    await _settle()
+    assert _sent(conn) == []  # held: it will leave with the reply
+    bus.publish([_moved(2)])
+    await _settle()
+    conn.answering_since = None
+    conn.queue('{"type":"reply","id":"r1","ok":true,"result":{}}', "reply")
+    await _settle()
+    assert [_flat(m) for m in _sent(conn)] == [[("event", 1), ("event", 2), ("reply", "r1")]]
+    # no command being answered: an event leaves at once, alone
+    bus.publish([_moved(3)])
+    await _settle()
+    assert _flat(_sent(conn)[-1]) == [("event", 3)]
+    # a command answered for longer than the hold: the next event goes without waiting
+    conn.answering_since = time.monotonic() - HOLD_EVENTS_SECONDS - 0.01
+    bus.publish([_moved(4)])
+    await _settle()
+    assert _flat(_sent(conn)[-1]) == [("event", 4)]
+    await _stop(conn, writer)
+
+
+async def test_the_reader_marks_the_command_it_answers() -> None:
+    _bus, conn = _open(incoming=['{"id":"p","op":"ping"}'])
+    seen: list[float | None] = []
+    original = conn.queue
+
+    def queue(text: str, kind: str) -> None:
+        seen.append(conn.answering_since)
+        original(text, kind)
+
+    conn.queue = queue  # type: ignore[method-assign]
+    reader = asyncio.create_task(_reader(conn))
+    await _settle()
+    assert seen == [None]  # cleared before the reply is queued, so the writer sends both
+    assert conn.answering_since is None
+    reader.cancel()
