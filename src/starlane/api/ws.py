@@ -113,8 +113,8 @@ class _Connection(Connection):
 _json = msgspec.json.Encoder()
 
 HOLD_EVENTS_SECONDS = 0.05
-"""Longest a connection's events wait for the reply of the command it is being answered
-(they then leave in the same message, one socket write instead of two)."""
+"""Longest, in seconds, a connection's events wait for the reply to the command being
+answered for it (they then leave in the same message: one socket write instead of two)."""
 
 
 class EventJsonCache:
