@@ -119,10 +119,13 @@ def test_unplayable_rules_are_refused_when_the_settings_load(
         Settings(rules=rules)
 
 
-def test_sqlite_commit_on_loop_is_an_operator_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_settings().sqlite_commit_on_loop is True
-    monkeypatch.setenv("STARLANE_SQLITE_COMMIT_ON_LOOP", "false")
-    assert load_settings().sqlite_commit_on_loop is False
-    monkeypatch.setenv("STARLANE_SQLITE_COMMIT_ON_LOOP", "sometimes")
+@pytest.mark.parametrize("name", ["sqlite_commit_on_loop", "sqlite_sync_off_loop"])
+def test_sqlite_commit_placement_is_an_operator_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    assert getattr(load_settings(), name) is True
+    monkeypatch.setenv(f"STARLANE_{name.upper()}", "false")
+    assert getattr(load_settings(), name) is False
+    monkeypatch.setenv(f"STARLANE_{name.upper()}", "sometimes")
     with pytest.raises(ValidationError):
         load_settings()

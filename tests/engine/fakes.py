@@ -275,5 +275,8 @@ class ControlledStore:
             self.batch_sizes.append(len(items))
         return result
 
+    def when_durable(self, callback: Any) -> None:
+        self.inner.when_durable(callback)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -132,7 +132,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
             await upgrade_database(st.db)
             if st.read_db is not st.db:
                 await upgrade_database(st.read_db)
-            st.event_store = EventStore(st.db, commit_on_loop=settings.sqlite_commit_on_loop)
+            st.event_store = EventStore(
+                st.db,
+                commit_on_loop=settings.sqlite_commit_on_loop,
+                sync_off_loop=settings.sqlite_sync_off_loop,
+            )
             st.accounts = AccountStore(st.db)
             g = settings.galaxy
             await ensure_galaxy(
@@ -192,6 +196,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     st.metrics = Metrics(
         lambda: dict(getattr(getattr(st, "service", None), "engines", {})),
         lambda: getattr(st, "projections", None),
+        lambda: getattr(getattr(st, "event_store", None), "syncer", None),
     )
     st.ws_connections = set()
     st.event_json = EventJsonCache()

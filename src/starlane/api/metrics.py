@@ -18,7 +18,10 @@ Exported at ``/metrics``:
   group commit), ``starlane_engine_commit_batch_size_max{region}``,
   ``starlane_engine_commits_total{region}``, ``starlane_engine_events_total{region}`` and
   ``starlane_engine_commit_seconds_total{region}`` and
-  ``starlane_engine_commits_waited_total{region}``, read from the engines at scrape time.
+  ``starlane_engine_commits_waited_total{region}``, read from the engines at scrape time;
+- on SQLite with the WAL synced off the event loop (``sqlite_sync_off_loop``):
+  ``starlane_store_wal_syncs_total``, ``starlane_store_wal_sync_seconds_total`` and
+  ``starlane_store_wal_sync_failed`` (1 after a failed sync: commits then sync on the loop).
 """
 
 from __future__ import annotations
@@ -217,17 +220,51 @@ class _ProjectionCollector(Collector):
             )
 
 
+class _WalSyncCollector(Collector):
+    """Reads the event store's WAL syncer (:class:`starlane.store.walsync.WalSyncer`)."""
+
+    def __init__(self, syncer: Callable[[], Any]) -> None:
+        self._syncer = syncer
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        try:
+            syncer = self._syncer()
+        except Exception:
+            syncer = None
+        if syncer is None:
+            return
+        yield CounterMetricFamily(
+            "starlane_store_wal_syncs",
+            "fsyncs of the SQLite write-ahead log made off the event loop (each makes every"
+            " group commit written before it durable)",
+            value=syncer.syncs,
+        )
+        yield CounterMetricFamily(
+            "starlane_store_wal_sync_seconds",
+            "Seconds spent in those fsyncs, in the syncer's thread",
+            value=syncer.sync_seconds,
+        )
+        yield GaugeMetricFamily(
+            "starlane_store_wal_sync_failed",
+            "1 once an fsync of the write-ahead log failed (commits then sync on the loop)",
+            value=0 if syncer.error is None else 1,
+        )
+
+
 class Metrics:
     """The app's metrics and the ASGI middleware that records requests.
 
     Args:
         engines: returns the region engines (``GalaxyService.engines``) at scrape time.
+        projections: returns the projector process or the in-process projections, or None.
+        wal_syncer: returns the event store's WAL syncer, or None.
     """
 
     def __init__(
         self,
         engines: Callable[[], dict[int, Any]],
         projections: Callable[[], Any] | None = None,
+        wal_syncer: Callable[[], Any] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -265,6 +302,8 @@ class Metrics:
         self.registry.register(_EngineCollector(engines))
         if projections is not None:
             self.registry.register(_ProjectionCollector(projections))
+        if wal_syncer is not None:
+            self.registry.register(_WalSyncCollector(wal_syncer))
 
     def record_command(self, command: str, outcome: str) -> None:
         """Count one game command.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import sys
 from collections.abc import Callable
 from types import FrameType
 from typing import Annotated
@@ -39,6 +40,13 @@ from starlane.config import Settings
 GC_YOUNG_THRESHOLD = 50_000
 """Net allocations between young-generation collections (Python's default, 700, makes a busy
 server collect thousands of times a second)."""
+
+SWITCH_INTERVAL_SECONDS = 0.0005
+"""How long a thread waiting for the GIL lets the running one keep it, seconds (Python's
+default: 0.005). The event loop's thread is busy under load, and the threads that work for it
+(the write-ahead log's ``fsync``, :mod:`starlane.store.walsync`; aiosqlite's connections) need
+the GIL three or four times per job: with the default each of those waits up to 5 ms, which
+under issue 5's benchmark made a 1 ms ``fsync`` answer ~6 ms later at the median."""
 
 
 def serve(
@@ -198,6 +206,7 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     base = f"http://{_display_host(settings.host)}:{settings.port}"
     console.print(f"serving on [bold]{base}[/]  API docs: [link]{base}/docs[/]  (Ctrl-C stops)")
     bots_task: asyncio.Task[object] | None = None

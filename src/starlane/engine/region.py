@@ -8,9 +8,11 @@ bounded queue that the engine's task works through. The events of every command 
 during one turn of the event loop, or while the previous commit was in flight, form the next
 batch, written in ONE group commit carrying a snapshot when the region's seq crosses a
 multiple of ``snapshot_every``: at the next turn with :meth:`EventStore.append_now` when the
-store can (SQLite: one statement on the loop's thread, no trip to a driver thread), else
-awaited with :meth:`EventStore.append` in a task. Each caller is answered only after its
-events are committed; then the batch is published on the bus.
+store can (SQLite: one statement on the loop's thread, no trip to a driver thread, its
+``fsync`` in a thread of its own: :meth:`EventStore.when_durable`), else awaited with
+:meth:`EventStore.append` in a task. Each caller is answered only after its events are
+committed and durable; then the batch is published on the bus. Batches are answered and
+published in seq order; the next batch may be written while the previous one is being synced.
 
 - A refused command (:class:`~starlane.domain.errors.DomainError`) writes nothing; its answer is
   given with the batch it was decided in, so a refusal never reports on state not yet stored.
@@ -27,6 +29,7 @@ events are committed; then the batch is published on the bus.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections import Counter
@@ -79,7 +82,7 @@ class EngineMetrics:
         last_batch_size: commands in the last committed batch.
         max_batch_size: most commands in one committed batch.
         busy_rejections: submits refused because the queue was full.
-        commit_seconds: total seconds spent waiting for commits.
+        commit_seconds: total seconds from the start of each commit until it was durable.
         waited_commits: commits awaited in a task (PostgreSQL; on SQLite the stream's first,
             those that found another connection writing and those over 4,000 events) rather
             than made at once on the event loop's thread.
@@ -182,6 +185,9 @@ class RegionEngine:
         self._batch: list[_Item] = []
         self._batch_events: list[tuple[Event, int | None]] = []
         self._committed_seq = state.seq
+        self._durable_pending = 0  # batches stored by append_now, not yet known durable
+        self._all_durable = asyncio.Event()
+        self._all_durable.set()
         self._snapshot_seq = state.seq if snapshot_seq is None else snapshot_seq
         self._status = "stopped"
         self._task: asyncio.Task[None] | None = None
@@ -214,7 +220,8 @@ class RegionEngine:
 
     @property
     def committed_seq(self) -> int:
-        """Seq of the last event known to be stored."""
+        """Seq of the last event known to be stored (written; its sync may still be running,
+        see :meth:`EventStore.when_durable`)."""
         return self._committed_seq
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -313,11 +320,13 @@ class RegionEngine:
                     break
                 self._process(*entry)
             self._schedule_commit()
-        # drain: commit what was decided, wait for the last commit
-        while self._inflight is not None or self._batch:
+        # drain: commit what was decided, wait for the last commit and its sync
+        while self._inflight is not None or self._batch or self._durable_pending:
             self._kick()
             if self._inflight is not None:
                 await self._inflight
+            else:
+                await self._all_durable.wait()
 
     def _process(self, command: Command, future: asyncio.Future[list[RecordedEvent]]) -> None:
         if self._status not in ("running", "stopping"):
@@ -384,10 +393,13 @@ class RegionEngine:
             self._kick()
             return
         batch = self._seal()
-        if not batch.events:  # only refusals: nothing to store
-            self._committed(batch, [], 0.0)
-            return
         started = time.perf_counter()
+        if not batch.events:  # only refusals: nothing to store
+            if self._durable_pending:  # they were decided on state not yet durable
+                self._await_durable(batch, [], started)
+            else:
+                self._committed(batch, [], 0.0)
+            return
         try:
             recorded = self._store.append_now(
                 self.region_id, batch.expected_seq, batch.events, snapshot=batch.snapshot
@@ -399,7 +411,32 @@ class RegionEngine:
         if recorded is None:  # another writer: wait for it in a task
             self._inflight = asyncio.get_running_loop().create_task(self._commit_loop(batch))
             return
-        self._committed(batch, recorded, time.perf_counter() - started)
+        self._committed_seq = recorded[-1].seq  # stored: the next batch follows it
+        self._await_durable(batch, recorded, started)
+
+    def _await_durable(self, batch: _Batch, recorded: list[RecordedEvent], started: float) -> None:
+        """Answer a batch once what :meth:`_commit_now` stored up to it is durable."""
+        self._durable_pending += 1
+        self._all_durable.clear()
+        self._store.when_durable(functools.partial(self._durable, batch, recorded, started))
+
+    def _durable(
+        self,
+        batch: _Batch,
+        recorded: list[RecordedEvent],
+        started: float,
+        error: BaseException | None,
+    ) -> None:
+        self._durable_pending -= 1
+        if not self._durable_pending:
+            self._all_durable.set()
+        if error is None:
+            self._committed(batch, recorded, time.perf_counter() - started)
+            return
+        # The batch is in the store but may not survive a power cut: its callers are told it
+        # failed (the outcome is unknown) and the state is reloaded from what the store holds.
+        self._commit_failed(batch, error)
+        self._abandon_batch_and_reload()
 
     def _seal(self) -> _Batch:
         items, events = self._batch, self._batch_events
@@ -450,10 +487,12 @@ class RegionEngine:
                 return False
             seconds = time.perf_counter() - started
             self.metrics.waited_commits += 1
+        # Answer in seq order: after the batches stored before this one, still being synced.
+        await self._all_durable.wait()
         self._committed(batch, recorded, seconds)
         return True
 
-    def _commit_failed(self, batch: _Batch, exc: Exception) -> None:
+    def _commit_failed(self, batch: _Batch, exc: BaseException) -> None:
         """Answer every caller of a batch whose append failed (the caller then reloads)."""
         self.metrics.failed_commits += 1
         self._log.error(
@@ -471,7 +510,8 @@ class RegionEngine:
             self.metrics.commit_seconds += seconds
             self.metrics.commits += 1
             self.metrics.events += len(recorded)
-            self._committed_seq = recorded[-1].seq if recorded else batch.expected_seq
+            stored = recorded[-1].seq if recorded else batch.expected_seq
+            self._committed_seq = max(self._committed_seq, stored)
             if batch.snapshot is not None:
                 self._snapshot_seq = batch.snapshot[0]
                 self.metrics.snapshots += 1

@@ -137,7 +137,22 @@ def has_inline_writer(engine: AsyncEngine) -> bool:
     return engine.sync_engine in _sqlite_files
 
 
-def open_inline_writer(engine: AsyncEngine) -> sqlite3.Connection | None:
+def sqlite_file(engine: AsyncEngine) -> tuple[Path, str] | None:
+    """The database file of a SQLite engine and its connections' ``synchronous`` level.
+
+    Args:
+        engine: an engine made by :func:`create_db_engine`.
+
+    Returns:
+        ``(absolute path, level)`` for a SQLite file database; None for PostgreSQL, in-memory
+        or URI databases.
+    """
+    return _sqlite_files.get(engine.sync_engine)
+
+
+def open_inline_writer(
+    engine: AsyncEngine, *, synchronous: str | None = None
+) -> sqlite3.Connection | None:
     """A plain ``sqlite3`` connection to the engine's SQLite file, for writes made on the
     event loop's own thread (the region engines' group commits, see
     :meth:`starlane.store.eventstore.EventStore.append_now`).
@@ -152,15 +167,25 @@ def open_inline_writer(engine: AsyncEngine) -> sqlite3.Connection | None:
 
     Args:
         engine: an engine made by :func:`create_db_engine`.
+        synchronous: this connection's ``synchronous`` level instead of the engine's:
+            ``NORMAL`` for commits whose WAL a :class:`~starlane.store.walsync.WalSyncer`
+            syncs off the loop.
 
     Returns:
         A new connection (the caller closes it); None for PostgreSQL, in-memory or URI
         databases, which have no file another connection could share.
+
+    Raises:
+        ValueError: an unknown ``synchronous`` level.
+        sqlite3.Error: the file could not be opened, or is not in WAL mode.
     """
     found = _sqlite_files.get(engine.sync_engine)
     if found is None:
         return None
-    path, synchronous = found
+    path, level = found
+    synchronous = (synchronous or level).upper()
+    if synchronous not in _SYNCHRONOUS_LEVELS:
+        raise ValueError(f"unknown SQLite synchronous level {synchronous!r}")
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA busy_timeout=0")

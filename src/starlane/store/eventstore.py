@@ -8,7 +8,10 @@ optimistic concurrency check on the region's last ``seq``.
 
 :meth:`EventStore.append_now` makes the same group commit without awaiting, on the calling
 (event loop) thread, when the database is a SQLite file and no other connection is writing;
-the region engines use it first and await :meth:`EventStore.append` otherwise.
+the region engines use it first and await :meth:`EventStore.append` otherwise. Such a commit
+is visible at once but, by default, durable only when the ``fsync`` of the write-ahead log
+that :meth:`EventStore.when_durable` waits for has run in a thread of its own (see
+:mod:`starlane.store.walsync`); :meth:`EventStore.read_all` returns only durable events.
 
 Commit order equals position order: on SQLite the write transaction (``BEGIN IMMEDIATE``) holds
 the database's single write lock; on PostgreSQL an advisory transaction lock serializes appends
@@ -46,8 +49,9 @@ from starlane.store.appenders import (
     write_snapshot,
 )
 from starlane.store.catalogue import RegionRow
-from starlane.store.db import WRITE_TRANSACTION, has_inline_writer, open_inline_writer
+from starlane.store.db import WRITE_TRANSACTION, open_inline_writer, sqlite_file
 from starlane.store.schema import events, snapshots
+from starlane.store.walsync import DurabilityCallback, WalSyncer, sync_wal_file, wal_path
 
 __all__ = ["ConcurrencyError", "EventStore", "RegionRow"]
 
@@ -168,6 +172,11 @@ class EventStore:
         commit_on_loop: let :meth:`append_now` store group commits on the calling thread
             (SQLite files only); False makes it always answer None (the setting
             ``sqlite_commit_on_loop``).
+        sync_off_loop: with ``commit_on_loop``, on a database whose ``synchronous`` level is
+            ``FULL``: :meth:`append_now` writes the WAL without syncing it and a
+            :class:`~starlane.store.walsync.WalSyncer` syncs it in a thread;
+            :meth:`when_durable` tells when. False: the commit syncs on the calling thread
+            (the setting ``sqlite_sync_off_loop``).
     """
 
     def __init__(
@@ -177,6 +186,7 @@ class EventStore:
         clock: Callable[[], float] = time.time,
         snapshots_kept: int = SNAPSHOTS_KEPT,
         commit_on_loop: bool = True,
+        sync_off_loop: bool = True,
     ) -> None:
         if snapshots_kept < 1:
             raise ValueError("snapshots_kept must be at least 1")
@@ -186,7 +196,11 @@ class EventStore:
         self._kept = snapshots_kept
         self._append = append_postgres if engine.dialect.name == "postgresql" else append_sqlite
         self._inline: sqlite3.Connection | None = None  # opened by the first append_now
-        self._inline_possible = commit_on_loop and has_inline_writer(engine)
+        self._file = sqlite_file(engine)
+        self._inline_possible = commit_on_loop and self._file is not None
+        self._sync_off_loop = sync_off_loop and self._file is not None and self._file[1] == "FULL"
+        self.syncer: WalSyncer | None = None
+        """Syncs the WAL of :meth:`append_now`'s commits (opened with the inline writer)."""
         self.inline_yields = 0
         """Group commits :meth:`append_now` left to :meth:`append` because another
         connection was writing."""
@@ -256,8 +270,9 @@ class EventStore:
 
     @property
     def can_append_now(self) -> bool:
-        """Whether :meth:`append_now` can ever store a batch (SQLite with a file, not closed)."""
-        return self._inline_possible
+        """Whether :meth:`append_now` can store a batch (SQLite with a file, not closed, and
+        no failed WAL sync)."""
+        return self._inline_possible and (self.syncer is None or self.syncer.usable)
 
     def append_now(
         self,
@@ -273,7 +288,9 @@ class EventStore:
         with the snapshot, if any), blocking the thread for ~0.7 ms (40 events,
         ``synchronous=FULL``, ``benchmarks/bench_store.py``) instead of trips through
         aiosqlite's thread that a busy event loop answers ~10 ms later each (see
-        :func:`starlane.store.db.open_inline_writer`).
+        :func:`starlane.store.db.open_inline_writer`). With ``sync_off_loop`` the WAL is not
+        synced by the statement: call :meth:`when_durable` after each stored batch, and tell
+        nobody about it before its callback.
 
         Args:
             region_id: the region whose stream grows.
@@ -298,16 +315,14 @@ class EventStore:
         if snapshot is not None and snapshot[0] > expected_seq + len(items):
             raise ValueError(f"snapshot at seq {snapshot[0]} is ahead of the stream")
         if (
-            not self._inline_possible
+            not self.can_append_now
             or not 0 < len(items) <= SQLITE_ROWS_PER_STATEMENT
             or self._known_last.get(region_id) != expected_seq
         ):
             return None
-        if self._inline is None:
-            self._inline = open_inline_writer(self.engine)
-            if self._inline is None:
-                self._inline_possible = False
-                return None
+        if self._inline is None and not self._open_inline():
+            return None
+        assert self._inline is not None
         now = self._clock()
         rows = _rows(region_id, expected_seq, items, now)
         snap = None if snapshot is None else (snapshot[0], snapshot[1], now)
@@ -326,8 +341,39 @@ class EventStore:
         self._known_last[region_id] = expected_seq + len(rows)
         return _recorded_events(region_id, rows, items, positions)
 
+    def _open_inline(self) -> bool:
+        assert self._file is not None
+        if self._sync_off_loop:
+            self._inline = open_inline_writer(self.engine, synchronous="NORMAL")
+            if self._inline is not None:
+                self.syncer = WalSyncer(wal_path(self._file[0]), sync=sync_wal_file)
+        else:
+            self._inline = open_inline_writer(self.engine)
+        if self._inline is None:
+            self._inline_possible = False
+        return self._inline is not None
+
+    def when_durable(self, callback: DurabilityCallback) -> None:
+        """Call ``callback(None)`` once every batch :meth:`append_now` stored so far is durable,
+        or ``callback(error)`` (a :class:`~starlane.store.walsync.WalSyncError`) when that
+        could not be made sure. Without an off-loop sync the batches already are: the
+        callback is called at once.
+
+        Callbacks run on the event loop's thread in the order of the calls, and must not raise.
+
+        Args:
+            callback: the function to call with None or the error.
+        """
+        if self.syncer is None:
+            callback(None)
+        else:
+            self.syncer.request(callback)
+
     def close(self) -> None:
-        """Close the inline writer connection, if any (the engine's pool is the caller's)."""
+        """Close the inline writer connection and its syncer, if any (the engine's pool is the
+        caller's); commits still waiting for a sync are synced first."""
+        if self.syncer is not None:
+            self.syncer.close()
         if self._inline is not None:
             self._inline.close()
             self._inline = None
@@ -408,16 +454,26 @@ class EventStore:
     async def read_all(self, after_position: int = 0, limit: int = 1_000) -> list[RecordedEvent]:
         """Events of every region in global position order (for projections catching up).
 
+        Only durable events are returned: on a SQLite file, the write-ahead log is synced
+        (in a thread) after a read that found events, since a server's on-loop commit is
+        visible before its off-loop sync (:mod:`starlane.store.walsync`); a read model built
+        on an event a power cut then erased would skip the event later stored at its position.
+
         Args:
             after_position: only events with a greater position (a consumer's checkpoint).
             limit: at most this many events.
 
         Returns:
             Up to ``limit`` recorded events, positions increasing.
+
+        Raises:
+            OSError: the WAL could not be synced (the events are not returned).
         """
         async with self.engine.connect() as conn:
             result = await conn.execute(_READ_ALL, {"after": after_position, "limit": limit})
             rows = result.all()
+        if rows and self._file is not None:
+            await asyncio.to_thread(sync_wal_file, wal_path(self._file[0]))
         return [_recorded(row) for row in rows]
 
     async def head_position(self) -> int:
