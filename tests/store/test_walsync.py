@@ -91,7 +91,10 @@ async def test_close_syncs_what_waits_and_refuses_later_requests(tmp_path):
     syncer.request(recorder(log, "b"))
     gate.release.release()
     gate.release.release()  # for the last sync, made by the loop's callback
+    thread = syncer._thread
+    assert thread is not None and thread.is_alive()
     await asyncio.to_thread(syncer.close)
+    assert not thread.is_alive()  # the syncer's thread ends with it
     await until(lambda: len(log) == 2)
     assert log == [("a", None), ("b", None)] and gate.calls == 2
     syncer.request(recorder(log, "c"))

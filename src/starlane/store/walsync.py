@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import structlog
@@ -97,7 +97,8 @@ class WalSyncer:
     def __init__(self, path: Path, *, sync: Callable[[Path], object] = sync_wal_file) -> None:
         self.path = path
         self._sync = sync
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="starlane-wal-sync")
+        self._go = threading.Semaphore(0)  # released once per sync to run
+        self._thread: threading.Thread | None = None  # started by the first sync
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running: list[DurabilityCallback] | None = None  # callbacks of the running sync
         self._waiting: list[DurabilityCallback] = []  # callbacks for the next sync
@@ -149,29 +150,41 @@ class WalSyncer:
         return WalSyncError(f"{self.path}: the syncer is closed")
 
     def _start(self) -> None:
-        future = self._executor.submit(self._timed_sync)
-        future.add_done_callback(self._finished_in_thread)
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._serve, name="starlane-wal-sync", daemon=True
+            )
+            self._thread.start()
+        self._go.release()
 
-    def _timed_sync(self) -> float:
-        started = time.perf_counter()
-        self._sync(self.path)
-        return time.perf_counter() - started
+    def _serve(self) -> None:
+        """The syncer's thread: one sync per release of ``_go``, its outcome posted to the
+        loop. Kept to the fewest steps that need the GIL (each may wait for the busy loop's
+        thread to let go of it), hence no executor and its futures."""
+        while True:
+            self._go.acquire()
+            if self._closed:
+                return
+            started = time.perf_counter()
+            error: BaseException | None = None
+            try:
+                self._sync(self.path)
+            except BaseException as exc:  # reported on the loop, to every waiting caller
+                error = exc
+            seconds = time.perf_counter() - started
+            loop = self._loop
+            try:
+                assert loop is not None
+                loop.call_soon_threadsafe(self._finished, seconds, error)
+            except RuntimeError:  # the loop is closed: nobody is left to answer
+                return
 
-    def _finished_in_thread(self, future: Future[float]) -> None:
-        loop = self._loop
-        try:
-            assert loop is not None
-            loop.call_soon_threadsafe(self._finished, future)
-        except RuntimeError:  # the loop is closed: nobody is left to answer
-            pass
-
-    def _finished(self, future: Future[float]) -> None:
+    def _finished(self, seconds: float, exc: BaseException | None) -> None:
         done, self._running = self._running or [], None
-        exc = future.exception()
         outcome: BaseException | None = None
         if exc is None:
             self.syncs += 1
-            self.sync_seconds += future.result()
+            self.sync_seconds += seconds
         else:
             if self.error is None:
                 self.error = exc
@@ -203,4 +216,7 @@ class WalSyncer:
         called when the loop runs its callbacks. Later requests get :class:`WalSyncError`.
         """
         self._closed = True
-        self._executor.shutdown(wait=True)
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._go.release()  # wakes the thread once the running sync, if any, is done
+            thread.join()
