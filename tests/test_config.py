@@ -119,13 +119,15 @@ def test_unplayable_rules_are_refused_when_the_settings_load(
         Settings(rules=rules)
 
 
-@pytest.mark.parametrize("name", ["sqlite_commit_on_loop", "sqlite_sync_off_loop"])
+@pytest.mark.parametrize(
+    ("name", "default"), [("sqlite_commit_on_loop", True), ("sqlite_sync_off_loop", False)]
+)
 def test_sqlite_commit_placement_is_an_operator_setting(
-    monkeypatch: pytest.MonkeyPatch, name: str
+    monkeypatch: pytest.MonkeyPatch, name: str, default: bool
 ) -> None:
-    assert getattr(load_settings(), name) is True
-    monkeypatch.setenv(f"STARLANE_{name.upper()}", "false")
-    assert getattr(load_settings(), name) is False
+    assert getattr(load_settings(), name) is default
+    monkeypatch.setenv(f"STARLANE_{name.upper()}", str(not default).lower())
+    assert getattr(load_settings(), name) is (not default)
     monkeypatch.setenv(f"STARLANE_{name.upper()}", "sometimes")
     with pytest.raises(ValidationError):
         load_settings()

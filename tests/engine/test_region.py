@@ -233,8 +233,8 @@ async def test_recovery_is_snapshot_plus_tail(store):
 
 
 async def test_on_sqlite_a_loop_turn_of_commands_is_answered_two_turns_later(db_engine, db_url):
-    # the commit syncs on the loop here (sync_off_loop=False): the sync in a thread is below
-    store = EventStore(db_engine, sync_off_loop=False)
+    # the commit syncs on the loop (the default): the sync in a thread is below
+    store = EventStore(db_engine)
     engine, controlled = await make_engine(store)
     loop = asyncio.get_running_loop()
     turns, counting = 0, True
@@ -318,7 +318,7 @@ async def gated(tmp_path, monkeypatch):
     monkeypatch.setattr(eventstore, "sync_wal_file", sync)
     db = create_db_engine(f"sqlite:///{tmp_path / 'gated.db'}")
     await upgrade_database(db)
-    store = EventStore(db)
+    store = EventStore(db, sync_off_loop=True)
     sync.go.set()  # the spawn of make_engine goes through
     bus = Bus()
     engine, controlled = await make_engine(store, bus)

@@ -129,7 +129,7 @@ async def prime(store: EventStore) -> None:
 
 async def test_append_now_leaves_the_sync_to_the_syncer_and_when_durable_waits_for_it(sqlite_db):
     db, path = sqlite_db
-    store = EventStore(db)
+    store = EventStore(db, sync_off_loop=True)
     await prime(store)
     recorded = store.append_now(1, 1, [(moved(1, 1), None)])
     assert recorded is not None and store.syncer is not None
@@ -146,7 +146,7 @@ async def test_append_now_leaves_the_sync_to_the_syncer_and_when_durable_waits_f
 
 async def test_with_sync_off_loop_false_the_commit_syncs_itself(sqlite_db):
     db, _path = sqlite_db
-    store = EventStore(db, sync_off_loop=False)
+    store = EventStore(db)  # the default: the commit syncs itself
     await prime(store)
     assert store.append_now(1, 1, [(moved(1, 1), None)]) is not None
     assert store.syncer is None
@@ -161,7 +161,7 @@ async def test_with_sync_off_loop_false_the_commit_syncs_itself(sqlite_db):
 async def test_a_database_not_synced_in_full_gets_no_syncer(tmp_path):
     db = create_db_engine(f"sqlite:///{tmp_path / 'n.db'}", sqlite_synchronous="NORMAL")
     await upgrade_database(db)
-    store = EventStore(db)
+    store = EventStore(db, sync_off_loop=True)
     await prime(store)
     assert store.append_now(1, 1, [(moved(1, 1), None)]) is not None
     assert store.syncer is None  # NORMAL was asked for: nothing to make durable
@@ -176,7 +176,7 @@ async def test_append_now_declines_once_a_sync_failed(sqlite_db, monkeypatch):
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(eventstore, "sync_wal_file", broken)
-    store = EventStore(db)
+    store = EventStore(db, sync_off_loop=True)
     await prime(store)
     assert store.append_now(1, 1, [(moved(1, 1), None)]) is not None
     done = asyncio.get_running_loop().create_future()
@@ -197,7 +197,7 @@ async def test_read_all_syncs_the_wal_before_returning_events(sqlite_db, monkeyp
         return sync_wal_file(p)
 
     monkeypatch.setattr(eventstore, "sync_wal_file", counting)
-    writer = EventStore(db)
+    writer = EventStore(db, sync_off_loop=True)
     await prime(writer)
     assert writer.append_now(1, 1, [(moved(1, 1), None)]) is not None
     reader = EventStore(db)  # e.g. the projector, in its own process
@@ -210,7 +210,7 @@ async def test_read_all_syncs_the_wal_before_returning_events(sqlite_db, monkeyp
 
 async def test_the_syncer_is_closed_with_the_store(sqlite_db):
     db, _path = sqlite_db
-    store = EventStore(db)
+    store = EventStore(db, sync_off_loop=True)
     await prime(store)
     assert store.append_now(1, 1, [(moved(1, 1), None)]) is not None
     syncer = store.syncer

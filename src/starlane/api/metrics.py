@@ -19,7 +19,7 @@ Exported at ``/metrics``:
   ``starlane_engine_commits_total{region}``, ``starlane_engine_events_total{region}`` and
   ``starlane_engine_commit_seconds_total{region}`` and
   ``starlane_engine_commits_waited_total{region}``, read from the engines at scrape time;
-- on SQLite with the WAL synced off the event loop (``sqlite_sync_off_loop``):
+- on SQLite with the WAL synced off the event loop (setting ``sqlite_sync_off_loop``):
   ``starlane_store_wal_syncs_total``, ``starlane_store_wal_sync_seconds_total`` and
   ``starlane_store_wal_sync_failed`` (1 after a failed sync: commits then sync on the loop).
 """

@@ -8,11 +8,12 @@ bounded queue that the engine's task works through. The events of every command 
 during one turn of the event loop, or while the previous commit was in flight, form the next
 batch, written in ONE group commit carrying a snapshot when the region's seq crosses a
 multiple of ``snapshot_every``: at the next turn with :meth:`EventStore.append_now` when the
-store can (SQLite: one statement on the loop's thread, no trip to a driver thread, its
-``fsync`` in a thread of its own: :meth:`EventStore.when_durable`), else awaited with
-:meth:`EventStore.append` in a task. Each caller is answered only after its events are
-committed and durable; then the batch is published on the bus. Batches are answered and
-published in seq order; the next batch may be written while the previous one is being synced.
+store can (SQLite: one statement on the loop's thread, no trip to a driver thread; with
+``sync_off_loop`` its ``fsync`` in a thread of its own: :meth:`EventStore.when_durable`), else
+awaited with :meth:`EventStore.append` in a task. Each caller is answered only after its
+events are committed and durable; then the batch is published on the bus. Batches are answered
+and published in seq order; the next batch may be written while the previous one is being
+synced.
 
 - A refused command (:class:`~starlane.domain.errors.DomainError`) writes nothing; its answer is
   given with the batch it was decided in, so a refusal never reports on state not yet stored.

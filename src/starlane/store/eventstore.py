@@ -8,10 +8,10 @@ optimistic concurrency check on the region's last ``seq``.
 
 :meth:`EventStore.append_now` makes the same group commit without awaiting, on the calling
 (event loop) thread, when the database is a SQLite file and no other connection is writing;
-the region engines use it first and await :meth:`EventStore.append` otherwise. Such a commit
-is visible at once but, by default, durable only when the ``fsync`` of the write-ahead log
-that :meth:`EventStore.when_durable` waits for has run in a thread of its own (see
-:mod:`starlane.store.walsync`); :meth:`EventStore.read_all` returns only durable events.
+the region engines use it first and await :meth:`EventStore.append` otherwise. With
+``sync_off_loop`` such a commit is visible at once but durable only when the ``fsync`` of the
+write-ahead log that :meth:`EventStore.when_durable` waits for has run in a thread of its own
+(see :mod:`starlane.store.walsync`); :meth:`EventStore.read_all` returns only durable events.
 
 Commit order equals position order: on SQLite the write transaction (``BEGIN IMMEDIATE``) holds
 the database's single write lock; on PostgreSQL an advisory transaction lock serializes appends
@@ -186,7 +186,7 @@ class EventStore:
         clock: Callable[[], float] = time.time,
         snapshots_kept: int = SNAPSHOTS_KEPT,
         commit_on_loop: bool = True,
-        sync_off_loop: bool = True,
+        sync_off_loop: bool = False,
     ) -> None:
         if snapshots_kept < 1:
             raise ValueError("snapshots_kept must be at least 1")

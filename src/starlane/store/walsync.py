@@ -17,6 +17,13 @@ the order they were made.
 
 Readers in another process (the projector) see a commit before it is durable; they make what
 they read durable themselves with :func:`sync_wal_file` before building on it.
+
+The price is a loop turn: the engine's callers are answered from the loop callback that sees
+the sync end, a turn after the one that wrote the commit, whereas a commit that syncs itself
+answers them in the same callback. On a local SSD under issue 5's benchmark (fresh servers,
+alternating runs) the syncing commit did as well or better (REST game mix higher in 4 of 5
+pairs, WebSocket even), so this is the setting ``sqlite_sync_off_loop`` (default off), for
+disks whose ``fsync`` is slow enough that blocking the loop on it costs more than a turn.
 """
 
 from __future__ import annotations
