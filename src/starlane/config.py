@@ -128,10 +128,10 @@ class Settings(BaseSettings):
         refresh_token_seconds: lifetime of a refresh token, seconds.
         snapshot_every: write a region snapshot every this many events.
         sqlite_commit_on_loop: on SQLite, make the region engines' group commits on the event
-            loop's thread (default; about 0.7 ms per commit on an SSD, answered a loop turn
-            later). ``false`` sends them through the database driver's thread instead, which
-            keeps the loop serving while a slow disk (network volume) syncs, at the price of
-            ~10 ms more per commit under load. No effect on PostgreSQL.
+            loop's thread (default; about 0.7 ms per commit on an SSD, answered in the next
+            loop iteration). ``false`` sends them through the database driver's thread
+            instead, which keeps the loop serving while a slow disk (network volume) syncs, at
+            the price of ~10 ms more per commit under load. No effect on PostgreSQL.
         sqlite_sync_off_loop: with ``sqlite_commit_on_loop``, the on-loop commit writes the
             write-ahead log without syncing it, and a thread of its own ``fsync``s it (one
             sync for every commit written meanwhile); players are answered and events

@@ -7,13 +7,14 @@ and processing never awaits, so this is still a single writer); otherwise it wai
 bounded queue that the engine's task works through. The events of every command decided
 during one turn of the event loop, or while the previous commit was in flight, form the next
 batch, written in ONE group commit carrying a snapshot when the region's seq crosses a
-multiple of ``snapshot_every``: at the next turn with :meth:`EventStore.append_now` when the
-store can (SQLite: one statement on the loop's thread, no trip to a driver thread; with
-``sync_off_loop`` its ``fsync`` in a thread of its own: :meth:`EventStore.when_durable`), else
-awaited with :meth:`EventStore.append` in a task. Each caller is answered only after its
-events are committed and durable; then the batch is published on the bus. Batches are answered
-and published in seq order; the next batch may be written while the previous one is being
-synced.
+multiple of ``snapshot_every``: once the loop iteration's ready callbacks have run (from its
+I/O phase, :class:`~starlane.engine.selfpipe.SelfPipeCaller`) with
+:meth:`EventStore.append_now` when the store can (SQLite: one statement on the loop's thread,
+no trip to a driver thread; with ``sync_off_loop`` its ``fsync`` in a thread of its own:
+:meth:`EventStore.when_durable`), else awaited with :meth:`EventStore.append` in a task.
+Each caller is answered only after its events are committed and durable; then the batch is
+published on the bus. Batches are answered and published in seq order; the next batch may be
+written while the previous one is being synced.
 
 - A refused command (:class:`~starlane.domain.errors.DomainError`) writes nothing; its answer is
   given with the batch it was decided in, so a refusal never reports on state not yet stored.
@@ -54,6 +55,7 @@ from starlane.engine.recovery import (
     default_rules_functions,
     load_region_state,
 )
+from starlane.engine.selfpipe import SelfPipeCaller
 from starlane.engine.timers import TimerRule, TimerScheduler
 
 __all__ = [
@@ -194,6 +196,7 @@ class RegionEngine:
         self._task: asyncio.Task[None] | None = None
         self._inflight: asyncio.Task[None] | None = None
         self._commit_scheduled = False
+        self._commit_caller: SelfPipeCaller | None = None  # runs _commit_now (see start)
         self._room = asyncio.Event()
         self._has_work = asyncio.Event()
         self._needs_reload = False
@@ -231,9 +234,12 @@ class RegionEngine:
         if self._task is not None:
             return
         self._status = "running"
-        self._task = asyncio.get_running_loop().create_task(
-            self._run(), name=f"region-engine-{self.region_id}"
-        )
+        loop = asyncio.get_running_loop()
+        try:
+            self._commit_caller = SelfPipeCaller(loop)
+        except NotImplementedError:  # a loop that cannot watch a pipe: call_soon
+            self._commit_caller = None
+        self._task = loop.create_task(self._run(), name=f"region-engine-{self.region_id}")
         self.timers.rearm(self._state)
         self._log.info("engine.started", seq=self._state.seq)
 
@@ -251,6 +257,9 @@ class RegionEngine:
         self._has_work.set()
         await self._task
         self._task = None
+        if self._commit_caller is not None:
+            self._commit_caller.close()
+            self._commit_caller = None
         if snapshot and self._state.seq > self._snapshot_seq:
             try:
                 await self._store.save_snapshot(
@@ -372,19 +381,25 @@ class RegionEngine:
         return bool(getattr(self._store, "can_append_now", False))
 
     def _schedule_commit(self) -> None:
-        """Commit the batch at the event loop's next turn (see :meth:`_commit_now`): every
-        command decided in this turn joins it."""
+        """Commit the batch once this loop iteration's ready callbacks have run (see
+        :meth:`_commit_now`): every command decided in them joins it. On uvloop that is the
+        iteration's I/O phase (:class:`~starlane.engine.selfpipe.SelfPipeCaller`), and the
+        callers are answered in the next iteration; through ``call_soon`` they would be
+        answered an iteration later."""
         if not self._commit_scheduled and self._inflight is None:
             self._commit_scheduled = True
-            asyncio.get_running_loop().call_soon(self._commit_now)
+            if self._commit_caller is not None:
+                self._commit_caller.call(self._commit_now)
+            else:
+                asyncio.get_running_loop().call_soon(self._commit_now)
 
     def _commit_now(self) -> None:
         """Commit the formed batch without leaving this callback when the store can
         (``append_now``: SQLite, no other writer), else in a task.
 
         A commit through a task or a database driver's thread answers its callers a few loop
-        turns later, and under load a turn is milliseconds long; this one answers them at the
-        next turn.
+        turns later, and under load a turn is milliseconds long; this one answers them in the
+        next turn (or, with the sync in a thread, the turn after the sync ends).
         """
         self._commit_scheduled = False
         if self._inflight is not None or not (self._batch or self._needs_reload):
