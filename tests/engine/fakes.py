@@ -280,3 +280,25 @@ class ControlledStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+async def turns_to_answer(engine: Any, count: int = 40) -> int:
+    """Event-loop iterations from ``count`` concurrent ``Deposit(7, 1)`` submits to their
+    answers, counted by a callback that re-schedules itself once per ready phase; checks the
+    answers got seqs 2..count+1 (player 7 spawned at seq 1)."""
+    loop = asyncio.get_running_loop()
+    turns, counting = 0, True
+
+    def tick() -> None:
+        nonlocal turns
+        turns += 1
+        if counting:
+            loop.call_soon(tick)
+
+    loop.call_soon(tick)
+    await asyncio.sleep(0)
+    started = turns
+    results = await asyncio.gather(*(engine.submit(Deposit(7, 1)) for _ in range(count)))
+    waited, counting = turns - started, False
+    assert sorted(r[0].seq for r in results) == list(range(2, count + 2))
+    return waited

@@ -27,6 +27,7 @@ from tests.engine.fakes import (
     decide,
     evolve,
     small_region,
+    turns_to_answer,
 )
 
 
@@ -236,21 +237,7 @@ async def test_on_sqlite_a_loop_turn_of_commands_is_answered_two_turns_later(db_
     # the commit syncs on the loop (the default): the sync in a thread is below
     store = EventStore(db_engine)
     engine, controlled = await make_engine(store)
-    loop = asyncio.get_running_loop()
-    turns, counting = 0, True
-
-    def tick() -> None:  # counts the event loop's turns
-        nonlocal turns
-        turns += 1
-        if counting:
-            loop.call_soon(tick)
-
-    loop.call_soon(tick)
-    await asyncio.sleep(0)
-    started = turns
-    results = await asyncio.gather(*(engine.submit(Deposit(7, 1)) for _ in range(40)))
-    waited, counting = turns - started, False
-    assert sorted(r[0].seq for r in results) == list(range(2, 42))
+    waited = await turns_to_answer(engine)
     if db_url.startswith("sqlite"):
         # decided when submitted, stored in one statement at the next turn, answered at the
         # one after: no trip through a driver thread (the spawn before, the stream's first

@@ -13,7 +13,7 @@ from starlane.engine.region import RegionEngine, load_region_state
 from starlane.engine.selfpipe import SelfPipeCaller
 from starlane.store.db import create_db_engine, upgrade_database
 from starlane.store.eventstore import EventStore
-from tests.engine.fakes import ControlledStore, Deposit, decide, evolve
+from tests.engine.fakes import ControlledStore, Deposit, decide, evolve, turns_to_answer
 from tests.engine.test_region import make_engine
 
 
@@ -69,21 +69,7 @@ def _turns_to_answer(tmp_path: Path, *, through_pipe: bool) -> int:
             assert engine._commit_caller is not None
             engine._commit_caller.close()
             engine._commit_caller = None  # the call_soon path
-        loop = asyncio.get_running_loop()
-        turns, counting = 0, True
-
-        def tick() -> None:  # one per iteration: runs in each ready phase
-            nonlocal turns
-            turns += 1
-            if counting:
-                loop.call_soon(tick)
-
-        loop.call_soon(tick)
-        await asyncio.sleep(0)
-        started = turns
-        results = await asyncio.gather(*(engine.submit(Deposit(7, 1)) for _ in range(40)))
-        waited, counting = turns - started, False
-        assert sorted(r[0].seq for r in results) == list(range(2, 42))
+        waited = await turns_to_answer(engine)
         await engine.stop()
         store.close()
         await db.dispose()
