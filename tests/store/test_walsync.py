@@ -102,6 +102,26 @@ async def test_close_syncs_what_waits_and_refuses_later_requests(tmp_path):
     assert isinstance(log[2][1], WalSyncError) and "closed" in str(log[2][1])
 
 
+async def test_a_sync_started_just_before_close_is_still_made_and_answered(tmp_path):
+    gate = Gate()
+    syncer = WalSyncer(tmp_path / "x.db-wal", sync=gate)
+    log: list = []
+
+    def first_then_close(error: BaseException | None) -> None:
+        # called from the loop's callback that has just started the sync for "b": the
+        # syncer's thread cannot have picked it up yet (this thread holds the GIL)
+        log.append(("a", error))
+        gate.release.release()  # b's sync may go through
+        syncer.close()
+
+    syncer.request(first_then_close)
+    await until(lambda: gate.calls == 1)
+    syncer.request(recorder(log, "b"))
+    gate.release.release()
+    await until(lambda: len(log) == 2)
+    assert log == [("a", None), ("b", None)] and gate.calls == 2
+
+
 def test_sync_wal_file_syncs_a_file_and_skips_a_missing_one(tmp_path):
     assert wal_path(tmp_path / "s.db") == tmp_path / "s.db-wal"
     assert sync_wal_file(tmp_path / "s.db-wal") is False

@@ -104,7 +104,9 @@ class WalSyncer:
     def __init__(self, path: Path, *, sync: Callable[[Path], object] = sync_wal_file) -> None:
         self.path = path
         self._sync = sync
-        self._go = threading.Semaphore(0)  # released once per sync to run
+        self._go = threading.Semaphore(0)  # released once per sync to run, and by close()
+        self._requested = 0  # syncs asked of the thread (on the loop's thread)
+        self._served = 0  # syncs the thread made (on its own thread)
         self._thread: threading.Thread | None = None  # started by the first sync
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running: list[DurabilityCallback] | None = None  # callbacks of the running sync
@@ -157,6 +159,7 @@ class WalSyncer:
         return WalSyncError(f"{self.path}: the syncer is closed")
 
     def _start(self) -> None:
+        self._requested += 1
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._serve, name="starlane-wal-sync", daemon=True
@@ -170,8 +173,8 @@ class WalSyncer:
         thread to let go of it), hence no executor and its futures."""
         while True:
             self._go.acquire()
-            if self._closed:
-                return
+            if self._closed and self._served >= self._requested:
+                return  # close()'s wake-up, with no sync left to make
             started = time.perf_counter()
             error: BaseException | None = None
             try:
@@ -179,6 +182,7 @@ class WalSyncer:
             except BaseException as exc:  # reported on the loop, to every waiting caller
                 error = exc
             seconds = time.perf_counter() - started
+            self._served += 1
             loop = self._loop
             try:
                 assert loop is not None
