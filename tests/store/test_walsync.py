@@ -42,12 +42,18 @@ def recorder(log: list, name: str):
     return lambda error: log.append((name, error))
 
 
-async def test_requests_made_during_a_sync_share_the_next_one_and_are_answered_in_order(tmp_path):
-    gate = Gate()
+async def first_sync_running(tmp_path: Path, gate: Gate) -> tuple[WalSyncer, list]:
+    """A syncer whose first request ("a", logged with its outcome) is being synced."""
     syncer = WalSyncer(tmp_path / "x.db-wal", sync=gate)
     log: list = []
     syncer.request(recorder(log, "a"))
     await until(lambda: gate.calls == 1)
+    return syncer, log
+
+
+async def test_requests_made_during_a_sync_share_the_next_one_and_are_answered_in_order(tmp_path):
+    gate = Gate()
+    syncer, log = await first_sync_running(tmp_path, gate)
     for name in "bcd":  # while a's sync runs
         syncer.request(recorder(log, name))
     assert syncer.pending == 4 and gate.calls == 1
@@ -65,10 +71,7 @@ async def test_requests_made_during_a_sync_share_the_next_one_and_are_answered_i
 async def test_a_failed_sync_fails_its_requests_and_every_later_one(tmp_path):
     gate = Gate()
     gate.fail_on = {1}
-    syncer = WalSyncer(tmp_path / "x.db-wal", sync=gate)
-    log: list = []
-    syncer.request(recorder(log, "a"))
-    await until(lambda: gate.calls == 1)
+    syncer, log = await first_sync_running(tmp_path, gate)
     syncer.request(recorder(log, "b"))  # written after a, before the failure was known
     gate.release.release()
     await until(lambda: len(log) == 2)
@@ -84,10 +87,7 @@ async def test_a_failed_sync_fails_its_requests_and_every_later_one(tmp_path):
 
 async def test_close_syncs_what_waits_and_refuses_later_requests(tmp_path):
     gate = Gate()
-    syncer = WalSyncer(tmp_path / "x.db-wal", sync=gate)
-    log: list = []
-    syncer.request(recorder(log, "a"))
-    await until(lambda: gate.calls == 1)
+    syncer, log = await first_sync_running(tmp_path, gate)
     syncer.request(recorder(log, "b"))
     gate.release.release()
     gate.release.release()  # for the last sync, made by the loop's callback

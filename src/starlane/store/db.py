@@ -125,18 +125,6 @@ def create_db_engine(
     return engine
 
 
-def has_inline_writer(engine: AsyncEngine) -> bool:
-    """Whether :func:`open_inline_writer` gives a connection for this engine (a SQLite file).
-
-    Args:
-        engine: an engine made by :func:`create_db_engine`.
-
-    Returns:
-        True for a SQLite file database.
-    """
-    return engine.sync_engine in _sqlite_files
-
-
 def sqlite_file(engine: AsyncEngine) -> tuple[Path, str] | None:
     """The database file of a SQLite engine and its connections' ``synchronous`` level.
 
