@@ -9,6 +9,7 @@ from starlane.bench.runner import (
     _report,
     offered_label,
     print_report,
+    reference_line,
     rule_refusal_codes,
     split_errors,
 )
@@ -34,7 +35,15 @@ def test_the_report_shows_open_loop_rows_and_explains_both_kinds() -> None:
         open_.summary("REST game mix, 2,000/s offered", 10.0, offered_rate=2000.0),
     ]
     config = BenchConfig(clients=100, rest_rate=2000.0)
-    report = _report(config, "http://x", results, {}, started_server=True, reference=312_345.6)
+    report = _report(
+        config,
+        "http://x",
+        results,
+        {},
+        started_server=True,
+        reference=312_345.6,
+        reference_end=298_000.4,
+    )
     assert report["config"]["rest_rate"] == 2000.0
     assert [w["offered_rate"] for w in report["workloads"]] == [None, 2000.0]
     console = Console(record=True, width=200)
@@ -50,7 +59,23 @@ def test_the_report_shows_open_loop_rows_and_explains_both_kinds() -> None:
     assert report["unexpected_errors"]["REST game mix"] == {"http_500": 1}
     assert "refused by the rules" in text and "failures (5xx" in text
     assert report["config"]["cpu_reference"] == 312_346
-    assert "single-core reference: 312,346 moves/s decided and evolved" in text
+    assert report["config"]["cpu_reference_end"] == 298_000
+    assert "single-core reference: 312,346 moves/s decided and evolved at the start" in text
+    assert "298,000 at the end" in text
+    assert "speed changed" not in text  # -5%: within the drift a shared machine shows
+
+
+def test_the_reference_line_warns_when_the_machine_slowed_down_under_the_run() -> None:
+    steady = reference_line(400_000, 360_000)
+    assert "400,000 moves/s decided and evolved at the start, 360,000 at the end" in steady
+    assert "speed changed" not in steady
+    slowed = reference_line(400_000, 215_000)
+    assert "the machine's speed changed by -46% during this run" in slowed
+    faster = reference_line(250_000, 400_000)
+    assert "changed by +60%" in faster
+    alone = reference_line(312_345.6)
+    assert "312,346 moves/s decided and evolved at the start (" in alone
+    assert "at the end" not in alone and "speed changed" not in alone
 
 
 def test_rule_refusals_are_the_domain_codes_and_nothing_else() -> None:

@@ -399,7 +399,11 @@ async def run_benchmark(config: BenchConfig, *, console: Console | None = None) 
                     run_id=run_id,
                 )
             )
-        report = _report(config, base_url, results, ratios, server is not None, reference)
+        # again once the load is over: the machine's speed may have changed under the run
+        reference_end = rules_reference()
+        report = _report(
+            config, base_url, results, ratios, server is not None, reference, reference_end
+        )
         print_report(console, report, results)
         return report
     finally:
@@ -418,6 +422,7 @@ def _report(
     ratios: dict[str, float],
     started_server: bool,
     reference: float | None = None,
+    reference_end: float | None = None,
 ) -> dict[str, Any]:
     return {
         "config": {
@@ -435,6 +440,7 @@ def _report(
             else base_url,
             "cpus": os.cpu_count(),
             "cpu_reference": round(reference) if reference is not None else None,
+            "cpu_reference_end": round(reference_end) if reference_end is not None else None,
         },
         "workloads": [r.to_dict() for r in results],
         "ratio_game_to_baseline": {k: round(v, 3) for k, v in ratios.items()},
@@ -491,11 +497,7 @@ def print_report(console: Console, report: dict[str, Any], results: list[Summary
     console.print(REFUSALS_NOTE)
     console.print(f"server: {cfg['server']}")
     if cfg.get("cpu_reference"):
-        console.print(
-            f"single-core reference: {cfg['cpu_reference']:,.0f} moves/s decided and evolved"
-            " (bench_rules' move workload, timed at the start: shared machines vary by tens of"
-            " percent from hour to hour, so compare runs by it)"
-        )
+        console.print(reference_line(cfg["cpu_reference"], cfg.get("cpu_reference_end")))
     for transport, ratio in report["ratio_game_to_baseline"].items():
         label = "REST" if transport == "rest" else "WebSocket"
         console.print(f"ratio of game-action throughput to baseline ({label}): {ratio:.2f}")
@@ -506,6 +508,36 @@ def print_report(console: Console, report: dict[str, Any], results: list[Summary
                 for k, v in sorted(r.by_action.items())
             )
             console.print(f"  {r.name}: {mix}")
+
+
+REFERENCE_DRIFT = 0.2
+"""Relative change of the single-core reference between the start and the end of a run above
+which the report warns that the machine's speed changed under the run."""
+
+
+def reference_line(start: float, end: float | None = None) -> str:
+    """The report's line on the single-core reference, timed at the start and at the end.
+
+    Args:
+        start: moves/s decided and evolved before the run loaded the machine.
+        end: the same once the workloads are over, or None when it was not timed.
+
+    Returns:
+        One line; with a warning when the two differ by more than :data:`REFERENCE_DRIFT`.
+    """
+    timed = f"{start:,.0f} moves/s decided and evolved at the start"
+    if end is not None:
+        timed += f", {end:,.0f} at the end"
+    line = (
+        f"single-core reference: {timed} (bench_rules' move workload: shared machines vary by"
+        " tens of percent from hour to hour, so compare runs by it)"
+    )
+    if end is not None and start > 0 and abs(end - start) / start > REFERENCE_DRIFT:
+        line += (
+            f"; the machine's speed changed by {(end - start) / start:+.0%} during this run:"
+            " its rows were not measured on one machine speed"
+        )
+    return line
 
 
 def _action_latency(summary: Summary, action: str) -> str:
