@@ -120,7 +120,12 @@ def test_unplayable_rules_are_refused_when_the_settings_load(
 
 
 @pytest.mark.parametrize(
-    ("name", "default"), [("sqlite_commit_on_loop", True), ("sqlite_sync_off_loop", False)]
+    ("name", "default"),
+    [
+        ("sqlite_commit_on_loop", True),
+        ("sqlite_sync_off_loop", False),
+        ("sqlite_checkpoint_off_loop", True),
+    ],
 )
 def test_sqlite_commit_placement_is_an_operator_setting(
     monkeypatch: pytest.MonkeyPatch, name: str, default: bool

@@ -227,3 +227,35 @@ async def test_a_move_is_answered_after_the_off_loop_wal_sync_and_metrics_show_i
                 assert "starlane_store_wal_sync_failed 0.0" in metrics
             else:
                 assert syncer is None and "starlane_store_wal_syncs" not in metrics
+
+
+async def test_wal_checkpoints_run_in_their_thread_and_metrics_show_them(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    for off_loop in (True, False):
+        application = app_factory(sqlite_checkpoint_off_loop=off_loop)
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                bob = await register(c, f"carol{int(off_loop)}")
+                sol = (await c.get("/api/v1/sectors/1", headers=bob["headers"])).json()
+                to = sol["warps"][0]["to_sector_id"]
+                moved = await c.post(
+                    "/api/v1/me/move", json={"to_sector_id": to}, headers=bob["headers"]
+                )
+                assert moved.status_code == 200
+                store = application.state.event_store
+                inline = store._inline
+                assert inline is not None  # the move was committed on the loop
+                autocheckpoint = inline.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+                metrics = (await c.get("/metrics")).text
+            checkpointer = store.checkpointer
+        if off_loop:
+            assert autocheckpoint == 0
+            assert checkpointer is not None and not checkpointer.running  # stopped with the app
+            assert "starlane_store_wal_checkpoints_total" in metrics
+            assert "starlane_store_wal_checkpoint_failures_total 0.0" in metrics
+            assert "starlane_store_wal_log_frames" in metrics
+        else:
+            assert autocheckpoint == 1000
+            assert checkpointer is None and "starlane_store_wal_checkpoint" not in metrics

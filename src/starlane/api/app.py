@@ -136,6 +136,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
                 st.db,
                 commit_on_loop=settings.sqlite_commit_on_loop,
                 sync_off_loop=settings.sqlite_sync_off_loop,
+                checkpoint_off_loop=settings.sqlite_checkpoint_off_loop,
             )
             st.accounts = AccountStore(st.db)
             g = settings.galaxy
@@ -196,7 +197,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     st.metrics = Metrics(
         lambda: dict(getattr(getattr(st, "service", None), "engines", {})),
         lambda: getattr(st, "projections", None),
-        lambda: getattr(getattr(st, "event_store", None), "syncer", None),
+        lambda: getattr(st, "event_store", None),
     )
     st.ws_connections = set()
     st.event_json = EventJsonCache()

@@ -21,7 +21,13 @@ Exported at ``/metrics``:
   ``starlane_engine_commits_waited_total{region}``, read from the engines at scrape time;
 - on SQLite with the WAL synced off the event loop (setting ``sqlite_sync_off_loop``):
   ``starlane_store_wal_syncs_total``, ``starlane_store_wal_sync_seconds_total`` and
-  ``starlane_store_wal_sync_failed`` (1 after a failed sync: commits then sync on the loop).
+  ``starlane_store_wal_sync_failed`` (1 after a failed sync: commits then sync on the loop);
+- on SQLite with WAL checkpoints off the event loop (setting ``sqlite_checkpoint_off_loop``,
+  default): ``starlane_store_wal_checkpoints_total``,
+  ``starlane_store_wal_checkpoint_seconds_total``,
+  ``starlane_store_wal_checkpoint_failures_total``, and ``starlane_store_wal_log_frames`` and
+  ``starlane_store_wal_checkpointed_frames`` (the log's size and the part copied at the last
+  checkpoint).
 """
 
 from __future__ import annotations
@@ -220,19 +226,56 @@ class _ProjectionCollector(Collector):
             )
 
 
-class _WalSyncCollector(Collector):
-    """Reads the event store's WAL syncer (:class:`starlane.store.walsync.WalSyncer`)."""
+class _WalCollector(Collector):
+    """Reads the event store's threads for its SQLite write-ahead log: the WAL syncer
+    (:class:`starlane.store.walsync.WalSyncer`) and the checkpointer
+    (:class:`starlane.store.walcheckpoint.WalCheckpointer`), each when it exists."""
 
-    def __init__(self, syncer: Callable[[], Any]) -> None:
-        self._syncer = syncer
+    def __init__(self, event_store: Callable[[], Any]) -> None:
+        self._event_store = event_store
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         try:
-            syncer = self._syncer()
+            store = self._event_store()
         except Exception:
-            syncer = None
-        if syncer is None:
-            return
+            store = None
+        syncer = getattr(store, "syncer", None)
+        if syncer is not None:
+            yield from self._syncer(syncer)
+        checkpointer = getattr(store, "checkpointer", None)
+        if checkpointer is not None:
+            yield from self._checkpointer(checkpointer)
+
+    @staticmethod
+    def _checkpointer(checkpointer: Any) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        yield CounterMetricFamily(
+            "starlane_store_wal_checkpoints",
+            "Checkpoints of the SQLite write-ahead log run in the checkpointer's thread",
+            value=checkpointer.checkpoints,
+        )
+        yield CounterMetricFamily(
+            "starlane_store_wal_checkpoint_seconds",
+            "Seconds spent in those checkpoints, in the checkpointer's thread",
+            value=checkpointer.checkpoint_seconds,
+        )
+        yield GaugeMetricFamily(
+            "starlane_store_wal_log_frames",
+            "Frames (pages) in the SQLite write-ahead log at the last checkpoint",
+            value=checkpointer.log_frames,
+        )
+        yield GaugeMetricFamily(
+            "starlane_store_wal_checkpointed_frames",
+            "Of those, the frames the last checkpoint left copied into the database file",
+            value=checkpointer.copied_frames,
+        )
+        yield CounterMetricFamily(
+            "starlane_store_wal_checkpoint_failures",
+            "Checkpoints that failed (the log grows until one succeeds)",
+            value=checkpointer.failures,
+        )
+
+    @staticmethod
+    def _syncer(syncer: Any) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         yield CounterMetricFamily(
             "starlane_store_wal_syncs",
             "fsyncs of the SQLite write-ahead log made off the event loop (each makes every"
@@ -257,14 +300,15 @@ class Metrics:
     Args:
         engines: returns the region engines (``GalaxyService.engines``) at scrape time.
         projections: returns the projector process or the in-process projections, or None.
-        wal_syncer: returns the event store's WAL syncer, or None.
+        event_store: returns the event store (its WAL syncer and checkpointer are read), or
+            None.
     """
 
     def __init__(
         self,
         engines: Callable[[], dict[int, Any]],
         projections: Callable[[], Any] | None = None,
-        wal_syncer: Callable[[], Any] | None = None,
+        event_store: Callable[[], Any] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -302,8 +346,8 @@ class Metrics:
         self.registry.register(_EngineCollector(engines))
         if projections is not None:
             self.registry.register(_ProjectionCollector(projections))
-        if wal_syncer is not None:
-            self.registry.register(_WalSyncCollector(wal_syncer))
+        if event_store is not None:
+            self.registry.register(_WalCollector(event_store))
 
     def record_command(self, command: str, outcome: str) -> None:
         """Count one game command.

@@ -51,6 +51,7 @@ from starlane.store.appenders import (
 from starlane.store.catalogue import RegionRow
 from starlane.store.db import WRITE_TRANSACTION, open_inline_writer, sqlite_file
 from starlane.store.schema import events, snapshots
+from starlane.store.walcheckpoint import WalCheckpointer
 from starlane.store.walsync import DurabilityCallback, WalSyncer, sync_wal_file, wal_path
 
 __all__ = ["ConcurrencyError", "EventStore", "RegionRow"]
@@ -177,6 +178,11 @@ class EventStore:
             :class:`~starlane.store.walsync.WalSyncer` syncs it in a thread;
             :meth:`when_durable` tells when. False: the commit syncs on the calling thread
             (the setting ``sqlite_sync_off_loop``).
+        checkpoint_off_loop: with ``commit_on_loop``, turn the inline writer's automatic WAL
+            checkpoints off and run them in a
+            :class:`~starlane.store.walcheckpoint.WalCheckpointer` thread, so no on-loop
+            commit copies the log into the database (the setting
+            ``sqlite_checkpoint_off_loop``).
     """
 
     def __init__(
@@ -187,6 +193,7 @@ class EventStore:
         snapshots_kept: int = SNAPSHOTS_KEPT,
         commit_on_loop: bool = True,
         sync_off_loop: bool = False,
+        checkpoint_off_loop: bool = False,
     ) -> None:
         if snapshots_kept < 1:
             raise ValueError("snapshots_kept must be at least 1")
@@ -201,6 +208,9 @@ class EventStore:
         self._sync_off_loop = sync_off_loop and self._file is not None and self._file[1] == "FULL"
         self.syncer: WalSyncer | None = None
         """Syncs the WAL of :meth:`append_now`'s commits (opened with the inline writer)."""
+        self._checkpoint_off_loop = checkpoint_off_loop
+        self.checkpointer: WalCheckpointer | None = None
+        """Checkpoints the WAL in a thread (started with the inline writer)."""
         self.inline_yields = 0
         """Group commits :meth:`append_now` left to :meth:`append` because another
         connection was writing."""
@@ -351,7 +361,11 @@ class EventStore:
             self._inline = open_inline_writer(self.engine)
         if self._inline is None:
             self._inline_possible = False
-        return self._inline is not None
+            return False
+        if self._checkpoint_off_loop:
+            self._inline.execute("PRAGMA wal_autocheckpoint=0")
+            self.checkpointer = WalCheckpointer(self._file[0], synchronous=self._file[1])
+        return True
 
     def when_durable(self, callback: DurabilityCallback) -> None:
         """Call ``callback(None)`` once every batch :meth:`append_now` stored so far is durable,
@@ -370,8 +384,10 @@ class EventStore:
             self.syncer.request(callback)
 
     def close(self) -> None:
-        """Close the inline writer connection and its syncer, if any (the engine's pool is the
-        caller's); commits still waiting for a sync are synced first."""
+        """Close the inline writer connection, its syncer and its checkpointer, if any (the
+        engine's pool is the caller's); commits still waiting for a sync are synced first."""
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         if self.syncer is not None:
             self.syncer.close()
         if self._inline is not None:
