@@ -36,18 +36,40 @@ def log_frames(path: Path) -> tuple[int, int]:
         conn.close()
 
 
-def plain_wal_db(path: Path) -> sqlite3.Connection:
-    """A WAL database whose automatic checkpoints are off, with one table."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA wal_autocheckpoint=0")
-    conn.execute("CREATE TABLE t (x BLOB)")
-    return conn
+class WalDb:
+    """A WAL database whose writer's automatic checkpoints are off, a checkpointer at rest
+    (its thread will not run a step during a test: tests call ``run_once``), and every
+    connection a test opens; all closed after the test."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conns: list[sqlite3.Connection] = []
+        self.writer = self.connect()
+        self.writer.execute("PRAGMA journal_mode=WAL")
+        self.writer.execute("PRAGMA wal_autocheckpoint=0")
+        self.writer.execute("CREATE TABLE t (x BLOB)")
+        self.checkpointer = WalCheckpointer(path, interval=3600)
+
+    def connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        self._conns.append(conn)
+        return conn
+
+    def write(self) -> None:
+        """Commit ~5 pages of log."""
+        self.writer.execute("INSERT INTO t VALUES (randomblob(20000))")
+
+    def close(self) -> None:
+        self.checkpointer.close()
+        for conn in self._conns:
+            conn.close()
 
 
-def checkpointer_at_rest(path: Path) -> WalCheckpointer:
-    """A checkpointer whose thread will not run a step during the test (tests call run_once)."""
-    return WalCheckpointer(path, interval=3600)
+@pytest.fixture
+def wal_db(tmp_path: Path):
+    db = WalDb(tmp_path / "w.db")
+    yield db
+    db.close()
 
 
 async def test_the_inline_writer_stops_checkpointing_and_the_thread_does_it(sqlite_db):
@@ -92,58 +114,40 @@ async def test_without_the_setting_the_inline_writer_checkpoints_as_sqlite_does(
     store.close()
 
 
-def test_a_checkpoint_runs_only_when_the_log_changed(tmp_path):
-    path = tmp_path / "p.db"
-    writer = plain_wal_db(path)
-    checkpointer = checkpointer_at_rest(path)
-    reader = sqlite3.connect(path, isolation_level=None)
-    try:
-        writer.execute("INSERT INTO t VALUES (randomblob(20000))")
-        assert checkpointer.run_once(reader)
-        assert checkpointer.copied_frames == checkpointer.log_frames > 0
-        assert not checkpointer.run_once(reader)  # nothing written since
-        assert checkpointer.checkpoints == 1
-        time.sleep(0.01)  # a later modification time, whatever the clock's granularity
-        writer.execute("INSERT INTO t VALUES (randomblob(20000))")
-        assert checkpointer.run_once(reader)
-        assert checkpointer.checkpoints == 2
-        assert checkpointer.copied_frames == checkpointer.log_frames > 0
-    finally:
-        reader.close()
-        writer.close()
-        checkpointer.close()
+def test_a_checkpoint_runs_only_when_the_log_changed(wal_db):
+    checkpointer, reader = wal_db.checkpointer, wal_db.connect()
+    wal_db.write()
+    assert checkpointer.run_once(reader)
+    assert checkpointer.copied_frames == checkpointer.log_frames > 0
+    assert not checkpointer.run_once(reader)  # nothing written since
+    assert checkpointer.checkpoints == 1
+    time.sleep(0.01)  # a later modification time, whatever the clock's granularity
+    wal_db.write()
+    assert checkpointer.run_once(reader)
+    assert checkpointer.checkpoints == 2
+    assert checkpointer.copied_frames == checkpointer.log_frames > 0
 
 
-def test_a_reader_holding_the_log_makes_the_checkpoint_partial_and_it_is_tried_again(tmp_path):
-    path = tmp_path / "r.db"
-    writer = plain_wal_db(path)
-    checkpointer = checkpointer_at_rest(path)
-    conn = sqlite3.connect(path, isolation_level=None)
-    old_reader = sqlite3.connect(path, isolation_level=None)
-    try:
-        writer.execute("INSERT INTO t VALUES (randomblob(20000))")
-        old_reader.execute("BEGIN")
-        old_reader.execute("SELECT count(*) FROM t").fetchone()  # holds this snapshot
-        writer.execute("INSERT INTO t VALUES (randomblob(20000))")
-        assert checkpointer.run_once(conn)
-        assert checkpointer.copied_frames < checkpointer.log_frames
-        frames, copied = log_frames(path)
-        assert copied < frames  # the frames after the reader's snapshot stay in the log
-        assert checkpointer.run_once(conn)  # not marked done: tried again, log unchanged
-        old_reader.execute("COMMIT")
-        assert checkpointer.run_once(conn)
-        frames, copied = log_frames(path)
-        assert copied == frames
-        assert not checkpointer.run_once(conn)  # now all copied: nothing more to do
-    finally:
-        old_reader.close()
-        conn.close()
-        writer.close()
-        checkpointer.close()
+def test_a_reader_holding_the_log_makes_the_checkpoint_partial_and_it_is_tried_again(wal_db):
+    checkpointer, conn, old_reader = wal_db.checkpointer, wal_db.connect(), wal_db.connect()
+    wal_db.write()
+    old_reader.execute("BEGIN")
+    old_reader.execute("SELECT count(*) FROM t").fetchone()  # holds this snapshot
+    wal_db.write()
+    assert checkpointer.run_once(conn)
+    assert checkpointer.copied_frames < checkpointer.log_frames
+    frames, copied = log_frames(wal_db.path)
+    assert copied < frames  # the frames after the reader's snapshot stay in the log
+    assert checkpointer.run_once(conn)  # not marked done: tried again, log unchanged
+    old_reader.execute("COMMIT")
+    assert checkpointer.run_once(conn)
+    frames, copied = log_frames(wal_db.path)
+    assert copied == frames
+    assert not checkpointer.run_once(conn)  # now all copied: nothing more to do
 
 
 def test_no_log_no_checkpoint(tmp_path):
-    checkpointer = checkpointer_at_rest(tmp_path / "none.db")
+    checkpointer = WalCheckpointer(tmp_path / "none.db", interval=3600)
     conn = sqlite3.connect(":memory:")
     try:
         assert not checkpointer.run_once(conn)
@@ -153,44 +157,36 @@ def test_no_log_no_checkpoint(tmp_path):
         checkpointer.close()
 
 
-def test_a_failed_checkpoint_is_counted_and_logged_once_per_run_of_failures(tmp_path):
-    path = tmp_path / "f.db"
-    writer = plain_wal_db(path)
-    checkpointer = checkpointer_at_rest(path)
-    broken = sqlite3.connect(path, isolation_level=None)
+def test_a_failed_checkpoint_is_counted_and_logged_once_per_run_of_failures(wal_db):
+    checkpointer, broken, good = wal_db.checkpointer, wal_db.connect(), wal_db.connect()
     broken.close()  # any statement on it raises sqlite3.ProgrammingError
-    good = sqlite3.connect(path, isolation_level=None)
-    try:
-        writer.execute("INSERT INTO t VALUES (randomblob(20000))")
-        with capture_logs() as logs:
-            assert checkpointer.run_once(broken)
-            assert checkpointer.run_once(broken)
-            assert checkpointer.failures == 2 and checkpointer.checkpoints == 0
-            assert checkpointer.run_once(good)
-        events = [entry["event"] for entry in logs]
-        assert events == ["store.wal_checkpoint_failed", "store.wal_checkpoint_recovered"]
-        assert checkpointer.checkpoints == 1
-    finally:
-        good.close()
-        writer.close()
-        checkpointer.close()
+    wal_db.write()
+    with capture_logs() as logs:
+        assert checkpointer.run_once(broken)
+        assert checkpointer.run_once(broken)
+        assert checkpointer.failures == 2 and checkpointer.checkpoints == 0
+        assert checkpointer.run_once(good)
+    events = [entry["event"] for entry in logs]
+    assert events == ["store.wal_checkpoint_failed", "store.wal_checkpoint_recovered"]
+    assert checkpointer.checkpoints == 1
 
 
-def test_the_thread_checkpoints_by_itself_and_stops_on_close(tmp_path):
-    path = tmp_path / "t.db"
-    writer = plain_wal_db(path)
-    writer.execute("INSERT INTO t VALUES (randomblob(20000))")
-    checkpointer = WalCheckpointer(path, interval=0.01)
+def wait_for(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_the_thread_checkpoints_by_itself_and_stops_on_close(wal_db):
+    wal_db.write()
+    checkpointer = WalCheckpointer(wal_db.path, interval=0.01)
     try:
-        deadline = time.monotonic() + 5
-        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: checkpointer.checkpoints >= 1)
         assert checkpointer.checkpoints >= 1
-        frames, copied = log_frames(path)
+        frames, copied = log_frames(wal_db.path)
         assert frames == copied
     finally:
         checkpointer.close()
-        writer.close()
     assert not checkpointer.running
 
 
@@ -199,9 +195,7 @@ def test_the_thread_never_creates_a_database_that_is_not_there(tmp_path):
     wal_path(missing).write_bytes(b"")  # a log without its database
     with capture_logs() as logs:
         checkpointer = WalCheckpointer(missing, interval=0.01)
-        deadline = time.monotonic() + 5
-        while checkpointer.failures == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: checkpointer.failures >= 1)
         checkpointer.close()
     assert checkpointer.failures >= 1 and not missing.exists()
     assert [e["event"] for e in logs][:1] == ["store.wal_checkpoint_failed"]
@@ -233,10 +227,8 @@ async def test_a_server_store_checkpoints_while_the_loop_commits(sqlite_db):
     assert len(await EventStore(db).read_all(0, limit=100_000)) == seq
 
 
-def test_an_unexpected_error_in_a_step_is_counted_and_the_thread_goes_on(tmp_path, monkeypatch):
-    path = tmp_path / "u.db"
-    writer = plain_wal_db(path)
-    writer.execute("INSERT INTO t VALUES (randomblob(20000))")
+def test_an_unexpected_error_in_a_step_is_counted_and_the_thread_goes_on(wal_db, monkeypatch):
+    wal_db.write()
     calls: list[int] = []
 
     def broken_once(self, conn):  # the first step raises what no step expects
@@ -247,13 +239,10 @@ def test_an_unexpected_error_in_a_step_is_counted_and_the_thread_goes_on(tmp_pat
 
     real = WalCheckpointer.run_once
     monkeypatch.setattr(WalCheckpointer, "run_once", broken_once)
-    checkpointer = WalCheckpointer(path, interval=0.01)
+    checkpointer = WalCheckpointer(wal_db.path, interval=0.01)
     try:
-        deadline = time.monotonic() + 5
-        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: checkpointer.checkpoints >= 1)
         assert checkpointer.failures == 1 and checkpointer.checkpoints >= 1
         assert checkpointer.running
     finally:
         checkpointer.close()
-        writer.close()
