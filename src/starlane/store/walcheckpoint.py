@@ -6,8 +6,8 @@ commit takes the log past ``wal_autocheckpoint`` pages (1,000, ~4 MB) runs that 
 inside its commit. For the region engines that connection is the inline writer on the event
 loop's thread (:func:`starlane.store.db.open_inline_writer`), so every ~4 MB of events one
 group commit blocked the whole server while 4 MB were written and synced: 20-290 ms on the
-machine of issue 5 under its benchmark, about once a second, which set the load benchmark's
-p99 and max latency (commits are ~0.6 ms otherwise).
+machine of issue 5 under its benchmark, about once a second, which raised the load
+benchmark's p99 and max latency (commits take ~0.6 ms otherwise).
 
 SQLite's documentation names the remedy (https://sqlite.org/wal.html, "Application-Initiated
 Checkpoints"): turn automatic checkpoints off on that connection (``PRAGMA
@@ -65,7 +65,8 @@ class WalCheckpointer:
             means checkpoints cannot keep up (or a reader holds the log).
         copied_frames: of those, the frames the last checkpoint left copied into the database
             file (all of them, unless a reader still needed the rest).
-        failures: checkpoints that failed (each logged once as ``store.wal_checkpoint_failed``).
+        failures: checkpoints that failed (a run of failures is logged once, as
+            ``store.wal_checkpoint_failed``, and its end as ``store.wal_checkpoint_recovered``).
 
     Raises:
         ValueError: ``interval`` is not positive.
