@@ -26,6 +26,7 @@ from starlane.api.auth import Passwords, TokenService, load_jwt_secret
 from starlane.api.deps import install_openapi_security
 from starlane.api.errors import install_error_handlers
 from starlane.api.game import GameApi
+from starlane.api.inputs import install_openapi_bodies
 from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
 from starlane.api.ratelimit import RateLimiter
@@ -225,4 +226,5 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
     install_openapi_security(app)
+    install_openapi_bodies(app)
     return app

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from starlane.api.deps import CurrentPrincipal
+from starlane.api.inputs import json_body, json_body_openapi
 from starlane.api.routes import DataResponse
 from starlane.api.schemas import (
     AttackRequest,
@@ -40,9 +41,16 @@ async def me(request: Request, principal: CurrentPrincipal) -> Response:
     return DataResponse(request.app.state.game.me_data(principal))
 
 
-@router.post("/move", response_model=MoveResponse, responses=PROBLEMS, summary="Move one warp")
-async def move(body: MoveRequest, request: Request, principal: CurrentPrincipal) -> Response:
+@router.post(
+    "/move",
+    response_model=MoveResponse,
+    responses=PROBLEMS,
+    summary="Move one warp",
+    openapi_extra=json_body_openapi(MoveRequest),
+)
+async def move(request: Request, principal: CurrentPrincipal) -> Response:
     """Move along one warp to an adjacent sector."""
+    body = await json_body(request, MoveRequest)  # a MoveRequest, validated in one call
     return DataResponse(await request.app.state.game.move_data(principal, body.to_sector_id))
 
 

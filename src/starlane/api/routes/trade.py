@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from starlane.api.deps import CurrentPrincipal
+from starlane.api.inputs import json_body, json_body_openapi, query_openapi, query_params
 from starlane.api.routes import DataResponse
 from starlane.api.routes.player import PROBLEMS
 from starlane.api.schemas import (
     MAX_ID,
-    MAX_QUANTITY,
     BuyHardwareRequest,
     BuyShipReceipt,
     BuyShipRequest,
     HardwareReceipt,
     PortOut,
     QuoteOut,
+    QuoteQuery,
     RepairReceipt,
     StardockCatalog,
     TradeReceipt,
@@ -40,19 +41,17 @@ async def port(port_id: PortId, request: Request, principal: CurrentPrincipal) -
 
 
 @router.get(
-    "/ports/{port_id}/quote", response_model=QuoteOut, responses=PROBLEMS, summary="Price a trade"
+    "/ports/{port_id}/quote",
+    response_model=QuoteOut,
+    responses=PROBLEMS,
+    summary="Price a trade",
+    openapi_extra=query_openapi(QuoteQuery),
 )
-async def quote(
-    port_id: PortId,
-    request: Request,
-    principal: CurrentPrincipal,
-    commodity: Annotated[str, Query(min_length=1, max_length=32)],
-    side: Literal["buy", "sell"],
-    quantity: Annotated[int, Query(ge=1, le=MAX_QUANTITY)],
-) -> Response:
+async def quote(port_id: PortId, request: Request, principal: CurrentPrincipal) -> Response:
     """What a trade would cost or pay now, tax included; nothing changes."""
+    q = query_params(request, QuoteQuery)  # commodity, side, quantity, validated in one call
     game = request.app.state.game
-    return DataResponse(game.quote_data(principal, port_id, commodity, side, quantity))
+    return DataResponse(game.quote_data(principal, port_id, q.commodity, q.side, q.quantity))
 
 
 @router.post(
@@ -60,12 +59,12 @@ async def quote(
     response_model=TradeReceipt,
     responses=PROBLEMS,
     summary="Trade at the port in your sector",
+    openapi_extra=json_body_openapi(TradeRequest),
 )
-async def trade(
-    port_id: PortId, body: TradeRequest, request: Request, principal: CurrentPrincipal
-) -> Response:
+async def trade(port_id: PortId, request: Request, principal: CurrentPrincipal) -> Response:
     """Buy or sell; ``max_unit_price`` refuses (409 ``price_moved``) if the price moved past
     your limit."""
+    body = await json_body(request, TradeRequest)  # a TradeRequest, validated in one call
     return DataResponse(await request.app.state.game.trade_data(principal, port_id, body))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from starlane.api.schemas.common import (
     MAX_QUANTITY,
@@ -49,6 +49,21 @@ class PortOut(ApiModel):
     class_name: str
     stardock: bool
     commodities: list[PortCommodityOut]
+
+
+class QuoteQuery(BaseModel):
+    """The query parameters of ``GET /api/v1/ports/{port_id}/quote`` (unknown parameters are
+    ignored, as query strings go; not an :class:`ApiModel` for that reason).
+
+    Attributes:
+        commodity: commodity key (``fuel``, ``organics``, ``equipment``...).
+        side: the player's side: ``buy`` from the port or ``sell`` to it.
+        quantity: units, 1 to :data:`MAX_QUANTITY`.
+    """
+
+    commodity: CommodityKey = Field(min_length=1, max_length=32)
+    side: Literal["buy", "sell"]
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
 class QuoteOut(ApiModel):

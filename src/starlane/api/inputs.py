@@ -1,0 +1,171 @@
+"""Request bodies and query strings validated in one pydantic-core call (the hot game routes).
+
+FastAPI validates a declared body by decoding the JSON with Python's ``json`` module and then
+walking its dependency machinery field by field; query parameters go through the same walk,
+which re-inspects every parameter's annotation on every request. On the REST game mix of
+issue 5's benchmark that walk was ~30% of a quote and ~15% of a move (cProfile of
+``benchmarks/bench_http.py``'s rows). Here it is ``Model.model_validate_json`` for a body
+and ``Model.model_validate`` for a query string.
+
+The routes that use these helpers declare their body or query parameters through
+``openapi_extra`` (:func:`json_body_openapi`, :func:`query_openapi`), the documented FastAPI
+pattern for parsing a request yourself, so ``/docs`` and ``/openapi.json`` still describe
+them; the body models stay named components (:func:`install_openapi_bodies`). Errors are
+raised as FastAPI's :class:`~fastapi.exceptions.RequestValidationError` with the usual ``loc``
+prefixes (``body``, ``query``), so clients get the same 422 ``validation_error`` problem as
+from any other route.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+M = TypeVar("M", bound=BaseModel)
+
+_NOT_JSON = "the body must be JSON, sent with Content-Type: application/json"
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether a ``Content-Type`` names JSON (``application/json`` or ``application/*+json``),
+    parameters such as ``charset`` ignored: the media types FastAPI accepts for JSON bodies."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    maintype, _, subtype = media.partition("/")
+    return maintype == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _refused(exc: ValidationError, where: str) -> RequestValidationError:
+    errors = [{**err, "loc": (where, *err.get("loc", ()))} for err in exc.errors(include_url=False)]
+    return RequestValidationError(errors)
+
+
+async def json_body(request: Request, model: type[M]) -> M:
+    """The request's JSON body, decoded and validated as ``model`` by pydantic-core.
+
+    Args:
+        request: the request (its body is read here).
+        model: the pydantic model of the body.
+
+    Returns:
+        The validated model instance.
+
+    Raises:
+        RequestValidationError: the body is empty (``missing``), not sent as JSON
+            (``content_type``), not JSON (``json_invalid``) or not a valid ``model``; every
+            error's ``loc`` starts with ``"body"``. The app answers 422 ``validation_error``.
+    """
+    raw = await request.body()
+    if not raw:
+        raise RequestValidationError(
+            [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
+        )
+    if not _is_json(request.headers.get("content-type")):
+        raise RequestValidationError(
+            [{"type": "content_type", "loc": ("body",), "msg": _NOT_JSON, "input": None}]
+        )
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise _refused(exc, "body") from None
+
+
+def query_params(request: Request, model: type[M]) -> M:
+    """The request's query parameters validated as ``model`` (the last value of a repeated
+    parameter wins, and unknown parameters are ignored, as with FastAPI's own ``Query``).
+
+    Args:
+        request: the request.
+        model: a pydantic model whose fields are the parameters (strings are converted in
+            pydantic's lax mode: ``"3"`` is a valid int).
+
+    Returns:
+        The validated model instance.
+
+    Raises:
+        RequestValidationError: a parameter is missing or invalid; every error's ``loc`` starts
+            with ``"query"``. The app answers 422 ``validation_error``.
+    """
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        raise _refused(exc, "query") from None
+
+
+_REF = "#/components/schemas/"
+
+_BODY_MODELS: dict[str, type[BaseModel]] = {}
+"""Models named by :func:`json_body_openapi`, by name: :func:`install_openapi_bodies` puts
+their schemas in the OpenAPI document's components (FastAPI only adds the models it parses)."""
+
+
+def json_body_openapi(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` declaring a required JSON request body of ``model``
+    (``#/components/schemas/<Model>``, added by :func:`install_openapi_bodies`).
+
+    Args:
+        model: the pydantic model of the body.
+
+    Returns:
+        ``{"requestBody": {...}}`` for a route decorator's ``openapi_extra``.
+
+    Raises:
+        ValueError: another model of the same name is already declared.
+    """
+    known = _BODY_MODELS.setdefault(model.__name__, model)
+    if known is not model:
+        raise ValueError(f"two body models are named {model.__name__}")
+    schema = {"$ref": _REF + model.__name__}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def install_openapi_bodies(app: FastAPI) -> None:
+    """Add the schemas of the bodies declared with :func:`json_body_openapi` (and the models
+    they nest) to ``components.schemas`` of the app's OpenAPI document.
+
+    Args:
+        app: the application, with its routes registered.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, model in _BODY_MODELS.items():
+            body = model.model_json_schema(ref_template=_REF + "{model}")
+            for nested, nested_schema in body.pop("$defs", {}).items():
+                components.setdefault(nested, nested_schema)
+            components.setdefault(name, body)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def query_openapi(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` declaring ``model``'s fields as query parameters (appended to the
+    route's path parameters by FastAPI).
+
+    Args:
+        model: a pydantic model of scalar fields (a query string holds no objects).
+
+    Returns:
+        ``{"parameters": [...]}`` for a route decorator's ``openapi_extra``.
+
+    Raises:
+        ValueError: a field is a nested model.
+    """
+    schema = model.model_json_schema()
+    if "$defs" in schema:
+        raise ValueError(f"{model.__name__} nests models: query parameters are scalars")
+    required = set(schema.get("required", ()))
+    return {
+        "parameters": [
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()
+        ]
+    }
