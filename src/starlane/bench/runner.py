@@ -12,8 +12,10 @@ What it does (``starlane bench --clients N --duration S``):
 2. Register fresh accounts (one set per transport), place each client on a pair of adjacent
    port sectors (``workload.ClientSpec``).
 3. For each transport (REST, WebSocket): measure the **baseline** (``GET /api/v1/me`` / the
-   ``me`` operation) then the **game mix**, each for ``duration`` seconds after a warm-up,
-   with the clients split over ``processes`` client processes (uvloop event loops). Both are
+   ``me`` operation) and the **game mix**, each for ``duration`` seconds, interleaved as
+   baseline, game, game, baseline halves, each after a warm-up
+   (:func:`measure_against_baseline`), with the clients split over ``processes`` client
+   processes (uvloop event loops). Both are
    closed loops (the most the server does; their latency at saturation is queueing). With an
    offered rate for the transport (``rest_rate``, ``ws_rate``), then the game mix again in
    **open loop** at that rate: latency at that load, measured from each request's intended
@@ -184,7 +186,81 @@ async def measure(
     rate: float | None = None,
     seed: int = 0,
 ) -> Summary:
-    """Run one workload over every client and summarise it.
+    """Run one workload over every client and summarise it (:func:`record`, summarised)."""
+    rec = await record(
+        pool,
+        base_url,
+        specs,
+        transport=transport,
+        mode=mode,
+        duration=duration,
+        warmup=warmup,
+        processes=processes,
+        rate=rate,
+        seed=seed,
+    )
+    return rec.summary(name, duration, offered_rate=rate)
+
+
+async def measure_against_baseline(
+    pool: ProcessPoolExecutor | None,
+    base_url: str,
+    specs: list[ClientSpec],
+    *,
+    transport: str,
+    duration: float,
+    warmup: float,
+    processes: int,
+    names: tuple[str, str],
+) -> tuple[Summary, Summary]:
+    """The baseline and the game mix (closed loops), interleaved so that both see the same
+    machine: baseline, game, game, baseline, each for half of ``duration`` after its own
+    warm-up (an ABBA order, which cancels a linear drift of the machine's speed from the
+    ratio of the two; measured one after the other, a shared machine's speed changing
+    between the two windows went straight into the ratio).
+
+    Args:
+        pool, base_url, specs, transport, warmup, processes: as for :func:`measure`.
+        duration: measured seconds of each workload (two halves each).
+        names: the baseline's and the game mix's names in the report.
+
+    Returns:
+        ``(baseline, game)``, each over its two halves (``duration`` seconds in all).
+    """
+    half = duration / 2
+    merged = {"baseline": Recorder(), "game": Recorder()}
+    for mode in ("baseline", "game", "game", "baseline"):
+        rec = await record(
+            pool,
+            base_url,
+            specs,
+            transport=transport,
+            mode=mode,
+            duration=half,
+            warmup=warmup,
+            processes=processes,
+        )
+        merged[mode].merge([rec])
+    return (
+        merged["baseline"].summary(names[0], duration),
+        merged["game"].summary(names[1], duration),
+    )
+
+
+async def record(
+    pool: ProcessPoolExecutor | None,
+    base_url: str,
+    specs: list[ClientSpec],
+    *,
+    transport: str,
+    mode: str,
+    duration: float,
+    warmup: float,
+    processes: int,
+    rate: float | None = None,
+    seed: int = 0,
+) -> Recorder:
+    """Run one workload over every client and return its samples.
 
     Args:
         pool: client processes (None: a thread of this process).
@@ -195,14 +271,13 @@ async def measure(
         duration: measured seconds.
         warmup: unmeasured seconds before.
         processes: client processes to split the clients over.
-        name: the workload's name in the report.
         rate: None for a closed loop; else the offered actions/s of an open loop, spread
             evenly over the clients (each sends every ``len(specs) / rate`` seconds from a
             random phase, from the start of the warm-up).
         seed: seed of the clients' phases (open loop).
 
     Returns:
-        The workload's figures (``offered_rate`` set for an open loop).
+        Every client's samples, merged.
 
     Raises:
         ValueError: ``rate`` is not a number > 0.
@@ -230,8 +305,7 @@ async def measure(
         if schedule:
             job.update(schedule, phases=[phase for _, phase in chunk])
         jobs.append(job)
-    rec = await _run_jobs(pool, jobs)
-    return rec.summary(name, duration, offered_rate=rate)
+    return await _run_jobs(pool, jobs)
 
 
 async def measure_idle_delivery(
@@ -352,13 +426,16 @@ async def run_benchmark(config: BenchConfig, *, console: Console | None = None) 
                 "warmup": config.warmup,
                 "processes": config.processes,
             }
-            console.print(f"{transport}: baseline (me) for {config.duration:g} s ...")
-            baseline = await measure(
-                pool, base_url, specs, mode="baseline", name=f"{label} baseline: me", **common
+            console.print(
+                f"{transport}: baseline (me) and game mix, {config.duration:g} s each, "
+                "interleaved (baseline, game, game, baseline) ..."
             )
-            console.print(f"{transport}: game mix for {config.duration:g} s ...")
-            game = await measure(
-                pool, base_url, specs, mode="game", name=f"{label} game mix", **common
+            baseline, game = await measure_against_baseline(
+                pool,
+                base_url,
+                specs,
+                names=(f"{label} baseline: me", f"{label} game mix"),
+                **common,
             )
             results += [baseline, game]
             if baseline.throughput > 0:
