@@ -42,6 +42,15 @@ def test_out_of_range_galaxy_size_is_refused(monkeypatch: pytest.MonkeyPatch) ->
         load_settings()
 
 
+@pytest.mark.parametrize("value", ["1023", str(64 * 1_048_576 + 1), "lots"])
+def test_request_body_limit_is_bounded(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("STARLANE_MAX_REQUEST_BODY_BYTES", value)
+    with pytest.raises(ValidationError, match="max_request_body_bytes"):
+        load_settings()
+    monkeypatch.setenv("STARLANE_MAX_REQUEST_BODY_BYTES", "4096")
+    assert load_settings().max_request_body_bytes == 4096
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [

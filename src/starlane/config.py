@@ -153,6 +153,10 @@ class Settings(BaseSettings):
         password_hash_time_cost: argon2id iterations of password hashes.
         password_hash_memory_kib: argon2id memory of password hashes, KiB.
         ws_heartbeat_seconds: seconds between the WebSocket server's ``ping`` messages.
+        max_request_body_bytes: largest HTTP request body accepted, bytes; a larger one is
+            refused with 413 ``too_large`` before it is read in full (the API's largest
+            legitimate bodies are a few hundred bytes; WebSocket messages have their own limit
+            of 65,536 characters).
         read_database_url: where the read models (projection tables ``player_view``,
             ``activity`` and their checkpoints) are written. Empty: for SQLite a second file
             next to the main one (``starlane-read.db`` beside ``starlane.db``), so projection
@@ -197,6 +201,7 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(3, ge=1, le=20)
     password_hash_memory_kib: int = Field(65_536, ge=64, le=4_194_304)
     ws_heartbeat_seconds: float = Field(20.0, gt=0, le=3_600)
+    max_request_body_bytes: int = Field(65_536, ge=1_024, le=64 * 1_048_576)
     read_database_url: str = ""
     projector: Literal["process", "inline", "off"] = "process"
     galaxy: GalaxySettings = Field(default_factory=GalaxySettings)

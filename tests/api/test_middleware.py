@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 from fastapi import FastAPI
@@ -88,3 +89,39 @@ async def test_openapi_declares_the_token_on_protected_operations_only(
                 r = await client.get(path)
                 if r.status_code == 401:
                     assert "security" in operation, path
+
+
+async def _chunks(body: bytes, size: int = 1_000) -> AsyncIterator[bytes]:
+    for i in range(0, len(body), size):
+        yield body[i : i + size]
+
+
+async def test_request_bodies_over_the_limit_are_refused_and_change_nothing(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    app = app_factory(max_request_body_bytes=2_048)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        alice = await register(client, "alice")
+        h = {**alice["headers"], "content-type": "application/json", "X-Request-ID": "big-1"}
+        sol = (await client.get("/api/v1/sectors/1", headers=h)).json()
+        to = sol["warps"][0]["to_sector_id"]
+        move = b'{"to_sector_id": %d}' % to
+        over = move + b" " * (2_049 - len(move))
+        for content in (over, _chunks(over)):  # declared length, then chunked
+            r = await client.post("/api/v1/me/move", content=content, headers=h)
+            body = assert_problem(r, 413, "too_large")
+            assert body["detail"] == "request bodies are limited to 2,048 bytes"
+            assert r.headers["x-request-id"] == "big-1"
+        r = await client.post("/api/v1/auth/login", content=_chunks(over), headers=h)
+        assert_problem(r, 413, "too_large")  # a route whose body FastAPI reads itself
+        assert (await client.get("/api/v1/me", headers=h)).json()["sector_id"] == 1
+        # a body of exactly the limit is read (JSON allows the trailing spaces)
+        for content in (over[:-1], _chunks(over[:-1])):
+            r = await client.post("/api/v1/me/move", content=content, headers=h)
+            assert r.status_code == 200, r.text
+            home = {"to_sector_id": 1, "execute": True}
+            back = await client.post("/api/v1/me/autopilot", json=home, headers=h)
+            assert back.status_code == 200, back.text

@@ -217,7 +217,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         refresh_seconds=settings.refresh_token_seconds,
     )
     install_error_handlers(app)
-    app.add_middleware(HttpMiddleware, metrics=st.metrics)
+    app.add_middleware(
+        HttpMiddleware, metrics=st.metrics, max_body_bytes=settings.max_request_body_bytes
+    )
     # One flat route table, the game routes first: FastAPI >= 0.150 keeps an included router as
     # a nested node that is matched twice per request, which cost ~35-75 us per request here
     # (issue 5's REST benchmark). The routes themselves are unchanged (prefixes are applied when

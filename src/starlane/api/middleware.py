@@ -1,6 +1,7 @@
-"""The one ASGI middleware every HTTP request passes: request id, metrics, last-resort problem.
+"""The one ASGI middleware every HTTP request passes: request id, body limit, metrics,
+last-resort problem.
 
-These three concerns used to be three nested middlewares; each layer of pure-ASGI wrapping
+These concerns used to be nested middlewares; each layer of pure-ASGI wrapping
 costs a coroutine, a ``send`` wrapper and a few dictionary copies per request, so they are one
 layer here (the request path is the hot path of the REST benchmark, issue 5).
 
@@ -8,6 +9,11 @@ layer here (the request path is the hot path of the REST benchmark, issue 5).
   else a new one (32 hex characters: a random per-process prefix and a counter, unique without
   a system call per request). It is bound into every structlog line of the request and echoed
   in the response's ``X-Request-ID`` header.
+- **Body limit**: a request whose ``Content-Length`` is over the limit is refused with a 413
+  ``too_large`` problem before anything reads it; a body sent without one (chunked) is counted
+  as it is read and refused the same way once over. (Starlette's ``RequestBodyLimitMiddleware``,
+  which FastAPI's ``max_body_size`` installs, answers the first case in plain text, without the
+  problem document and its stable code, and wraps ``send`` on every request.)
 - **Metrics**: ``starlane_http_requests_total{method, route, status}`` and
   ``starlane_http_request_duration_seconds{method, route}``, by route template (``unmatched``
   when no route matched), with the labelled children cached.
@@ -25,13 +31,15 @@ import time
 from typing import Any
 
 import structlog
+from starlette.exceptions import HTTPException
 
-from starlane.api.errors import error_to_problem, problem_response
+from starlane.api.errors import error_to_problem, problem, problem_response
 from starlane.api.metrics import Metrics
 
 _log = structlog.get_logger("starlane.api")
 
 _REQUEST_ID_HEADER = b"x-request-id"
+_CONTENT_LENGTH_HEADER = b"content-length"
 _MAX_REQUEST_ID = 64
 
 
@@ -47,12 +55,21 @@ class RequestIdGenerator:
         return f"{self._prefix}{next(self._counter):016x}"
 
 
-def _client_request_id(headers: list[tuple[bytes, bytes]]) -> str | None:
+def _scan_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, int | None]:
+    """The client's sane request id and the declared body length, from one pass."""
+    request_id = length = None
     for name, value in headers:
         if name == _REQUEST_ID_HEADER:
             text = value.decode("latin-1")
-            return text if 0 < len(text) <= _MAX_REQUEST_ID and text.isprintable() else None
-    return None
+            if 0 < len(text) <= _MAX_REQUEST_ID and text.isprintable():
+                request_id = text
+        elif name == _CONTENT_LENGTH_HEADER and value.isdigit():
+            length = int(value)  # a malformed one is left to the server (uvicorn refuses it)
+    return request_id, length
+
+
+def _too_large(limit: int) -> str:
+    return f"request bodies are limited to {limit:,} bytes"
 
 
 class HttpMiddleware:
@@ -61,11 +78,13 @@ class HttpMiddleware:
     Args:
         app: the inner ASGI app.
         metrics: the app's metrics.
+        max_body_bytes: largest request body accepted, bytes.
     """
 
-    def __init__(self, app: Any, metrics: Metrics) -> None:
+    def __init__(self, app: Any, metrics: Metrics, max_body_bytes: int = 65_536) -> None:
         self.app = app
         self._metrics = metrics
+        self._max_body = max_body_bytes
         self._new_id = RequestIdGenerator()
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
@@ -87,7 +106,8 @@ class HttpMiddleware:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = _client_request_id(scope.get("headers") or []) or self._new_id()
+        client_id, length = _scan_headers(scope.get("headers") or [])
+        request_id = client_id or self._new_id()
         id_header = (_REQUEST_ID_HEADER, request_id.encode("latin-1"))
         status = 500
         started = False
@@ -100,9 +120,25 @@ class HttpMiddleware:
                 message = {**message, "headers": [*(message.get("headers") or ()), id_header]}
             await send(message)
 
+        limit = self._max_body
+        if length is None:  # no declared length: count what is read
+            received = 0
+
+            async def _receive() -> Any:
+                nonlocal received
+                message = await receive()
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HTTPException(413, _too_large(limit))
+                return message
+
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            await self.app(scope, receive, _send)
+            if length is not None and length > limit:
+                body = problem(413, "too_large", _too_large(limit), instance=scope.get("path"))
+                await problem_response(body, 413)(scope, receive, _send)
+            else:
+                await self.app(scope, receive if length is not None else _receive, _send)
         except Exception as exc:
             if started:
                 raise
