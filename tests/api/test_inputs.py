@@ -8,11 +8,19 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from starlane.api.inputs import _is_json, json_body_openapi, query_openapi
+from starlane.api.inputs import (
+    _is_json,
+    install_openapi_bodies,
+    json_body,
+    json_body_openapi,
+    query_openapi,
+)
 from tests.api.conftest import assert_problem, register
 
 MOVE = "/api/v1/me/move"
@@ -135,6 +143,49 @@ async def test_openapi_still_documents_the_parsed_inputs(client: httpx.AsyncClie
         1,
         100_000,
     )
+
+
+def test_nested_body_models_become_components_of_that_app_only() -> None:
+    class Cargo(BaseModel):
+        commodity: str
+        units: int
+
+    class ShipmentBody(BaseModel):
+        cargo: list[Cargo]
+
+    app = FastAPI()
+
+    @app.post("/ship", openapi_extra=json_body_openapi(ShipmentBody))
+    async def ship(request: Request) -> dict[str, int]:
+        body = await json_body(request, ShipmentBody)
+        return {"units": sum(c.units for c in body.cargo)}
+
+    install_openapi_bodies(app)
+    schema = app.openapi()
+    components = schema["components"]["schemas"]
+    assert components["ShipmentBody"]["properties"]["cargo"]["items"] == {
+        "$ref": "#/components/schemas/Cargo"
+    }
+    assert components["Cargo"]["required"] == ["commodity", "units"]
+    assert schema["paths"]["/ship"]["post"]["requestBody"]["content"]["application/json"] == {
+        "schema": {"$ref": "#/components/schemas/ShipmentBody"}
+    }
+    with TestClient(app) as tc:
+        r = tc.post("/ship", json={"cargo": [{"commodity": "ore", "units": 3}]})
+        assert r.json() == {"units": 3}
+        r = tc.post("/ship", json={"cargo": [{"commodity": "ore"}]})
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["loc"] == ["body", "cargo", 0, "units"]
+
+
+async def test_the_game_api_documents_only_its_own_bodies(client: httpx.AsyncClient) -> None:
+    class SomeoneElsesBody(BaseModel):
+        x: int
+
+    json_body_openapi(SomeoneElsesBody)  # declared, but by no route of the game's app
+    schema = (await client.get("/openapi.json")).json()
+    assert "SomeoneElsesBody" not in schema["components"]["schemas"]
+    assert {"MoveRequest", "TradeRequest"} <= schema["components"]["schemas"].keys()
 
 
 def test_openapi_helpers_refuse_what_they_cannot_describe() -> None:

@@ -6,6 +6,7 @@ reach them through these dependencies, never through module globals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -101,6 +102,24 @@ def _needs_token(dependant: Any) -> bool:
     )
 
 
+def extend_openapi(app: FastAPI, step: Callable[[dict[str, Any]], None]) -> None:
+    """Have ``step`` complete the app's OpenAPI document each time it is asked for.
+
+    Args:
+        app: the application.
+        step: called with the generated document, changes it in place (idempotently: FastAPI
+            caches the document, so a step may see it again).
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        step(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_openapi_security(app: FastAPI) -> None:
     """Declare the bearer-token scheme in the app's OpenAPI document.
 
@@ -111,10 +130,8 @@ def install_openapi_security(app: FastAPI) -> None:
     Args:
         app: the application, with its routes registered.
     """
-    generate = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        schema = generate()
+    def add_security(schema: dict[str, Any]) -> None:
         schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
         schemes[SECURITY_SCHEME] = _SECURITY_SCHEME_DOC
         for route in app.routes:
@@ -125,6 +142,5 @@ def install_openapi_security(app: FastAPI) -> None:
                 operation = operations.get(method.lower())
                 if operation is not None:
                     operation["security"] = [{SECURITY_SCHEME: []}]
-        return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    extend_openapi(app, add_security)

@@ -22,8 +22,11 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
+
+from starlane.api.deps import extend_openapi
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -101,7 +104,8 @@ _REF = "#/components/schemas/"
 
 _BODY_MODELS: dict[str, type[BaseModel]] = {}
 """Models named by :func:`json_body_openapi`, by name: :func:`install_openapi_bodies` puts
-their schemas in the OpenAPI document's components (FastAPI only adds the models it parses)."""
+the schemas of those an app's routes declare in its OpenAPI document's components (FastAPI
+only adds the models it parses itself)."""
 
 
 def json_body_openapi(model: type[BaseModel]) -> dict[str, Any]:
@@ -124,6 +128,15 @@ def json_body_openapi(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
+def _body_model(route: Any) -> type[BaseModel] | None:
+    """The model a route declared with :func:`json_body_openapi`, if any."""
+    if not isinstance(route, APIRoute) or not route.openapi_extra:
+        return None
+    body = route.openapi_extra.get("requestBody", {}).get("content", {})
+    ref = body.get("application/json", {}).get("schema", {}).get("$ref", "")
+    return _BODY_MODELS.get(ref.removeprefix(_REF)) if ref.startswith(_REF) else None
+
+
 def install_openapi_bodies(app: FastAPI) -> None:
     """Add the schemas of the bodies declared with :func:`json_body_openapi` (and the models
     they nest) to ``components.schemas`` of the app's OpenAPI document.
@@ -131,19 +144,19 @@ def install_openapi_bodies(app: FastAPI) -> None:
     Args:
         app: the application, with its routes registered.
     """
-    generate = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        schema = generate()
+    def add_bodies(schema: dict[str, Any]) -> None:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for name, model in _BODY_MODELS.items():
+        for route in app.routes:
+            model = _body_model(route)
+            if model is None:
+                continue
             body = model.model_json_schema(ref_template=_REF + "{model}")
             for nested, nested_schema in body.pop("$defs", {}).items():
                 components.setdefault(nested, nested_schema)
-            components.setdefault(name, body)
-        return schema
+            components.setdefault(model.__name__, body)
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    extend_openapi(app, add_bodies)
 
 
 def query_openapi(model: type[BaseModel]) -> dict[str, Any]:
