@@ -33,6 +33,15 @@ def test_every_command_has_help(args: list[str], expected: str) -> None:
     assert expected in result.output
 
 
+def test_help_paragraphs_are_rewrapped_to_the_terminal() -> None:
+    # the docstring breaks "its previous answer" over two lines; a wide terminal gets one
+    result = CliRunner().invoke(app, ["bench", "--help"], env={"COLUMNS": "200"}, color=False)
+    assert result.exit_code == 0, result.output
+    assert "each client sends when its previous answer arrives" in result.output
+    result = CliRunner().invoke(app, ["projector", "--help"], env={"COLUMNS": "200"})
+    assert "NAME-read.db" in result.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

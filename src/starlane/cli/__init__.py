@@ -16,6 +16,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # help texts are docstrings wrapped at 100 columns: markdown joins their lines, so the
+    # terminal wraps them to its own width
+    rich_markup_mode="markdown",
 )
 app.command("serve")(serve.serve)
 app.command("play")(play.play)

@@ -79,8 +79,10 @@ def bench(
     """Measure game-action throughput and latency against a trivial-endpoint baseline.
 
     The baseline and game-mix rows are closed loops (each client sends when its previous answer
-    arrives): the most the server does, with latency that is mostly queueing. --rest-rate and
-    --ws-rate add an open-loop game mix at a fixed offered rate: the latency at that load.
+    arrives): the most the server does, with latency that is mostly queueing. They are measured
+    interleaved (baseline, game, game, baseline halves of --duration), so a drift of the
+    machine's speed cancels from their ratio. --rest-rate and --ws-rate add an open-loop game
+    mix at a fixed offered rate: the latency at that load.
     """
     if transport not in ("rest", "ws", "both"):
         fail("--transport must be rest, ws or both", code=2)

@@ -32,7 +32,7 @@ def projector(
         typer.Option(
             "--read-db",
             help="Database URL of the read models (default: STARLANE_READ_DATABASE_URL, else "
-            "<name>-read.db beside a SQLite event store, else the event store's database).",
+            "NAME-read.db beside a SQLite event store NAME.db, else the event store's database).",
         ),
     ] = None,
     log_level: Annotated[
