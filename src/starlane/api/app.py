@@ -23,7 +23,7 @@ import structlog
 from fastapi import FastAPI
 
 from starlane.api.auth import Passwords, TokenService, load_jwt_secret
-from starlane.api.deps import install_openapi_security
+from starlane.api.deps import extend_openapi, install_openapi_security
 from starlane.api.errors import install_error_handlers
 from starlane.api.game import GameApi
 from starlane.api.inputs import install_openapi_bodies
@@ -95,6 +95,52 @@ async def _ensure_admin(st: Any, settings: Settings) -> None:
         await st.service.execute(
             SpawnPlayer(existing.id, existing.username, Membership(existing.membership))
         )
+
+
+HOT_ROUTES: tuple[tuple[str, str], ...] = (
+    ("GET", "/api/v1/me"),
+    ("POST", "/api/v1/me/move"),
+    ("POST", "/api/v1/ports/{port_id}/trade"),
+    ("GET", "/api/v1/ports/{port_id}/quote"),
+    ("GET", "/api/v1/sectors/{sector_id}"),
+    ("GET", "/api/v1/ports/{port_id}"),
+    ("POST", "/api/v1/me/autopilot"),
+)
+"""The routes a game client calls most, matched first in this order (see :func:`order_routes`)."""
+
+_DOCS_PATHS = frozenset(("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"))
+
+
+def order_routes(routes: list[Any]) -> None:
+    """Put the route table in matching order, in place: :data:`HOT_ROUTES` first, the docs
+    pages last, the rest as declared.
+
+    Starlette tries the routes one by one (~1.3 us each here), and FastAPI registers its docs
+    pages first, so before this every request went past the four docs routes and a sector
+    view past 18 routes. No two routes match the same method and path
+    (``tests/api/test_routes.py``), so the order changes nothing but the time.
+
+    Args:
+        routes: the app's routes (``app.router.routes``).
+    """
+    hot = {key: rank for rank, key in enumerate(HOT_ROUTES)}
+
+    def rank(route: Any) -> int:
+        path = getattr(route, "path", "")
+        if path in _DOCS_PATHS:
+            return len(hot) + 1
+        ranks = [hot.get((m, path), len(hot)) for m in getattr(route, "methods", None) or ()]
+        return min(ranks, default=len(hot))
+
+    routes.sort(key=rank)  # stable: the rest keep their declared order
+
+
+def _paths_in_order(schema: dict[str, Any], declared: list[str]) -> None:
+    """The OpenAPI document's paths in the order the routes were declared (``/docs`` groups
+    them so), not in the matching order of :func:`order_routes`."""
+    paths = schema.get("paths", {})
+    rank = {path: i for i, path in reversed(list(enumerate(declared)))}
+    schema["paths"] = dict(sorted(paths.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:
@@ -227,6 +273,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     for module in (player, trade, world, auth, health):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
+    declared = [getattr(route, "path", "") for route in app.router.routes]
+    order_routes(app.router.routes)
+    extend_openapi(app, lambda schema: _paths_in_order(schema, declared))
     install_openapi_security(app)
     install_openapi_bodies(app)
     return app
