@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from starlane.bench.runner import (
-    BenchConfig,
-    _report,
+from starlane.bench.report import (
     offered_label,
     print_report,
     reference_line,
+    report_data,
     rule_refusal_codes,
     split_errors,
 )
+from starlane.bench.runner import BenchConfig
 from starlane.bench.stats import Recorder
 
 
@@ -35,7 +35,7 @@ def test_the_report_shows_open_loop_rows_and_explains_both_kinds() -> None:
         open_.summary("REST game mix, 2,000/s offered", 10.0, offered_rate=2000.0),
     ]
     config = BenchConfig(clients=100, rest_rate=2000.0)
-    report = _report(
+    report = report_data(
         config,
         "http://x",
         results,

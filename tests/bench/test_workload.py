@@ -16,7 +16,7 @@ from starlane.bench.placement import (
     place_clients,
     register_many,
 )
-from starlane.bench.runner import measure
+from starlane.bench.runner import record
 from starlane.bench.workload import MAX_CARGO, ClientSpec, GameMix, rest_call
 from tests.client.conftest import served_app, small_settings
 
@@ -155,7 +155,7 @@ async def test_a_short_measurement_against_a_real_server(tmp_path: Path) -> None
         specs = await place_clients(base, tokens, pairs, seed=0)
         for transport in ("rest", "ws"):
             for mode in ("baseline", "game"):
-                summary = await measure(
+                rec = await record(
                     None,
                     base,
                     specs,
@@ -164,13 +164,13 @@ async def test_a_short_measurement_against_a_real_server(tmp_path: Path) -> None
                     duration=1.0,
                     warmup=1.0,
                     processes=1,
-                    name=f"{transport} {mode}",
                 )
+                summary = rec.summary(f"{transport} {mode}", 1.0)
                 assert summary.actions > 10, summary
                 assert not [c for c in summary.errors if c.startswith(("http_5", "client_"))]
             # open loop, 30 actions/s offered over 3 clients for 1 s: every intended send of
             # the window is answered or reported unsent (no timing assumption)
-            summary = await measure(
+            rec = await record(
                 None,
                 base,
                 specs,
@@ -179,9 +179,9 @@ async def test_a_short_measurement_against_a_real_server(tmp_path: Path) -> None
                 duration=1.0,
                 warmup=1.0,
                 processes=1,
-                name=f"{transport} open",
                 rate=30.0,
             )
+            summary = rec.summary(f"{transport} open", 1.0, offered_rate=30.0)
             assert summary.offered_rate == 30.0
             assert 27 <= summary.actions + summary.unsent <= 33, summary
             assert not [c for c in summary.errors if c.startswith(("http_5", "client_"))]
