@@ -81,18 +81,37 @@ def test_a_late_client_sends_at_once_skips_nothing_and_counts_the_wait_as_latenc
     assert nxt == pytest.approx(0.4) and send_delay(nxt, now) == pytest.approx(0.05)
 
 
-def test_a_client_still_behind_at_the_end_reports_its_backlog_as_unsent() -> None:
-    pacer = OpenLoopPacer(origin=0.0, interval=0.1, phase=0.05, start=1.0, end=2.0)
-    assert pacer.next_send(0.0) == pytest.approx(0.05)
-    # intended 1.05, 1.15, ..., 1.95 fall in the window: 10 sends, none made
-    assert pacer.unsent() == 10
-    assert pacer.next_send(2.0) is None  # the clock reached the end: stop
-    assert pacer.unsent() == 10
-    halfway = OpenLoopPacer(origin=0.0, interval=0.1, phase=0.05, start=1.0, end=2.0)
-    while (t := halfway.next_send(0.0)) is not None and t < 1.5:
+def test_a_client_behind_at_the_end_drains_its_backlog_then_reports_the_rest_unsent() -> None:
+    pacer = OpenLoopPacer(origin=0.0, interval=0.1, phase=0.05, start=1.0, end=2.0, drain=0.5)
+    while (t := pacer.next_send(0.0)) is not None and t < 1.5:
         pass
     assert t == pytest.approx(1.55)  # handed out up to 1.55: 1.65, 1.75, 1.85, 1.95 remain
-    assert halfway.unsent() == 4
+    assert pacer.unsent() == 4
+    # the window is over but the drain is not: the owed sends still go out, at once (late)
+    assert pacer.next_send(2.1) == pytest.approx(1.65)
+    assert send_delay(1.65, 2.1) == 0.0
+    assert open_loop_latency(1.65, 2.12) == pytest.approx(0.47)  # the wait counts
+    assert pacer.next_send(2.3) == pytest.approx(1.75)
+    assert pacer.unsent() == 2
+    # the drain is over: stop, and what is still owed is reported
+    assert pacer.next_send(2.5) is None
+    assert pacer.unsent() == 2
+    # nothing intended at or after the end is sent, even within the drain
+    caught_up = OpenLoopPacer(origin=0.0, interval=0.1, phase=0.05, start=1.0, end=2.0)
+    while caught_up.next_send(0.0) is not None:
+        pass
+    assert caught_up.sent == 20 and caught_up.next_send(2.01) is None
+    assert caught_up.unsent() == 0
+
+
+def test_without_a_drain_the_client_stops_at_the_end() -> None:
+    pacer = OpenLoopPacer(origin=0.0, interval=0.1, phase=0.05, start=1.0, end=2.0, drain=0.0)
+    assert pacer.next_send(0.0) == pytest.approx(0.05)
+    assert pacer.unsent() == 10  # intended 1.05, 1.15, ..., 1.95, none made
+    assert pacer.next_send(2.0) is None
+    assert pacer.unsent() == 10
+    with pytest.raises(ValueError, match="drain"):
+        OpenLoopPacer(origin=0.0, interval=0.1, phase=0.0, start=1.0, end=2.0, drain=-1.0)
 
 
 def test_the_closed_loop_sends_at_once_until_the_end() -> None:

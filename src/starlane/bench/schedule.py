@@ -10,9 +10,11 @@ An **open-loop** client follows a schedule of *intended* send times, one every
 do not fire at once). It sends at the intended time, or at once when it is late (its previous
 answer came after that time); it never skips a send, so a server that falls behind shows up as
 latency. Latency is measured from the intended send time, not the actual one, so a stall is not
-hidden by the client waiting for it ("coordinated omission", as wrk2 measures). Intended sends
-that fell in the measured window but were still waiting when it ended are counted as
-``unsent``.
+hidden by the client waiting for it ("coordinated omission", as wrk2 measures). A client still
+behind when the window ends makes the sends it owes for the window during a short drain
+(:data:`DRAIN_SECONDS`), each measured from its intended time like any other, so the window's
+last sends are neither dropped from the latency nor mistaken for failures; intended sends of
+the window still waiting when the drain ends are counted as ``unsent``.
 
 Everything here is pure: the caller passes the clock readings, so the logic is tested without
 sleeping. Times are seconds on any one clock (the workload uses ``time.perf_counter``).
@@ -32,6 +34,10 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+
+DRAIN_SECONDS = 2.0
+"""How long after the end of its window an open-loop client behind its schedule goes on making
+the sends it owes for the window (intended before the end), seconds."""
 
 
 def send_interval(clients: int, rate: float) -> float:
@@ -138,8 +144,8 @@ class OpenLoopPacer:
 
     Sends go out in order, none skipped: :meth:`next_send` hands out the intended times one by
     one, however late the caller asks for them, and stops at the first intended time at or
-    after ``end``, or once the clock has reached ``end`` (the remaining intended sends of the
-    window are then :meth:`unsent`).
+    after ``end``, or once the clock has reached ``end + drain`` (the remaining intended sends
+    of the window are then :meth:`unsent`).
 
     Attributes:
         origin: start of the schedule (the start of the warm-up), seconds.
@@ -147,10 +153,12 @@ class OpenLoopPacer:
         phase: this client's offset in ``[0, interval)``, seconds; see :func:`client_phases`.
         start: start of the measured window: sends intended before it are warm-up.
         end: end of the measured window: nothing intended at or after it is sent.
+        drain: seconds after ``end`` during which a late client still makes the sends intended
+            before ``end`` (default :data:`DRAIN_SECONDS`; 0 stops at ``end``).
         sent: intended sends handed out so far.
 
     Raises:
-        ValueError: ``interval`` <= 0 or ``phase`` outside ``[0, interval)``.
+        ValueError: ``interval`` <= 0, ``phase`` outside ``[0, interval)`` or ``drain`` < 0.
     """
 
     origin: float
@@ -158,9 +166,12 @@ class OpenLoopPacer:
     phase: float
     start: float
     end: float
+    drain: float = DRAIN_SECONDS
     sent: int = field(default=0)
 
     def __post_init__(self) -> None:
+        if not self.drain >= 0:
+            raise ValueError(f"drain must be >= 0, not {self.drain}")
         if not self.interval > 0:
             raise ValueError(f"interval must be > 0, not {self.interval}")
         if not 0 <= self.phase < self.interval:
@@ -186,10 +197,10 @@ class OpenLoopPacer:
 
         Returns:
             The next intended send time; None once it is at or after ``end``, or ``now`` has
-            reached ``end``.
+            reached ``end + drain``.
         """
         intended = self.intended(self.sent)
-        if intended >= self.end or now >= self.end:
+        if intended >= self.end or now >= self.end + self.drain:
             return None
         self.sent += 1
         return intended

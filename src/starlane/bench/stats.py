@@ -49,7 +49,8 @@ class Summary:
         offered_rate: actions/s offered by an open-loop workload (latency measured from each
             request's intended send time); None for a closed loop.
         unsent: open loop: sends intended within the measured window that the clients, being
-            behind schedule, had not made when it ended.
+            behind schedule, had not made by the end of the drain after it
+            (:data:`~starlane.bench.schedule.DRAIN_SECONDS`).
         latency_by_action: action name -> ``(p50, p99)`` of that action's latencies, seconds
             (which action makes the tail: a move waits for a commit, a quote does not).
     """
@@ -112,7 +113,8 @@ class Recorder:
     Attributes:
         latencies: action name -> its latencies, one per completed action, seconds.
         errors: error code -> count.
-        unsent: open loop: intended sends of the measured window not made by its end.
+        unsent: open loop: intended sends of the measured window not made by the end of the
+            drain after it.
     """
 
     def __init__(self) -> None:

@@ -362,9 +362,9 @@ async def run_clients(
         phases: open loop: one phase per spec, each in ``[0, interval)``, seconds.
 
     Returns:
-        Every answer recorded between ``start`` and ``end`` (open loop: latency from the
-        intended send time; ``unsent`` counts intended sends the clients had not made by
-        ``end``).
+        Every answer to a send intended between ``start`` and ``end`` (open loop: latency from
+        the intended send time; a late client makes its owed sends during the drain after
+        ``end``, and ``unsent`` counts those it had not made by the drain's end).
 
     Raises:
         ValueError: ``interval`` without ``origin`` and one phase per spec.
