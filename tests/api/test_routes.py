@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.routing import Match
 
 from starlane.api.app import HOT_ROUTES
+from starlane.api.deps import extend_openapi
 
 
 def _example_path(template: str) -> str:
@@ -54,3 +55,18 @@ async def test_the_docs_list_the_routes_as_declared(client: httpx.AsyncClient) -
         < paths.index("/api/v1/ports/{port_id}/trade")
         < paths.index("/api/v1/sectors/{sector_id}")
     )
+
+
+def test_an_openapi_step_runs_once_per_generated_document() -> None:
+    app = FastAPI()
+
+    @app.get("/x")
+    async def x() -> dict[str, int]:
+        return {}
+
+    calls: list[int] = []
+    extend_openapi(app, lambda schema: calls.append(len(schema["paths"])))
+    first = app.openapi()
+    assert app.openapi() is first and calls == [1]  # the cached document: not again
+    app.openapi_schema = None  # generated anew: completed anew
+    assert app.openapi() is not first and calls == [1, 1]

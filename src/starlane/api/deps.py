@@ -103,18 +103,24 @@ def _needs_token(dependant: Any) -> bool:
 
 
 def extend_openapi(app: FastAPI, step: Callable[[dict[str, Any]], None]) -> None:
-    """Have ``step`` complete the app's OpenAPI document each time it is asked for.
+    """Have ``step`` complete the app's OpenAPI document, once per document generated.
+
+    FastAPI generates the document on the first call and then returns the same (cached)
+    object, so ``step`` runs once, not on every ``/openapi.json`` request; a document generated
+    anew (``app.openapi_schema`` reset) is completed again.
 
     Args:
         app: the application.
-        step: called with the generated document, changes it in place (idempotently: FastAPI
-            caches the document, so a step may see it again).
+        step: called with the generated document, changes it in place.
     """
     generate = app.openapi
+    completed: list[dict[str, Any]] = []  # the document ``step`` last completed
 
     def openapi() -> dict[str, Any]:
         schema = generate()
-        step(schema)
+        if not completed or completed[0] is not schema:
+            step(schema)
+            completed[:] = [schema]
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -15,8 +15,8 @@ What it does (``starlane bench --clients N --duration S``):
    ``me`` operation) and the **game mix**, each for ``duration`` seconds, interleaved as
    baseline, game, game, baseline halves, each after a warm-up
    (:func:`measure_against_baseline`), with the clients split over ``processes`` client
-   processes (uvloop event loops). Both are
-   closed loops (the most the server does; their latency at saturation is queueing). With an
+   processes (uvloop event loops). Both are closed loops (the most the server does; their
+   latency at saturation is queueing). With an
    offered rate for the transport (``rest_rate``, ``ws_rate``), then the game mix again in
    **open loop** at that rate: latency at that load, measured from each request's intended
    send time (:mod:`starlane.bench.schedule`).
