@@ -1,6 +1,6 @@
 """What each benchmark client does: the game mix and the baseline, over REST or the WebSocket.
 
-The **game mix** (issue 5): move 50 %, quote 20 %, trade 25 %, sector view 5 %. Each client
+The **game mix**: move 50 %, quote 20 %, trade 25 %, sector view 5 %. Each client
 owns a pair of adjacent sectors (``home``, ``away``, two-way warp, ports in both that trade
 with each other when the galaxy offers such pairs) and bounces between them, trading as a
 trader would: a trade sells one unit of a carried commodity the port buys, else buys one unit
@@ -44,7 +44,7 @@ from starlane.bench.stats import Recorder
 _decode = msgspec.json.Decoder().decode
 
 GAME_MIX: tuple[tuple[str, int], ...] = (("move", 50), ("quote", 20), ("trade", 25), ("sector", 5))
-"""The game mix: action -> percent of actions (issue 5)."""
+"""The game mix: action -> percent of actions."""
 
 EXHAUSTED_CODES = frozenset({"port_out_of_stock", "port_demand_exhausted"})
 """Refusals after which a client stops asking that port for that commodity and side."""
