@@ -3,8 +3,8 @@
 A player sees the sector they are in and every sector they have discovered (entered, or
 scanned from a neighbour); an admin sees every sector. What a player may see of a port, a
 quote or a region map follows from the sector it lies in. These are the only functions that
-decide it: every read in :mod:`starlane.domain.reads` asks them, and the API only turns a
-refusal into its 404.
+decide it: every read in :mod:`starlane.domain.reads` asks them and answers None for what the
+viewer may not see, which callers report as "not found" (so fog also hides which sectors exist).
 """
 
 from __future__ import annotations
