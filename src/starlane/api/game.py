@@ -174,18 +174,13 @@ class GameApi:
         return [r.event if isinstance(r, ev.RecordedEvent) else r for r in recorded]
 
     # --- reads -----------------------------------------------------------------------------
-    # Each read looks the state up through the service and asks starlane.domain.reads, which
-    # decides fog of war (None: not visible) and returns plain data. The game mix's hot reads
-    # (me, sector, quote) return that data as it is, encoded to JSON without building pydantic
-    # models (REST: routes.DataResponse; WebSocket: the reply); their response models (MeOut,
-    # SectorOut, QuoteOut) document it, and tests/api/test_ws.py holds the data to them field
-    # for field. The other reads validate the same data into their response models.
+    # starlane.domain.reads decides fog of war and returns plain data; None (not visible) is a
+    # 404 ``not_found``, and a caller without a player gets 404 ``player_not_in_galaxy`` (admins
+    # read without one). The hot reads (me, sector, quote) return the data as it is, encoded
+    # without building pydantic models (MeOut, SectorOut, QuoteOut document it, and
+    # tests/api/test_ws.py holds it to them); the others validate it into their models.
     def me_data(self, principal: Principal) -> reads.MeView:
-        """``GET /me`` as plain data (:class:`~starlane.api.schemas.MeOut`'s fields).
-
-        Raises:
-            ApiError: 404 ``player_not_in_galaxy``.
-        """
+        """``GET /me`` as plain data (:class:`~starlane.api.schemas.MeOut`'s fields)."""
         player, state = self.player(principal)
         return reads.me_view(player, state, principal.roles, self.clock())
 
@@ -194,8 +189,7 @@ class GameApi:
         (:class:`~starlane.api.schemas.SectorOut`'s fields).
 
         Raises:
-            ApiError: 404 ``player_not_in_galaxy`` (not an admin); 404 ``not_found`` for a
-                sector that does not exist or is not discovered.
+            ApiError: 404 for a sector that does not exist or is not discovered.
         """
         player = self._visible_player(principal)
         found = self.find_sector(sector_id)
@@ -209,12 +203,7 @@ class GameApi:
         return view
 
     def port(self, principal: Principal, port_id: int) -> s.PortOut:
-        """``GET /ports/{id}``: a port in a discovered sector.
-
-        Raises:
-            ApiError: 404 ``player_not_in_galaxy`` (not an admin); 404 ``not_found`` for a
-                port that does not exist or is not discovered.
-        """
+        """``GET /ports/{id}``: a port in a discovered sector."""
         player = self._visible_player(principal)
         found = self.find_sector(port_id)
         view = None
@@ -233,8 +222,7 @@ class GameApi:
         (:class:`~starlane.api.schemas.QuoteOut`'s fields).
 
         Raises:
-            ApiError: 404 ``player_not_in_galaxy`` (not an admin); 404 ``not_found`` for a
-                port whose sector does not exist or is not discovered.
+            ApiError: 404 for a port that does not exist or is not discovered.
             DomainError: the rules refuse the quote (unknown commodity, nothing traded...).
         """
         player = self._visible_player(principal)
@@ -256,37 +244,20 @@ class GameApi:
         return view
 
     def catalog(self, principal: Principal) -> s.StardockCatalog:
-        """``GET /stardock``.
-
-        Raises:
-            ApiError: 404 ``player_not_in_galaxy``.
-        """
+        """``GET /stardock``."""
         player, state = self.player(principal)
         return s.StardockCatalog.model_validate(reads.stardock_catalog(state, player.ship))
 
     def regions(self, cursor: str | None, limit: int) -> s.Page[s.RegionOut]:
-        """``GET /regions``: a page of region summaries, by id.
-
-        Raises:
-            ApiError: 422 ``invalid_cursor``.
-        """
+        """``GET /regions``: a page of region summaries, by id."""
         after = decode_cursor(cursor)
         states = self.region_states().values()
         page = reads.region_page((st.region for st in states), after=after, limit=limit)
-        nxt = page["next_after"]
-        return s.Page[s.RegionOut].model_validate(
-            {
-                "items": page["items"],
-                "next_cursor": None if nxt is None else encode_cursor(nxt),
-            }
-        )
+        nxt = None if page["next_after"] is None else encode_cursor(page["next_after"])
+        return s.Page[s.RegionOut].model_validate({"items": page["items"], "next_cursor": nxt})
 
     def region(self, region_id: int) -> s.RegionOut:
-        """``GET /regions/{id}``.
-
-        Raises:
-            ApiError: 404 ``not_found``.
-        """
+        """``GET /regions/{id}``."""
         state = self.region_states().get(region_id)
         if state is None:
             raise _not_found("region", region_id)
@@ -295,12 +266,7 @@ class GameApi:
     def region_map(
         self, principal: Principal, region_id: int, cursor: str | None, limit: int
     ) -> s.RegionMap:
-        """``GET /regions/{id}/map``: the sectors the caller may see, a page at a time.
-
-        Raises:
-            ApiError: 404 ``not_found`` for an unknown region; 404 ``player_not_in_galaxy``
-                (not an admin); 422 ``invalid_cursor``.
-        """
+        """``GET /regions/{id}/map``: the sectors the caller may see, a page at a time."""
         state = self.region_states().get(region_id)
         if state is None:
             raise _not_found("region", region_id)
@@ -308,15 +274,9 @@ class GameApi:
         page = reads.region_map_page(
             state, player, admin=principal.is_admin, after=decode_cursor(cursor), limit=limit
         )
-        nxt = page["next_after"]
-        return s.RegionMap.model_validate(
-            {
-                "region_id": page["region_id"],
-                "total_visible": page["total_visible"],
-                "items": page["items"],
-                "next_cursor": None if nxt is None else encode_cursor(nxt),
-            }
-        )
+        nxt = None if page["next_after"] is None else encode_cursor(page["next_after"])
+        data = {k: v for k, v in page.items() if k != "next_after"}
+        return s.RegionMap.model_validate({**data, "next_cursor": nxt})
 
     # --- commands with shaped results ------------------------------------------------------
     async def move_data(self, principal: Principal, to_sector_id: int) -> dict[str, Any]:
