@@ -25,7 +25,7 @@ from starlane.domain.events import (
     ShipBought,
 )
 from starlane.domain.model import RegionState, Ship
-from starlane.domain.queries import stardock_catalog
+from starlane.domain.reads import stardock_catalog
 from starlane.domain.rules import decide
 from tests.domain.conftest import T0, place, run
 
@@ -139,17 +139,21 @@ def test_buy_holds_refusals(docked: RegionState) -> None:
 
 
 def test_stardock_catalog(docked: RegionState) -> None:
-    cat = stardock_catalog(docked, docked.players[7])
-    assert cat.port_id == DOCK and cat.trade_in == 40_000
-    offers = {o.ship_type: o for o in cat.ships}
+    cat = stardock_catalog(docked, docked.players[7].ship)
+    assert cat["trade_in"] == 40_000  # half a light freighter's 80,000
+    offers = {o["key"]: o for o in cat["ships"]}
     assert "escape_pod" not in offers
-    assert set(offers) == {k for k, s in SHIP_TYPES.items() if s.purchasable}
-    assert offers["scout"].net_price == -10_000
-    assert not offers["warp_jumper"].allowed and not offers["warp_jumper"].affordable
-    assert offers["carrier"].allowed and not offers["carrier"].affordable
-    assert cat.fighters_available == 450 and cat.holds_available == 250
-    place(docked, 7, 1)
-    assert stardock_catalog(docked, docked.players[7]).port_id is None
+    assert list(offers) == [k for k, s in SHIP_TYPES.items() if s.purchasable]
+    assert offers["warp_jumper"]["citizens_only"] and not offers["carrier"]["citizens_only"]
+    assert offers["scout"]["cost"] - cat["trade_in"] == -10_000  # the trade-in pays for it
+    prices = {h["item"]: h["unit_price"] for h in cat["hardware"]}
+    assert prices == {
+        "fighters": DEFAULT_RULES.fighter_price,
+        "holds": DEFAULT_RULES.hold_price,
+        "shields": DEFAULT_RULES.shield_price,
+        "hull_repair": DEFAULT_RULES.hull_repair_price,
+    }
+    assert stardock_catalog(docked, Ship.new("escape_pod", "pod"))["trade_in"] == 0
 
 
 def test_buy_shields_restores_combat_losses(docked: RegionState) -> None:
@@ -173,7 +177,6 @@ def test_buy_shields_refusals(docked: RegionState) -> None:
 
 def test_repair_hull(docked: RegionState) -> None:
     docked.players[7].ship.hull = 150
-    assert stardock_catalog(docked, docked.players[7]).hull_repair_cost == 250 * 20
     (e,) = run(docked, RepairHull(7))
     assert isinstance(e, HullRepaired) and e.points == 250
     assert e.price == 250 * DEFAULT_RULES.hull_repair_price

@@ -21,8 +21,8 @@ from starlane.api.errors import ApiError
 from starlane.api.metrics import Metrics
 from starlane.api.ratelimit import RateLimiter
 from starlane.domain import commands as c
-from starlane.domain import economy
 from starlane.domain import events as ev
+from starlane.domain import reads
 from starlane.domain.data import Side
 from starlane.domain.errors import DomainError
 from starlane.domain.model import Player, RegionState, Sector
@@ -174,16 +174,17 @@ class GameApi:
         return [r.event if isinstance(r, ev.RecordedEvent) else r for r in recorded]
 
     # --- reads -----------------------------------------------------------------------------
-    # The game mix's hot paths (me, sector, quote, move, trade) give plain data, encoded to
-    # JSON without building pydantic models (REST: routes.DataResponse; WebSocket: the
-    # reply). Their response models (MeOut, SectorOut, QuoteOut, MoveResponse, TradeReceipt)
-    # document them; tests/api/test_ws.py holds the data to them field for field.
-    def me_data(self, principal: Principal) -> dict[str, Any]:
+    # starlane.domain.reads decides fog of war and returns plain data; None (not visible) is a
+    # 404 ``not_found``, and a caller without a player gets 404 ``player_not_in_galaxy`` (admins
+    # read without one). The hot reads (me, sector, quote) return the data as it is, encoded
+    # without building pydantic models (MeOut, SectorOut, QuoteOut document it, and
+    # tests/api/test_ws.py holds it to them); the others validate it into their models.
+    def me_data(self, principal: Principal) -> reads.MeView:
         """``GET /me`` as plain data (:class:`~starlane.api.schemas.MeOut`'s fields)."""
         player, state = self.player(principal)
-        return views.me_data(player, state, principal.roles, self.clock())
+        return reads.me_view(player, state, principal.roles, self.clock())
 
-    def sector_data(self, principal: Principal, sector_id: int) -> dict[str, Any]:
+    def sector_data(self, principal: Principal, sector_id: int) -> reads.SectorView:
         """``GET /sectors/{id}`` with fog of war, as plain data
         (:class:`~starlane.api.schemas.SectorOut`'s fields).
 
@@ -191,29 +192,32 @@ class GameApi:
             ApiError: 404 for a sector that does not exist or is not discovered.
         """
         player = self._visible_player(principal)
-        if not views.sector_visible(player, sector_id, admin=principal.is_admin):
-            raise _not_found("sector", sector_id)
         found = self.find_sector(sector_id)
-        if found is None:
+        view = None
+        if found is not None:
+            view = reads.sector_view(
+                found[1], sector_id, player, admin=principal.is_admin, now=self.clock()
+            )
+        if view is None:
             raise _not_found("sector", sector_id)
-        sector, state = found
-        return views.sector_data(sector, state, player, self.clock())
+        return view
 
     def port(self, principal: Principal, port_id: int) -> s.PortOut:
         """``GET /ports/{id}``: a port in a discovered sector."""
         player = self._visible_player(principal)
         found = self.find_sector(port_id)
-        if found is None or not views.sector_visible(player, port_id, admin=principal.is_admin):
+        view = None
+        if found is not None:
+            view = reads.port_view(
+                found[1], port_id, player, admin=principal.is_admin, now=self.clock()
+            )
+        if view is None:
             raise _not_found("port", port_id)
-        _, state = found
-        port = state.ports.get(port_id)
-        if port is None:
-            raise _not_found("port", port_id)
-        return views.port_out(port, state, self.clock())
+        return s.PortOut.model_validate(view)
 
     def quote_data(
         self, principal: Principal, port_id: int, commodity: str, side: str, quantity: int
-    ) -> dict[str, Any]:
+    ) -> reads.QuoteView:
         """``GET /ports/{id}/quote``: price a trade now (nothing changes), as plain data
         (:class:`~starlane.api.schemas.QuoteOut`'s fields).
 
@@ -223,44 +227,41 @@ class GameApi:
         """
         player = self._visible_player(principal)
         found = self.find_sector(port_id)
-        if found is None or not views.sector_visible(player, port_id, admin=principal.is_admin):
+        view = None
+        if found is not None:
+            view = reads.quote_view(
+                found[1],
+                port_id,
+                player,
+                admin=principal.is_admin,
+                commodity=commodity,
+                side=Side(side),
+                quantity=quantity,
+                now=self.clock(),
+            )
+        if view is None:
             raise _not_found("port", port_id)
-        _, state = found
-        now = self.clock()
-        q = economy.quote(state, port_id, commodity, Side(side), quantity, now)
-        change = -q.net if q.side == Side.BUY else q.net
-        return dict(
-            port_id=q.port_id,
-            commodity=q.commodity,
-            side=str(q.side),
-            quantity=q.units,
-            unit_price=q.unit_price,
-            total=q.total,
-            tax=q.tax,
-            credits_change=change,
-            quoted_at=now,
-        )
+        return view
 
     def catalog(self, principal: Principal) -> s.StardockCatalog:
         """``GET /stardock``."""
         player, state = self.player(principal)
-        return views.catalog_out(player.ship, state)
+        return s.StardockCatalog.model_validate(reads.stardock_catalog(state, player.ship))
 
     def regions(self, cursor: str | None, limit: int) -> s.Page[s.RegionOut]:
         """``GET /regions``: a page of region summaries, by id."""
         after = decode_cursor(cursor)
-        states = [st for rid, st in self.region_states().items() if rid > after]
-        page = states[:limit]
-        items = [views.region_out(st.region) for st in page]
-        nxt = encode_cursor(page[-1].region.id) if len(states) > limit else None
-        return s.Page[s.RegionOut](items=items, next_cursor=nxt)
+        states = self.region_states().values()
+        page = reads.region_page((st.region for st in states), after=after, limit=limit)
+        nxt = None if page["next_after"] is None else encode_cursor(page["next_after"])
+        return s.Page[s.RegionOut].model_validate({"items": page["items"], "next_cursor": nxt})
 
     def region(self, region_id: int) -> s.RegionOut:
         """``GET /regions/{id}``."""
         state = self.region_states().get(region_id)
         if state is None:
             raise _not_found("region", region_id)
-        return views.region_out(state.region)
+        return s.RegionOut.model_validate(reads.region_view(state.region))
 
     def region_map(
         self, principal: Principal, region_id: int, cursor: str | None, limit: int
@@ -270,22 +271,12 @@ class GameApi:
         if state is None:
             raise _not_found("region", region_id)
         player = self._visible_player(principal)
-        if principal.is_admin:
-            ids = sorted(state.sectors)
-        else:
-            assert player is not None
-            seen = set(player.explored)
-            seen.add(player.sector_id)
-            ids = sorted(sid for sid in seen if sid in state.sectors)
-        after = decode_cursor(cursor)
-        rest = [sid for sid in ids if sid > after]
-        page = rest[:limit]
-        return s.RegionMap(
-            region_id=region_id,
-            total_visible=len(ids),
-            items=[views.map_sector(state.sectors[sid], state) for sid in page],
-            next_cursor=encode_cursor(page[-1]) if len(rest) > limit else None,
+        page = reads.region_map_page(
+            state, player, admin=principal.is_admin, after=decode_cursor(cursor), limit=limit
         )
+        nxt = None if page["next_after"] is None else encode_cursor(page["next_after"])
+        data = {k: v for k, v in page.items() if k != "next_after"}
+        return s.RegionMap.model_validate({**data, "next_cursor": nxt})
 
     # --- commands with shaped results ------------------------------------------------------
     async def move_data(self, principal: Principal, to_sector_id: int) -> dict[str, Any]:
@@ -352,12 +343,9 @@ class GameApi:
         for e in events:
             if isinstance(e, ev.SectorsScanned):
                 discovered.extend(e.discovered)
-        here = state.sectors[player.sector_id]
-        now = self.clock()
         neighbours = [
-            views.sector_out(state.sectors[w], state, player, now)
-            for w in here.warps
-            if w in state.sectors
+            s.SectorOut.model_validate(v)
+            for v in reads.scan_neighbours(state, player, self.clock())
         ]
         return s.ScanResponse(
             sector_id=player.sector_id, discovered=sorted(discovered), neighbours=neighbours

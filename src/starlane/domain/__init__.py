@@ -13,5 +13,6 @@ Modules:
 - ``movement`` and ``routes``: warp costs, lazy turn regeneration, Dijkstra route planning;
 - ``combat``, ``stardock``: attacks and purchases;
 - ``rules``: ``decide(state, command, now, rng)`` and ``evolve(state, event)``;
-- ``queries``: read-only views for the API (sector, port, StarDock catalogue, turns).
+- ``reads``: what a player or an admin sees (the player, sectors, ports, quotes, the StarDock
+  catalogue, regions, region maps) as plain data, with fog of war decided there.
 """
