@@ -1,10 +1,11 @@
 """A single-core reference for the load benchmark: the rules' move workload, decide + evolve.
 
-Shared machines give a process more or less CPU, cache and memory bandwidth from hour to hour
-(the same code can run a third slower an hour later), and every throughput figure moves with
-them. The benchmark measures this reference in the same run, so runs can be compared: it is the move workload of ``benchmarks/bench_rules.py`` (players
-walking random warps of a generated 500-sector region, one ``Move`` decided and evolved per
-command), dict- and object-heavy like the server, where a tight arithmetic loop is not.
+Shared machines give a process more or less CPU, cache and memory bandwidth from hour to hour (the
+same code can run a third slower an hour later), and every throughput figure moves with them. The
+benchmark measures this reference in the same run, so runs can be compared: it is the move workload
+of ``benchmarks/bench_rules.py`` (players walking random warps of a generated 500-sector region,
+one ``Move`` decided and evolved per command), dict- and object-heavy like the server, where a
+tight arithmetic loop is not.
 """
 
 from __future__ import annotations
