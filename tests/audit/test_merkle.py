@@ -47,12 +47,10 @@ SOME_HASH = bytes.fromhex(SOME_HASH_HEX)
 
 
 def _node(ref: NodeRef) -> bytes:
-    if ref[0] == "rehash":
+    if len(ref) == 3:
         _, left, right = ref
-        assert isinstance(left, tuple) and isinstance(right, tuple)
         return node_hash(NODES[left[0]][left[1]], NODES[right[0]][right[1]])
     level, index = ref
-    assert isinstance(level, int) and isinstance(index, int)
     return NODES[level][index]
 
 
