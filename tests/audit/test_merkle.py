@@ -18,6 +18,7 @@ from starlane.audit.merkle import (
     leaf_hashes,
     merkle_tree_hash,
     node_hash,
+    perfect_subtree_root,
     reader_from_sequence,
     root_from_inclusion_proof,
     root_from_leaf_hashes,
@@ -206,7 +207,7 @@ def test_consistency_edge_cases() -> None:
 
 
 def test_a_reader_that_returns_too_few_hashes_is_refused() -> None:
-    with pytest.raises(ProofError, match=r"returned 0 hashes for leaves 2\.\.3"):
+    with pytest.raises(ProofError, match=r"leaf reader returned 0 hashes for 2\.\.3"):
         inclusion_proof(0, 8, lambda a, b: HASHES[a : min(b, 2)])
 
 
@@ -278,3 +279,47 @@ def test_large_tree_root_matches_a_level_by_level_reference() -> None:
 
     for size in (1, 2, 3, 1023, 1024, 1025, 4097, 5_000):
         assert root_from_leaf_hashes(hashes[:size]) == reference(hashes[:size])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    size=st.integers(min_value=1, max_value=700),
+    level=st.integers(min_value=0, max_value=5),
+    data=st.data(),
+)
+def test_proofs_from_stored_subtree_roots_equal_proofs_from_leaves(
+    size: int, level: int, data: st.DataObject
+) -> None:
+    hashes = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(size)]
+    read = reader_from_sequence(hashes)
+    width = 1 << level
+    nodes = [perfect_subtree_root(hashes[i : i + width]) for i in range(0, size - width + 1, width)]
+    read_nodes = reader_from_sequence(nodes)
+    for _ in range(5):
+        index = data.draw(st.integers(min_value=0, max_value=size - 1))
+        first = data.draw(st.integers(min_value=0, max_value=size))
+        kw = {"read_nodes": read_nodes, "node_level": level}
+        assert inclusion_proof(index, size, read, **kw) == inclusion_proof(index, size, read)
+        assert consistency_proof(first, size, read, **kw) == consistency_proof(first, size, read)
+        start = data.draw(st.integers(min_value=0, max_value=size))
+        end = data.draw(st.integers(min_value=start, max_value=size))
+        assert subtree_root(read, start, end, **kw) == root_from_leaf_hashes(hashes[start:end])
+
+
+def test_stored_subtree_roots_spare_reading_leaves() -> None:
+    size = 5_000
+    hashes = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(size)]
+    nodes = [perfect_subtree_root(hashes[i : i + 256]) for i in range(0, size - 255, 256)]
+    read_leaves: list[int] = []
+
+    def read(start: int, end: int) -> list[bytes]:
+        read_leaves.append(end - start)
+        return hashes[start:end]
+
+    proof = inclusion_proof(4_321, size, read, read_nodes=reader_from_sequence(nodes))
+    assert proof == inclusion_proof(4_321, size, reader_from_sequence(hashes))
+    assert sum(read_leaves) < 2 * 256
+    with pytest.raises(ValueError, match="power-of-two"):
+        perfect_subtree_root(hashes[:3])
+    with pytest.raises(ProofError, match="node reader returned 0 hashes"):
+        inclusion_proof(0, size, read, read_nodes=lambda a, b: [])

@@ -22,7 +22,9 @@ Nothing here recurses over leaves, and nothing needs every leaf in memory:
 - Proof generation reads leaf *hashes* through a :data:`LeafHashReader`, a callable
   ``read(start, end) -> Sequence[bytes]`` returning the 32-byte hashes of leaves
   ``start .. end - 1`` (a list's slice, a SQL range query), in chunks of
-  :data:`READ_CHUNK` hashes.
+  :data:`READ_CHUNK` hashes. A store that also keeps the root of every complete block of
+  ``2**node_level`` leaves (:func:`perfect_subtree_root`) passes a :data:`NodeReader` too, and
+  a proof then reads about ``n / 2**node_level`` hashes instead of ``n``.
 
 All hashes are 32-byte ``bytes``; indexes and sizes are leaf counts (``int >= 0``).
 """
@@ -46,6 +48,14 @@ READ_CHUNK = 65_536
 LeafHashReader = Callable[[int, int], Sequence[bytes]]
 """``read(start, end)`` returns the hashes of leaves ``start .. end - 1`` (``end - start``
 32-byte values, in index order)."""
+
+NodeReader = Callable[[int, int], Sequence[bytes]]
+"""``read_nodes(start, end)`` returns the roots of the complete perfect subtrees at one level
+``L`` (leaves ``i * 2**L .. (i + 1) * 2**L - 1`` for node ``i``), for nodes ``start .. end -
+1``: what a store keeps to answer proofs without reading every leaf hash."""
+
+NODE_LEVEL = 8
+"""Default level of stored subtree roots: one per 256 leaves (the height of C2SP tlog tiles)."""
 
 _sha256 = hashlib.sha256
 _LEAF = b"\x00"
@@ -235,32 +245,90 @@ def merkle_tree_hash(leaves: Iterable[bytes]) -> bytes:
     return root_from_leaf_hashes(leaf_hashes(leaves))
 
 
-def subtree_root(read: LeafHashReader, start: int, end: int) -> bytes:
-    """``MTH(D[start:end])`` computed from leaf hashes read in chunks.
+def _read_exactly(read: LeafHashReader, start: int, end: int, what: str) -> Sequence[bytes]:
+    chunk = read(start, end)
+    if len(chunk) != end - start:
+        raise ProofError(f"{what} reader returned {len(chunk)} hashes for {start}..{end - 1}")
+    return chunk
+
+
+def _streamed_root(read: LeafHashReader, start: int, end: int, what: str) -> bytes:
+    """``MTH`` of the hashes ``start .. end - 1`` that ``read`` returns, in chunks."""
+    cr = CompactRange()
+    pos = start
+    while pos < end:
+        stop = min(end, pos + READ_CHUNK)
+        cr.extend(_read_exactly(read, pos, stop, what))
+        pos = stop
+    return cr.root()
+
+
+def subtree_root(
+    read: LeafHashReader,
+    start: int,
+    end: int,
+    *,
+    read_nodes: NodeReader | None = None,
+    node_level: int = NODE_LEVEL,
+) -> bytes:
+    """``MTH(D[start:end])`` computed from leaf hashes (and stored subtree roots) read in
+    chunks.
+
+    The range splits into perfect subtrees by the binary digits of its length, largest first
+    (RFC 9162 2.1.1's split applied repeatedly). With ``read_nodes``, each such subtree that
+    is aligned on and at least as large as a level-``node_level`` node is hashed from those
+    nodes' stored roots instead of from its leaves.
 
     Args:
         read: returns the leaf hashes of a range (see :data:`LeafHashReader`).
         start: first leaf index.
         end: one past the last leaf index; ``start <= end``.
+        read_nodes: returns stored roots of complete perfect subtrees at ``node_level`` (see
+            :data:`NodeReader`), or ``None`` to read leaf hashes only.
+        node_level: the level of the nodes ``read_nodes`` returns (``2**node_level`` leaves
+            each).
 
     Returns:
         The 32-byte root of the tree over those leaves (:data:`EMPTY_ROOT` when empty).
 
     Raises:
-        ProofError: when ``read`` returns the wrong number of hashes.
+        ProofError: when a reader returns the wrong number of hashes.
     """
+    if read_nodes is None:
+        return _streamed_root(read, start, end, "leaf")
     cr = CompactRange()
     pos = start
-    while pos < end:
-        stop = min(end, pos + READ_CHUNK)
-        chunk = read(pos, stop)
-        if len(chunk) != stop - pos:
-            raise ProofError(
-                f"leaf reader returned {len(chunk)} hashes for leaves {pos}..{stop - 1}"
-            )
-        cr.extend(chunk)
-        pos = stop
+    for level in range((end - start).bit_length() - 1, -1, -1):
+        if not (end - start) >> level & 1:
+            continue
+        width = 1 << level
+        if level >= node_level and pos % (1 << node_level) == 0:
+            first = pos >> node_level
+            root = _streamed_root(read_nodes, first, first + (width >> node_level), "node")
+        else:
+            root = _streamed_root(read, pos, pos + width, "leaf")
+        cr._push(root, level)
+        pos += width
     return cr.root()
+
+
+def perfect_subtree_root(hashes: Sequence[bytes]) -> bytes:
+    """The root of a perfect subtree over its leaf hashes (for a store keeping
+    :data:`NodeReader` nodes: the root of each complete block of ``2**node_level`` leaves).
+
+    Args:
+        hashes: 32-byte leaf hashes (or node hashes of one level); their count a power of two.
+
+    Returns:
+        The 32-byte subtree root.
+
+    Raises:
+        ValueError: when the count is not a power of two.
+    """
+    n = len(hashes)
+    if n == 0 or n & (n - 1):
+        raise ValueError(f"a perfect subtree has a power-of-two number of leaves, not {n}")
+    return _perfect_root(hashes)
 
 
 def _check_sizes(index: int, tree_size: int) -> None:
@@ -350,15 +418,26 @@ def consistency_proof_ranges(first: int, second: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def inclusion_proof(index: int, tree_size: int, read: LeafHashReader) -> list[bytes]:
+def inclusion_proof(
+    index: int,
+    tree_size: int,
+    read: LeafHashReader,
+    *,
+    read_nodes: NodeReader | None = None,
+    node_level: int = NODE_LEVEL,
+) -> list[bytes]:
     """The RFC 9162 inclusion proof of a leaf (``PATH(index, D[0:tree_size])``, 2.1.3.1).
 
-    Reads every leaf hash of the tree once (the sibling subtrees partition the other leaves).
+    Without ``read_nodes`` it reads every leaf hash of the tree once (the sibling subtrees
+    partition the other leaves); with it, about ``tree_size / 2**node_level`` stored roots and
+    at most ``2 * 2**node_level`` leaf hashes.
 
     Args:
         index: the leaf, ``0 <= index < tree_size``.
         tree_size: number of leaves in the tree the proof is for.
         read: returns leaf hashes of a range (see :data:`LeafHashReader`).
+        read_nodes: optional stored subtree roots (see :func:`subtree_root`).
+        node_level: their level.
 
     Returns:
         The proof: 32-byte hashes, leaf side first (``ceil(log2(tree_size))`` at most).
@@ -366,10 +445,20 @@ def inclusion_proof(index: int, tree_size: int, read: LeafHashReader) -> list[by
     Raises:
         ProofError: when ``index`` is not a leaf of that tree, or ``read`` misbehaves.
     """
-    return [subtree_root(read, a, b) for a, b in inclusion_path_ranges(index, tree_size)]
+    return [
+        subtree_root(read, a, b, read_nodes=read_nodes, node_level=node_level)
+        for a, b in inclusion_path_ranges(index, tree_size)
+    ]
 
 
-def consistency_proof(first: int, second: int, read: LeafHashReader) -> list[bytes]:
+def consistency_proof(
+    first: int,
+    second: int,
+    read: LeafHashReader,
+    *,
+    read_nodes: NodeReader | None = None,
+    node_level: int = NODE_LEVEL,
+) -> list[bytes]:
     """The RFC 9162 consistency proof between tree sizes (``PROOF(first, D[0:second])``,
     2.1.4.1).
 
@@ -377,6 +466,8 @@ def consistency_proof(first: int, second: int, read: LeafHashReader) -> list[byt
         first: the earlier tree size ``M``.
         second: the later tree size ``N``, ``M <= N``.
         read: returns leaf hashes of a range (see :data:`LeafHashReader`).
+        read_nodes: optional stored subtree roots (see :func:`subtree_root`).
+        node_level: their level.
 
     Returns:
         The proof: 32-byte hashes; empty when ``M == N`` or ``M == 0``.
@@ -384,7 +475,10 @@ def consistency_proof(first: int, second: int, read: LeafHashReader) -> list[byt
     Raises:
         ProofError: when ``first > second``, or ``read`` misbehaves.
     """
-    return [subtree_root(read, a, b) for a, b in consistency_proof_ranges(first, second)]
+    return [
+        subtree_root(read, a, b, read_nodes=read_nodes, node_level=node_level)
+        for a, b in consistency_proof_ranges(first, second)
+    ]
 
 
 def reader_from_sequence(hashes: Sequence[bytes]) -> LeafHashReader:
