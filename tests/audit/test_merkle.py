@@ -98,6 +98,11 @@ def test_compact_range_grows_one_leaf_at_a_time_and_in_batches() -> None:
             assert batched.root() == ROOTS[size], (start, size)
     restored = CompactRange(cr.size, list(cr.hashes))
     assert restored.root() == ROOTS[8]
+    half = CompactRange()
+    half.extend(HASHES[:4])
+    copy = half.copy()
+    copy.extend(HASHES[4:])
+    assert (half.root(), copy.root()) == (ROOTS[4], ROOTS[8])
 
 
 def test_compact_range_refuses_a_frontier_that_does_not_fit_its_size() -> None:

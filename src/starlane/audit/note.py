@@ -29,7 +29,7 @@ import base64
 import binascii
 import hashlib
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -510,18 +510,3 @@ def verify_note(message: str | bytes, verifier: NoteVerifier) -> str:
         NoteError: any of :func:`open_note`'s refusals.
     """
     return open_note(message, [verifier]).text
-
-
-def note_signatures(message: str | bytes) -> Sequence[NoteSignature]:
-    """The signature lines of a note, unverified (for display).
-
-    Args:
-        message: the signed note.
-
-    Returns:
-        Its signatures.
-
-    Raises:
-        MalformedNoteError: see :func:`parse_note`.
-    """
-    return parse_note(message).signatures
