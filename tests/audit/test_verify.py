@@ -247,3 +247,31 @@ def test_any_tampered_leaf_is_found_within_the_named_range(
     assert result.failure.entry is not None and result.failure.last_entry is not None
     assert result.failure.entry <= victim <= result.failure.last_entry
     assert result.failure.checkpoint == victim // every
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    count=st.integers(min_value=2, max_value=120),
+    every=st.integers(min_value=1, max_value=40),
+    data=st.data(),
+)
+def test_any_deleted_entry_is_named_exactly(count: int, every: int, data: st.DataObject) -> None:
+    signer = NoteSigner.from_seed(ORIGIN, bytes(range(32)))
+    leaves = [b"entry %d" % i for i in range(count)]
+    tree = CompactRange()
+    notes = []
+    for i, leaf in enumerate(leaves):
+        tree.append_leaf(leaf)
+        if (i + 1) % every == 0:
+            notes.append(sign_checkpoint(signer, Checkpoint(ORIGIN, tree.size, tree.root())))
+    victim = data.draw(st.integers(min_value=0, max_value=count - 1))
+    rows = [(i, leaf) for i, leaf in enumerate(leaves) if i != victim]
+    result = verify_log(rows, notes, signer.verifier)
+    covered = (count // every) * every
+    if victim == count - 1 and victim >= covered:
+        assert result.ok  # the newest entry, in no checkpoint yet: nothing proves it existed
+        return
+    assert result.failure is not None and result.failure.entry == victim
+    expected = FailureKind.LOG_TRUNCATED if victim == count - 1 else FailureKind.MISSING_ENTRY
+    assert result.failure.kind is expected
+    assert result.failure.checkpoint == (victim // every if victim < covered else None)
