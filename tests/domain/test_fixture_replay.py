@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 
 from starlane.domain.codec import decode_event, decode_state
+from starlane.domain.data import Hardware
+from starlane.domain.events import HardwareBought
 from starlane.domain.model import RegionState
 from starlane.domain.rules import apply_all
 
@@ -77,6 +79,28 @@ def test_the_fixture_holds_every_kind_of_stored_event(store: sqlite3.Connection)
     assert stored == EXPECTED["event_types"]
     for old in ("fighters_bought", "holds_bought", "shields_bought", "hull_repaired"):
         assert stored[old] >= 1
+
+
+def test_the_old_hardware_events_read_as_hardware_bought(store: sqlite3.Connection) -> None:
+    rows = store.execute(
+        "SELECT type, version, payload FROM events WHERE type LIKE '%_bought' AND type != "
+        "'ship_bought' ORDER BY position"
+    ).fetchall()
+    assert {t for t, _, _ in rows} == {"fighters_bought", "holds_bought", "shields_bought"}
+    for stored_type, version, payload in rows:
+        old = json.loads(payload)
+        event = decode_event(stored_type, version, payload)
+        assert isinstance(event, HardwareBought)
+        item = stored_type.removesuffix("_bought")
+        assert event.item == Hardware(item)
+        assert event.quantity == old["count"]
+        assert event.units_after == old[f"{item}_after"]
+        assert (event.price, event.credits_after) == (old["price"], old["credits_after"])
+        assert (event.player_id, event.sector_id, event.at) == (
+            old["player_id"],
+            old["sector_id"],
+            old["at"],
+        )
 
 
 @pytest.mark.parametrize("region_id", sorted(int(r) for r in EXPECTED["regions"]))

@@ -23,7 +23,7 @@ from starlane.api.ratelimit import RateLimiter
 from starlane.domain import commands as c
 from starlane.domain import economy
 from starlane.domain import events as ev
-from starlane.domain.data import Side
+from starlane.domain.data import Hardware, Side
 from starlane.domain.errors import DomainError
 from starlane.domain.model import Player, RegionState, Sector
 
@@ -414,24 +414,16 @@ class GameApi:
 
     async def buy_hardware(self, principal: Principal, item: str, count: int) -> s.HardwareReceipt:
         """``POST /stardock/fighters``, ``/stardock/holds`` and ``/stardock/shields``."""
-        if item == "fighters":
-            events = await self.execute(principal, c.BuyFighters(principal.account_id, count))
-            f = _first(events, ev.FightersBought)
-            after, price, credits = f.fighters_after, f.price, f.credits_after
-        elif item == "shields":
-            events = await self.execute(principal, c.BuyShields(principal.account_id, count))
-            sh = _first(events, ev.ShieldsBought)
-            after, price, credits = sh.shields_after, sh.price, sh.credits_after
-        else:
-            events = await self.execute(principal, c.BuyHolds(principal.account_id, count))
-            h = _first(events, ev.HoldsBought)
-            after, price, credits = h.holds_after, h.price, h.credits_after
+        events = await self.execute(
+            principal, c.BuyHardware(principal.account_id, Hardware(item), count)
+        )
+        h = _first(events, ev.HardwareBought)
         return s.HardwareReceipt(
             item=item,
             count=count,
-            price=price,
-            credits_after=credits,
-            after=after,
+            price=h.price,
+            credits_after=h.credits_after,
+            after=h.units_after,
         )
 
     async def repair(self, principal: Principal) -> s.RepairReceipt:
