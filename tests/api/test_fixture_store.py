@@ -19,7 +19,7 @@ async def test_the_server_recovers_the_states_an_earlier_version_stored(tmp_path
     shutil.copy(FIXTURES / "replay_store.sqlite", tmp_path / "starlane.db")
     app = create_app(make_settings(tmp_path, projector="off"))
     async with app.router.lifespan_context(app):
-        service = app.state.service
+        service = app.state.services.galaxy
         assert sorted(service.engines) == sorted(int(r) for r in EXPECTED["regions"])
         for region_id, expected in EXPECTED["regions"].items():
             assert state_json(service.region_state(int(region_id))) == expected
