@@ -281,16 +281,27 @@ def rest_endpoint(
     """
     model = command.input
     is_get = command.method == "GET"
-    run = command.run
+    prepare, build, answer = command.prepare, command.build, command.answer
 
     async def endpoint(request: Request, caller: Any, **path: int) -> Any:
+        # GameCommand.run, inlined: the hot routes run through here
         if model is None:
             body = None
         elif is_get:
             body = query_params(request, model)
         else:
             body = await json_body(request, model)
-        result = await run(game_of(caller), caller.principal, Args(body, path))
+        game = game_of(caller)
+        principal = caller.principal
+        args = Args(body, path)
+        if prepare is not None:
+            args.prepared = prepare(game, principal, args)
+        events: list[Event] = []
+        if build is not None:
+            domain_command = build(principal.account_id, args)
+            if domain_command is not None:
+                events = await game.execute(principal, domain_command)
+        result = answer(game, principal, args, events)
         if type(result) is dict:
             return DataResponse(result)
         return result

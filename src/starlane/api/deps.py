@@ -9,8 +9,7 @@ it through :func:`get_services` (``ServicesDep``) or with the caller (:func:`cur
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
@@ -90,8 +89,7 @@ async def current_principal(request: Request) -> Principal:
     return _verify(request, get_services(request))
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(NamedTuple):
     """The authenticated caller of a game route and the services that serve them.
 
     Attributes:
