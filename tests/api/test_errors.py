@@ -57,6 +57,8 @@ async def test_engine_errors_are_503_with_retry_after(
     r = await client.post("/api/v1/me/move", json={"to_sector_id": 2}, headers=alice["headers"])
     assert_problem(r, status, code)
     assert r.headers["Retry-After"] == "1"
+    metrics = (await client.get("/metrics")).text
+    assert f'starlane_commands_total{{command="move",outcome="{code}"}} 1.0' in metrics
 
 
 async def test_unexpected_error_is_a_500_problem_without_details(

@@ -27,6 +27,7 @@ from starlane.domain import events as ev
 from starlane.domain.data import Side
 from starlane.domain.errors import DomainError
 from starlane.domain.model import Player, RegionState, Sector
+from starlane.engine.errors import EngineError
 from starlane.engine.router import GalaxyService
 
 
@@ -153,6 +154,7 @@ class GameApi:
         Raises:
             ApiError: 429 over the command rate; 403 acting for another player.
             DomainError: the rules refused the command.
+            EngineError: the engine could not take the command (busy, unavailable...).
         """
         if command.player_id != principal.account_id:
             raise ApiError(403, "forbidden", "you can only act as your own player")
@@ -166,7 +168,7 @@ class GameApi:
         except DomainError as exc:
             self.metrics.record_command(command.name, exc.code)
             raise
-        except ApiError as exc:
+        except EngineError as exc:
             self.metrics.record_command(command.name, exc.code)
             raise
         except Exception:
