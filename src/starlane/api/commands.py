@@ -118,19 +118,17 @@ class GameCommand:
     prepare: Prepare | None = None
     client_defaults: Mapping[str, Any] = field(default_factory=dict)
     client_keyword_only: tuple[str, ...] = ()
+    path_params: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """The names of the path parameters, in path order (from ``path``)."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "path_params", tuple(_PATH_PARAM.findall(self.path)))
         if (self.command is None) != (self.build is None):
             raise ValueError(f"{self.name}: a command and its build go together")
         if self.method == "GET" and self.command is not None:
             raise ValueError(f"{self.name}: a GET is a read and builds no command")
         if self.input is not None and set(self.path_params) & set(self.input.model_fields):
             raise ValueError(f"{self.name}: a path parameter is also an input field")
-
-    @property
-    def path_params(self) -> tuple[str, ...]:
-        """The names of the path parameters, in path order."""
-        return tuple(_PATH_PARAM.findall(self.path))
 
     @property
     def input_fields(self) -> tuple[str, ...]:
