@@ -205,3 +205,15 @@ def test_repair_hull_refusals(docked: RegionState) -> None:
     assert _refused(docked, RepairHull(7)).code == "insufficient_credits"
     place(docked, 7, 3)
     assert _refused(docked, RepairHull(7)).code == "not_a_stardock"
+
+
+def test_the_stardock_sells_every_kind_of_hardware(docked: RegionState) -> None:
+    from starlane.domain.stardock import HARDWARE
+
+    assert set(HARDWARE) == set(Hardware)
+    ship = docked.players[7].ship
+    ship.shields -= 1  # room for one shield point
+    for item in Hardware:
+        (e,) = run(docked, BuyHardware(7, item, 1))
+        assert isinstance(e, HardwareBought) and e.item == item and e.quantity == 1
+        assert e.units_after == getattr(ship, item.value)
