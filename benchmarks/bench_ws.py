@@ -45,8 +45,9 @@ async def _connection(app: Any, client: httpx.AsyncClient, name: str) -> _Connec
     r = await client.post("/api/v1/auth/register", json={"username": name, "password": PASSWORD})
     r.raise_for_status()
     token = str(r.json()["tokens"]["access_token"])
-    principal = app.state.tokens.verify_access(token)
-    return _Connection(None, principal, app.state)  # type: ignore[arg-type]  # never sends
+    services = app.state.services
+    principal = services.tokens.verify_access(token)
+    return _Connection(None, principal, services)  # type: ignore[arg-type]  # never sends
 
 
 async def _ask(conn: _Connection, text: str) -> None:

@@ -57,6 +57,8 @@ async def test_engine_errors_are_503_with_retry_after(
     r = await client.post("/api/v1/me/move", json={"to_sector_id": 2}, headers=alice["headers"])
     assert_problem(r, status, code)
     assert r.headers["Retry-After"] == "1"
+    metrics = (await client.get("/metrics")).text
+    assert f'starlane_commands_total{{command="move",outcome="{code}"}} 1.0' in metrics
 
 
 async def test_unexpected_error_is_a_500_problem_without_details(
@@ -255,3 +257,15 @@ async def test_wal_checkpoints_run_in_their_thread_and_metrics_show_them(
         else:
             assert autocheckpoint == 1000
             assert checkpointer is None and "starlane_store_wal_checkpoint" not in metrics
+
+
+async def test_before_the_app_has_started_its_routes_answer_503(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    app = app_factory()  # not started: no services yet
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.get("/readyz")
+        assert_problem(r, 503, "engine_unavailable")
+        r = await client.get("/api/v1/me", headers={"Authorization": "Bearer x"})
+        assert_problem(r, 503, "engine_unavailable")

@@ -9,6 +9,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from starlane.api.auth import Principal
+from starlane.api.commands import CommandTable
+from starlane.api.game_commands import GAME_COMMANDS
 from starlane.api.metrics import WebSocketSends
 from starlane.api.ws import (
     HOLD_EVENTS_SECONDS,
@@ -72,6 +74,7 @@ def _open(maxsize: int = 100, incoming: list[str] | None = None) -> tuple[Bus, _
     hub = FeedHub(bus)
     state = SimpleNamespace(
         service=_Service(),
+        commands=CommandTable(GAME_COMMANDS),
         event_json=EventJsonCache(),
         metrics=SimpleNamespace(ws_sends=WebSocketSends()),
         clock=lambda: AT,

@@ -18,9 +18,7 @@ from starlane.domain.codec import copy_state, decode_event, encode_event, encode
 from starlane.domain.commands import (
     Attack,
     Autopilot,
-    BuyFighters,
-    BuyHolds,
-    BuyShields,
+    BuyHardware,
     BuyShip,
     Command,
     Move,
@@ -28,7 +26,7 @@ from starlane.domain.commands import (
     Scan,
     Trade,
 )
-from starlane.domain.data import COMMODITIES, SHIP_TYPES, RegionKind, Side
+from starlane.domain.data import COMMODITIES, SHIP_TYPES, Hardware, RegionKind, Side
 from starlane.domain.events import EVENT_TYPES, Event
 from starlane.domain.rules import apply_all, decide, evolve
 from tests.domain.conftest import PIRATE_ID, T0, build_region, spawn
@@ -116,9 +114,9 @@ _commands = st.one_of(
         st.integers(-5, 600),
     ),
     st.builds(BuyShip, st.sampled_from([7, 8]), st.sampled_from(sorted(SHIP_TYPES))),
-    st.builds(BuyFighters, st.sampled_from([7, 8]), st.integers(0, 100)),
-    st.builds(BuyHolds, st.sampled_from([7, 8]), st.integers(0, 100)),
-    st.builds(BuyShields, st.sampled_from([7, 8]), st.integers(0, 100)),
+    st.builds(
+        BuyHardware, st.sampled_from([7, 8]), st.sampled_from(list(Hardware)), st.integers(0, 100)
+    ),
     st.builds(RepairHull, st.sampled_from([7, 8])),
     st.builds(Attack, st.sampled_from([7, 8]), st.just("pirate"), st.just(PIRATE_ID)),
     st.builds(Attack, st.sampled_from([7, 8]), st.just("player"), st.sampled_from([7, 8])),

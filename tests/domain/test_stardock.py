@@ -1,4 +1,5 @@
-"""StarDock rules: ships with trade-in, fighters, holds, and every refusal."""
+"""StarDock rules: ships with trade-in, hardware (fighters, holds, shields), repairs, and every
+refusal."""
 
 from __future__ import annotations
 
@@ -8,22 +9,9 @@ import pytest
 
 from starlane.domain import errors
 from starlane.domain.codec import copy_state
-from starlane.domain.commands import (
-    BuyFighters,
-    BuyHolds,
-    BuyShields,
-    BuyShip,
-    Command,
-    RepairHull,
-)
-from starlane.domain.data import DEFAULT_RULES, SHIP_TYPES, Membership
-from starlane.domain.events import (
-    FightersBought,
-    HoldsBought,
-    HullRepaired,
-    ShieldsBought,
-    ShipBought,
-)
+from starlane.domain.commands import BuyHardware, BuyShip, Command, RepairHull
+from starlane.domain.data import DEFAULT_RULES, SHIP_TYPES, Hardware, Membership
+from starlane.domain.events import HardwareBought, HullRepaired, ShipBought
 from starlane.domain.model import RegionState, Ship
 from starlane.domain.reads import stardock_catalog
 from starlane.domain.rules import decide
@@ -105,9 +93,22 @@ def test_citizen_may_buy_warp_jumper(docked: RegionState) -> None:
     assert isinstance(e, ShipBought) and docked.players[7].ship.type == "warp_jumper"
 
 
+def BuyFighters(player_id: int, count: int) -> BuyHardware:
+    return BuyHardware(player_id, Hardware.FIGHTERS, count)
+
+
+def BuyHolds(player_id: int, count: int) -> BuyHardware:
+    return BuyHardware(player_id, Hardware.HOLDS, count)
+
+
+def BuyShields(player_id: int, count: int) -> BuyHardware:
+    return BuyHardware(player_id, Hardware.SHIELDS, count)
+
+
 def test_buy_fighters(docked: RegionState) -> None:
     (e,) = run(docked, BuyFighters(7, 100))
-    assert isinstance(e, FightersBought) and e.price == 100 * DEFAULT_RULES.fighter_price
+    assert isinstance(e, HardwareBought) and e.price == 100 * DEFAULT_RULES.fighter_price
+    assert e.item == Hardware.FIGHTERS and e.quantity == 100 and e.units_after == 150
     assert docked.players[7].ship.fighters == 150
     assert docked.players[7].credits == 1_000_000 - 10_000
 
@@ -124,7 +125,7 @@ def test_buy_fighters_refusals(docked: RegionState) -> None:
 
 def test_buy_holds(docked: RegionState) -> None:
     (e,) = run(docked, BuyHolds(7, 250))
-    assert isinstance(e, HoldsBought) and e.holds_after == 750
+    assert isinstance(e, HardwareBought) and e.units_after == 750 and e.item == Hardware.HOLDS
     assert docked.players[7].ship.holds == 750
     assert docked.players[7].credits == 1_000_000 - 250 * DEFAULT_RULES.hold_price
 
@@ -159,7 +160,8 @@ def test_stardock_catalog(docked: RegionState) -> None:
 def test_buy_shields_restores_combat_losses(docked: RegionState) -> None:
     docked.players[7].ship.shields = 100
     (e,) = run(docked, BuyShields(7, 150))
-    assert isinstance(e, ShieldsBought) and e.price == 150 * DEFAULT_RULES.shield_price
+    assert isinstance(e, HardwareBought) and e.price == 150 * DEFAULT_RULES.shield_price
+    assert e.item == Hardware.SHIELDS and e.units_after == 250
     assert docked.players[7].ship.shields == 250
     assert docked.players[7].credits == 1_000_000 - 1_500
 
@@ -173,6 +175,20 @@ def test_buy_shields_refusals(docked: RegionState) -> None:
     assert _refused(docked, BuyShields(7, 1)).code == "insufficient_credits"
     place(docked, 7, 1)
     assert _refused(docked, BuyShields(7, 1)).code == "not_a_stardock"
+
+
+def test_buy_fighters_refusal_messages_name_the_item_and_the_limit(docked: RegionState) -> None:
+    err = _refused(docked, BuyFighters(7, 451))
+    assert str(err) == "a Light Freighter carries at most 500 fighters, you have 50"
+    err = _refused(docked, BuyShields(7, 1))
+    assert str(err) == "a Light Freighter holds at most 300 shield points, you have 300"
+    docked.players[7].credits = 99
+    assert str(_refused(docked, BuyHolds(7, 1))) == "1 holds cost 500 credits, you have 99"
+
+
+def test_an_item_the_stardock_does_not_sell_is_refused(docked: RegionState) -> None:
+    err = _refused(docked, BuyHardware(7, "torpedoes", 1))  # type: ignore[arg-type]
+    assert err.code == "invalid_command"
 
 
 def test_repair_hull(docked: RegionState) -> None:
@@ -192,3 +208,15 @@ def test_repair_hull_refusals(docked: RegionState) -> None:
     assert _refused(docked, RepairHull(7)).code == "insufficient_credits"
     place(docked, 7, 3)
     assert _refused(docked, RepairHull(7)).code == "not_a_stardock"
+
+
+def test_the_stardock_sells_every_kind_of_hardware(docked: RegionState) -> None:
+    from starlane.domain.stardock import HARDWARE
+
+    assert set(HARDWARE) == set(Hardware)
+    ship = docked.players[7].ship
+    ship.shields -= 1  # room for one shield point
+    for item in Hardware:
+        (e,) = run(docked, BuyHardware(7, item, 1))
+        assert isinstance(e, HardwareBought) and e.item == item and e.quantity == 1
+        assert e.units_after == getattr(ship, item.value)

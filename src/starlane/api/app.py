@@ -1,7 +1,10 @@
 """The application factory: :func:`create_app` wires store, engines, bus, projections and routes.
 
-Everything the app uses is created in its lifespan and kept on ``app.state`` (no module
-globals), so several apps (tests, a restart in the same process) never share state:
+Everything the app uses is created by the factory and its lifespan and gathered in one typed
+:class:`~starlane.api.services.Services` object (no module globals), which routes and
+WebSocket handlers receive through a dependency (:mod:`starlane.api.deps`); several apps
+(tests, a restart in the same process) never share state. The game's routes and WebSocket ops
+come from the declared commands (:mod:`starlane.api.game_commands`).
 
 start-up: create the database engines (the event store's and the read models', which for
 SQLite is a second file), run the Alembic migrations, generate the galaxy on first start
@@ -15,26 +18,39 @@ dispose of the database engines.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import FastAPI
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from starlane.api.auth import Passwords, TokenService, load_jwt_secret
+from starlane.api.commands import CommandTable, GameCommand
 from starlane.api.deps import extend_openapi, install_openapi_security
 from starlane.api.errors import install_error_handlers
 from starlane.api.game import GameApi
+from starlane.api.game_commands import GAME_COMMANDS
 from starlane.api.inputs import install_openapi_bodies
 from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
 from starlane.api.ratelimit import RateLimiter
-from starlane.api.routes import auth, health, player, trade, world
+from starlane.api.routes import auth, health
+from starlane.api.routes.game import game_routes
+from starlane.api.services import Services
 from starlane.api.ws import EventJsonCache
 from starlane.api.ws import router as ws_router
 from starlane.api.wsfeed import FeedHub
 from starlane.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from starlane.bus import Bus
+    from starlane.projections.base import ProjectionRunner
+    from starlane.projections.worker import ProjectorProcess
+    from starlane.store.eventstore import EventStore
 
 _log = structlog.get_logger("starlane.api")
 
@@ -46,7 +62,9 @@ Live events and low-overhead commands: WebSocket `/api/v1/ws` (see docs/api.md).
 """
 
 
-async def _start_projections(st: Any, settings: Settings) -> Any:
+async def _start_projections(
+    read_db: AsyncEngine, event_store: EventStore, bus: Bus, settings: Settings
+) -> ProjectionRunner | ProjectorProcess | None:
     """The read models as ``settings.projector`` says: a child process, a task, or nothing.
 
     An in-memory SQLite database cannot be shared with a child process: there the projections
@@ -66,33 +84,35 @@ async def _start_projections(st: Any, settings: Settings) -> Any:
         from starlane.projections import ProjectionRunner
         from starlane.projections.worker import default_projections
 
-        runner = ProjectionRunner(st.read_db, st.event_store, st.bus, default_projections())
+        runner = ProjectionRunner(read_db, event_store, bus, default_projections())
         await runner.start()
         return runner
     return None
 
 
-async def _ensure_admin(st: Any, settings: Settings) -> None:
+async def _ensure_admin(services: Services) -> None:
+    settings = services.settings
     if not (settings.admin_username and settings.admin_password):
         return
     from starlane.domain.commands import SpawnPlayer
     from starlane.domain.data import Membership
 
-    existing = await st.accounts.get_by_username(settings.admin_username)
+    accounts = services.accounts
+    existing = await accounts.get_by_username(settings.admin_username)
     if existing is None:
-        password_hash = await st.passwords.hash(settings.admin_password)
-        existing = await st.accounts.create(
+        password_hash = await services.passwords.hash(settings.admin_password)
+        existing = await accounts.create(
             settings.admin_username,
             password_hash,
             roles=("player", "admin"),
             membership=str(Membership.CITIZEN),
-            now=st.clock(),
+            now=services.clock(),
         )
         _log.info("admin.created", username=settings.admin_username)
     elif "admin" not in existing.roles:
-        await st.accounts.set_roles(existing.id, (*existing.roles, "admin"))
-    if st.service.player(existing.id) is None:
-        await st.service.execute(
+        await accounts.set_roles(existing.id, (*existing.roles, "admin"))
+    if services.galaxy.player(existing.id) is None:
+        await services.galaxy.execute(
             SpawnPlayer(existing.id, existing.username, Membership(existing.membership))
         )
 
@@ -111,13 +131,13 @@ HOT_ROUTES: tuple[tuple[str, str], ...] = (
 _DOCS_PATHS = frozenset(("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"))
 
 
-def order_routes(routes: list[Any]) -> None:
+def order_routes(routes: list[BaseRoute]) -> None:
     """Put the route table in matching order, in place: :data:`HOT_ROUTES` first, the docs
     pages last, the rest as declared.
 
-    Starlette tries the routes one by one (~1.3 us each here), and FastAPI registers its docs
-    pages first, so before this every request went past the four docs routes and a sector
-    view past 18 routes. No two routes match the same method and path
+    Starlette tries the routes one by one, and FastAPI registers its docs pages first, so
+    without this every request would go past the four docs routes and a sector view past
+    most of the table. No two routes match the same method and path
     (``tests/api/test_routes.py``), so the order changes nothing but the time.
 
     Args:
@@ -125,11 +145,12 @@ def order_routes(routes: list[Any]) -> None:
     """
     hot = {key: rank for rank, key in enumerate(HOT_ROUTES)}
 
-    def rank(route: Any) -> int:
-        path = getattr(route, "path", "")
+    def rank(route: BaseRoute) -> int:
+        path = route.path if isinstance(route, Route | WebSocketRoute) else ""
         if path in _DOCS_PATHS:
             return len(hot) + 1
-        ranks = [hot.get((m, path), len(hot)) for m in getattr(route, "methods", None) or ()]
+        methods = route.methods if isinstance(route, Route) else None
+        ranks = [hot.get((m, path), len(hot)) for m in methods or ()]
         return min(ranks, default=len(hot))
 
     routes.sort(key=rank)  # stable: the rest keep their declared order
@@ -143,17 +164,26 @@ def _paths_in_order(schema: dict[str, Any], declared: list[str]) -> None:
     schema["paths"] = dict(sorted(paths.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
-def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] | None = None,
+    commands: Sequence[GameCommand] = GAME_COMMANDS,
+) -> FastAPI:
     """Build the Starlane API application.
 
     Args:
         settings: the server settings.
         clock: unix-seconds clock for the game and token expiry (default ``time.time``).
+        commands: the game commands the app serves over REST and the WebSocket (the game's
+            own by default).
 
     Returns:
         The FastAPI app; its lifespan starts and stops every service.
     """
     now = clock or time.time
+    table = CommandTable(commands)
+    started: list[Services] = []  # the app's services once its lifespan has started them
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -167,28 +197,29 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         st = app.state
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.resolved_database_url()
-        st.db = create_db_engine(url)
+        db = create_db_engine(url)
         read_url = settings.resolved_read_database_url()
-        st.read_db = st.db if read_url == url else create_db_engine(read_url)
-        st.service = None
-        st.projections = None
-        st.bus = Bus()
-        st.feed = FeedHub(st.bus)
-        st.event_store = None
+        read_db = db if read_url == url else create_db_engine(read_url)
+        service: GalaxyService | None = None
+        projections: ProjectionRunner | ProjectorProcess | None = None
+        bus = Bus()
+        feed = FeedHub(bus)
+        event_store: EventStore | None = None
         try:
-            await upgrade_database(st.db)
-            if st.read_db is not st.db:
-                await upgrade_database(st.read_db)
-            st.event_store = EventStore(
-                st.db,
+            await upgrade_database(db)
+            if read_db is not db:
+                await upgrade_database(read_db)
+            event_store = EventStore(
+                db,
                 commit_on_loop=settings.sqlite_commit_on_loop,
                 sync_off_loop=settings.sqlite_sync_off_loop,
                 checkpoint_off_loop=settings.sqlite_checkpoint_off_loop,
             )
-            st.accounts = AccountStore(st.db)
+            accounts = AccountStore(db)
+            st.accounts = accounts
             g = settings.galaxy
             await ensure_galaxy(
-                st.event_store,
+                event_store,
                 seed=g.seed,
                 nexus_sectors=g.nexus_sectors,
                 player_regions=g.player_regions,
@@ -196,32 +227,55 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
                 now=now(),
                 rules=settings.game_rules(),
             )
-            st.service = GalaxyService(
-                st.event_store,
-                st.bus,
+            service = GalaxyService(
+                event_store,
+                bus,
                 rules=settings.game_rules(),
-                accounts=st.accounts,
+                accounts=accounts,
                 snapshot_every=settings.snapshot_every,
                 queue_size=settings.engine_queue_size,
                 clock=now,
             )
-            await st.service.start()
-            st.projections = await _start_projections(st, settings)
-            st.game = GameApi(st.service, st.limiter, st.metrics, now)
-            await _ensure_admin(st, settings)
+            await service.start()
+            projections = await _start_projections(read_db, event_store, bus, settings)
+            services = Services(
+                settings=settings,
+                clock=now,
+                db=db,
+                read_db=read_db,
+                event_store=event_store,
+                accounts=accounts,
+                galaxy=service,
+                bus=bus,
+                feed=feed,
+                limiter=limiter,
+                metrics=metrics,
+                tokens=tokens,
+                passwords=passwords,
+                game=GameApi(service, limiter, metrics, now),
+                commands=table,
+                event_json=EventJsonCache(),
+                projections=projections,
+            )
+            started.append(services)
+            st.services = services
+            _publish_for_account_routes(app, services)
+            await _ensure_admin(services)
             _log.info("api.started", database=url.split("://", 1)[0])
             yield
         finally:
-            if st.projections is not None:
-                await st.projections.stop()
-            if st.service is not None:
-                await st.service.stop()
-            st.bus.close()
-            if getattr(st, "event_store", None) is not None:
-                st.event_store.close()
-            if st.read_db is not st.db:
-                await st.read_db.dispose()
-            await st.db.dispose()
+            st.services = None
+            started.clear()
+            if projections is not None:
+                await projections.stop()
+            if service is not None:
+                await service.stop()
+            bus.close()
+            if event_store is not None:
+                event_store.close()
+            if read_db is not db:
+                await read_db.dispose()
+            await db.dispose()
             _log.info("api.stopped")
 
     app = FastAPI(
@@ -233,49 +287,67 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         # OpenTelemetry hooks would only be checked, never used, on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    st = app.state
-    st.settings = settings
-    st.clock = now
-    st.passwords = Passwords(
+    passwords = Passwords(
         time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
     )
-    st.dummy_hash = st.passwords._hasher.hash("not a real password")
-    st.limiter = RateLimiter(settings.rate)
-    st.metrics = Metrics(
-        lambda: dict(getattr(getattr(st, "service", None), "engines", {})),
-        lambda: getattr(st, "projections", None),
-        lambda: getattr(st, "event_store", None),
+    limiter = RateLimiter(settings.rate)
+    metrics = Metrics(
+        lambda: dict(started[0].galaxy.engines) if started else {},
+        lambda: started[0].projections if started else None,
+        lambda: started[0].event_store if started else None,
     )
-    st.ws_connections = set()
-    st.event_json = EventJsonCache()
 
     class _LazyAccounts:
         """Token service's view of the account store, which exists once the app started."""
 
         def __getattr__(self, name: str) -> Any:
-            return getattr(st.accounts, name)
+            return getattr(app.state.accounts, name)
 
-    st.tokens = TokenService(
+    tokens = TokenService(
         load_jwt_secret(settings.jwt_secret, settings.data_dir),
         _LazyAccounts(),
         now,
         access_seconds=settings.access_token_seconds,
         refresh_seconds=settings.refresh_token_seconds,
     )
+    st = app.state
+    st.services = None
+    # What the account routes (api/routes/auth.py) and tools read on app.state by name; the
+    # started services are added in the lifespan (_publish_for_account_routes).
+    st.settings = settings
+    st.clock = now
+    st.passwords = passwords
+    st.dummy_hash = passwords._hasher.hash("not a real password")
+    st.limiter = limiter
+    st.metrics = metrics
+    st.tokens = tokens
     install_error_handlers(app)
     app.add_middleware(
-        HttpMiddleware, metrics=st.metrics, max_body_bytes=settings.max_request_body_bytes
+        HttpMiddleware, metrics=metrics, max_body_bytes=settings.max_request_body_bytes
     )
-    # One flat route table, the game routes first: FastAPI >= 0.150 keeps an included router as
-    # a nested node that is matched twice per request, which cost ~35-75 us per request here
-    # (issue 5's REST benchmark). The routes themselves are unchanged (prefixes are applied when
-    # each module's APIRouter declares them), so the OpenAPI schema is the same.
-    for module in (player, trade, world, auth, health):
+    # One flat route table, the game routes first: FastAPI keeps an included router as a nested
+    # node that is matched twice per request. The routes are built with their full paths, so
+    # the OpenAPI schema is the same as from included routers.
+    app.router.routes.extend(game_routes(table))
+    for module in (auth, health):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
-    declared = [getattr(route, "path", "") for route in app.router.routes]
+    declared = [r.path if isinstance(r, Route | WebSocketRoute) else "" for r in app.router.routes]
     order_routes(app.router.routes)
     extend_openapi(app, lambda schema: _paths_in_order(schema, declared))
     install_openapi_security(app)
     install_openapi_bodies(app)
     return app
+
+
+def _publish_for_account_routes(app: FastAPI, services: Services) -> None:
+    """Put the started services where the account routes and tools still read them by name
+    (``app.state.service``, ``.accounts``, ``.db``...), until they take :class:`Services`."""
+    st = app.state
+    st.service = services.galaxy
+    st.accounts = services.accounts
+    st.db = services.db
+    st.read_db = services.read_db
+    st.event_store = services.event_store
+    st.projections = services.projections
+    st.game = services.game

@@ -1,19 +1,23 @@
 """Request dependencies: the app's services, the authenticated caller, role checks.
 
-Every object lives on ``app.state`` (set up by :func:`starlane.api.app.create_app`); routes
-reach them through these dependencies, never through module globals.
+The app's services are one typed :class:`~starlane.api.services.Services` object, built by
+:func:`starlane.api.app.create_app` when the app starts; routes and WebSocket handlers receive
+it through :func:`get_services` (``ServicesDep``) or with the caller (:func:`current_caller`,
+``GameCaller``), never through module globals or names looked up on the app.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.requests import HTTPConnection
 
 from starlane.api.auth import Principal, unauthorized
 from starlane.api.errors import ApiError
+from starlane.api.services import Services
 
 SECURITY_SCHEME = "OAuth2PasswordBearer"
 """Name of the bearer-token security scheme in the OpenAPI document."""
@@ -24,11 +28,11 @@ _SECURITY_SCHEME_DOC = {
 }
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: HTTPConnection) -> str:
     """The client's address (the immediate peer; run behind a proxy with ``--proxy-headers``).
 
     Args:
-        request: the request.
+        request: the request or WebSocket.
 
     Returns:
         The IP address, or ``"unknown"``.
@@ -36,25 +40,42 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def get_state(request: Request) -> Any:
-    """The app's state object (services, settings, clock).
+def get_services(conn: HTTPConnection) -> Services:
+    """The services of the app serving a request or a WebSocket.
 
     Args:
-        request: the request.
+        conn: the request or WebSocket.
 
     Returns:
-        ``request.app.state``.
+        The app's :class:`~starlane.api.services.Services`.
+
+    Raises:
+        ApiError: 503 ``engine_unavailable`` before the app has started.
     """
-    return request.app.state
+    services: Services | None = conn.app.state.services
+    if services is None:
+        raise ApiError(503, "engine_unavailable", "the server is starting")
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+"""A route or WebSocket parameter receiving the app's services."""
+
+
+def _verify(request: Request, services: Services) -> Principal:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if not token or scheme.lower() != "bearer":
+        raise unauthorized("an access token is required", "not_authenticated")
+    return services.tokens.verify_access(token)
 
 
 async def current_principal(request: Request) -> Principal:
     """The caller named by the ``Authorization: Bearer`` access token.
 
     The header is read here rather than through ``fastapi.security.OAuth2PasswordBearer``: one
-    dependency level instead of two on every authenticated request (the hot path of issue 5's
-    benchmark). The OpenAPI document still declares the scheme on these routes
-    (:func:`install_openapi_security`), so ``/docs``' **Authorize** button works as before.
+    dependency level instead of two on every authenticated request. The OpenAPI document still
+    declares the scheme on these routes (:func:`install_openapi_security`), so ``/docs``'
+    **Authorize** button works as before.
 
     Args:
         request: the request.
@@ -65,11 +86,37 @@ async def current_principal(request: Request) -> Principal:
     Raises:
         ApiError: 401 when the token is missing, forged, expired or revoked.
     """
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    if not token or scheme.lower() != "bearer":
-        raise unauthorized("an access token is required", "not_authenticated")
-    principal: Principal = request.app.state.tokens.verify_access(token)
-    return principal
+    return _verify(request, get_services(request))
+
+
+class Caller(NamedTuple):
+    """The authenticated caller of a game route and the services that serve them.
+
+    Attributes:
+        principal: the caller.
+        services: the app's services.
+    """
+
+    principal: Principal
+    services: Services
+
+
+async def current_caller(request: Request) -> Caller:
+    """The caller named by the access token (as :func:`current_principal`) with the services,
+    in one dependency: the game's routes need both, and every dependency costs time on the
+    hot paths.
+
+    Args:
+        request: the request.
+
+    Returns:
+        The caller.
+
+    Raises:
+        ApiError: 401 when the token is missing, forged, expired or revoked.
+    """
+    services = get_services(request)
+    return Caller(_verify(request, services), services)
 
 
 async def require_admin(
@@ -93,11 +140,13 @@ async def require_admin(
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 AdminPrincipal = Annotated[Principal, Depends(require_admin)]
+GameCaller = Annotated[Caller, Depends(current_caller)]
+"""A game route's parameter receiving the authenticated :class:`Caller`."""
 
 
 def _needs_token(dependant: Any) -> bool:
     return any(
-        dep.call in (current_principal, require_admin) or _needs_token(dep)
+        dep.call in (current_principal, current_caller, require_admin) or _needs_token(dep)
         for dep in dependant.dependencies
     )
 
@@ -131,7 +180,7 @@ def install_openapi_security(app: FastAPI) -> None:
 
     Adds ``components.securitySchemes.OAuth2PasswordBearer`` (password flow at
     ``/api/v1/auth/login``) and a ``security`` requirement on every operation whose route
-    depends on :func:`current_principal` or :func:`require_admin`.
+    depends on :func:`current_principal`, :func:`current_caller` or :func:`require_admin`.
 
     Args:
         app: the application, with its routes registered.

@@ -1,11 +1,12 @@
 """The game operations behind the REST routes and the WebSocket (one implementation for both).
 
-:class:`GameApi` turns a caller and validated arguments into a command for the
-``GalaxyService``, applies the per-player command rate limit, counts the outcome in the
-metrics, and shapes the committed events into the response objects of
-:mod:`starlane.api.schemas`. Reads (``me``, sectors, ports, regions) go to the live region
-state through the service and apply fog of war. A caller can only ever act as themselves:
-the player id of every command is the authenticated account id.
+:class:`GameApi` runs a caller's domain command through the ``GalaxyService`` (the per-player
+command rate limit applied, the outcome counted in the metrics) and shapes the committed
+events into the response objects of :mod:`starlane.api.schemas` (:mod:`starlane.api.answers`,
+named by the command declarations of :mod:`starlane.api.game_commands`). Reads (``me``,
+sectors, ports, regions) go to the live region state through the service and apply fog of
+war. A caller can only ever act as themselves: the player id of every command is the
+authenticated account id.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from starlane.domain import reads
 from starlane.domain.data import Side
 from starlane.domain.errors import DomainError
 from starlane.domain.model import Player, RegionState, Sector
+from starlane.engine.errors import EngineError
+from starlane.engine.router import GalaxyService
 
 
 def encode_cursor(last_id: int) -> str:
@@ -72,14 +75,18 @@ class GameApi:
     """Game reads and commands for authenticated callers.
 
     Args:
-        service: the ``GalaxyService``.
+        service: the galaxy service.
         limiter: the app's rate limits.
         metrics: the app's metrics.
         clock: unix seconds now.
     """
 
     def __init__(
-        self, service: Any, limiter: RateLimiter, metrics: Metrics, clock: Callable[[], float]
+        self,
+        service: GalaxyService,
+        limiter: RateLimiter,
+        metrics: Metrics,
+        clock: Callable[[], float],
     ) -> None:
         self.service = service
         self.limiter = limiter
@@ -110,14 +117,7 @@ class GameApi:
         Returns:
             Region id -> state.
         """
-        out: dict[int, RegionState] = {}
-        for item in self.service.regions():
-            rid = item if isinstance(item, int) else getattr(item, "id", None)
-            if rid is None:
-                rid = getattr(item, "region_id", None)
-            if rid is not None:
-                out[int(rid)] = self.service.region_state(int(rid))
-        return dict(sorted(out.items()))
+        return {state.region.id: state for state in self.service.regions()}
 
     def find_sector(self, sector_id: int) -> tuple[Sector, RegionState] | None:
         """The region holding a sector.
@@ -154,6 +154,7 @@ class GameApi:
         Raises:
             ApiError: 429 over the command rate; 403 acting for another player.
             DomainError: the rules refused the command.
+            EngineError: the engine could not take the command (busy, unavailable...).
         """
         if command.player_id != principal.account_id:
             raise ApiError(403, "forbidden", "you can only act as your own player")
@@ -167,11 +168,14 @@ class GameApi:
         except DomainError as exc:
             self.metrics.record_command(command.name, exc.code)
             raise
-        except Exception as exc:
-            self.metrics.record_command(command.name, getattr(exc, "code", "error"))
+        except EngineError as exc:
+            self.metrics.record_command(command.name, exc.code)
+            raise
+        except Exception:
+            self.metrics.record_command(command.name, "error")
             raise
         self.metrics.record_command(command.name, "ok")
-        return [r.event if isinstance(r, ev.RecordedEvent) else r for r in recorded]
+        return [r.event for r in recorded]
 
     # --- reads -----------------------------------------------------------------------------
     # starlane.domain.reads decides fog of war and returns plain data; None (not visible) is a
@@ -278,66 +282,19 @@ class GameApi:
         data = {k: v for k, v in page.items() if k != "next_after"}
         return s.RegionMap.model_validate({**data, "next_cursor": nxt})
 
-    # --- commands with shaped results ------------------------------------------------------
-    async def move_data(self, principal: Principal, to_sector_id: int) -> dict[str, Any]:
-        """``POST /me/move``, as plain data (:class:`~starlane.api.schemas.MoveResponse`'s
-        fields).
+    # --- answers -----------------------------------------------------------------------------
+    # The declaration of the scan command (starlane.api.game_commands) builds the domain
+    # command; this shapes what it produced (the other answers: starlane.api.answers).
+    def scan_answer(self, principal: Principal, events: list[ev.Event]) -> s.ScanResponse:
+        """``POST /me/scan``: the sectors discovered and the neighbours now visible.
 
-        Raises:
-            ApiError: 429 over the command rate.
-            DomainError: the rules refused the move (``not_adjacent``, ``insufficient_turns``...).
+        Args:
+            principal: the caller.
+            events: the scan's committed events.
+
+        Returns:
+            The scan response.
         """
-        events = await self.execute(principal, c.Move(principal.account_id, to_sector_id))
-        moved = _moves(events)
-        last = moved[-1] if moved else None
-        player, state = self.player(principal)
-        sector = state.sectors[player.sector_id]
-        return dict(
-            from_sector_id=last.from_sector_id if last else player.sector_id,
-            sector_id=player.sector_id,
-            turns_spent=sum(m.turns_spent for m in moved),
-            turns_left=last.turns_left if last else player.turns,
-            first_visit=bool(last and last.first_visit),
-            sector=views.sector_data(sector, state, player, self.clock()),
-        )
-
-    async def autopilot(
-        self, principal: Principal, to_sector_id: int, execute: bool
-    ) -> s.AutopilotResponse:
-        """``POST /me/autopilot``: plan a route, and fly it when ``execute``."""
-        player, state = self.player(principal)
-        from starlane.domain.movement import current_turns
-
-        available, _ = current_turns(player, self.clock(), state.rules)
-        route = self.service.plan_route(principal.account_id, to_sector_id)
-        path = [int(x) for x in route.path]
-        cost = int(getattr(route, "turns", getattr(route, "turn_cost", 0)))
-        if not execute:
-            return s.AutopilotResponse(
-                path=path,
-                turn_cost=cost,
-                turns_available=available,
-                executed=False,
-                moves=[],
-                sector_id=player.sector_id,
-                turns_left=available,
-            )
-        events = await self.execute(principal, c.Autopilot(principal.account_id, to_sector_id))
-        moved = _moves(events)
-        player, _ = self.player(principal)
-        return s.AutopilotResponse(
-            path=path,
-            turn_cost=cost,
-            turns_available=available,
-            executed=True,
-            moves=[_move_result(m) for m in moved],
-            sector_id=player.sector_id,
-            turns_left=moved[-1].turns_left if moved else available,
-        )
-
-    async def scan(self, principal: Principal) -> s.ScanResponse:
-        """``POST /me/scan``: discover the neighbouring sectors."""
-        events = await self.execute(principal, c.Scan(principal.account_id))
         player, state = self.player(principal)
         discovered: list[int] = []
         for e in events:
@@ -350,142 +307,3 @@ class GameApi:
         return s.ScanResponse(
             sector_id=player.sector_id, discovered=sorted(discovered), neighbours=neighbours
         )
-
-    async def trade_data(
-        self, principal: Principal, port_id: int, req: s.TradeRequest
-    ) -> dict[str, Any]:
-        """``POST /ports/{id}/trade``, the receipt as plain data
-        (:class:`~starlane.api.schemas.TradeReceipt`'s fields).
-
-        Raises:
-            ApiError: 429 over the command rate.
-            DomainError: the rules refused the trade (``price_moved``, ``port_out_of_stock``...).
-        """
-        cmd = c.Trade(
-            principal.account_id,
-            port_id,
-            req.commodity,
-            Side(req.side),
-            req.quantity,
-            req.max_unit_price,
-        )
-        events = await self.execute(principal, cmd)
-        t = _first(events, ev.PortTraded)
-        player, _ = self.player(principal)
-        return dict(
-            port_id=t.port_id,
-            commodity=t.commodity,
-            side=str(t.side),
-            units=t.units,
-            unit_price=t.unit_price,
-            total=t.total,
-            tax=t.tax,
-            credits_after=t.credits_after,
-            cargo_after=t.cargo_after,
-            cargo={k: v for k, v in player.ship.cargo.items() if v > 0},
-            turns_left=t.turns_left,
-        )
-
-    async def buy_ship(self, principal: Principal, req: s.BuyShipRequest) -> s.BuyShipReceipt:
-        """``POST /stardock/ship``."""
-        events = await self.execute(
-            principal, c.BuyShip(principal.account_id, req.ship_type, req.ship_name)
-        )
-        b = _first(events, ev.ShipBought)
-        player, _ = self.player(principal)
-        return s.BuyShipReceipt(
-            ship=views.ship_out(player.ship),
-            price=b.price,
-            trade_in=b.trade_in,
-            credits_after=b.credits_after,
-        )
-
-    async def buy_hardware(self, principal: Principal, item: str, count: int) -> s.HardwareReceipt:
-        """``POST /stardock/fighters``, ``/stardock/holds`` and ``/stardock/shields``."""
-        if item == "fighters":
-            events = await self.execute(principal, c.BuyFighters(principal.account_id, count))
-            f = _first(events, ev.FightersBought)
-            after, price, credits = f.fighters_after, f.price, f.credits_after
-        elif item == "shields":
-            events = await self.execute(principal, c.BuyShields(principal.account_id, count))
-            sh = _first(events, ev.ShieldsBought)
-            after, price, credits = sh.shields_after, sh.price, sh.credits_after
-        else:
-            events = await self.execute(principal, c.BuyHolds(principal.account_id, count))
-            h = _first(events, ev.HoldsBought)
-            after, price, credits = h.holds_after, h.price, h.credits_after
-        return s.HardwareReceipt(
-            item=item,
-            count=count,
-            price=price,
-            credits_after=credits,
-            after=after,
-        )
-
-    async def repair(self, principal: Principal) -> s.RepairReceipt:
-        """``POST /stardock/repair``: the hull repaired to full."""
-        events = await self.execute(principal, c.RepairHull(principal.account_id))
-        r = _first(events, ev.HullRepaired)
-        return s.RepairReceipt(
-            points=r.points, price=r.price, credits_after=r.credits_after, hull_after=r.hull_after
-        )
-
-    async def attack(self, principal: Principal, req: s.AttackRequest) -> s.CombatReport:
-        """``POST /me/attack``."""
-        events = await self.execute(
-            principal, c.Attack(principal.account_id, req.target_kind, req.target_id)
-        )
-        r = _first(events, ev.CombatResolved)
-        me_destroyed = any(
-            isinstance(e, ev.ShipDestroyed) and e.player_id == principal.account_id for e in events
-        )
-        target_destroyed = any(
-            (isinstance(e, ev.PirateDestroyed) and req.target_kind == "pirate")
-            or (
-                isinstance(e, ev.ShipDestroyed)
-                and req.target_kind == "player"
-                and e.player_id == req.target_id
-            )
-            for e in events
-        )
-        return s.CombatReport(
-            target_kind=r.target_kind,
-            target_id=r.target_id,
-            rounds=[
-                s.RoundOut(attacker_damage=x.attacker_damage, target_damage=x.target_damage)
-                for x in r.rounds
-            ],
-            attacker_after=_strength(r.attacker_after),
-            target_after=_strength(r.target_after),
-            winner=r.winner,
-            loot=r.loot,
-            credits_after=r.attacker_credits_after,
-            turns_left=r.turns_left,
-            ship_destroyed=me_destroyed,
-            target_destroyed=target_destroyed,
-        )
-
-
-def _strength(x: ev.Strength) -> s.StrengthOut:
-    return s.StrengthOut(fighters=x.fighters, shields=x.shields, hull=x.hull)
-
-
-def _moves(events: list[ev.Event]) -> list[ev.PlayerMoved]:
-    return [e for e in events if isinstance(e, ev.PlayerMoved)]
-
-
-def _move_result(m: ev.PlayerMoved) -> s.MoveResult:
-    return s.MoveResult(
-        from_sector_id=m.from_sector_id,
-        sector_id=m.sector_id,
-        turns_spent=m.turns_spent,
-        turns_left=m.turns_left,
-        first_visit=m.first_visit,
-    )
-
-
-def _first(events: list[ev.Event], cls: type[Any]) -> Any:
-    for e in events:
-        if isinstance(e, cls):
-            return e
-    raise ApiError(500, "internal_error", "the command produced no result")

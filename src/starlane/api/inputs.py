@@ -1,16 +1,16 @@
-"""Request bodies and query strings validated in one pydantic-core call (the hot game routes).
+"""Request bodies and query strings validated in one pydantic-core call (the game routes).
 
 FastAPI validates a declared body by decoding the JSON with Python's ``json`` module and then
 walking its dependency machinery field by field; query parameters go through the same walk,
-which re-inspects every parameter's annotation on every request. On the REST game mix of
-issue 5's benchmark that walk was ~30% of a quote and ~15% of a move (cProfile of
-``benchmarks/bench_http.py``'s rows). Here it is ``Model.model_validate_json`` for a body
-and ``Model.model_validate`` for a query string.
+which re-inspects every parameter's annotation on every request, a large share of a hot
+route's time (``benchmarks/bench_http.py``). Here it is ``Model.model_validate_json`` for a
+body and ``Model.model_validate`` for a query string.
 
-The routes that use these helpers declare their body or query parameters through
-``openapi_extra`` (:func:`json_body_openapi`, :func:`query_openapi`), the documented FastAPI
-pattern for parsing a request yourself, so ``/docs`` and ``/openapi.json`` still describe
-them; the body models stay named components (:func:`install_openapi_bodies`). Errors are
+The routes of the declared game commands (:mod:`starlane.api.commands`) use these helpers
+and declare their body or query parameters through ``openapi_extra``
+(:func:`json_body_openapi`, :func:`query_openapi`), the documented FastAPI pattern for parsing
+a request yourself, so ``/docs`` and ``/openapi.json`` still describe them; the body models
+stay named components (:func:`install_openapi_bodies`). Errors are
 raised as FastAPI's :class:`~fastapi.exceptions.RequestValidationError` with the usual ``loc``
 prefixes (``body``, ``query``), so clients get the same 422 ``validation_error`` problem as
 from any other route.
@@ -176,9 +176,10 @@ def query_openapi(model: type[BaseModel]) -> dict[str, Any]:
     if "$defs" in schema:
         raise ValueError(f"{model.__name__} nests models: query parameters are scalars")
     required = set(schema.get("required", ()))
-    return {
-        "parameters": [
-            {"name": name, "in": "query", "required": name in required, "schema": prop}
-            for name, prop in schema.get("properties", {}).items()
-        ]
-    }
+    parameters = []
+    for name, prop in schema.get("properties", {}).items():
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if "description" in prop:
+            parameter["description"] = prop["description"]
+        parameters.append(parameter)
+    return {"parameters": parameters}

@@ -13,7 +13,10 @@ events ``{"type": "event", "channel": ..., "event": {...}}`` of the subscribed c
 
 Clients send ``{"id": "...", "op": "...", "args": {...}}`` and get
 ``{"type": "reply", "id": ..., "ok": true, "result": ...}`` or ``"ok": false`` with an
-``error`` problem document. Game commands obey the same rate limit as REST.
+``error`` problem document. Besides the connection's own ops (``auth``, ``ping``,
+``subscribe``, ``unsubscribe``), the ops are those of the app's declared game commands
+(:class:`~starlane.api.commands.CommandTable`), answered as over REST and under the same rate
+limit.
 
 One writer task per connection sends everything: replies (queued by the reader), notices
 (hello, ping) and events (from the connection's outbox). When it wakes it takes all that is
@@ -26,7 +29,7 @@ and then publishes its events in one step, so in the next loop iteration the rea
 first) queues the reply before the writer (woken by the events) runs. Events that arrive while
 the reader is answering a command (other players' moves in the sector, under load) wait for
 that reply and leave with it (:data:`HOLD_EVENTS_SECONDS` at most, checked when the writer
-wakes): in the WebSocket game mix this cut the event-only messages by 40%.
+wakes), which spares most event-only messages under load.
 
 Order, per connection: events in the order they were published; replies in the order of the
 requests; a reply after the events that its command's commit pushed to this connection.
@@ -41,21 +44,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections import OrderedDict
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from starlane.api import schemas as s
 from starlane.api.auth import Principal
-from starlane.api.deps import client_ip
+from starlane.api.deps import ServicesDep, client_ip
 from starlane.api.errors import ApiError, error_to_problem, problem
+from starlane.api.metrics import WebSocketSends
+from starlane.api.services import Services
 from starlane.api.wsfeed import Connection, Outbox
+from starlane.api.wsmessages import (
+    Request,
+    decode_json,
+    parse_request,
+    reply_text,
+    validation_problem,
+)
 from starlane.domain import events as ev
 from starlane.domain.codec import event_to_dict
 
@@ -83,8 +94,9 @@ class _Connection(Connection):
             down as before instead of piling up replies).
     """
 
-    def __init__(self, ws: WebSocket, principal: Principal, state: Any) -> None:
-        super().__init__(ws, principal, state)
+    def __init__(self, ws: WebSocket, principal: Principal, services: Services) -> None:
+        super().__init__(ws, principal, services)
+        self.services = services
         self.queued: list[tuple[str, str, int]] = []
         self.drained = asyncio.Event()
         self.answering_since: float | None = None
@@ -139,28 +151,16 @@ class EventJsonCache:
         return text
 
 
-def _validation_problem(exc: ValidationError) -> dict[str, Any]:
-    errors = [
-        {
-            "loc": ["args", *[p if isinstance(p, int) else str(p) for p in e["loc"]]],
-            "msg": e["msg"],
-            "type": e["type"],
-        }
-        for e in exc.errors(include_url=False)
-    ]
-    names = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
-    first = errors[0]["msg"] if errors else "invalid"
-    return problem(422, "validation_error", f"invalid {names}: {first}", errors=errors)
-
-
-async def _authenticate(ws: WebSocket, token: str | None) -> tuple[Principal, str | None]:
+async def _authenticate(
+    ws: WebSocket, token: str | None, services: Services
+) -> tuple[Principal, str | None]:
     """The principal of the connection, from ``?token=`` or a first ``auth`` message."""
-    tokens = ws.app.state.tokens
+    tokens = services.tokens
     request_id = None
     if not token:
         raw = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_SECONDS)
         try:
-            msg = s.WsRequest.model_validate_json(raw)
+            msg = services.commands.request_model.model_validate_json(raw)
         except ValidationError as exc:
             raise ApiError(401, "not_authenticated", "send an auth message first") from exc
         request_id = msg.id
@@ -171,12 +171,12 @@ async def _authenticate(ws: WebSocket, token: str | None) -> tuple[Principal, st
 
 
 @router.websocket("/api/v1/ws")
-async def websocket_feed(ws: WebSocket) -> None:
+async def websocket_feed(ws: WebSocket, services: ServicesDep) -> None:
     """The live event feed and command channel (see the module docstring)."""
-    st = ws.app.state
+    st = services
     await ws.accept()
     try:
-        await st.limiter.hit("ws", f"ip:{client_ip(ws)}")  # type: ignore[arg-type]
+        await st.limiter.hit("ws", f"ip:{client_ip(ws)}")
     except ApiError as exc:
         body, _ = error_to_problem(exc)
         await ws.send_json({"type": "error", "error": body})
@@ -186,7 +186,7 @@ async def websocket_feed(ws: WebSocket) -> None:
     if token is not None and len(token) > 4096:
         token = "invalid"
     try:
-        principal, auth_id = await _authenticate(ws, token)
+        principal, auth_id = await _authenticate(ws, token, services)
     except (ApiError, TimeoutError) as exc:
         err = exc if isinstance(exc, ApiError) else ApiError(401, "not_authenticated", "timeout")
         body, _ = error_to_problem(err)
@@ -206,7 +206,7 @@ async def websocket_feed(ws: WebSocket) -> None:
     }
     conn.send_notice(hello)  # queued before the outbox opens: no event goes before it
     if auth_id is not None:
-        conn.queue(_reply_text(auth_id, True, "result", hello), "reply")
+        conn.queue(reply_text(auth_id, True, "result", hello), "reply")
     outbox = st.feed.register(conn, st.settings.subscriber_queue_size)
     outbox.wake()
     st.metrics.ws_open.inc()
@@ -253,12 +253,12 @@ async def _writer(conn: _Connection, outbox: Outbox) -> None:
 
     Woken by the outbox (an event, a queued reply or notice, or its closing). Events alone,
     while the reader is answering a command for less than :data:`HOLD_EVENTS_SECONDS`, are
-    left in the outbox: the reply's wake-up sends them with it. (Yielding just one loop
-    iteration instead gained no reply, 0 in 19,490 yields: a commit takes two.)
+    left in the outbox: the reply's wake-up sends them with it (a commit takes more than one
+    loop iteration, so yielding once instead would not catch the reply).
     """
     from starlane.bus import SLOW_CONSUMER
 
-    st = conn.state
+    st = conn.services
     bodies = st.event_json
     sends = st.metrics.ws_sends
     queued = conn.queued
@@ -293,7 +293,7 @@ def _compose(
     events: list[tuple[ev.RecordedEvent, str]],
     first: int,
     bodies: EventJsonCache,
-    sends: Any,
+    sends: WebSocketSends,
 ) -> str:
     """One message carrying the queued messages and the events, in the order they got ready.
 
@@ -341,11 +341,12 @@ def _compose(
 
 
 async def _heartbeat(conn: _Connection) -> None:
-    interval = conn.state.settings.ws_heartbeat_seconds
+    interval = conn.services.settings.ws_heartbeat_seconds
+    clock = conn.services.clock
     while True:
         await asyncio.sleep(interval)
         conn.resync()
-        conn.send_notice({"type": "ping", "at": conn.state.clock()})
+        conn.send_notice({"type": "ping", "at": clock()})
 
 
 async def _reader(conn: _Connection) -> None:
@@ -364,67 +365,6 @@ async def _reader(conn: _Connection) -> None:
                 await conn.drained.wait()
 
 
-_OPS = frozenset(s.WS_OPS)
-_REQUEST_KEYS = frozenset(("id", "op", "args"))
-
-
-class _Request(NamedTuple):
-    """A checked client message (the fields of :class:`~starlane.api.schemas.WsRequest`)."""
-
-    id: str | None
-    op: str
-    args: dict[str, Any]
-
-
-def _parse_request(data: Any) -> _Request:
-    """The request in a decoded message; the plain well-formed shape skips pydantic (it cannot
-    fail its checks), anything else is validated in full for the exact error.
-
-    Raises:
-        ValidationError: the message is not a well-formed request.
-    """
-    if type(data) is dict and data.keys() <= _REQUEST_KEYS:
-        request_id, op, args = data.get("id"), data.get("op"), data.get("args", _NO_ARGS)
-        if (
-            (request_id is None or (type(request_id) is str and len(request_id) <= 64))
-            and type(op) is str
-            and op in _OPS
-            and (args is _NO_ARGS or type(args) is dict)
-        ):
-            return _Request(request_id, op, {} if args is _NO_ARGS else args)
-    checked = s.WsRequest.model_validate(data)
-    return _Request(checked.id, checked.op, checked.args)
-
-
-_NO_ARGS: Any = object()
-_msgspec_decode = msgspec.json.Decoder().decode
-
-
-def _decode_json(raw: str) -> Any:
-    """The decoded message: msgspec for speed, ``json`` for what msgspec refuses (numbers out of
-    its range such as ``1e400``), so the same texts are accepted as before.
-
-    Raises:
-        ValueError: the text is not JSON.
-    """
-    try:
-        return _msgspec_decode(raw)
-    except ValueError:
-        return json.loads(raw)
-
-
-def _reply_text(request_id: str | None, ok: bool, key: str, body: Any) -> str:
-    """The JSON text of a reply; a pydantic result is serialized straight to JSON."""
-    if isinstance(body, BaseModel):
-        text = body.__pydantic_serializer__.to_json(body).decode()
-    else:
-        text = _json.encode(body).decode()
-    return (
-        f'{{"type":"reply","id":{_json.encode(request_id).decode()},'
-        f'"ok":{"true" if ok else "false"},"{key}":{text}}}'
-    )
-
-
 async def handle_message(conn: _Connection, raw: str) -> str | None:
     """Answer one client message.
 
@@ -437,45 +377,37 @@ async def handle_message(conn: _Connection, raw: str) -> str | None:
     """
     if len(raw) > MAX_MESSAGE_CHARS:
         body = problem(413, "too_large", f"messages are limited to {MAX_MESSAGE_CHARS} characters")
-        return _reply_text(None, False, "error", body)
+        return reply_text(None, False, "error", body)
     request_id = None
     try:
-        data = _decode_json(raw)
+        data = decode_json(raw)
         if isinstance(data, dict) and isinstance(data.get("id"), str):
             request_id = data["id"][:64]
-        msg = _parse_request(data)
+        msg = parse_request(data, conn.services.commands)
     except ValueError as exc:
         if isinstance(exc, ValidationError):
-            body = _validation_problem(exc)
+            body = validation_problem(exc)
         else:
             body = problem(400, "bad_request", "the message is not valid JSON")
-        return _reply_text(request_id, False, "error", body)
+        return reply_text(request_id, False, "error", body)
     try:
         result = await _dispatch(conn, msg)
     except ValidationError as exc:
-        return _reply_text(msg.id, False, "error", _validation_problem(exc))
+        return reply_text(msg.id, False, "error", validation_problem(exc))
     except Exception as exc:
         body, status = error_to_problem(exc)
         if status == 500:
             _log.exception("ws.internal_error", op=msg.op, error=type(exc).__name__)
-        return _reply_text(msg.id, False, "error", body)
-    return _reply_text(msg.id, True, "result", result)
+        return reply_text(msg.id, False, "error", body)
+    return reply_text(msg.id, True, "result", result)
 
 
 class _ChannelArgs(s.ApiModel):
     channel: str
 
 
-class _QuoteArgs(s.ApiModel):
-    port_id: int
-    commodity: str
-    side: str
-    quantity: int
-
-
-async def _dispatch(conn: _Connection, msg: _Request) -> Any:
-    st = conn.state
-    game = st.game
+async def _dispatch(conn: _Connection, msg: Request) -> Any:
+    st = conn.services
     args = msg.args
     op = msg.op
     if op == "auth":
@@ -501,57 +433,6 @@ async def _dispatch(conn: _Connection, msg: _Request) -> Any:
     principal = conn.principal
     if principal.expires_at <= st.clock():
         raise ApiError(401, "token_expired", "the access token expired: send a new one (op auth)")
-    result: Any
-    if op == "me":
-        result = game.me_data(principal)
-    elif op == "sector":
-        result = game.sector_data(principal, int(_IntArg(args).get("sector_id")))
-    elif op == "port":
-        result = game.port(principal, int(_IntArg(args).get("port_id")))
-    elif op == "move":
-        result = await game.move_data(principal, s.MoveRequest.model_validate(args).to_sector_id)
-    elif op == "autopilot":
-        req = s.AutopilotRequest.model_validate(args)
-        result = await game.autopilot(principal, req.to_sector_id, req.execute)
-    elif op == "scan":
-        result = await game.scan(principal)
-    elif op == "quote":
-        q = _QuoteArgs.model_validate(args)
-        t = s.TradeRequest(commodity=q.commodity, side=q.side, quantity=q.quantity)
-        result = game.quote_data(principal, q.port_id, t.commodity, t.side, t.quantity)
-    elif op == "trade":
-        body = dict(args)
-        port_id = _port_id(body.pop("port_id", None))
-        result = await game.trade_data(principal, port_id, s.TradeRequest.model_validate(body))
-    elif op == "attack":
-        result = await game.attack(principal, s.AttackRequest.model_validate(args))
-    elif op == "buy_ship":
-        result = await game.buy_ship(principal, s.BuyShipRequest.model_validate(args))
-    elif op == "repair_hull":
-        result = await game.repair(principal)
-    elif op in ("buy_fighters", "buy_holds", "buy_shields"):
-        count = s.BuyHardwareRequest.model_validate(args).count
-        result = await game.buy_hardware(principal, op.removeprefix("buy_"), count)
-    else:  # pragma: no cover - WsRequest.op is a closed Literal
-        raise ApiError(422, "unknown_op", f"unknown op {op!r}")
+    result = await st.commands.dispatch(st.game, principal, op, args)
     conn.resync()
     return result
-
-
-class _IntArg:
-    """Reads one positive integer argument, refusing anything else with a 422."""
-
-    def __init__(self, args: dict[str, Any]) -> None:
-        self.args = args
-
-    def get(self, name: str) -> int:
-        value = self.args.get(name)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= s.MAX_ID:
-            raise ApiError(
-                422, "validation_error", f"invalid args.{name}: a positive integer is required"
-            )
-        return value
-
-
-def _port_id(value: Any) -> int:
-    return _IntArg({"port_id": value}).get("port_id")

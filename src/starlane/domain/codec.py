@@ -7,6 +7,9 @@ This is the one place that knows the stored shapes. It is pure: bytes in, object
   match the class's field types raises :class:`CodecError`.
 - An old event version is brought up to date by the upcasters registered with
   :func:`register_upcaster`, applied one version step at a time on the decoded JSON object.
+  An event type that was replaced by another (several per-item types merged into one) is
+  read through :func:`register_retype`: its stored form becomes a version of the new type,
+  then that type's steps apply. The stored bytes are never rewritten.
 - A region snapshot is the whole :class:`~starlane.domain.model.RegionState` except the rules
   in force, as MessagePack (:func:`encode_state`, :func:`decode_state`).
 """
@@ -19,13 +22,14 @@ from typing import Any
 
 import msgspec
 
-from starlane.domain.data import DEFAULT_RULES, GameRules
-from starlane.domain.events import EVENT_TYPES, Event
+from starlane.domain.data import DEFAULT_RULES, GameRules, Hardware
+from starlane.domain.events import EVENT_TYPES, Event, HardwareBought
 from starlane.domain.model import Pirate, Planet, Player, Port, Region, RegionState, Sector
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 _UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+_RETYPES: dict[tuple[str, int], tuple[str, int, Upcaster]] = {}
 _json_encoder = msgspec.json.Encoder()
 _msgpack_encoder = msgspec.msgpack.Encoder()
 _json_decoders: dict[type[Event], msgspec.json.Decoder[Any]] = {}
@@ -50,6 +54,31 @@ def register_upcaster(event_type: str, from_version: int, upcaster: Upcaster) ->
     if key in _UPCASTERS:
         raise ValueError(f"upcaster for {event_type} v{from_version} registered twice")
     _UPCASTERS[key] = upcaster
+
+
+def register_retype(
+    old_type: str, old_version: int, new_type: str, new_version: int, upcaster: Upcaster
+) -> None:
+    """Register how a stored event of a type that no longer exists reads as another type.
+
+    Args:
+        old_type: the stored ``type`` name, which no event class carries any more.
+        old_version: the stored version the upcaster reads.
+        new_type: the ``type`` name of the class that replaced it.
+        new_version: the version of ``new_type`` the upcaster returns (later steps of that
+            type, :func:`register_upcaster`, then bring it up to date).
+        upcaster: function from the old payload object to the new payload object.
+
+    Raises:
+        ValueError: ``old_type`` is the type of a current class, or that type and version
+            already has a step.
+    """
+    if old_type in EVENT_TYPES:
+        raise ValueError(f"{old_type} is a current event type: register an upcaster")
+    key = (old_type, old_version)
+    if key in _RETYPES:
+        raise ValueError(f"retype of {old_type} v{old_version} registered twice")
+    _RETYPES[key] = (new_type, new_version, upcaster)
 
 
 def encode_event(event: Event) -> bytes:
@@ -93,29 +122,65 @@ def decode_event(event_type: str, version: int, payload: bytes | str) -> Event:
             or a payload that does not match the class.
     """
     cls = EVENT_TYPES.get(event_type)
+    retype = None
     if cls is None:
-        raise CodecError(f"unknown event type {event_type!r}")
+        retype = _RETYPES.get((event_type, version))
+        if retype is None:
+            raise CodecError(f"unknown event type {event_type!r} (v{version})")
+        stored = f"{event_type} v{version}"
+        event_type, version = retype[0], retype[1]
+        cls = EVENT_TYPES.get(event_type)
+        if cls is None:
+            raise CodecError(f"{stored} reads as {event_type!r}, which is unknown")
     if version > cls.version:
         raise CodecError(f"{event_type} v{version} is newer than this code (v{cls.version})")
     try:
-        if version == cls.version:
+        if version == cls.version and retype is None:
             decoder = _json_decoders.get(cls)
             if decoder is None:
                 decoder = _json_decoders[cls] = msgspec.json.Decoder(cls)
             event: Event = decoder.decode(payload)
             return event
         obj: dict[str, Any] = msgspec.json.decode(payload)
+        steps: list[Upcaster] = [] if retype is None else [retype[2]]
         for v in range(version, cls.version):
             step = _UPCASTERS.get((event_type, v))
             if step is None:
                 raise CodecError(f"no upcaster for {event_type} v{v}")
-            obj = step(obj)
+            steps.append(step)
+        for step in steps:
+            try:
+                obj = step(obj)
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise CodecError(f"{event_type}: stored payload of another shape: {exc!r}") from exc
         upcast: Event = msgspec.convert(obj, cls)
         return upcast
     except msgspec.ValidationError as exc:
         raise CodecError(f"{event_type} v{version}: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise CodecError(f"{event_type} v{version}: malformed JSON: {exc}") from exc
+
+
+# --- upcasters of stored shapes --------------------------------------------------------------
+def _hardware_v1(item: Hardware, units_field: str) -> Upcaster:
+    """``fighters_bought``/``holds_bought``/``shields_bought`` v1 -> ``hardware_bought`` v1."""
+
+    def step(old: dict[str, Any]) -> dict[str, Any]:
+        new = {k: v for k, v in old.items() if k not in ("count", units_field)}
+        new["item"] = str(item)
+        new["quantity"] = old["count"]
+        new["units_after"] = old[units_field]
+        return new
+
+    return step
+
+
+for _old, _item, _units in (
+    ("fighters_bought", Hardware.FIGHTERS, "fighters_after"),
+    ("holds_bought", Hardware.HOLDS, "holds_after"),
+    ("shields_bought", Hardware.SHIELDS, "shields_after"),
+):
+    register_retype(_old, 1, HardwareBought.type, 1, _hardware_v1(_item, _units))
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from starlane.domain.data import Membership, Side
+from starlane.domain.data import Hardware, Membership, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,39 +110,17 @@ class BuyShip(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class BuyFighters(Command):
-    """Buy fighters at a StarDock.
+class BuyHardware(Command):
+    """Buy StarDock hardware: fighters, extra cargo holds or shield points.
 
     Attributes:
-        count: fighters to buy, at least 1.
+        item: what to buy (:class:`~starlane.domain.data.Hardware`).
+        quantity: units to buy, at least 1 (fighters, holds or shield points).
     """
 
-    name: ClassVar[str] = "buy_fighters"
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class BuyHolds(Command):
-    """Buy extra cargo holds at a StarDock.
-
-    Attributes:
-        count: holds to add, at least 1.
-    """
-
-    name: ClassVar[str] = "buy_holds"
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class BuyShields(Command):
-    """Buy shield points at a StarDock (up to the ship type's shields).
-
-    Attributes:
-        count: shield points to add, at least 1.
-    """
-
-    name: ClassVar[str] = "buy_shields"
-    count: int
+    name: ClassVar[str] = "buy_hardware"
+    item: Hardware
+    quantity: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,18 @@ class Side(StrEnum):
     SELL = "sell"
 
 
+class Hardware(StrEnum):
+    """StarDock hardware a ship can be fitted with, one unit at a time (``GAME.md``, ships).
+
+    ``FIGHTERS`` up to the ship type's ``max_fighters``, ``HOLDS`` (extra cargo holds) up to its
+    ``max_holds``, ``SHIELDS`` (shield points) up to its ``shields``.
+    """
+
+    FIGHTERS = "fighters"
+    HOLDS = "holds"
+    SHIELDS = "shields"
+
+
 class RegionKind(StrEnum):
     """The three kinds of region in the galaxy (``GAME.md``, Galaxy)."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from starlane.domain.data import Membership, Side
+from starlane.domain.data import Hardware, Membership, Side
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,42 +155,29 @@ class ShipBought(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FightersBought(Event):
-    """A player bought fighters at a StarDock."""
+class HardwareBought(Event):
+    """A player bought StarDock hardware: fighters, extra cargo holds or shield points.
 
-    type: ClassVar[str] = "fighters_bought"
+    Stored events of the earlier per-item types (``fighters_bought``, ``holds_bought``,
+    ``shields_bought``, version 1) are read as this event (upcasters in
+    :mod:`starlane.domain.codec`).
+
+    Attributes:
+        item: what was bought.
+        quantity: units bought.
+        price: credits paid (``quantity`` times the item's unit price).
+        credits_after: the player's credits after the purchase.
+        units_after: the ship's units of ``item`` after the purchase.
+    """
+
+    type: ClassVar[str] = "hardware_bought"
     player_id: int
     sector_id: int
-    count: int
+    item: Hardware
+    quantity: int
     price: int
     credits_after: int
-    fighters_after: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HoldsBought(Event):
-    """A player bought extra cargo holds at a StarDock."""
-
-    type: ClassVar[str] = "holds_bought"
-    player_id: int
-    sector_id: int
-    count: int
-    price: int
-    credits_after: int
-    holds_after: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ShieldsBought(Event):
-    """A player bought shield points at a StarDock."""
-
-    type: ClassVar[str] = "shields_bought"
-    player_id: int
-    sector_id: int
-    count: int
-    price: int
-    credits_after: int
-    shields_after: int
+    units_after: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -340,9 +327,7 @@ for _cls in (
     SectorsScanned,
     PortTraded,
     ShipBought,
-    FightersBought,
-    HoldsBought,
-    ShieldsBought,
+    HardwareBought,
     HullRepaired,
     CombatResolved,
     ShipDestroyed,

@@ -24,9 +24,7 @@ from starlane.domain.combat import PIRATE, decide_attack
 from starlane.domain.commands import (
     Attack,
     Autopilot,
-    BuyFighters,
-    BuyHolds,
-    BuyShields,
+    BuyHardware,
     BuyShip,
     Command,
     Move,
@@ -35,7 +33,7 @@ from starlane.domain.commands import (
     SpawnPlayer,
     Trade,
 )
-from starlane.domain.data import ESCAPE_POD, SHIP_TYPES, STARTER_SHIP
+from starlane.domain.data import ESCAPE_POD, SHIP_TYPES, STARTER_SHIP, Hardware
 from starlane.domain.economy import decide_trade
 from starlane.domain.errors import (
     InvalidCommandError,
@@ -45,27 +43,19 @@ from starlane.domain.errors import (
 from starlane.domain.events import (
     CombatResolved,
     Event,
-    FightersBought,
-    HoldsBought,
+    HardwareBought,
     HullRepaired,
     PirateDestroyed,
     PlayerMoved,
     PlayerSpawned,
     PortTraded,
     SectorsScanned,
-    ShieldsBought,
     ShipBought,
     ShipDestroyed,
 )
 from starlane.domain.model import SOL_SECTOR_ID, Player, PortStock, RegionState, Ship
 from starlane.domain.movement import decide_autopilot, decide_move, decide_scan
-from starlane.domain.stardock import (
-    decide_buy_fighters,
-    decide_buy_holds,
-    decide_buy_shields,
-    decide_buy_ship,
-    decide_repair_hull,
-)
+from starlane.domain.stardock import decide_buy_hardware, decide_buy_ship, decide_repair_hull
 
 
 def decide_spawn(
@@ -118,9 +108,7 @@ _DECIDERS: dict[type[Command], _Decider] = {
     Scan: decide_scan,
     SpawnPlayer: decide_spawn,
     BuyShip: decide_buy_ship,
-    BuyFighters: decide_buy_fighters,
-    BuyHolds: decide_buy_holds,
-    BuyShields: decide_buy_shields,
+    BuyHardware: decide_buy_hardware,
     RepairHull: decide_repair_hull,
     Attack: decide_attack,
 }
@@ -222,22 +210,16 @@ def _ship_bought(state: RegionState, e: ShipBought) -> None:
     p.ship = Ship(e.ship_type, e.ship_name, e.holds, e.fighters, e.shields, e.hull, dict(e.cargo))
 
 
-def _fighters_bought(state: RegionState, e: FightersBought) -> None:
+def _hardware_bought(state: RegionState, e: HardwareBought) -> None:
     p = state.players[e.player_id]
     p.credits = e.credits_after
-    p.ship.fighters = e.fighters_after
-
-
-def _holds_bought(state: RegionState, e: HoldsBought) -> None:
-    p = state.players[e.player_id]
-    p.credits = e.credits_after
-    p.ship.holds = e.holds_after
-
-
-def _shields_bought(state: RegionState, e: ShieldsBought) -> None:
-    p = state.players[e.player_id]
-    p.credits = e.credits_after
-    p.ship.shields = e.shields_after
+    ship = p.ship
+    if e.item == Hardware.FIGHTERS:
+        ship.fighters = e.units_after
+    elif e.item == Hardware.HOLDS:
+        ship.holds = e.units_after
+    else:
+        ship.shields = e.units_after
 
 
 def _hull_repaired(state: RegionState, e: HullRepaired) -> None:
@@ -284,9 +266,7 @@ _EVOLVERS: dict[type[Event], Callable[[RegionState, Any], None]] = {
     PlayerSpawned: _spawned,
     SectorsScanned: _scanned,
     ShipBought: _ship_bought,
-    FightersBought: _fighters_bought,
-    HoldsBought: _holds_bought,
-    ShieldsBought: _shields_bought,
+    HardwareBought: _hardware_bought,
     HullRepaired: _hull_repaired,
     CombatResolved: _combat,
     ShipDestroyed: _ship_destroyed,

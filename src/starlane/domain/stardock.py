@@ -1,4 +1,4 @@
-"""The StarDock: buying ships (with a trade-in), fighters and cargo holds.
+"""The StarDock: buying ships (with a trade-in), hardware (fighters, holds, shields), repairs.
 
 Purchases are made at a class 9 port (a StarDock) in the player's sector and cost no turns.
 Credits spent at the StarDock leave the economy (a credit sink, as in TradeWars); trade-ins are
@@ -9,10 +9,11 @@ paid out of it.
   Cargo is carried over and the purchase is refused if it would not fit; fighters are carried
   over up to the new ship's maximum (at least the new ship's standard complement).
   Ships marked ``citizens_only`` are sold only to Galactic Citizens.
-- Fighters cost ``GameRules.fighter_price`` each, up to the ship type's ``max_fighters``.
-- Extra holds cost ``GameRules.hold_price`` each, up to the ship type's ``max_holds``.
-- Shield points cost ``GameRules.shield_price`` each, up to the ship type's shields (this is
-  how shields lost in combat are restored).
+- Hardware is one purchase, :class:`~starlane.domain.commands.BuyHardware`, over the table
+  :data:`HARDWARE`: fighters cost ``GameRules.fighter_price`` each, up to the ship type's
+  ``max_fighters``; extra holds ``GameRules.hold_price`` each, up to its ``max_holds``; shield
+  points ``GameRules.shield_price`` each, up to its shields (this is how shields lost in combat
+  are restored).
 - A hull repair restores the hull to the ship type's full hull at
   ``GameRules.hull_repair_price`` per point.
 """
@@ -20,27 +21,23 @@ paid out of it.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from starlane.domain.commands import BuyFighters, BuyHolds, BuyShields, BuyShip, RepairHull
-from starlane.domain.data import PORT_CLASSES, SHIP_TYPES, GameRules, Membership
+from starlane.domain.commands import BuyHardware, BuyShip, RepairHull
+from starlane.domain.data import PORT_CLASSES, SHIP_TYPES, GameRules, Hardware, Membership
 from starlane.domain.errors import (
     CapacityExceededError,
     CargoWouldNotFitError,
     CitizensOnlyError,
     InsufficientCreditsError,
+    InvalidCommandError,
     InvalidQuantityError,
     NotAStardockError,
     NothingToRepairError,
     UnknownShipTypeError,
 )
-from starlane.domain.events import (
-    Event,
-    FightersBought,
-    HoldsBought,
-    HullRepaired,
-    ShieldsBought,
-    ShipBought,
-)
+from starlane.domain.events import Event, HardwareBought, HullRepaired, ShipBought
 from starlane.domain.model import Player, Port, RegionState, Ship
 from starlane.domain.movement import require_player
 
@@ -147,10 +144,65 @@ def decide_buy_ship(
     ]
 
 
-def decide_buy_fighters(
-    state: RegionState, command: BuyFighters, now: float, rng: random.Random | None = None
+@dataclass(frozen=True, slots=True)
+class HardwareSpec:
+    """How the StarDock sells one kind of hardware.
+
+    Attributes:
+        item: the hardware.
+        noun: its name in refusals (``"fighters"``, ``"shield points"``).
+        verb: how a ship holds it, in refusals (``"a Scout carries at most 50 fighters"``).
+        unit_price: credits per unit, from the rules in force.
+        current: units the ship has now.
+        limit: units the ship's type can have at most.
+    """
+
+    item: Hardware
+    noun: str
+    verb: str
+    unit_price: Callable[[GameRules], int]
+    current: Callable[[Ship], int]
+    limit: Callable[[Ship], int]
+
+
+HARDWARE: dict[Hardware, HardwareSpec] = {
+    spec.item: spec
+    for spec in (
+        HardwareSpec(
+            Hardware.FIGHTERS,
+            "fighters",
+            "carries",
+            lambda rules: rules.fighter_price,
+            lambda ship: ship.fighters,
+            lambda ship: ship.spec.max_fighters,
+        ),
+        HardwareSpec(
+            Hardware.HOLDS,
+            "holds",
+            "takes",
+            lambda rules: rules.hold_price,
+            lambda ship: ship.holds,
+            lambda ship: ship.spec.max_holds,
+        ),
+        HardwareSpec(
+            Hardware.SHIELDS,
+            "shield points",
+            "holds",
+            lambda rules: rules.shield_price,
+            lambda ship: ship.shields,
+            lambda ship: ship.spec.shields,
+        ),
+    )
+}
+"""The hardware the StarDock sells, by item: its unit price and the ship's limit."""
+
+
+def decide_buy_hardware(
+    state: RegionState, command: BuyHardware, now: float, rng: random.Random | None = None
 ) -> list[Event]:
-    """Decide a purchase of fighters.
+    """Decide a purchase of fighters, extra cargo holds or shield points.
+
+    Shield points restore shields lost in combat (or top them up) to the ship type's shields.
 
     Args:
         state: the region.
@@ -159,119 +211,48 @@ def decide_buy_fighters(
         rng: unused (no randomness); accepted so every decider has one signature.
 
     Returns:
-        One ``FightersBought``.
+        One ``HardwareBought``.
 
     Raises:
-        UnknownPlayerError, NotAStardockError, InvalidQuantityError (count < 1),
-        CapacityExceededError, InsufficientCreditsError.
+        UnknownPlayerError, NotAStardockError, InvalidCommandError (an item the StarDock does
+        not sell), InvalidQuantityError (quantity < 1), CapacityExceededError (above the ship
+        type's limit for the item), InsufficientCreditsError.
     """
     player = require_player(state, command.player_id)
     _require_stardock(state, player)
-    count = command.count
+    spec = HARDWARE.get(command.item)
+    if spec is None:
+        raise InvalidCommandError(f"the StarDock sells no {command.item!r}")
     ship = player.ship
-    price = _hardware_price(
-        player,
-        count,
-        ship.fighters,
-        ship.spec.max_fighters,
-        state.rules.fighter_price,
-        "carries",
-        "fighters",
-    )
-    return [
-        FightersBought(
-            region_id=state.region.id,
-            at=now,
-            player_id=player.id,
-            sector_id=player.sector_id,
-            count=count,
-            price=price,
-            credits_after=player.credits - price,
-            fighters_after=ship.fighters + count,
+    current = spec.current(ship)
+    quantity = command.quantity
+    if quantity <= 0:
+        raise InvalidQuantityError(f"count must be at least 1, got {quantity}", quantity=quantity)
+    limit = spec.limit(ship)
+    if current + quantity > limit:
+        raise CapacityExceededError(
+            f"a {ship.spec.name} {spec.verb} at most {limit} {spec.noun}, you have {current}",
+            max=limit,
+            current=current,
         )
-    ]
-
-
-def decide_buy_holds(
-    state: RegionState, command: BuyHolds, now: float, rng: random.Random | None = None
-) -> list[Event]:
-    """Decide a purchase of extra cargo holds.
-
-    Args:
-        state: the region.
-        command: the purchase.
-        now: unix seconds.
-        rng: unused (no randomness); accepted so every decider has one signature.
-
-    Returns:
-        One ``HoldsBought``.
-
-    Raises:
-        UnknownPlayerError, NotAStardockError, InvalidQuantityError (count < 1),
-        CapacityExceededError, InsufficientCreditsError.
-    """
-    player = require_player(state, command.player_id)
-    _require_stardock(state, player)
-    count = command.count
-    ship = player.ship
-    price = _hardware_price(
-        player, count, ship.holds, ship.spec.max_holds, state.rules.hold_price, "takes", "holds"
-    )
-    return [
-        HoldsBought(
-            region_id=state.region.id,
-            at=now,
-            player_id=player.id,
-            sector_id=player.sector_id,
-            count=count,
-            price=price,
-            credits_after=player.credits - price,
-            holds_after=ship.holds + count,
+    price = quantity * spec.unit_price(state.rules)
+    if player.credits < price:
+        raise InsufficientCreditsError(
+            f"{quantity} {spec.noun} cost {price} credits, you have {player.credits}",
+            needed=price,
+            available=player.credits,
         )
-    ]
-
-
-def decide_buy_shields(
-    state: RegionState, command: BuyShields, now: float, rng: random.Random | None = None
-) -> list[Event]:
-    """Decide a purchase of shield points (restoring or topping up the ship's shields).
-
-    Args:
-        state: the region.
-        command: the purchase.
-        now: unix seconds.
-        rng: unused (no randomness); accepted so every decider has one signature.
-
-    Returns:
-        One ``ShieldsBought``.
-
-    Raises:
-        UnknownPlayerError, NotAStardockError, InvalidQuantityError (count < 1),
-        CapacityExceededError (above the ship type's shields), InsufficientCreditsError.
-    """
-    player = require_player(state, command.player_id)
-    _require_stardock(state, player)
-    count = command.count
-    ship = player.ship
-    price = _hardware_price(
-        player,
-        count,
-        ship.shields,
-        ship.spec.shields,
-        state.rules.shield_price,
-        "holds",
-        "shield points",
-    )
     return [
-        ShieldsBought(
+        HardwareBought(
             region_id=state.region.id,
             at=now,
             player_id=player.id,
             sector_id=player.sector_id,
-            count=count,
+            item=spec.item,
+            quantity=quantity,
             price=price,
             credits_after=player.credits - price,
-            shields_after=ship.shields + count,
+            units_after=current + quantity,
         )
     ]
 
@@ -320,42 +301,3 @@ def decide_repair_hull(
             hull_after=full,
         )
     ]
-
-
-def _hardware_price(
-    player: Player, count: int, current: int, limit: int, unit_price: int, verb: str, noun: str
-) -> int:
-    """Validate a purchase of ``count`` units of StarDock hardware and price it.
-
-    Args:
-        player: the buyer.
-        count: units asked for.
-        current: units the ship has now.
-        limit: units the ship can have at most.
-        unit_price: credits per unit.
-        verb, noun: wording of the capacity refusal ("carries", "fighters").
-
-    Returns:
-        The price, credits.
-
-    Raises:
-        InvalidQuantityError: ``count`` < 1.
-        CapacityExceededError: the ship would have more than ``limit``.
-        InsufficientCreditsError: the player cannot pay.
-    """
-    if count <= 0:
-        raise InvalidQuantityError(f"count must be at least 1, got {count}", quantity=count)
-    if current + count > limit:
-        raise CapacityExceededError(
-            f"a {player.ship.spec.name} {verb} at most {limit} {noun}, you have {current}",
-            max=limit,
-            current=current,
-        )
-    price = count * unit_price
-    if player.credits < price:
-        raise InsufficientCreditsError(
-            f"{count} {noun} cost {price} credits, you have {player.credits}",
-            needed=price,
-            available=player.credits,
-        )
-    return price

@@ -19,8 +19,7 @@ from starlane.domain.data import ESCAPE_POD, SHIP_TYPES
 from starlane.domain.events import (
     CombatResolved,
     Event,
-    FightersBought,
-    HoldsBought,
+    HardwareBought,
     PlayerMoved,
     PlayerSpawned,
     PortTraded,
@@ -91,16 +90,10 @@ def _ship_bought(rows: dict[int, Row], e: ShipBought) -> None:
         )
 
 
-def _fighters_bought(rows: dict[int, Row], e: FightersBought) -> None:
+def _hardware_bought(rows: dict[int, Row], e: HardwareBought) -> None:
     row = rows.get(e.player_id)
-    if row is not None:
-        row.update(credits=e.credits_after, fighters=e.fighters_after)
-
-
-def _holds_bought(rows: dict[int, Row], e: HoldsBought) -> None:
-    row = rows.get(e.player_id)
-    if row is not None:
-        row.update(credits=e.credits_after, holds=e.holds_after)
+    if row is not None:  # the item names the column: fighters, holds or shields
+        row.update({"credits": e.credits_after, str(e.item): e.units_after})
 
 
 def _combat(rows: dict[int, Row], e: CombatResolved) -> None:
@@ -154,9 +147,7 @@ PLAYER_VIEW_HANDLERS: dict[str, Handler] = {
     PlayerMoved.type: _moved,
     PortTraded.type: _traded,
     ShipBought.type: _ship_bought,
-    FightersBought.type: _fighters_bought,
-    HoldsBought.type: _holds_bought,
-    "shields_bought": _credits_and("shields"),
+    HardwareBought.type: _hardware_bought,
     "hull_repaired": _credits_and("hull"),
     CombatResolved.type: _combat,
     ShipDestroyed.type: _ship_destroyed,

@@ -1,4 +1,4 @@
-"""The API's routers, one module per topic (auth, health, player, world, trade)."""
+"""The API's routes: ``game`` (built from the command declarations), ``auth``, ``health``."""
 
 from typing import Any
 
@@ -13,9 +13,10 @@ class DataResponse(Response):
 
     The route still declares its ``response_model``, which documents the response in the
     OpenAPI schema; returning a response object makes FastAPI skip validating and serializing
-    through that model (documented FastAPI behaviour), which cost ~5% of the server's CPU
-    on the REST game mix. The data comes from ``GameApi.*_data``, whose fields the tests
-    compare with the models (``tests/api/test_ws.py``, schemathesis).
+    through that model (documented FastAPI behaviour), a measurable share of the server's CPU
+    on the REST game mix. The data comes from the answers of the declared commands (plain
+    dicts), whose fields the tests compare with the models (``tests/api/test_ws.py``,
+    schemathesis).
     """
 
     media_type = "application/json"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from starlane.api.deps import ServicesDep
 from starlane.api.metrics import CONTENT_TYPE
 from starlane.api.schemas import HealthOut
 
@@ -24,20 +25,17 @@ async def healthz() -> HealthOut:
     summary="Readiness: database reachable and engines started",
     responses={503: {"model": HealthOut, "description": "not ready"}},
 )
-async def readyz(request: Request) -> Response:
+async def readyz(services: ServicesDep) -> Response:
     """Readiness probe: the database answers and every region engine is running."""
-    state = request.app.state
     checks = {"database": False, "engines": False}
     try:
-        async with state.db.connect() as conn:
+        async with services.db.connect() as conn:
             await conn.execute(text("SELECT 1"))
         checks["database"] = True
     except Exception:
         checks["database"] = False
-    engines = getattr(state.service, "engines", {})
-    checks["engines"] = bool(engines) and all(
-        getattr(e, "status", "running") == "running" for e in engines.values()
-    )
+    engines = services.galaxy.engines
+    checks["engines"] = bool(engines) and all(e.status == "running" for e in engines.values())
     ok = all(checks.values())
     body = HealthOut(status="ok" if ok else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
@@ -49,6 +47,6 @@ async def readyz(request: Request) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}},
 )
-async def metrics(request: Request) -> Response:
+async def metrics(services: ServicesDep) -> Response:
     """Every metric of this app in the Prometheus text format."""
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
+    return Response(services.metrics.render(), media_type=CONTENT_TYPE)

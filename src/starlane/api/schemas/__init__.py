@@ -35,9 +35,11 @@ from starlane.api.schemas.common import (
     FieldError,
     Id,
     Page,
+    PageQuery,
     Problem,
 )
 from starlane.api.schemas.market import (
+    BuyHardwareItemRequest,
     BuyHardwareRequest,
     BuyShipReceipt,
     BuyShipRequest,
@@ -85,7 +87,6 @@ from starlane.api.schemas.world import (
 )
 from starlane.api.schemas.ws import (
     WS_CHANNELS,
-    WS_OPS,
     WsEvent,
     WsReply,
     WsRequest,
@@ -100,12 +101,12 @@ __all__ = [
     "PASSWORD_MIN_LENGTH",
     "USERNAME_PATTERN",
     "WS_CHANNELS",
-    "WS_OPS",
     "AccountOut",
     "ApiModel",
     "AttackRequest",
     "AutopilotRequest",
     "AutopilotResponse",
+    "BuyHardwareItemRequest",
     "BuyHardwareRequest",
     "BuyShipReceipt",
     "BuyShipRequest",
@@ -125,6 +126,7 @@ __all__ = [
     "MoveResponse",
     "MoveResult",
     "Page",
+    "PageQuery",
     "PirateOut",
     "PlanetOut",
     "PortCommodityOut",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_-]{3,24}$"
 """Usernames: 3-24 characters of letters, digits, ``_`` and ``-``."""
@@ -40,6 +40,19 @@ class Page(ApiModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = None
+
+
+class PageQuery(BaseModel):
+    """The query parameters of a paged list (unknown parameters are ignored, as query strings
+    go; not an :class:`ApiModel` for that reason).
+
+    Attributes:
+        cursor: the ``next_cursor`` of the previous page; None for the first page.
+        limit: items per page, 1 to :data:`MAX_PAGE`.
+    """
+
+    cursor: str | None = Field(default=None, max_length=200, description="next_cursor of a page")
+    limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="items per page")
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -183,6 +183,18 @@ class BuyHardwareRequest(ApiModel):
     count: int = Field(ge=1, le=MAX_QUANTITY)
 
 
+class BuyHardwareItemRequest(ApiModel):
+    """``POST /api/v1/stardock/hardware``: any StarDock hardware.
+
+    Attributes:
+        item: ``fighters``, ``holds`` (extra cargo holds) or ``shields`` (shield points).
+        quantity: units to buy.
+    """
+
+    item: Literal["fighters", "holds", "shields"]
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
 class HardwareReceipt(ApiModel):
     """The receipt of a fighters, holds or shields purchase (``after``: the ship's count now)."""
 

@@ -13,28 +13,6 @@ from starlane.api.schemas.common import (
 )
 
 # --- WebSocket ----------------------------------------------------------------------------
-WS_OPS = (
-    "auth",
-    "ping",
-    "subscribe",
-    "unsubscribe",
-    "me",
-    "sector",
-    "move",
-    "autopilot",
-    "scan",
-    "port",
-    "quote",
-    "trade",
-    "attack",
-    "buy_ship",
-    "buy_fighters",
-    "buy_holds",
-    "buy_shields",
-    "repair_hull",
-)
-"""Operations a WebSocket client may send (see ``docs/api.md``)."""
-
 WS_CHANNELS = ("player", "sector", "region", "admin")
 """Channels: own events, current sector, current region's announcements, everything (admins)."""
 
@@ -42,14 +20,16 @@ WS_CHANNELS = ("player", "sector", "region", "admin")
 class WsRequest(ApiModel):
     """A client message on the WebSocket: ``{"id": "...", "op": "move", "args": {...}}``.
 
-    ``args`` takes the fields of the matching REST body (``move``: :class:`MoveRequest`;
-    ``trade``: :class:`TradeRequest` plus ``port_id``; ``quote``: ``port_id``, ``commodity``,
-    ``side``, ``quantity``; ``subscribe``/``unsubscribe``: ``{"channel": ...}``; ``auth``:
-    ``{"token": ...}``).
+    ``op`` is ``auth``, ``ping``, ``subscribe``, ``unsubscribe`` or the op of a declared game
+    command (``docs/api.md``; a server checks it against its own table,
+    :class:`starlane.api.commands.CommandTable`). ``args`` takes the command's path parameters
+    and the fields of its REST body or query (``move``: :class:`MoveRequest`; ``trade``:
+    ``port_id`` and :class:`TradeRequest`; ``quote``: ``port_id`` and :class:`QuoteQuery`);
+    ``subscribe``/``unsubscribe``: ``{"channel": ...}``; ``auth``: ``{"token": ...}``.
     """
 
     id: str | None = Field(default=None, max_length=64)
-    op: Literal[WS_OPS]  # type: ignore[valid-type]
+    op: str
     args: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -1,0 +1,83 @@
+"""The services of one running app, in one typed object: :class:`Services`.
+
+The app factory (:func:`starlane.api.app.create_app`) builds it once the store, the engines and
+the projections have started, and routes and WebSocket handlers receive it through the FastAPI
+dependency :func:`starlane.api.deps.get_services` (``ServicesDep``); nothing else finds a
+service by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from starlane.api.auth import Passwords, TokenService
+    from starlane.api.commands import CommandTable
+    from starlane.api.game import GameApi
+    from starlane.api.metrics import Metrics
+    from starlane.api.ratelimit import RateLimiter
+    from starlane.api.ws import EventJsonCache
+    from starlane.api.wsfeed import Connection, FeedHub
+    from starlane.bus import Bus
+    from starlane.config import Settings
+    from starlane.engine.router import GalaxyService
+    from starlane.projections.base import ProjectionRunner
+    from starlane.projections.worker import ProjectorProcess
+    from starlane.store.accounts import AccountStore
+    from starlane.store.eventstore import EventStore
+
+
+@dataclass(slots=True, eq=False)
+class Services:
+    """Everything a route or a WebSocket handler of one app may use.
+
+    Attributes:
+        settings: the server settings.
+        clock: unix seconds now (the game's and the tokens' clock).
+        db: the event store's database engine.
+        read_db: the read models' database engine (the same object as ``db`` unless SQLite
+            keeps the read models in a second file).
+        event_store: the event store.
+        accounts: the account store.
+        galaxy: the galaxy service (region engines and the command router).
+        bus: the bus committed events are published on.
+        feed: the WebSocket fan-out of the bus.
+        limiter: the rate limits.
+        metrics: the app's metrics.
+        tokens: access and refresh tokens.
+        passwords: password hashing.
+        game: the game operations shared by REST and WebSocket.
+        commands: the declared game commands the app serves (REST routes and WebSocket ops).
+        event_json: the JSON of recently pushed events, encoded once.
+        projections: the read models' runner (in-process) or child process, None when off.
+        ws_connections: the open WebSocket connections.
+    """
+
+    settings: Settings
+    clock: Callable[[], float]
+    db: AsyncEngine
+    read_db: AsyncEngine
+    event_store: EventStore
+    accounts: AccountStore
+    galaxy: GalaxyService
+    bus: Bus
+    feed: FeedHub
+    limiter: RateLimiter
+    metrics: Metrics
+    tokens: TokenService
+    passwords: Passwords
+    game: GameApi
+    commands: CommandTable
+    event_json: EventJsonCache
+    projections: ProjectionRunner | ProjectorProcess | None = None
+    ws_connections: set[Connection] = field(default_factory=set)
+
+    @property
+    def service(self) -> GalaxyService:
+        """The galaxy service, under the name the WebSocket feed's connections read
+        (:meth:`starlane.api.wsfeed.Connection.resync`)."""
+        return self.galaxy
