@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from starlane.api import schemas as s
-from starlane.api import views
 from starlane.api.auth import Principal
 from starlane.api.errors import ApiError
 from starlane.api.game import GameApi
 from starlane.domain import events as ev
+from starlane.domain import reads
 from starlane.domain.movement import current_turns
 from starlane.domain.routes import Route
 
@@ -61,7 +61,7 @@ def move_answer(game: GameApi, principal: Principal, events: list[ev.Event]) -> 
         turns_spent=sum(m.turns_spent for m in moved),
         turns_left=last.turns_left if last else player.turns,
         first_visit=bool(last and last.first_visit),
-        sector=views.sector_data(sector, state, player, game.clock()),
+        sector=reads.sector_contents(state, sector, player, game.clock()),
     )
 
 
@@ -176,7 +176,7 @@ def ship_answer(game: GameApi, principal: Principal, events: list[ev.Event]) -> 
     b = _first(events, ev.ShipBought)
     player, _ = game.player(principal)
     return s.BuyShipReceipt(
-        ship=views.ship_out(player.ship),
+        ship=s.ShipOut.model_validate(reads.ship_view(player.ship)),
         price=b.price,
         trade_in=b.trade_in,
         credits_after=b.credits_after,

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import Any
 
 from starlane.api import schemas as s
-from starlane.api import views
 from starlane.api.auth import Principal
 from starlane.api.errors import ApiError
 from starlane.api.metrics import Metrics
