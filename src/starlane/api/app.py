@@ -160,9 +160,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         from starlane.bus import Bus
         from starlane.engine.bootstrap import ensure_galaxy
         from starlane.engine.router import GalaxyService
-        from starlane.store.accounts import AccountStore
+        from starlane.store.accounts_sql import SqlAccountStore
         from starlane.store.db import create_db_engine, upgrade_database
         from starlane.store.eventstore import EventStore
+        from starlane.store.outbox import OutboxPublisher
+        from starlane.store.uow import UnitOfWorkFactory
 
         st = app.state
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -175,6 +177,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         st.bus = Bus()
         st.feed = FeedHub(st.bus)
         st.event_store = None
+        st.outbox = None
         try:
             await upgrade_database(st.db)
             if st.read_db is not st.db:
@@ -185,7 +188,10 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
                 sync_off_loop=settings.sqlite_sync_off_loop,
                 checkpoint_off_loop=settings.sqlite_checkpoint_off_loop,
             )
-            st.accounts = AccountStore(st.db)
+            st.outbox = OutboxPublisher(st.db, st.bus, clock=now)
+            st.uow = UnitOfWorkFactory(st.db, clock=now, on_commit=st.outbox.committed)
+            st.accounts = SqlAccountStore(st.db, st.uow)
+            await st.outbox.start()
             g = settings.galaxy
             await ensure_galaxy(
                 st.event_store,
@@ -216,6 +222,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
                 await st.projections.stop()
             if st.service is not None:
                 await st.service.stop()
+            if st.outbox is not None:
+                await st.outbox.stop()
             st.bus.close()
             if getattr(st, "event_store", None) is not None:
                 st.event_store.close()
@@ -249,15 +257,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     st.ws_connections = set()
     st.event_json = EventJsonCache()
 
-    class _LazyAccounts:
-        """Token service's view of the account store, which exists once the app started."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(st.accounts, name)
-
     st.tokens = TokenService(
         load_jwt_secret(settings.jwt_secret, settings.data_dir),
-        _LazyAccounts(),
+        lambda: st.uow(),  # the factory exists once the app started
         now,
         access_seconds=settings.access_token_seconds,
         refresh_seconds=settings.refresh_token_seconds,

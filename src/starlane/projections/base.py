@@ -32,7 +32,13 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from starlane.bus import SLOW_CONSUMER, Bus, Subscription, SubscriptionClosed
+from starlane.bus import (
+    REGION_EVENTS_ONLY,
+    SLOW_CONSUMER,
+    BusPort,
+    Subscription,
+    SubscriptionClosed,
+)
 from starlane.domain.events import RecordedEvent
 from starlane.store.db import WRITE_TRANSACTION, write_lock
 from starlane.store.schema import projection_checkpoints
@@ -71,7 +77,7 @@ class ProjectionRunner:
         self,
         engine: AsyncEngine,
         store: Any,
-        bus: Bus | None,
+        bus: BusPort | None,
         projections: Sequence[Projection],
         *,
         batch_size: int = 1_000,
@@ -85,7 +91,7 @@ class ProjectionRunner:
         Args:
             engine: the database engine the projections write to.
             store: the event store to catch up from.
-            bus: the bus to follow; None polls the store instead.
+            bus: the bus to follow (its region events); None polls the store instead.
             projections: the projections (distinct names).
             batch_size: events per transaction at most.
             bus_maxsize: the runner's bus buffer; overflowing it makes it catch up.
@@ -139,7 +145,7 @@ class ProjectionRunner:
             await self._catch_up()
             follow = self._poll()
         else:
-            self._sub = self._bus.subscribe("projections", maxsize=self._bus_maxsize)
+            self._sub = self._subscribe()
             await self._catch_up()
             follow = self._follow()
         self._task = asyncio.get_running_loop().create_task(follow, name="projections")
@@ -171,6 +177,12 @@ class ProjectionRunner:
                 await self._advanced.wait()
 
     # --- internals -----------------------------------------------------------------------
+    def _subscribe(self) -> Subscription:
+        assert self._bus is not None
+        return self._bus.subscribe(
+            "projections", maxsize=self._bus_maxsize, kinds=REGION_EVENTS_ONLY
+        )
+
     async def _load_checkpoints(self) -> None:
         async with self._engine.execution_options(**WRITE_TRANSACTION).begin() as conn:
             rows = (await conn.execute(select(projection_checkpoints))).all()
@@ -243,15 +255,16 @@ class ProjectionRunner:
                     if closed.reason != SLOW_CONSUMER:
                         return
                     _log.warning("projections.dropped_by_bus", position=self.position)
-                    self._sub = self._bus.subscribe("projections", maxsize=self._bus_maxsize)
+                    self._sub = self._subscribe()
                     await self._catch_up()
                     continue
-                batch = [first]
+                batch = [first] if isinstance(first, RecordedEvent) else []
                 while len(batch) < self._batch_size:
                     item = self._sub.get_nowait() if not self._sub.closed else None
                     if item is None:
                         break
-                    batch.append(item)
+                    if isinstance(item, RecordedEvent):  # region events only (kinds above)
+                        batch.append(item)
                 position = self.position
                 fresh = [r for r in batch if r.position > position]
                 if not fresh:
