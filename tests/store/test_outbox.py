@@ -138,3 +138,33 @@ async def test_rows_of_another_process_are_found_by_the_poll(engine):
     finally:
         await publisher.stop()
     assert None not in (await _published_at(engine)).values()
+
+
+async def test_a_reader_checkpointing_on_position_misses_no_row_under_concurrent_commits(engine):
+    """Positions follow commit order (PostgreSQL: the outbox advisory lock), so reading on from
+    the last position seen never skips a row committed later with a smaller position."""
+    uow = UnitOfWorkFactory(engine)
+    done = asyncio.Event()
+    seen: list[int] = []
+
+    async def writer(w: int) -> None:
+        for i in range(15):
+            async with uow() as unit:
+                unit.add_message("n", f"w.{w}", {"i": i})
+                unit.add_message("n", f"w.{w}", {"i": i, "second": True})
+
+    async def reader() -> None:
+        while True:
+            finished = done.is_set()
+            found = await read_outbox(engine, after=seen[-1] if seen else 0)
+            seen.extend(e.position for e in found)
+            if finished and not found:
+                return
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(reader())
+    await asyncio.gather(*(writer(w) for w in range(4)))
+    done.set()
+    await asyncio.wait_for(task, 30)
+    assert len(seen) == 4 * 15 * 2
+    assert seen == sorted(seen) and len(set(seen)) == len(seen)

@@ -47,9 +47,7 @@ class Envelope:
         kind: what happened, e.g. ``role.granted``.
         subject: what it happened to, e.g. ``account.42``.
         payload: the change's data (JSON-able: str, int, float, bool, None, lists, dicts).
-        position: the outbox row's position (increasing in commit order on one SQLite
-            database; on PostgreSQL in order of the sequence, which may differ from commit
-            order between concurrent transactions).
+        position: the outbox row's position (increasing in commit order).
         at: unix seconds at which the change was committed.
     """
 

@@ -6,6 +6,12 @@ announcing it commit together or not at all. After the commit the :class:`Outbox
 hands the rows, as :class:`~starlane.domain.envelope.Envelope` objects, to the bus and marks
 them published (``published_at``).
 
+Positions follow commit order on both backends, so a consumer can checkpoint on the last
+position it applied and read on from there without skipping a row: on SQLite the writers
+take turns anyway; on PostgreSQL the rows are written under an advisory lock held until the
+commit (:data:`OUTBOX_LOCK_KEY`; only the end of a unit of work that has messages waits for
+it).
+
 Delivery is at least once: a crash between the commit and the mark leaves rows unpublished,
 and a publisher sweeps the table for such rows when it starts and every ``poll_seconds``
 (rows committed by another process, e.g. ``starlane admin``, are published that way too).
@@ -22,7 +28,7 @@ from typing import Any, NamedTuple, Protocol
 
 import msgspec
 import structlog
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from starlane.domain.envelope import Envelope
@@ -30,6 +36,12 @@ from starlane.store.db import WRITE_TRANSACTION, write_lock
 from starlane.store.schema import outbox
 
 _log = structlog.get_logger("starlane.store.outbox")
+
+OUTBOX_LOCK_KEY = 0x5354_4C4E_4F55_5442
+"""PostgreSQL advisory lock id ("STLNOUTB") held from a unit of work's outbox insert to its
+commit, so outbox positions follow commit order."""
+
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 class OutboxMessage(NamedTuple):
@@ -58,6 +70,9 @@ async def append_outbox(
 ) -> list[Envelope]:
     """Write messages to the outbox inside the caller's transaction.
 
+    On PostgreSQL this takes :data:`OUTBOX_LOCK_KEY` until the transaction ends: commit
+    right after.
+
     Args:
         conn: a connection in an open transaction.
         messages: the messages, in order.
@@ -80,6 +95,8 @@ async def append_outbox(
         }
         for m in messages
     ]
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_PG_LOCK, {"key": OUTBOX_LOCK_KEY})
     query = outbox.insert().returning(outbox.c.position, sort_by_parameter_order=True)
     positions = [int(p) for p in (await conn.execute(query, rows)).scalars()]
     return [
