@@ -66,7 +66,9 @@ async def _start_projections(st: Any, settings: Settings) -> Any:
         from starlane.projections import ProjectionRunner
         from starlane.projections.worker import default_projections
 
-        runner = ProjectionRunner(st.read_db, st.event_store, st.bus, default_projections())
+        runner = ProjectionRunner(
+            st.read_db, st.event_store, st.bus, default_projections(), outbox=st.db
+        )
         await runner.start()
         return runner
     return None
