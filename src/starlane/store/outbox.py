@@ -42,6 +42,7 @@ OUTBOX_LOCK_KEY = 0x5354_4C4E_4F55_5442
 commit, so outbox positions follow commit order."""
 
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_MARKS_PER_STATEMENT = 500
 
 
 class OutboxMessage(NamedTuple):
@@ -146,6 +147,7 @@ async def mark_published(engine: AsyncEngine, positions: Sequence[int], now: flo
     """
     if not positions:
         return 0
+    marked = 0
     lock = write_lock(engine)
     async with contextlib.AsyncExitStack() as stack:
         if lock is not None:
@@ -153,27 +155,32 @@ async def mark_published(engine: AsyncEngine, positions: Sequence[int], now: flo
         conn = await stack.enter_async_context(
             engine.execution_options(**WRITE_TRANSACTION).begin()
         )
-        result = await conn.execute(
-            update(outbox)
-            .where(outbox.c.position.in_(list(positions)), outbox.c.published_at.is_(None))
-            .values(published_at=now)
-        )
-    return int(result.rowcount)
+        for start in range(0, len(positions), _MARKS_PER_STATEMENT):
+            chunk = list(positions[start : start + _MARKS_PER_STATEMENT])
+            result = await conn.execute(
+                update(outbox)
+                .where(outbox.c.position.in_(chunk), outbox.c.published_at.is_(None))
+                .values(published_at=now)
+            )
+            marked += int(result.rowcount)
+    return marked
 
 
 class OutboxPublisher:
     """Publishes committed outbox rows on the bus and marks them published.
 
     :meth:`committed` (called by each unit of work right after its commit) publishes at once;
-    the marks are written by a background task, several commits per transaction. The same
-    task sweeps the table for rows nobody published (left by a crash, or committed by another
-    process) at start-up and every ``poll_seconds``.
+    the marks are written by a background task every ``poll_seconds`` (all the commits of that
+    time in one transaction, so the marks never compete with the region engines' commits
+    more than once a period), which then sweeps the table for rows nobody published (left by
+    a crash, or committed by another process). The sweep also runs at start-up.
 
     Args:
         engine: the database holding the outbox.
         sink: the bus.
         clock: unix seconds now.
-        poll_seconds: seconds between two sweeps; 0 sweeps at start-up only.
+        poll_seconds: seconds between two rounds of marks and sweep; 0 writes the marks after
+            each commit and sweeps at start-up only.
         batch_size: rows read per sweep query.
 
     Attributes:
@@ -272,16 +279,12 @@ class OutboxPublisher:
         while True:
             try:
                 if self._poll > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll)
+                    await asyncio.sleep(self._poll)
+                    await self.sweep()  # writes the pending marks first
                 else:
                     await self._wake.wait()
-                woken = self._wake.is_set()
-                self._wake.clear()
-                if woken:
+                    self._wake.clear()
                     await self.flush()
-                else:
-                    await self.sweep()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database is away: the marks wait, the rows stay findable
