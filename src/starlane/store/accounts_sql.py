@@ -25,6 +25,8 @@ from starlane.domain.envelope import (
 )
 from starlane.store.accounts import (
     Account,
+    AccountRepository,
+    AccountStore,
     Emit,
     RefreshToken,
     UsernameTakenError,
@@ -446,3 +448,19 @@ class SqlAccountStore:
         """See :meth:`SqlAccountRepository.delete`."""
         async with self.unit_of_work() as uow:
             return await uow.accounts.delete(account_id)
+
+
+def _as_ports(
+    store: SqlAccountStore, accounts_repo: SqlAccountRepository
+) -> tuple[AccountStore, AccountRepository]:
+    """The adapters as their ports (checked by mypy: an adapter that drifts from its port fails
+    the type check here).
+
+    Args:
+        store: a single-call store.
+        accounts_repo: a repository in a unit of work.
+
+    Returns:
+        The same objects, typed as the ports.
+    """
+    return store, accounts_repo
