@@ -184,11 +184,15 @@ def main() -> None:
             for src in order:
                 for key, value in _child(src, args).items():
                     runs[src].setdefault(key, []).append(value)
-        print(f"ns/event, median of {args.pairs} interleaved runs each (A B B A ...)")
+        print(f"ns/event over {args.pairs} interleaved runs each (A B B A ...): median, best")
         for key in ("bus_ns", "server_ns", "baseline_ns"):
             a = statistics.median(runs[here][key])
             b = statistics.median(runs[args.compare][key])
-            print(f"  {key:<12} this {a:9.1f}   other {b:9.1f}   this/other {a / b:.3f}")
+            a_best, b_best = min(runs[here][key]), min(runs[args.compare][key])
+            print(
+                f"  {key:<12} this {a:8.1f} {a_best:8.1f}   other {b:8.1f} {b_best:8.1f}"
+                f"   this/other {a / b:.3f} {a_best / b_best:.3f}"
+            )
         return
     result = measure(args.batch, args.batches, args.connections, args.repeat)
     if args.json:
