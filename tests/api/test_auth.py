@@ -268,3 +268,50 @@ async def test_no_admin_without_configured_password(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     assert await app.state.accounts.count() == 0
+
+
+def _changes(app: FastAPI):
+    from starlane.domain.envelope import REGION_EVENT
+
+    return app.state.bus.subscribe("test", kinds=None, predicate=lambda m: m.kind != REGION_EVENT)
+
+
+async def test_registration_publishes_its_relational_changes(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlane.engine.errors import EngineUnavailableError
+
+    changes = _changes(app)
+    body = await register(client, "alice")
+    pid = body["account"]["id"]
+    seen = [changes.get_nowait() for _ in range(changes.pending)]
+    assert [(m.kind, m.subject) for m in seen] == [
+        ("account.created", f"account.{pid}"),
+        ("account.updated", f"account.{pid}"),  # the region it spawned in
+    ]
+    assert seen[1].payload == {"account_id": pid, "region_id": 1}
+
+    async def broken(command: object) -> list[object]:
+        raise EngineUnavailableError("region 1 is recovering")
+
+    monkeypatch.setattr(app.state.service, "execute", broken)
+    r = await client.post("/api/v1/auth/register", json={"username": "dan", "password": PASSWORD})
+    assert_problem(r, 503, "engine_unavailable")
+    undone = [changes.get_nowait() for _ in range(changes.pending)]
+    assert [m.kind for m in undone] == ["account.created", "account.deleted"]
+    assert undone[0].subject == undone[1].subject
+
+
+async def test_a_disabled_account_cannot_refresh_and_the_change_is_published(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    changes = _changes(app)
+    body = await register(client, "erin")
+    pid = body["account"]["id"]
+    assert await app.state.accounts.set_disabled(pid, True)
+    last = [changes.get_nowait() for _ in range(changes.pending)][-1]
+    assert (last.kind, last.payload) == ("account.updated", {"account_id": pid, "disabled": True})
+    r = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": body["tokens"]["refresh_token"]}
+    )
+    assert_problem(r, 401, "invalid_refresh_token")

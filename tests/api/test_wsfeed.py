@@ -1,17 +1,24 @@
-"""The WebSocket feed router (FeedHub), the bus listener hook and the verified-token cache."""
+"""The WebSocket feed router (FeedHub): region events and relational changes, the bus listener
+hook and the verified-token cache."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from starlane.api.auth import Principal
-from starlane.api.wsfeed import Connection, FeedHub
+from starlane.api.wsfeed import Connection, FeedHub, envelope_text
 from starlane.bus import BUS_CLOSED, SLOW_CONSUMER, Bus
 from starlane.domain import events as ev
-from tests.api.conftest import FakeClock, assert_problem, register
+from starlane.domain.envelope import Envelope
+from tests.api.conftest import PASSWORD, FakeClock, assert_problem, register
 
 AT = 1_700_000_000.0
 
@@ -158,3 +165,110 @@ async def test_a_cached_token_still_expires(client: httpx.AsyncClient, clock: Fa
     clock.advance(901)
     r = await client.get("/api/v1/me", headers=body["headers"])
     assert_problem(r, 401, "token_expired")
+
+
+def _change(pid: int, kind: str = "role.granted", position: int = 1) -> Envelope:
+    return Envelope(kind, f"account.{pid}", {"account_id": pid, "role": "governor"}, position, AT)
+
+
+async def test_relational_changes_reach_admins_and_the_account_they_are_about() -> None:
+    bus, hub, state, service = _setup()
+    for pid in (1, 2, 3):
+        service.players[pid] = SimpleNamespace(region_id=1, sector_id=5)
+    mine, other, admin = _conn(state, 1), _conn(state, 2), _conn(state, 3, admin=True)
+    idle_admin = _conn(state, 4, admin=True)  # an admin not subscribed to the admin channel
+    admin.channels.add("admin")
+    for conn in (mine, other, admin, idle_admin):
+        hub.register(conn, maxsize=100)
+    bus.publish_envelopes([_change(1, position=7), _change(9, "account.updated", position=8)])
+    assert _drain(mine) == [(7, "player")]
+    assert _drain(other) == []
+    assert _drain(admin) == [(7, "admin"), (8, "admin")]
+    assert _drain(idle_admin) == []
+    mine.channels.discard("player")
+    bus.publish_envelopes([_change(1, position=9)])
+    assert _drain(mine) == []
+    assert _drain(admin) == [(9, "admin")]
+    # region events still flow as before, through the same listener
+    bus.publish([_rec(_moved(2, 5, 6), 10)])
+    assert _drain(mine) == [(10, "sector")] and _drain(other) == [(10, "player")]
+    assert _drain(admin) == [(10, "sector")]
+
+
+def test_envelope_text_is_the_change_message() -> None:
+    text = envelope_text(_change(4, position=12), "admin")
+    assert json.loads(text) == {
+        "type": "change",
+        "channel": "admin",
+        "kind": "role.granted",
+        "subject": "account.4",
+        "position": 12,
+        "at": AT,
+        "payload": {"account_id": 4, "role": "governor"},
+    }
+
+
+def test_relational_changes_reach_an_admin_websocket_end_to_end(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    """A change committed by a unit of work in the server (registration) and one committed by
+    another process (``starlane admin create-admin`` granting a role) both reach the admin
+    channel; the role grant also reaches the player's own socket."""
+    from starlane.cli.admin import _create_admin
+
+    app = app_factory(
+        admin_username="root", admin_password="a very long secret", ws_heartbeat_seconds=0.2
+    )
+    with TestClient(app) as tc:
+        r = tc.post(
+            "/api/v1/auth/login", json={"username": "root", "password": "a very long secret"}
+        )
+        admin_token = r.json()["access_token"]
+        with tc.websocket_connect(f"/api/v1/ws?token={admin_token}") as admin_ws:
+            _recv(admin_ws)
+            admin_ws.send_json({"id": "s", "op": "subscribe", "args": {"channel": "admin"}})
+            _until(admin_ws, lambda m: m.get("id") == "s")
+            r = tc.post("/api/v1/auth/register", json={"username": "bob", "password": PASSWORD})
+            bob = r.json()["account"]["id"]
+            bob_token = r.json()["tokens"]["access_token"]
+            created = _until(admin_ws, lambda m: m["type"] == "change")
+            assert (created["channel"], created["kind"], created["subject"]) == (
+                "admin",
+                "account.created",
+                f"account.{bob}",
+            )
+            assert created["payload"]["username"] == "bob"
+            assert "password" not in json.dumps(created)
+            with tc.websocket_connect(f"/api/v1/ws?token={bob_token}") as bob_ws:
+                _recv(bob_ws)
+                url = app.state.settings.resolved_database_url()
+                settings = app.state.settings
+                assert not asyncio.run(_create_admin(url, "bob", "another long secret", settings))
+                granted = _until(
+                    admin_ws, lambda m: m["type"] == "change" and m["kind"] == "role.granted"
+                )
+                assert granted["payload"] == {"account_id": bob, "role": "admin"}
+                own = _until(bob_ws, lambda m: m["type"] == "change")
+                assert (own["channel"], own["kind"], own["position"]) == (
+                    "player",
+                    "role.granted",
+                    granted["position"],
+                )
+
+
+def _recv(ws: Any) -> dict[str, Any]:
+    msg: dict[str, Any] = ws.receive_json()
+    pending: list[dict[str, Any]] = ws.__dict__.setdefault("_pending", [])
+    if msg.get("type") == "batch":
+        pending.extend(msg["messages"])
+        return pending.pop(0)
+    return msg
+
+
+def _until(ws: Any, pred: Callable[[dict[str, Any]], bool], limit: int = 100) -> dict[str, Any]:
+    pending: list[dict[str, Any]] = ws.__dict__.setdefault("_pending", [])
+    for _ in range(limit):
+        msg = pending.pop(0) if pending else _recv(ws)
+        if pred(msg):
+            return msg
+    raise AssertionError("message not received")

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
 from starlane.cli import app
-from starlane.store.accounts import AccountStore
+from starlane.store.accounts_sql import SqlAccountStore as AccountStore
 from starlane.store.db import create_db_engine
 
 runner = CliRunner()

@@ -1,4 +1,5 @@
-"""Accounts and refresh tokens on SQLite and PostgreSQL."""
+"""Accounts and refresh tokens on SQLite and PostgreSQL: the single-call account store and the
+repositories inside a unit of work."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import asyncio
 import pytest
 
 from starlane.store import (
-    AccountStore,
     RefreshToken,
+    SqlAccountStore,
+    UnitOfWorkFactory,
     UsernameTakenError,
     create_db_engine,
     username_key,
@@ -17,9 +19,29 @@ from starlane.store import (
 NOW = 1_700_000_000.0
 
 
+class Accounts(SqlAccountStore):
+    """The store, plus the token writes (each in a unit of work of its own) the tests make."""
+
+    async def add_refresh_token(self, token):
+        async with self.unit_of_work() as uow:
+            await uow.refresh_tokens.add(token)
+
+    async def rotate_refresh_token(self, old_hash, new, now):
+        async with self.unit_of_work() as uow:
+            return await uow.refresh_tokens.rotate(old_hash, new, now)
+
+    async def revoke_refresh_token(self, token_hash, now):
+        async with self.unit_of_work() as uow:
+            return await uow.refresh_tokens.revoke(token_hash, now)
+
+    async def revoke_family(self, family_id, now):
+        async with self.unit_of_work() as uow:
+            return await uow.refresh_tokens.revoke_family(family_id, now)
+
+
 @pytest.fixture
-def accounts(engine) -> AccountStore:
-    return AccountStore(engine)
+def accounts(engine) -> Accounts:
+    return Accounts(engine, UnitOfWorkFactory(engine, clock=lambda: NOW))
 
 
 def _token(name: str, account_id: int, family: str = "fam", expires: float = NOW + 3_600):
@@ -172,10 +194,10 @@ async def test_concurrent_rotations_of_one_token_only_one_wins(accounts):
 
 
 async def test_accounts_survive_reopening(db_url, engine):
-    a = await AccountStore(engine).create("Persist", "h", now=NOW)
+    a = await SqlAccountStore(engine).create("Persist", "h", now=NOW)
     await engine.dispose()
     reopened = create_db_engine(db_url)
     try:
-        assert await AccountStore(reopened).get_by_username("persist") == a
+        assert await SqlAccountStore(reopened).get_by_username("persist") == a
     finally:
         await reopened.dispose()

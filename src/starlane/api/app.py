@@ -63,7 +63,7 @@ Live events and low-overhead commands: WebSocket `/api/v1/ws` (see docs/api.md).
 
 
 async def _start_projections(
-    read_db: AsyncEngine, event_store: EventStore, bus: Bus, settings: Settings
+    db: AsyncEngine, read_db: AsyncEngine, event_store: EventStore, bus: Bus, settings: Settings
 ) -> ProjectionRunner | ProjectorProcess | None:
     """The read models as ``settings.projector`` says: a child process, a task, or nothing.
 
@@ -84,7 +84,9 @@ async def _start_projections(
         from starlane.projections import ProjectionRunner
         from starlane.projections.worker import default_projections
 
-        runner = ProjectionRunner(read_db, event_store, bus, default_projections())
+        runner = ProjectionRunner(
+            read_db, event_store, bus, default_projections(), outbox=db
+        )
         await runner.start()
         return runner
     return None
@@ -190,9 +192,11 @@ def create_app(
         from starlane.bus import Bus
         from starlane.engine.bootstrap import ensure_galaxy
         from starlane.engine.router import GalaxyService
-        from starlane.store.accounts import AccountStore
+        from starlane.store.accounts_sql import SqlAccountStore
         from starlane.store.db import create_db_engine, upgrade_database
         from starlane.store.eventstore import EventStore
+        from starlane.store.outbox import OutboxPublisher
+        from starlane.store.uow import UnitOfWorkFactory
 
         st = app.state
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -205,6 +209,7 @@ def create_app(
         bus = Bus()
         feed = FeedHub(bus)
         event_store: EventStore | None = None
+        outbox: OutboxPublisher | None = None
         try:
             await upgrade_database(db)
             if read_db is not db:
@@ -215,8 +220,10 @@ def create_app(
                 sync_off_loop=settings.sqlite_sync_off_loop,
                 checkpoint_off_loop=settings.sqlite_checkpoint_off_loop,
             )
-            accounts = AccountStore(db)
-            st.accounts = accounts
+            outbox = OutboxPublisher(db, bus, clock=now)
+            uow = UnitOfWorkFactory(db, clock=now, on_commit=outbox.committed)
+            accounts = SqlAccountStore(db, uow)
+            await outbox.start()
             g = settings.galaxy
             await ensure_galaxy(
                 event_store,
@@ -237,7 +244,7 @@ def create_app(
                 clock=now,
             )
             await service.start()
-            projections = await _start_projections(read_db, event_store, bus, settings)
+            projections = await _start_projections(db, read_db, event_store, bus, settings)
             services = Services(
                 settings=settings,
                 clock=now,
@@ -245,6 +252,8 @@ def create_app(
                 read_db=read_db,
                 event_store=event_store,
                 accounts=accounts,
+                uow=uow,
+                outbox=outbox,
                 galaxy=service,
                 bus=bus,
                 feed=feed,
@@ -270,6 +279,8 @@ def create_app(
                 await projections.stop()
             if service is not None:
                 await service.stop()
+            if outbox is not None:
+                await outbox.stop()
             bus.close()
             if event_store is not None:
                 event_store.close()
@@ -297,15 +308,9 @@ def create_app(
         lambda: started[0].event_store if started else None,
     )
 
-    class _LazyAccounts:
-        """Token service's view of the account store, which exists once the app started."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(app.state.accounts, name)
-
     tokens = TokenService(
         load_jwt_secret(settings.jwt_secret, settings.data_dir),
-        _LazyAccounts(),
+        lambda: started[0].uow(),  # the unit-of-work factory exists once the app started
         now,
         access_seconds=settings.access_token_seconds,
         refresh_seconds=settings.refresh_token_seconds,

@@ -6,7 +6,8 @@
   clock. Logging out puts the token's ``jti`` on an in-memory deny list until it expires.
 - A refresh token is an opaque random string; only its sha256 is stored. Each use rotates it
   (the old one is marked replaced); presenting a rotated or revoked token again is treated as
-  theft and revokes the whole token family (every token descended from the same login).
+  theft and revokes the whole token family (every token descended from the same login). Each
+  refresh-token operation (login, rotation, logout) reads and writes in one unit of work.
 - The signing secret is ``settings.jwt_secret``, else a random secret generated once and kept
   in ``<data_dir>/jwt_secret`` (mode 0600).
 """
@@ -28,6 +29,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from starlane.api.errors import ApiError
+from starlane.store.accounts import Account, RefreshToken
+from starlane.store.uow import Clock, UnitOfWork
 
 JWT_ALGORITHM = "HS256"
 VERIFIED_TOKENS_CACHED = 10_000
@@ -154,7 +157,7 @@ class TokenService:
 
     Args:
         secret: HMAC secret for the JWTs.
-        accounts: the account store (``starlane.store.accounts.AccountStore``).
+        unit_of_work: makes a unit of work (each refresh-token operation runs in one).
         clock: unix seconds now.
         access_seconds: access token lifetime, seconds.
         refresh_seconds: refresh token lifetime, seconds.
@@ -163,14 +166,14 @@ class TokenService:
     def __init__(
         self,
         secret: str,
-        accounts: Any,
-        clock: Callable[[], float],
+        unit_of_work: Callable[[], UnitOfWork],
+        clock: Clock,
         *,
         access_seconds: int,
         refresh_seconds: int,
     ) -> None:
         self._secret = secret
-        self._accounts = accounts
+        self._uow = unit_of_work
         self._clock = clock
         self.access_seconds = access_seconds
         self.refresh_seconds = refresh_seconds
@@ -180,11 +183,11 @@ class TokenService:
         self._verified: dict[str, Principal] = {}
 
     # --- access tokens ---------------------------------------------------------------------
-    def issue_access(self, account: Any) -> tuple[str, float]:
+    def issue_access(self, account: Account) -> tuple[str, float]:
         """Sign an access token for an account.
 
         Args:
-            account: a ``store.accounts.Account``.
+            account: the account.
 
         Returns:
             ``(token, expires_at)``.
@@ -264,9 +267,7 @@ class TokenService:
         self._denied[principal.jti] = principal.expires_at
 
     # --- refresh tokens --------------------------------------------------------------------
-    def _new_refresh(self, account_id: int, family_id: str) -> tuple[str, Any]:
-        from starlane.store.accounts import RefreshToken
-
+    def _new_refresh(self, account_id: int, family_id: str) -> tuple[str, RefreshToken]:
         token = secrets.token_urlsafe(32)
         now = self._clock()
         record = RefreshToken(
@@ -280,20 +281,21 @@ class TokenService:
         )
         return token, record
 
-    async def issue_pair(self, account: Any) -> dict[str, Any]:
+    async def issue_pair(self, account: Account) -> dict[str, Any]:
         """Log an account in: a new access token and a refresh token of a new family.
 
         Args:
-            account: a ``store.accounts.Account``.
+            account: the account.
 
         Returns:
             The ``TokenPair`` fields.
         """
         token, record = self._new_refresh(account.id, uuid.uuid4().hex)
-        await self._accounts.add_refresh_token(record)
+        async with self._uow() as uow:
+            await uow.refresh_tokens.add(record)
         return self._pair(account, token)
 
-    def _pair(self, account: Any, refresh_token: str) -> dict[str, Any]:
+    def _pair(self, account: Account, refresh_token: str) -> dict[str, Any]:
         access, _ = self.issue_access(account)
         return {
             "access_token": access,
@@ -305,6 +307,10 @@ class TokenService:
 
     async def rotate(self, refresh_token: str) -> dict[str, Any]:
         """Exchange a refresh token for a new pair; the old one can never be used again.
+
+        The checks and the writes (the rotation, or the revocation of a reused token's
+        family) are one unit of work; a refusal is raised after it committed, so a detected
+        reuse stays revoked.
 
         Args:
             refresh_token: the client's current refresh token.
@@ -318,24 +324,29 @@ class TokenService:
         """
         now = self._clock()
         old_hash = hash_refresh_token(refresh_token)
-        record = await self._accounts.get_refresh_token(old_hash)
-        if record is None:
-            raise unauthorized("unknown refresh token", "invalid_refresh_token")
-        if record.revoked_at is not None or record.replaced_by is not None:
-            await self._accounts.revoke_family(record.family_id, now)
-            raise unauthorized(
-                "refresh token already used or revoked; its session is closed",
-                "invalid_refresh_token",
-            )
-        if record.expires_at <= now:
-            raise unauthorized("the refresh token has expired", "invalid_refresh_token")
-        account = await self._accounts.get(record.account_id)
-        if account is None or getattr(account, "disabled", False):
-            raise unauthorized("the account no longer exists", "invalid_refresh_token")
-        token, new = self._new_refresh(account.id, record.family_id)
-        if not await self._accounts.rotate_refresh_token(old_hash, new, now):
-            await self._accounts.revoke_family(record.family_id, now)
-            raise unauthorized("refresh token already used", "invalid_refresh_token")
+        refusal: str | None = None
+        account: Account | None = None
+        token = ""
+        async with self._uow() as uow:
+            record = await uow.refresh_tokens.get(old_hash)
+            if record is None:
+                refusal = "unknown refresh token"
+            elif record.revoked_at is not None or record.replaced_by is not None:
+                await uow.refresh_tokens.revoke_family(record.family_id, now)
+                refusal = "refresh token already used or revoked; its session is closed"
+            elif record.expires_at <= now:
+                refusal = "the refresh token has expired"
+            else:
+                account = await uow.accounts.get(record.account_id)
+                if account is None or account.disabled:
+                    refusal = "the account no longer exists"
+                else:
+                    token, new = self._new_refresh(account.id, record.family_id)
+                    if not await uow.refresh_tokens.rotate(old_hash, new, now):
+                        await uow.refresh_tokens.revoke_family(record.family_id, now)
+                        refusal = "refresh token already used"
+        if refusal is not None or account is None:
+            raise unauthorized(refusal or "unknown refresh token", "invalid_refresh_token")
         return self._pair(account, token)
 
     async def revoke(self, refresh_token: str, account_id: int) -> None:
@@ -349,7 +360,9 @@ class TokenService:
             ApiError: 401 ``invalid_refresh_token`` when the token is unknown or not the
                 caller's.
         """
-        record = await self._accounts.get_refresh_token(hash_refresh_token(refresh_token))
+        async with self._uow() as uow:
+            record = await uow.refresh_tokens.get(hash_refresh_token(refresh_token))
+            if record is not None and record.account_id == account_id:
+                await uow.refresh_tokens.revoke_family(record.family_id, self._clock())
         if record is None or record.account_id != account_id:
             raise unauthorized("unknown refresh token", "invalid_refresh_token")
-        await self._accounts.revoke_family(record.family_id, self._clock())

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from starlane.projections.worker import ProjectorProcess
     from starlane.store.accounts import AccountStore
     from starlane.store.eventstore import EventStore
+    from starlane.store.outbox import OutboxPublisher
+    from starlane.store.uow import UnitOfWorkFactory
 
 
 @dataclass(slots=True, eq=False)
@@ -43,6 +45,9 @@ class Services:
             keeps the read models in a second file).
         event_store: the event store.
         accounts: the account store.
+        uow: opens a unit of work (one transaction for relational changes and their outbox
+            rows).
+        outbox: publishes committed outbox rows on the bus.
         galaxy: the galaxy service (region engines and the command router).
         bus: the bus committed events are published on.
         feed: the WebSocket fan-out of the bus.
@@ -63,6 +68,8 @@ class Services:
     read_db: AsyncEngine
     event_store: EventStore
     accounts: AccountStore
+    uow: UnitOfWorkFactory
+    outbox: OutboxPublisher
     galaxy: GalaxyService
     bus: Bus
     feed: FeedHub

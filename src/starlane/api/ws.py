@@ -59,7 +59,7 @@ from starlane.api.deps import ServicesDep, client_ip
 from starlane.api.errors import ApiError, error_to_problem, problem
 from starlane.api.metrics import WebSocketSends
 from starlane.api.services import Services
-from starlane.api.wsfeed import Connection, Outbox
+from starlane.api.wsfeed import Connection, Outbox, envelope_text
 from starlane.api.wsmessages import (
     Request,
     decode_json,
@@ -69,6 +69,7 @@ from starlane.api.wsmessages import (
 )
 from starlane.domain import events as ev
 from starlane.domain.codec import event_to_dict
+from starlane.domain.envelope import BusMessage, Envelope
 
 router = APIRouter()
 _log = structlog.get_logger("starlane.api.ws")
@@ -234,8 +235,10 @@ async def websocket_feed(ws: WebSocket, services: ServicesDep) -> None:
         st.metrics.ws_open.dec()
 
 
-def _event_text(recorded: ev.RecordedEvent, channel: str, bodies: EventJsonCache) -> str:
-    """The single-event push message, as JSON text."""
+def _event_text(recorded: BusMessage, channel: str, bodies: EventJsonCache) -> str:
+    """The single-event push message (or a relational change's), as JSON text."""
+    if isinstance(recorded, Envelope):
+        return envelope_text(recorded, channel)
     actor = "null" if recorded.actor_id is None else str(recorded.actor_id)
     return (
         f'{{"type":"event","channel":"{channel}","position":{recorded.position},'
@@ -290,7 +293,7 @@ async def _writer(conn: _Connection, outbox: Outbox) -> None:
 
 def _compose(
     queued: list[tuple[str, str, int]],
-    events: list[tuple[ev.RecordedEvent, str]],
+    events: list[tuple[BusMessage, str]],
     first: int,
     bodies: EventJsonCache,
     sends: WebSocketSends,

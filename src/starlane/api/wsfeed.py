@@ -1,11 +1,19 @@
-"""Routing of committed events to WebSocket connections, indexed by channel.
+"""Routing of committed changes to WebSocket connections, indexed by channel.
 
-One :class:`FeedHub` per app listens to the bus. Each connection is indexed by its player id,
+One :class:`FeedHub` per app listens to the bus, for every kind of message: region events and
+relational changes (:mod:`starlane.domain.envelope`). Each connection is indexed by its player id,
 its current ``(region, sector)``, its region and (for admins) the admin feed, so an event
 reaches only the few connections it can concern: a sector event costs a dictionary lookup and
 a check per player in that sector, not a check per open socket. The exact rule of which
 channel delivers an event stays in :meth:`Connection.channel_of`; the indexes only pick the
 candidates.
+
+A relational change (an :class:`~starlane.domain.envelope.Envelope`: ``role.granted``,
+``account.updated``...) reaches the admin channel of every admin connection, and the
+``player`` channel of the connections of the account it is about (subject ``account.<id>``).
+It is sent as ``{"type": "change", "channel", "kind", "subject", "position", "at",
+"payload"}`` (:func:`envelope_text`); ``position`` is the outbox position, not an event
+position.
 
 Each connection has a bounded :class:`Outbox`; when it overflows the connection is marked as a
 slow consumer (the WebSocket handler then closes it with 1013) and its buffered events are
@@ -17,14 +25,16 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+import msgspec
 import structlog
 from fastapi import WebSocket
 
 from starlane.api.auth import Principal
 from starlane.bus import BUS_CLOSED, SLOW_CONSUMER, UNSUBSCRIBED, Bus
 from starlane.domain import events as ev
+from starlane.domain.envelope import REGION_EVENT, BusMessage, Envelope, account_subject
 
 DEFAULT_CHANNELS = ("player", "sector", "region")
 
@@ -32,7 +42,8 @@ _log = structlog.get_logger("starlane.api.ws")
 
 
 class Outbox:
-    """A connection's bounded buffer of ``(event, channel)`` pairs waiting to be sent.
+    """A connection's bounded buffer of ``(message, channel)`` pairs waiting to be sent (the
+    message is a region event or a relational change's envelope).
 
     Attributes:
         name: the subscriber name, for logs.
@@ -46,16 +57,16 @@ class Outbox:
         self._bus = bus
         self.name = name
         self.maxsize = max(1, maxsize)
-        self._items: deque[tuple[ev.RecordedEvent, str]] = deque()
+        self._items: deque[tuple[BusMessage, str]] = deque()
         self._ready = asyncio.Event()
         self.close_reason: str | None = None
         self.offered = 0
 
-    def offer(self, recorded: ev.RecordedEvent, channel: str) -> None:
-        """Buffer an event for sending (never waits).
+    def offer(self, recorded: BusMessage, channel: str) -> None:
+        """Buffer a message for sending (never waits).
 
         Args:
-            recorded: the event.
+            recorded: the event or envelope.
             channel: the channel delivering it.
         """
         if self.close_reason is not None:
@@ -93,7 +104,7 @@ class Outbox:
             await self._ready.wait()
         self._ready.clear()
 
-    def take(self) -> list[tuple[ev.RecordedEvent, str]]:
+    def take(self) -> list[tuple[BusMessage, str]]:
         """Take the buffered pairs without waiting.
 
         Returns:
@@ -112,6 +123,7 @@ class Connection:
     def __init__(self, ws: WebSocket, principal: Principal, state: Any) -> None:
         self.ws = ws
         self.principal = principal
+        self.subject = account_subject(principal.account_id)
         self.state = state
         self.channels: set[str] = set(DEFAULT_CHANNELS)
         self._region_id: int | None = None
@@ -194,6 +206,47 @@ class Connection:
             return "admin"
         return None
 
+    def channel_of_change(self, envelope: Envelope) -> str | None:
+        """Which subscribed channel (if any) delivers a relational change.
+
+        Args:
+            envelope: a committed change.
+
+        Returns:
+            ``player`` for a change to the connection's own account, else ``admin`` for an
+            admin subscribed to it, else None.
+        """
+        if envelope.subject == self.subject and "player" in self.channels:
+            return "player"
+        if "admin" in self.channels:
+            return "admin"
+        return None
+
+
+_json = msgspec.json.Encoder()
+
+
+def envelope_text(envelope: Envelope, channel: str) -> str:
+    """The push message of a relational change, as JSON text.
+
+    Args:
+        envelope: the change.
+        channel: the channel delivering it.
+
+    Returns:
+        ``{"type": "change", "channel", "kind", "subject", "position", "at", "payload"}``.
+    """
+    message = {
+        "type": "change",
+        "channel": channel,
+        "kind": envelope.kind,
+        "subject": envelope.subject,
+        "position": envelope.position,
+        "at": envelope.at,
+        "payload": envelope.payload,
+    }
+    return _json.encode(message).decode()
+
 
 class FeedHub:
     """Routes each published event to the connections it concerns (see the module docstring).
@@ -209,7 +262,7 @@ class FeedHub:
         self._by_region: dict[int | None, set[Connection]] = {}
         self._admins: set[Connection] = set()
         self._closed = False
-        bus.add_listener(self)
+        bus.add_listener(self, kinds=None)
 
     def register(self, conn: Connection, maxsize: int) -> Outbox:
         """Start feeding a connection.
@@ -260,14 +313,20 @@ class FeedHub:
         if conn.outbox is not None:
             conn.outbox.close()
 
-    def deliver(self, events: Sequence[ev.RecordedEvent]) -> None:
-        """Offer each event to the connections it concerns (called by the bus, never waits).
+    def deliver(self, events: Sequence[BusMessage]) -> None:
+        """Offer each message to the connections it concerns (called by the bus, never waits).
 
         Args:
-            events: committed events in stream order.
+            events: committed region events in stream order, or relational changes in outbox
+                order (a batch holds one or the other).
         """
+        if not events:
+            return
+        if events[0].kind != REGION_EVENT:
+            self._deliver_changes(events)
+            return
         by_player, by_sector, by_region = self._by_player, self._by_sector, self._by_region
-        for recorded in events:
+        for recorded in cast(Sequence[ev.RecordedEvent], events):
             e = recorded.event
             region = recorded.region_id
             found: set[Connection] = set()
@@ -290,6 +349,20 @@ class FeedHub:
                 channel = conn.channel_of(recorded)
                 if channel is not None and conn.outbox is not None:
                     conn.outbox.offer(recorded, channel)
+
+    def _deliver_changes(self, envelopes: Sequence[BusMessage]) -> None:
+        for envelope in envelopes:
+            if not isinstance(envelope, Envelope):
+                continue
+            found = set(self._admins)
+            if envelope.subject.startswith("account."):
+                account = envelope.payload.get("account_id")
+                if isinstance(account, int):
+                    found |= self._by_player.get(account, _EMPTY)
+            for conn in found:
+                channel = conn.channel_of_change(envelope)
+                if channel is not None and conn.outbox is not None:
+                    conn.outbox.offer(envelope, channel)
 
     def bus_closed(self) -> None:
         """Close every outbox (the server is shutting down)."""

@@ -1,7 +1,10 @@
 """``starlane admin``: operator verbs that work directly on the database.
 
-``create-admin`` writes the account through the account store, in its own transaction, so it
-works while a server is running on the same database (SQLite in WAL mode or PostgreSQL).
+``create-admin`` reads and writes the account in one unit of work (one transaction, so it
+works while a server is running on the same database, SQLite in WAL mode or PostgreSQL). The
+change's outbox rows (``account.created`` or ``role.granted``) are committed with it; a
+running server's outbox publisher finds them on its next sweep and puts them on its bus (the
+admin feed sees them).
 """
 
 from __future__ import annotations
@@ -89,36 +92,24 @@ def create_admin(
 async def _create_admin(url: str, username: str, password: str, settings: Settings) -> bool:
     from argon2 import PasswordHasher
 
-    from starlane.store.accounts import AccountStore
     from starlane.store.db import create_db_engine, upgrade_database
+    from starlane.store.uow import UnitOfWorkFactory
 
+    hasher = PasswordHasher(
+        time_cost=settings.password_hash_time_cost,
+        memory_cost=settings.password_hash_memory_kib,
+    )
+    password_hash = hasher.hash(password)  # slow: before the transaction, used if new
     engine = create_db_engine(url)
     try:
         await upgrade_database(engine)
-        accounts = AccountStore(engine)
-        existing = await accounts.get_by_username(username)
-        if existing is not None:
-            roles = tuple(dict.fromkeys((*_roles_of(existing), *ADMIN_ROLES)))
-            await accounts.set_roles(_id_of(existing), roles)
-            return False
-        hasher = PasswordHasher(
-            time_cost=settings.password_hash_time_cost,
-            memory_cost=settings.password_hash_memory_kib,
-        )
-        password_hash = hasher.hash(password)
-        await accounts.create(username, password_hash, roles=ADMIN_ROLES, now=time.time())
-        return True
+        async with UnitOfWorkFactory(engine, clock=time.time)() as uow:
+            existing = await uow.accounts.get_by_username(username, for_update=True)
+            if existing is not None:
+                roles = tuple(dict.fromkeys((*existing.roles, *ADMIN_ROLES)))
+                await uow.accounts.set_roles(existing.id, roles)
+                return False
+            await uow.accounts.create(username, password_hash, roles=ADMIN_ROLES, now=time.time())
+            return True
     finally:
         await engine.dispose()
-
-
-def _roles_of(account: object) -> tuple[str, ...]:
-    roles = account.get("roles") if isinstance(account, dict) else getattr(account, "roles", ())
-    return tuple(roles or ())
-
-
-def _id_of(account: object) -> int:
-    value = account.get("id") if isinstance(account, dict) else getattr(account, "id", None)
-    if value is None:
-        raise ValueError("the account store returned an account without an id")
-    return int(value)

@@ -297,6 +297,19 @@ class RecordedEvent:
     actor_id: int | None
     event: Event
 
+    kind: ClassVar[str] = "region_event"
+    """The bus message kind of every region event (see :mod:`starlane.domain.envelope`)."""
+
+    @property
+    def subject(self) -> str:
+        """The bus subject: ``region.<region_id>``."""
+        return f"region.{self.region_id}"
+
+    @property
+    def payload(self) -> Event:
+        """The bus payload: the domain event."""
+        return self.event
+
 
 EVENT_TYPES: dict[str, type[Event]] = {}
 """Event ``type`` name -> class, for decoding. Filled by :func:`register_event`."""

@@ -4,6 +4,9 @@ Other regions and services (the API's profile reads, rankings, the web console) 
 here without asking the player's region engine. Every event that changes a player field is
 handled by one small function of :data:`PLAYER_VIEW_HANDLERS`; a module adding a new event type
 that changes a player registers its handler with :func:`register_player_view_handler`.
+
+The membership tier is an account's, not the region's: a change of it (``account.updated``
+with ``membership``, from the outbox) updates the row too.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from starlane.domain.data import ESCAPE_POD, SHIP_TYPES
+from starlane.domain.envelope import ACCOUNT_UPDATED, Envelope
 from starlane.domain.events import (
     CombatResolved,
     Event,
@@ -178,6 +182,24 @@ class PlayerViewProjection(Projection):
     """Keeps ``player_view`` up to date: one row per player."""
 
     name: ClassVar[str] = "player_view"
+    change_kinds: ClassVar[frozenset[str]] = frozenset({ACCOUNT_UPDATED})
+
+    async def apply_changes(self, conn: AsyncConnection, changes: Sequence[Envelope]) -> None:
+        """Follow membership changes of the players' accounts.
+
+        Args:
+            conn: the runner's transaction.
+            changes: ``account.updated`` changes.
+        """
+        for change in changes:
+            membership = change.payload.get("membership")
+            account_id = change.payload.get("account_id")
+            if isinstance(membership, str) and isinstance(account_id, int):
+                await conn.execute(
+                    update(player_view)
+                    .where(player_view.c.player_id == account_id)
+                    .values(membership=membership)
+                )
 
     async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
         """Apply a batch: read the touched rows once, update them in memory, write them back.

@@ -1,13 +1,13 @@
 """The projector: the read-model projections in a process of their own.
 
 The server's event loop runs the game; the projections (``player_view``, ``activity``) only
-need the committed events, which the event store holds in position order. Run in the server's
-process they cost about a fifth of its CPU under load (issue 5's WebSocket benchmark: 3,600
-game actions/s with them inline, 4,500 without), so by default (``projector = "process"``) the
-server starts ``starlane projector`` as a child process (:class:`ProjectorProcess`) and stops it
-on shutdown. The projector polls the store from its checkpoints (:class:`ProjectionRunner`
-without a bus) and writes the read-model database (``read_database_url``: for SQLite a file
-of its own, so its transactions never hold the event store's write lock).
+need the committed events, which the event store holds in position order (and the relational
+changes, which the ``outbox`` table holds). Run in the server's process they take CPU from the
+game under load, so by default (``projector = "process"``) the server starts ``starlane
+projector`` as a child process (:class:`ProjectorProcess`) and stops it on shutdown. The
+projector polls the store from its checkpoints (:class:`ProjectionRunner` without a bus) and
+writes the read-model database (``read_database_url``: for SQLite a file of its own, so its
+transactions never hold the event store's write lock).
 
 A projector started by the server exits by itself when the server process goes away.
 """
@@ -77,7 +77,11 @@ async def run_projector(
     try:
         await upgrade_database(read)
         runner = ProjectionRunner(
-            read, EventStore(main), None, list(projections or default_projections())
+            read,
+            EventStore(main),
+            None,
+            list(projections or default_projections()),
+            outbox=main,
         )
         await runner.start()
         _log.info("projector.started", pid=os.getpid(), parent_pid=parent_pid)

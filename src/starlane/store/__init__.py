@@ -6,8 +6,11 @@ Public surface (import from here):
   :data:`WRITE_TRANSACTION` (``starlane.store.db``)
 - :class:`EventStore`, :class:`ConcurrencyError`, :class:`RegionRow`
   (``starlane.store.eventstore``)
-- :class:`AccountStore`, :class:`Account`, :class:`RefreshToken`, :class:`UsernameTakenError`
-  (``starlane.store.accounts``)
+- :class:`AccountStore` (the port) and :class:`SqlAccountStore` (its adapter),
+  :class:`Account`, :class:`RefreshToken`, :class:`UsernameTakenError`
+  (``starlane.store.accounts``, ``starlane.store.accounts_sql``)
+- :class:`UnitOfWork`, :class:`UnitOfWorkFactory` (``starlane.store.uow``) and the
+  :class:`OutboxPublisher` (``starlane.store.outbox``)
 - the tables in :mod:`starlane.store.schema`
 """
 
@@ -20,6 +23,7 @@ from starlane.store.accounts import (
     UsernameTakenError,
     username_key,
 )
+from starlane.store.accounts_sql import SqlAccountStore
 from starlane.store.db import (
     WRITE_TRANSACTION,
     create_db_engine,
@@ -27,6 +31,8 @@ from starlane.store.db import (
     upgrade_database,
 )
 from starlane.store.eventstore import ConcurrencyError, EventStore, RegionRow
+from starlane.store.outbox import OutboxPublisher
+from starlane.store.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
     "WRITE_TRANSACTION",
@@ -34,8 +40,12 @@ __all__ = [
     "AccountStore",
     "ConcurrencyError",
     "EventStore",
+    "OutboxPublisher",
     "RefreshToken",
     "RegionRow",
+    "SqlAccountStore",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
     "UsernameTakenError",
     "create_db_engine",
     "database_revision",

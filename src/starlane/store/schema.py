@@ -12,6 +12,8 @@ Tables:
 - ``snapshots``: MessagePack snapshots of region state, the latest few per region.
 - ``accounts``, ``refresh_tokens``: players' credentials and sessions (not event-sourced).
 - ``projection_checkpoints``, ``player_view``, ``activity``: read models fed from the events.
+- ``outbox``: relational changes committed by a unit of work (:mod:`starlane.store.uow`), each
+  published on the bus after its commit; ``published_at`` stays NULL until it was.
 
 Times are unix seconds (double precision). JSON values are stored as text.
 """
@@ -163,4 +165,15 @@ activity = Table(
     Column("type", String, nullable=False),
     Column("at", Double, nullable=False, index=True),
     Index(None, "region_id", "sector_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("position", _BigKey, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False),
+    Column("subject", String, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("published_at", Double, nullable=True, index=True),
 )

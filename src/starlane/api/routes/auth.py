@@ -1,7 +1,9 @@
 """Accounts and authentication: register, login (JSON or OAuth2 form), refresh, logout.
 
-Registration is never half-applied: the account is created, then the player is spawned in
-the galaxy; if the spawn fails the account is deleted again and the error is returned.
+Registration is never half-applied: the account is created (one unit of work, which publishes
+``account.created``), then the player is spawned in the galaxy; if the spawn fails the account
+is deleted again (a second unit of work) and the error is returned. The spawn is not awaited
+inside the unit of work: the region engine's commit would wait for its transaction.
 """
 
 from __future__ import annotations
@@ -61,19 +63,21 @@ async def register(body: RegisterRequest, request: Request) -> RegisterResponse:
     spawn its player at Sol, and log it in."""
     st = request.app.state
     await st.limiter.hit("register", f"ip:{client_ip(request)}", f"user:{body.username.lower()}")
-    password_hash = await st.passwords.hash(body.password)
-    account = await st.accounts.create(
-        body.username,
-        password_hash,
-        roles=("player",),
-        membership=str(Membership.FREE),
-        now=st.clock(),
-    )
+    password_hash = await st.passwords.hash(body.password)  # slow: before the unit of work
+    async with st.uow() as uow:
+        account = await uow.accounts.create(
+            body.username,
+            password_hash,
+            roles=("player",),
+            membership=str(Membership.FREE),
+            now=st.clock(),
+        )
     try:
         await st.service.execute(SpawnPlayer(account.id, account.username, Membership.FREE))
     except Exception:
         _log.warning("register.spawn_failed", account_id=account.id)
-        await st.accounts.delete(account.id)
+        async with st.uow() as uow:
+            await uow.accounts.delete(account.id)
         raise
     tokens = await st.tokens.issue_pair(account)
     return RegisterResponse(account=_account_out(account), tokens=TokenPair(**tokens))
