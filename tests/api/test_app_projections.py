@@ -14,13 +14,15 @@ async def test_an_in_memory_database_keeps_the_projections_inline(tmp_path: Path
     settings = make_settings(tmp_path, database_url="sqlite:///:memory:", projector="process")
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        assert isinstance(app.state.projections, ProjectionRunner)
-        assert app.state.read_db is app.state.db
+        assert isinstance(app.state.services.projections, ProjectionRunner)
+        assert app.state.services.read_db is app.state.services.db
 
 
 async def test_projector_off_runs_no_projections(tmp_path: Path) -> None:
     app = create_app(make_settings(tmp_path, projector="off"))
     async with app.router.lifespan_context(app):
-        assert app.state.projections is None
-        assert app.state.read_db is not app.state.db  # SQLite: the read models' own file
+        assert app.state.services.projections is None
+        assert (
+            app.state.services.read_db is not app.state.services.db
+        )  # SQLite: the read models' own file
     assert (tmp_path / "starlane-read.db").exists()  # migrated for a projector run elsewhere

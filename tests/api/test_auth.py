@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import jwt
@@ -71,7 +72,7 @@ async def test_register_twice_is_a_conflict(client: httpx.AsyncClient) -> None:
 
 async def test_password_is_stored_as_argon2_hash(app: FastAPI, client: httpx.AsyncClient) -> None:
     await register(client, "alice")
-    account = await app.state.accounts.get_by_username("alice")
+    account = await app.state.services.accounts.get_by_username("alice")
     assert account.password_hash.startswith("$argon2id$")
     assert PASSWORD not in account.password_hash
 
@@ -84,11 +85,11 @@ async def test_registration_is_undone_when_the_spawn_fails(
     async def broken(command: object) -> list[object]:
         raise EngineUnavailableError("region 1 is recovering")
 
-    monkeypatch.setattr(app.state.service, "execute", broken)
+    monkeypatch.setattr(app.state.services.galaxy, "execute", broken)
     r = await client.post("/api/v1/auth/register", json={"username": "carol", "password": PASSWORD})
     assert_problem(r, 503, "engine_unavailable")
     assert r.headers["Retry-After"] == "1"
-    assert await app.state.accounts.get_by_username("carol") is None
+    assert await app.state.services.accounts.get_by_username("carol") is None
     monkeypatch.undo()
     await register(client, "carol")  # the name is free again
 
@@ -127,7 +128,7 @@ async def test_login_refusals(client: httpx.AsyncClient) -> None:
 
 async def test_disabled_account_cannot_log_in(app: FastAPI, client: httpx.AsyncClient) -> None:
     body = await register(client, "alice")
-    await app.state.accounts.set_disabled(body["account"]["id"], True)
+    await app.state.services.accounts.set_disabled(body["account"]["id"], True)
     r = await client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
     assert_problem(r, 403, "account_disabled")
 
@@ -237,10 +238,10 @@ async def test_a_token_cannot_be_altered_to_act_as_another_player(
 
 
 async def test_jwt_secret_is_generated_once_with_private_mode(
-    app_factory: Callable[..., FastAPI], data_dir: object
+    app_factory: Callable[..., FastAPI], data_dir: Path
 ) -> None:
-    app = app_factory()
-    path = app.state.settings.data_dir / "jwt_secret"
+    app_factory()
+    path = data_dir / "jwt_secret"
     assert path.exists()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     secret = path.read_text()
@@ -267,13 +268,15 @@ async def test_admin_account_from_settings(app_factory: Callable[..., FastAPI]) 
 async def test_no_admin_without_configured_password(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    assert await app.state.accounts.count() == 0
+    assert await app.state.services.accounts.count() == 0
 
 
 def _changes(app: FastAPI):
     from starlane.domain.envelope import REGION_EVENT
 
-    return app.state.bus.subscribe("test", kinds=None, predicate=lambda m: m.kind != REGION_EVENT)
+    return app.state.services.bus.subscribe(
+        "test", kinds=None, predicate=lambda m: m.kind != REGION_EVENT
+    )
 
 
 async def test_registration_publishes_its_relational_changes(
@@ -294,7 +297,7 @@ async def test_registration_publishes_its_relational_changes(
     async def broken(command: object) -> list[object]:
         raise EngineUnavailableError("region 1 is recovering")
 
-    monkeypatch.setattr(app.state.service, "execute", broken)
+    monkeypatch.setattr(app.state.services.galaxy, "execute", broken)
     r = await client.post("/api/v1/auth/register", json={"username": "dan", "password": PASSWORD})
     assert_problem(r, 503, "engine_unavailable")
     undone = [changes.get_nowait() for _ in range(changes.pending)]
@@ -308,7 +311,7 @@ async def test_a_disabled_account_cannot_refresh_and_the_change_is_published(
     changes = _changes(app)
     body = await register(client, "erin")
     pid = body["account"]["id"]
-    assert await app.state.accounts.set_disabled(pid, True)
+    assert await app.state.services.accounts.set_disabled(pid, True)
     last = [changes.get_nowait() for _ in range(changes.pending)][-1]
     assert (last.kind, last.payload) == ("account.updated", {"account_id": pid, "disabled": True})
     r = await client.post(

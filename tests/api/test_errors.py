@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,7 +54,7 @@ async def test_engine_errors_are_503_with_retry_after(
     async def failing(command: object) -> list[object]:
         raise error
 
-    monkeypatch.setattr(app.state.service, "execute", failing)
+    monkeypatch.setattr(app.state.services.galaxy, "execute", failing)
     r = await client.post("/api/v1/me/move", json={"to_sector_id": 2}, headers=alice["headers"])
     assert_problem(r, status, code)
     assert r.headers["Retry-After"] == "1"
@@ -69,7 +70,7 @@ async def test_unexpected_error_is_a_500_problem_without_details(
     async def exploding(command: object) -> list[object]:
         raise RuntimeError("SELECT secret FROM accounts -- boom")
 
-    monkeypatch.setattr(app.state.service, "execute", exploding)
+    monkeypatch.setattr(app.state.services.galaxy, "execute", exploding)
     r = await client.post("/api/v1/me/move", json={"to_sector_id": 2}, headers=alice["headers"])
     body = assert_problem(r, 500, "internal_error")
     assert "SELECT" not in r.text and "boom" not in r.text and "RuntimeError" not in r.text
@@ -109,19 +110,25 @@ async def test_health_readiness_and_metrics(app: FastAPI, client: httpx.AsyncCli
 async def test_readiness_fails_when_engines_are_stopped(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    await app.state.service.stop()
+    await app.state.services.galaxy.stop()
     r = await client.get("/readyz")
     assert r.status_code == 503
     assert r.json() == {"status": "unavailable", "checks": {"database": True, "engines": False}}
-    await app.state.service.start()
+    await app.state.services.galaxy.start()
 
 
-def test_metrics_registries_are_per_app(tmp_path: Path) -> None:
-    a = create_app(make_settings(tmp_path / "a"))
-    b = create_app(make_settings(tmp_path / "b"))
-    a.state.metrics.record_command("move", "ok")
-    assert b'command="move"' in a.state.metrics.render()
-    assert b'command="move"' not in b.state.metrics.render()
+async def test_metrics_registries_are_per_app(
+    app: FastAPI, tmp_path: Path, galaxy_template: Path
+) -> None:
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    for f in galaxy_template.glob("starlane.db*"):
+        shutil.copy(f, other_dir / f.name)
+    other = create_app(make_settings(other_dir))
+    async with other.router.lifespan_context(other):
+        app.state.services.metrics.record_command("move", "ok")
+        assert b'command="move"' in app.state.services.metrics.render()
+        assert b'command="move"' not in other.state.services.metrics.render()
 
 
 async def test_unknown_region_from_the_engine_is_a_404(
@@ -132,7 +139,7 @@ async def test_unknown_region_from_the_engine_is_a_404(
     async def failing(command: object) -> list[object]:
         raise UnknownRegionError("no region 9")
 
-    monkeypatch.setattr(app.state.service, "execute", failing)
+    monkeypatch.setattr(app.state.services.galaxy, "execute", failing)
     r = await client.post("/api/v1/me/move", json={"to_sector_id": 2}, headers=alice["headers"])
     assert_problem(r, 404, "unknown_region")
     assert "Retry-After" not in r.headers
@@ -172,10 +179,10 @@ async def test_projections_follow_the_game(app: FastAPI, client: httpx.AsyncClie
         headers=alice["headers"],
     )
     assert r.status_code == 200
-    runner = app.state.projections
-    head = await app.state.event_store.head_position()
+    runner = app.state.services.projections
+    head = await app.state.services.event_store.head_position()
     await runner.wait_until(head)
-    async with app.state.read_db.connect() as conn:
+    async with app.state.services.read_db.connect() as conn:
         rows = (await conn.execute(text("SELECT COUNT(*) FROM activity"))).scalar_one()
     assert rows >= 2  # the spawn and the trade
     metrics = (await client.get("/metrics")).text
@@ -198,12 +205,12 @@ async def test_sqlite_commits_can_be_kept_off_the_event_loop(
                 "/api/v1/me/move", json={"to_sector_id": to}, headers=bob["headers"]
             )
             assert moved.status_code == 200 and moved.json()["sector_id"] == to
-        engine = application.state.service.engine(1)
+            engine = application.state.services.galaxy.engine(1)
         assert engine.metrics.commits >= 2
         assert engine.metrics.waited_commits == engine.metrics.commits
     on_loop = app_factory()
     async with on_loop.router.lifespan_context(on_loop):
-        assert on_loop.state.event_store.can_append_now
+        assert on_loop.state.services.event_store.can_append_now
 
 
 async def move_and_scrape(application: FastAPI, username: str) -> str:
@@ -228,7 +235,8 @@ async def test_a_move_is_answered_after_the_off_loop_wal_sync_and_metrics_show_i
         application = app_factory(sqlite_sync_off_loop=off_loop)
         async with application.router.lifespan_context(application):
             metrics = await move_and_scrape(application, f"bobby{int(off_loop)}")
-        syncer = application.state.event_store.syncer
+            store = application.state.services.event_store
+        syncer = store.syncer
         if off_loop:
             assert syncer is not None and syncer.syncs >= 1
             assert f"starlane_store_wal_syncs_total {float(syncer.syncs)}" in metrics
@@ -244,7 +252,7 @@ async def test_wal_checkpoints_run_in_their_thread_and_metrics_show_them(
         application = app_factory(sqlite_checkpoint_off_loop=off_loop)
         async with application.router.lifespan_context(application):
             metrics = await move_and_scrape(application, f"carol{int(off_loop)}")
-            store = application.state.event_store
+            store = application.state.services.event_store
             assert store._inline is not None  # the move was committed on the loop
             autocheckpoint = store._inline.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         checkpointer = store.checkpointer

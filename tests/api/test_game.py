@@ -322,13 +322,13 @@ async def test_a_player_cannot_act_as_another(app: FastAPI, client: httpx.AsyncC
     bob = await register(client, "bob")
     principal = Principal(alice["account"]["id"], "alice", ("player",), "jti", 1e12)
     with pytest.raises(ApiError) as err:
-        await app.state.game.execute(principal, Move(bob["account"]["id"], 2))
+        await app.state.services.game.execute(principal, Move(bob["account"]["id"], 2))
     assert err.value.status == 403
 
 
 async def test_player_not_in_galaxy(app: FastAPI, client: httpx.AsyncClient) -> None:
-    account = await app.state.accounts.create("ghost", "x", roles=("player",), now=0.0)
-    token, _ = app.state.tokens.issue_access(account)
+    account = await app.state.services.accounts.create("ghost", "x", roles=("player",), now=0.0)
+    token, _ = app.state.services.tokens.issue_access(account)
     h = {"Authorization": f"Bearer {token}"}
     assert_problem(await client.get("/api/v1/me", headers=h), 404, "player_not_in_galaxy")
     assert_problem(await client.get("/api/v1/sectors/1", headers=h), 404, "player_not_in_galaxy")

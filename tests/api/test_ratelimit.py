@@ -66,7 +66,7 @@ async def test_register_limited_per_ip(app_factory: Callable[..., FastAPI]) -> N
             assert r.status_code == 201
         r = await c.post("/api/v1/auth/register", json={"username": "user9", "password": PASSWORD})
         assert_problem(r, 429, "rate_limited")
-        assert await app.state.accounts.get_by_username("user9") is None
+        assert await app.state.services.accounts.get_by_username("user9") is None
 
 
 async def test_default_command_limit_is_a_burst_of_twenty_per_two_seconds() -> None:

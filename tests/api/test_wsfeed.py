@@ -241,8 +241,8 @@ def test_relational_changes_reach_an_admin_websocket_end_to_end(
             assert "password" not in json.dumps(created)
             with tc.websocket_connect(f"/api/v1/ws?token={bob_token}") as bob_ws:
                 _recv(bob_ws)
-                url = app.state.settings.resolved_database_url()
-                settings = app.state.settings
+                url = app.state.services.settings.resolved_database_url()
+                settings = app.state.services.settings
                 assert not asyncio.run(_create_admin(url, "bob", "another long secret", settings))
                 granted = _until(
                     admin_ws, lambda m: m["type"] == "change" and m["kind"] == "role.granted"

@@ -84,9 +84,7 @@ async def _start_projections(
         from starlane.projections import ProjectionRunner
         from starlane.projections.worker import default_projections
 
-        runner = ProjectionRunner(
-            read_db, event_store, bus, default_projections(), outbox=db
-        )
+        runner = ProjectionRunner(read_db, event_store, bus, default_projections(), outbox=db)
         await runner.start()
         return runner
     return None
@@ -261,6 +259,7 @@ def create_app(
                 metrics=metrics,
                 tokens=tokens,
                 passwords=passwords,
+                dummy_hash=dummy_hash,
                 game=GameApi(service, limiter, metrics, now),
                 commands=table,
                 event_json=EventJsonCache(),
@@ -268,7 +267,6 @@ def create_app(
             )
             started.append(services)
             st.services = services
-            _publish_for_account_routes(app, services)
             await _ensure_admin(services)
             _log.info("api.started", database=url.split("://", 1)[0])
             yield
@@ -315,17 +313,8 @@ def create_app(
         access_seconds=settings.access_token_seconds,
         refresh_seconds=settings.refresh_token_seconds,
     )
-    st = app.state
-    st.services = None
-    # What the account routes (api/routes/auth.py) and tools read on app.state by name; the
-    # started services are added in the lifespan (_publish_for_account_routes).
-    st.settings = settings
-    st.clock = now
-    st.passwords = passwords
-    st.dummy_hash = passwords._hasher.hash("not a real password")
-    st.limiter = limiter
-    st.metrics = metrics
-    st.tokens = tokens
+    app.state.services = None  # the started Services (deps.get_services), set by the lifespan
+    dummy_hash = passwords._hasher.hash("not a real password")
     install_error_handlers(app)
     app.add_middleware(
         HttpMiddleware, metrics=metrics, max_body_bytes=settings.max_request_body_bytes
@@ -343,16 +332,3 @@ def create_app(
     install_openapi_security(app)
     install_openapi_bodies(app)
     return app
-
-
-def _publish_for_account_routes(app: FastAPI, services: Services) -> None:
-    """Put the started services where the account routes and tools still read them by name
-    (``app.state.service``, ``.accounts``, ``.db``...), until they take :class:`Services`."""
-    st = app.state
-    st.service = services.galaxy
-    st.accounts = services.accounts
-    st.db = services.db
-    st.read_db = services.read_db
-    st.event_store = services.event_store
-    st.projections = services.projections
-    st.game = services.game

@@ -55,6 +55,8 @@ class Services:
         metrics: the app's metrics.
         tokens: access and refresh tokens.
         passwords: password hashing.
+        dummy_hash: a password hash of no account, verified against when a login names an
+            unknown username (so that answer takes as long as a wrong password).
         game: the game operations shared by REST and WebSocket.
         commands: the declared game commands the app serves (REST routes and WebSocket ops).
         event_json: the JSON of recently pushed events, encoded once.
@@ -77,6 +79,7 @@ class Services:
     metrics: Metrics
     tokens: TokenService
     passwords: Passwords
+    dummy_hash: str
     game: GameApi
     commands: CommandTable
     event_json: EventJsonCache

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from starlane.api.auth import unauthorized
-from starlane.api.deps import CurrentPrincipal, client_ip
+from starlane.api.deps import CurrentPrincipal, ServicesDep, client_ip
 from starlane.api.errors import ApiError
 from starlane.api.schemas import (
     AccountOut,
@@ -58,10 +58,9 @@ def _account_out(account: Any) -> AccountOut:
     responses=_PROBLEMS,
     summary="Create an account and enter the galaxy",
 )
-async def register(body: RegisterRequest, request: Request) -> RegisterResponse:
+async def register(body: RegisterRequest, request: Request, st: ServicesDep) -> RegisterResponse:
     """Create an account (username 3-24 of ``[A-Za-z0-9_-]``, password of 10+ characters),
     spawn its player at Sol, and log it in."""
-    st = request.app.state
     await st.limiter.hit("register", f"ip:{client_ip(request)}", f"user:{body.username.lower()}")
     password_hash = await st.passwords.hash(body.password)  # slow: before the unit of work
     async with st.uow() as uow:
@@ -73,7 +72,7 @@ async def register(body: RegisterRequest, request: Request) -> RegisterResponse:
             now=st.clock(),
         )
     try:
-        await st.service.execute(SpawnPlayer(account.id, account.username, Membership.FREE))
+        await st.galaxy.execute(SpawnPlayer(account.id, account.username, Membership.FREE))
     except Exception:
         _log.warning("register.spawn_failed", account_id=account.id)
         async with st.uow() as uow:
@@ -132,10 +131,9 @@ async def _login_body(request: Request) -> LoginRequest:
     openapi_extra=_LOGIN_BODY,
     summary="Log in (JSON body or OAuth2 password form)",
 )
-async def login(request: Request) -> TokenPair:
+async def login(request: Request, st: ServicesDep) -> TokenPair:
     """Exchange a username and password for an access token and a refresh token."""
     body = await _login_body(request)
-    st = request.app.state
     await st.limiter.hit("login", f"ip:{client_ip(request)}", f"user:{body.username.lower()}")
     account = await st.accounts.get_by_username(body.username)
     stored = account.password_hash if account is not None else st.dummy_hash
@@ -153,9 +151,9 @@ async def login(request: Request) -> TokenPair:
     responses=_PROBLEMS,
     summary="Exchange a refresh token for a new pair (rotation)",
 )
-async def refresh(body: RefreshRequest, request: Request) -> TokenPair:
+async def refresh(body: RefreshRequest, st: ServicesDep) -> TokenPair:
     """Rotate a refresh token. Using an already rotated token revokes its whole session."""
-    return TokenPair(**await request.app.state.tokens.rotate(body.refresh_token))
+    return TokenPair(**await st.tokens.rotate(body.refresh_token))
 
 
 @router.post(
@@ -165,18 +163,18 @@ async def refresh(body: RefreshRequest, request: Request) -> TokenPair:
     responses=_PROBLEMS,
     summary="Revoke the refresh token (and the access token used)",
 )
-async def logout(body: RefreshRequest, request: Request, principal: CurrentPrincipal) -> Response:
+async def logout(body: RefreshRequest, principal: CurrentPrincipal, st: ServicesDep) -> Response:
     """Log out: the refresh token's session and the presented access token stop working."""
-    tokens = request.app.state.tokens
+    tokens = st.tokens
     await tokens.revoke(body.refresh_token, principal.account_id)
     tokens.deny(principal)
     return Response(status_code=204)
 
 
 @router.get("/me", response_model=AccountOut, responses=_PROBLEMS, summary="The caller's account")
-async def account(request: Request, principal: CurrentPrincipal) -> AccountOut:
+async def account(principal: CurrentPrincipal, st: ServicesDep) -> AccountOut:
     """The authenticated caller's account (id, username, roles, membership)."""
-    acc = await request.app.state.accounts.get(principal.account_id)
+    acc = await st.accounts.get(principal.account_id)
     if acc is None:
         raise ApiError(404, "not_found", "the account no longer exists")
     return _account_out(acc)
