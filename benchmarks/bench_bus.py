@@ -84,7 +84,9 @@ def _server_bus(connections: int) -> tuple[Any, Any, list[Any]]:
     players = {
         pid: SimpleNamespace(region_id=1, sector_id=pid) for pid in range(1, connections + 1)
     }
-    state = SimpleNamespace(service=SimpleNamespace(player=players.get))
+    service = SimpleNamespace(player=players.get)
+    # galaxy: this tree's Connection; service: an older checkout's (--compare)
+    state = SimpleNamespace(galaxy=service, service=service)
     bus = Bus()
     hub = FeedHub(bus)
     conns = []

@@ -73,7 +73,7 @@ def _open(maxsize: int = 100, incoming: list[str] | None = None) -> tuple[Bus, _
     bus = Bus()
     hub = FeedHub(bus)
     state = SimpleNamespace(
-        service=_Service(),
+        galaxy=_Service(),
         commands=CommandTable(GAME_COMMANDS),
         event_json=EventJsonCache(),
         metrics=SimpleNamespace(ws_sends=WebSocketSends()),
@@ -126,7 +126,7 @@ async def test_events_and_replies_ready_together_leave_as_one_batch_in_order() -
         ("event", 3),
         ("ping", None),
     ]
-    sends = conn.state.metrics.ws_sends
+    sends = conn.services.metrics.ws_sends
     assert (sends.batch, sends.batched_event, sends.batched_reply, sends.batched_other) == (
         1,
         3,

@@ -66,7 +66,7 @@ def _setup() -> tuple[Bus, FeedHub, Any, _Service]:
     bus = Bus()
     hub = FeedHub(bus)
     service = _Service()
-    state = SimpleNamespace(service=service)
+    state = SimpleNamespace(galaxy=service)
     return bus, hub, state, service
 
 

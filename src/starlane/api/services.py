@@ -85,9 +85,3 @@ class Services:
     event_json: EventJsonCache
     projections: ProjectionRunner | ProjectorProcess | None = None
     ws_connections: set[Connection] = field(default_factory=set)
-
-    @property
-    def service(self) -> GalaxyService:
-        """The galaxy service, under the name the WebSocket feed's connections read
-        (:meth:`starlane.api.wsfeed.Connection.resync`)."""
-        return self.galaxy

@@ -97,7 +97,6 @@ class _Connection(Connection):
 
     def __init__(self, ws: WebSocket, principal: Principal, services: Services) -> None:
         super().__init__(ws, principal, services)
-        self.services = services
         self.queued: list[tuple[str, str, int]] = []
         self.drained = asyncio.Event()
         self.answering_since: float | None = None

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 import structlog
@@ -35,6 +35,9 @@ from starlane.api.auth import Principal
 from starlane.bus import BUS_CLOSED, SLOW_CONSUMER, UNSUBSCRIBED, Bus
 from starlane.domain import events as ev
 from starlane.domain.envelope import REGION_EVENT, BusMessage, Envelope, account_subject
+
+if TYPE_CHECKING:
+    from starlane.api.services import Services
 
 DEFAULT_CHANNELS = ("player", "sector", "region")
 
@@ -120,11 +123,11 @@ class Outbox:
 class Connection:
     """One authenticated WebSocket client: its channels, position and outbox."""
 
-    def __init__(self, ws: WebSocket, principal: Principal, state: Any) -> None:
+    def __init__(self, ws: WebSocket, principal: Principal, services: Services) -> None:
         self.ws = ws
         self.principal = principal
         self.subject = account_subject(principal.account_id)
-        self.state = state
+        self.services = services
         self.channels: set[str] = set(DEFAULT_CHANNELS)
         self._region_id: int | None = None
         self._sector_id: int | None = None
@@ -165,7 +168,7 @@ class Connection:
 
     def resync(self) -> None:
         """Refresh the cached region and sector from the live player."""
-        player = self.state.service.player(self.pid)
+        player = self.services.galaxy.player(self.pid)
         if player is not None:
             self.place(player.region_id, player.sector_id)
 
