@@ -179,12 +179,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
             await upgrade_database(st.db)
             if st.read_db is not st.db:
                 await upgrade_database(st.read_db)
-            st.event_store = EventStore(
-                st.db,
-                commit_on_loop=settings.sqlite_commit_on_loop,
-                sync_off_loop=settings.sqlite_sync_off_loop,
-                checkpoint_off_loop=settings.sqlite_checkpoint_off_loop,
-            )
+            st.event_store = EventStore(st.db)
             st.accounts = AccountStore(st.db)
             g = settings.galaxy
             await ensure_galaxy(

@@ -13,7 +13,7 @@ import gc
 import sys
 from collections.abc import Callable
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -36,6 +36,11 @@ from starlane.cli.common import (
 )
 from starlane.cli.db import redact_url
 from starlane.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from starlane.store.ports import EventStore
 
 GC_YOUNG_THRESHOLD = 50_000
 """Net allocations between young-generation collections (Python's default, 700, makes a busy
@@ -161,10 +166,10 @@ async def prepare_database(settings: Settings) -> bool:
         await engine.dispose()
 
 
-def _event_store(engine: object) -> object:
+def _event_store(engine: AsyncEngine) -> EventStore:
     from starlane.store.eventstore import EventStore
 
-    return EventStore(engine)  # type: ignore[arg-type]
+    return EventStore(engine)
 
 
 async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "mixed") -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from starlane.domain.codec import decode_state
 from starlane.domain.commands import Command
 from starlane.domain.data import DEFAULT_RULES, GameRules
 from starlane.domain.events import Event
 from starlane.domain.model import RegionState
+from starlane.store.ports import EventStore
 
 Decide = Callable[[RegionState, Command, float, random.Random], list[Event]]
 """``decide(state, command, now, rng) -> events`` (raises ``DomainError``)."""
@@ -46,7 +46,7 @@ class LoadedRegion:
 
 
 async def load_region_state(
-    store: Any,
+    store: EventStore,
     region_id: int,
     *,
     rules: GameRules = DEFAULT_RULES,
@@ -55,7 +55,7 @@ async def load_region_state(
     """Rebuild a region from its latest snapshot plus the events stored after it.
 
     Args:
-        store: the event store.
+        store: the event store port.
         region_id: the region.
         rules: the rule numbers in force.
         evolve: the evolve function (default: the game's).
