@@ -376,8 +376,8 @@ class RegionEngine:
             self.timers.observe(r.event for r in outcome)
         if self._reload_wanted:
             self._start_reload()
-        elif self._batch.items:
-            self._schedule_flush()
+        elif self._batch.items and not self._in_commit_call:
+            self._flush()  # decided while this commit was in flight: its turn has come
         self._settle()
 
     # --- failures -----------------------------------------------------------------------------
