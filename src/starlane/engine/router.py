@@ -32,13 +32,8 @@ from starlane.domain.model import TERRAN_REGION_ID, Player, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
-from starlane.engine.region import (
-    Decide,
-    Evolve,
-    RegionEngine,
-    default_rules_functions,
-    load_region_state,
-)
+from starlane.engine.recovery import Decide, Evolve, default_rules_functions, load_region_state
+from starlane.engine.region import RegionEngine
 from starlane.engine.timers import TimerRule
 from starlane.store.ports import EventStore
 

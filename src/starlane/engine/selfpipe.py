@@ -105,3 +105,46 @@ class SelfPipeCaller:
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             self._loop.call_soon(callback)
+
+
+class TurnEndCaller:
+    """Calls one callback once the current loop iteration's ready callbacks have run, at most
+    once per request however often it is requested meanwhile: through a
+    :class:`SelfPipeCaller` while :meth:`open`, else with ``loop.call_soon``.
+
+    Args:
+        callback: the callable to run.
+
+    Attributes:
+        pending: a call was requested and has not run yet.
+    """
+
+    def __init__(self, callback: Callable[[], object]) -> None:
+        self._callback = callback
+        self._pipe: SelfPipeCaller | None = None
+        self.pending = False
+
+    def open(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch a pipe of the running loop (unless it cannot watch file descriptors)."""
+        with contextlib.suppress(NotImplementedError):
+            self._pipe = SelfPipeCaller(loop)
+
+    def close(self) -> None:
+        """Close the pipe; later requests go through ``call_soon``."""
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+
+    def request(self) -> None:
+        """Run the callback at the end of this iteration, unless that is already asked."""
+        if self.pending:
+            return
+        self.pending = True
+        if self._pipe is not None:
+            self._pipe.call(self._run)
+        else:
+            asyncio.get_running_loop().call_soon(self._run)
+
+    def _run(self) -> None:
+        self.pending = False
+        self._callback()
