@@ -49,10 +49,8 @@ server collect thousands of times a second)."""
 SWITCH_INTERVAL_SECONDS = 0.0005
 """How long a thread waiting for the GIL lets the running one keep it, seconds (Python's
 default: 0.005). The event loop's thread is busy under load, and the threads that work for it
-(aiosqlite's connections; with ``sqlite_sync_off_loop`` the write-ahead log's ``fsync``,
-:mod:`starlane.store.walsync`) need the GIL three or four times per job: with the default each
-of those waits up to 5 ms, which under issue 5's benchmark made a 1 ms ``fsync`` answer ~6 ms
-later at the median."""
+(aiosqlite's connections, the WAL checkpointer) need the GIL three or four times per job:
+with the default each of those waits could last up to 5 ms."""
 
 
 def serve(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import structlog
@@ -149,7 +149,7 @@ class Batch:
         self.events.extend((event, actor) for event in events)
         return True
 
-    def answer(self, recorded: Sequence[RecordedEvent], metrics: EngineMetrics) -> None:
+    def answer(self, recorded: list[RecordedEvent], metrics: EngineMetrics) -> None:
         """Answer every caller of the committed batch and count the outcomes.
 
         Args:
@@ -167,7 +167,7 @@ class Batch:
                 continue
             commands[(item.command.name, "ok")] += 1
             if not item.answer.done():
-                item.answer.set_result(list(recorded[index : index + item.count]))
+                item.answer.set_result(recorded[index : index + item.count])
             index += item.count
         metrics.last_batch_size = len(self._items)
         metrics.max_batch_size = max(metrics.max_batch_size, len(self._items))

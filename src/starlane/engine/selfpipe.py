@@ -7,9 +7,9 @@ ready phase runs in the *next* iteration's ready phase, and the futures it resol
 tasks in the one after: commands were answered two iterations after they were decided. I/O
 callbacks run in the I/O (poll) phase, which in libuv comes after the ready phase of the same
 iteration; a byte written to a pipe the loop watches makes the commit such a callback, and its
-callers wake in the next iteration's ready phase, one iteration sooner. Under issue 5's
-benchmark an iteration lasts ~10 ms (all the ready requests of 100 clients), so that is ~10 ms
-off every command's latency.
+callers wake in the next iteration's ready phase, one iteration sooner. Under load an iteration
+runs all the ready requests of every client, so that is one iteration's length off every
+command's latency (``docs/performance.md``).
 
 On asyncio's own loop the I/O callbacks of an iteration run after its ready callbacks too, but
 are collected before them, so a pipe gives the same order as ``call_soon``: this only costs

@@ -2,8 +2,10 @@
 
 :func:`create_db_engine` accepts ``sqlite:///path``, ``sqlite+aiosqlite:///path``,
 ``postgresql://...`` and ``postgresql+asyncpg://...``. For SQLite it creates the file's
-directory and sets, on every new connection, WAL journaling, the ``synchronous`` level (``FULL``
-by default: nothing committed is lost on a power cut), foreign keys and a busy timeout. It also
+directory (an in-memory database becomes a temporary file, deleted with the engine, which the
+event store's writer connection can share) and sets, on every new connection, WAL journaling,
+the ``synchronous`` level (``FULL`` by default: nothing committed is lost on a power cut),
+foreign keys and a busy timeout. It also
 takes over transaction control from the ``sqlite3`` module (the SQLAlchemy recipe for
 pysqlite/aiosqlite) so that a transaction is really begun when SQLAlchemy begins one, and a
 writer can ask for ``BEGIN IMMEDIATE``::
