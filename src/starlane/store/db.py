@@ -5,10 +5,9 @@
 directory (an in-memory database becomes a temporary file, deleted with the engine, which the
 event store's writer connection can share) and sets, on every new connection, WAL journaling,
 the ``synchronous`` level (``FULL`` by default: nothing committed is lost on a power cut),
-foreign keys and a busy timeout. It also
-takes over transaction control from the ``sqlite3`` module (the SQLAlchemy recipe for
-pysqlite/aiosqlite) so that a transaction is really begun when SQLAlchemy begins one, and a
-writer can ask for ``BEGIN IMMEDIATE``::
+foreign keys and a busy timeout. It also takes over transaction control from the ``sqlite3``
+module (the SQLAlchemy recipe for pysqlite/aiosqlite) so that a transaction is really begun when
+SQLAlchemy begins one, and a writer can ask for ``BEGIN IMMEDIATE``::
 
     writer = engine.execution_options(**WRITE_TRANSACTION)
     async with writer.begin() as conn:   # takes SQLite's write lock up front
