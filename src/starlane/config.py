@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         access_token_seconds: lifetime of an access token, seconds.
         refresh_token_seconds: lifetime of a refresh token, seconds.
         snapshot_every: write a region snapshot every this many events.
+        sqlite_checkpoint_off_loop: on SQLite, WAL checkpoints (copying the write-ahead log into
+            the database file, ~4 MB at a time) run in a thread of their own once a second
+            instead of inside the group commit, made on the event loop, that crosses SQLite's
+            1,000-page threshold and blocks the server meanwhile. Default ``true`` (shorter
+            tail latency); ``false`` can give more commits per second to many small ones
+            (``docs/performance.md``). No effect on PostgreSQL.
         engine_queue_size: bounded command queue per region engine.
         subscriber_queue_size: bounded event queue per bus subscriber (and WebSocket client).
         admin_username, admin_password: when both are set, an admin account is created on start
@@ -172,6 +178,7 @@ class Settings(BaseSettings):
     access_token_seconds: int = 900
     refresh_token_seconds: int = 14 * 86_400
     snapshot_every: int = 1_000
+    sqlite_checkpoint_off_loop: bool = True
     engine_queue_size: int = 10_000
     subscriber_queue_size: int = 1_000
     admin_username: str = ""

@@ -198,15 +198,20 @@ async def move_and_scrape(application: FastAPI, username: str) -> str:
 async def test_wal_checkpoints_run_in_their_thread_and_metrics_show_them(
     app_factory: Callable[..., FastAPI],
 ) -> None:
-    application = app_factory()
-    async with application.router.lifespan_context(application):
-        metrics = await move_and_scrape(application, "carol")
-        store = application.state.event_store
-        assert store._conn is not None  # the move was committed on the loop
-        autocheckpoint = store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-    checkpointer = store.checkpointer
-    assert autocheckpoint == 0
-    assert checkpointer is not None and not checkpointer.running  # stopped with the app
-    assert "starlane_store_wal_checkpoints_total" in metrics
-    assert "starlane_store_wal_checkpoint_failures_total 0.0" in metrics
-    assert "starlane_store_wal_log_frames" in metrics
+    for off_loop in (True, False):
+        application = app_factory(sqlite_checkpoint_off_loop=off_loop)
+        async with application.router.lifespan_context(application):
+            metrics = await move_and_scrape(application, f"carol{int(off_loop)}")
+            store = application.state.event_store
+            assert store._conn is not None  # the move was committed on the loop
+            autocheckpoint = store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        checkpointer = store.checkpointer
+        if off_loop:
+            assert autocheckpoint == 0
+            assert checkpointer is not None and not checkpointer.running  # stopped with the app
+            assert "starlane_store_wal_checkpoints_total" in metrics
+            assert "starlane_store_wal_checkpoint_failures_total 0.0" in metrics
+            assert "starlane_store_wal_log_frames" in metrics
+        else:
+            assert autocheckpoint == 1000
+            assert checkpointer is None and "starlane_store_wal_checkpoint" not in metrics

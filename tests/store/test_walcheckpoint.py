@@ -74,7 +74,7 @@ def wal_db(tmp_path: Path):
 
 async def test_the_stores_writer_never_checkpoints_and_the_thread_does_it(sqlite_db):
     db, path = sqlite_db
-    store = EventStore(db)
+    store = EventStore(db, checkpoint_off_loop=True)
     await store.append(1, 0, [(moved(1, 0), None)])
     seq = 1
     for _ in range(120):  # 12,000 events: ~1,400 pages of log, past the 1,000 of SQLite
@@ -190,6 +190,17 @@ def test_the_thread_never_creates_a_database_that_is_not_there(tmp_path):
     assert [e["event"] for e in logs][:1] == ["store.wal_checkpoint_failed"]
 
 
+async def test_without_the_setting_the_writer_checkpoints_as_sqlite_does(sqlite_db):
+    db, _path = sqlite_db
+    store = EventStore(db)
+    await store.append(1, 0, [(moved(1, 0), None)])
+    assert len(commit_now(store, 1, 1, [(moved(1, 1), None)])) == 1
+    assert store.checkpointer is None
+    assert store._conn is not None
+    assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    store.close()
+
+
 def test_the_interval_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match="interval"):
         WalCheckpointer(tmp_path / "x.db", interval=0)
@@ -198,7 +209,7 @@ def test_the_interval_must_be_positive(tmp_path):
 async def test_a_server_store_checkpoints_while_the_loop_commits(sqlite_db):
     """End to end on the loop: on-loop commits go on while the thread checkpoints."""
     db, _path = sqlite_db
-    store = EventStore(db)
+    store = EventStore(db, checkpoint_off_loop=True)
     await store.append(1, 0, [(moved(1, 0), None)])
     assert len(commit_now(store, 1, 1, [(moved(1, 1), None)])) == 1
     checkpointer = store.checkpointer

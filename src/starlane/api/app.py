@@ -179,7 +179,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
             await upgrade_database(st.db)
             if st.read_db is not st.db:
                 await upgrade_database(st.read_db)
-            st.event_store = EventStore(st.db)
+            st.event_store = EventStore(
+                st.db, checkpoint_off_loop=settings.sqlite_checkpoint_off_loop
+            )
             st.accounts = AccountStore(st.db)
             g = settings.galaxy
             await ensure_galaxy(

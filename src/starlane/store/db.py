@@ -173,11 +173,9 @@ def open_writer(engine: AsyncEngine) -> sqlite3.Connection:
     A statement on an aiosqlite connection is a trip to its thread and back, and under load
     the way back waits for the busy event loop (and for the GIL); this connection is used
     directly instead. It has the pool's settings (WAL, the engine's ``synchronous`` level,
-    foreign keys, autocommit) except two: the busy timeout is 0, so a write that finds another
+    foreign keys, autocommit) except the busy timeout, which is 0: a write that finds another
     connection writing fails at once with ``SQLITE_BUSY`` (nothing written) and the event loop
-    never sleeps in SQLite's busy handler; and automatic checkpoints are off, so no commit
-    copies the write-ahead log into the database file on the loop
-    (:class:`~starlane.store.walcheckpoint.WalCheckpointer` does it in a thread).
+    never sleeps in SQLite's busy handler.
 
     Args:
         engine: an engine made by :func:`create_db_engine`.
@@ -198,7 +196,6 @@ def open_writer(engine: AsyncEngine) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout=0")
         conn.execute(f"PRAGMA synchronous={level}")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA wal_autocheckpoint=0")
         (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
         if str(mode).lower() != "wal":
             raise sqlite3.OperationalError(f"{path} is not in WAL mode ({mode})")

@@ -198,6 +198,10 @@ class EventStore:
         engine: the database engine (:func:`starlane.store.db.create_db_engine`), migrated.
         clock: source of ``recorded_at``, unix seconds.
         snapshots_kept: how many snapshots per region :meth:`save_snapshot` keeps.
+        checkpoint_off_loop: SQLite: WAL checkpoints run in a thread of their own instead of
+            inside the commit that takes the log past SQLite's threshold (see
+            :mod:`starlane.store.walcheckpoint`; the setting ``sqlite_checkpoint_off_loop``).
+            Ignored by PostgreSQL.
 
     Raises:
         ValueError: ``snapshots_kept`` is below 1, or the SQLite database is not a file.
@@ -221,6 +225,7 @@ class EventStore:
         *,
         clock: Callable[[], float] = time.time,
         snapshots_kept: int = SNAPSHOTS_KEPT,
+        checkpoint_off_loop: bool = False,
     ) -> None:
         if snapshots_kept < 1:
             raise ValueError("snapshots_kept must be at least 1")
@@ -228,6 +233,7 @@ class EventStore:
         self._writer = engine.execution_options(**WRITE_TRANSACTION)
         self._clock = clock
         self._kept = snapshots_kept
+        self._checkpoint_off_loop = checkpoint_off_loop
         # A lower bound of each region's stored last seq (streams only grow). When the caller's
         # expected_seq equals it, the SELECT of the concurrency check is skipped: if another
         # writer appended meanwhile, seq expected_seq + 1 exists and the unique constraint

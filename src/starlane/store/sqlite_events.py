@@ -13,9 +13,11 @@ another connection (an admin command), whose ``SQLITE_BUSY`` makes the statement
 once; the task then retries with a short back-off, holding the in-process lock so this
 process's writers queue behind it. Either way the callback comes once the batch is durable.
 
-WAL checkpoints never run in a commit on the loop: the writer connection's automatic ones are
-off and a :class:`~starlane.store.walcheckpoint.WalCheckpointer` thread copies the log into the
-database file (see that module).
+With ``checkpoint_off_loop`` (the server's default) no WAL checkpoint runs in a commit on the
+loop: the writer connection's automatic ones are off and a
+:class:`~starlane.store.walcheckpoint.WalCheckpointer` thread copies the log into the database
+file (see that module); without it, SQLite checkpoints inside the commit that takes the log
+past its threshold.
 """
 
 from __future__ import annotations
@@ -54,13 +56,14 @@ class SqliteEventStore(EventStore):
         engine: a SQLite engine made by :func:`starlane.store.db.create_db_engine`, migrated.
         clock: source of ``recorded_at``, unix seconds.
         snapshots_kept: snapshots kept per region.
+        checkpoint_off_loop: checkpoint in a thread (see the module).
         checkpoint_interval: seconds between two checks of the write-ahead log by the
             checkpointer thread.
 
     Attributes:
         busy_waits: group commits that found the write lock taken and waited in a task.
         checkpointer: the WAL checkpointer, started with the writer connection at the first
-            commit (None before), stopped by :meth:`close`.
+            commit when ``checkpoint_off_loop`` (else None), stopped by :meth:`close`.
 
     Raises:
         ValueError: the database is not a SQLite file (a ``file:`` URI).
@@ -72,9 +75,15 @@ class SqliteEventStore(EventStore):
         *,
         clock: Callable[[], float] = time.time,
         snapshots_kept: int = SNAPSHOTS_KEPT,
+        checkpoint_off_loop: bool = False,
         checkpoint_interval: float = CHECKPOINT_INTERVAL_SECONDS,
     ) -> None:
-        super().__init__(engine, clock=clock, snapshots_kept=snapshots_kept)
+        super().__init__(
+            engine,
+            clock=clock,
+            snapshots_kept=snapshots_kept,
+            checkpoint_off_loop=checkpoint_off_loop,
+        )
         found = sqlite_file(engine)
         lock = write_lock(engine)
         if found is None or lock is None:
@@ -172,9 +181,11 @@ class SqliteEventStore(EventStore):
             if self._closed:
                 raise sqlite3.ProgrammingError("the event store is closed")
             self._conn = open_writer(self.engine)
-            self.checkpointer = WalCheckpointer(
-                self._path, synchronous=self._synchronous, interval=self._interval
-            )
+            if self._checkpoint_off_loop:
+                self._conn.execute("PRAGMA wal_autocheckpoint=0")
+                self.checkpointer = WalCheckpointer(
+                    self._path, synchronous=self._synchronous, interval=self._interval
+                )
         return self._conn
 
     def close(self) -> None:
