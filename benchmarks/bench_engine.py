@@ -187,6 +187,7 @@ async def throughput(
     elapsed = time.perf_counter() - started
     commits = sum(e.metrics.commits for e in service.engines.values())
     await service.stop()
+    store.close()
     mean_batch = acks / max(commits, 1)
     baseline = await raw_insert_rate(engine, used, max(1, round(mean_batch)), acks)
     single = await raw_insert_rate(engine, used, 1, min(acks, 300), region_offset=2000)
@@ -310,6 +311,7 @@ async def recovery(db: Database, total: int, every: int = 1000) -> dict[str, flo
         ).all()
     raw = time.perf_counter() - started
     count = await store.last_seq(rid)
+    store.close()
     await engine.dispose()
     return {"seconds": elapsed, "raw": raw, "build": build, "events": count, "tail": every}
 

@@ -128,20 +128,23 @@ def test_unplayable_rules_are_refused_when_the_settings_load(
         Settings(rules=rules)
 
 
-@pytest.mark.parametrize(
-    ("name", "default"),
-    [
-        ("sqlite_commit_on_loop", True),
-        ("sqlite_sync_off_loop", False),
-        ("sqlite_checkpoint_off_loop", True),
-    ],
-)
-def test_sqlite_commit_placement_is_an_operator_setting(
-    monkeypatch: pytest.MonkeyPatch, name: str, default: bool
+def test_sqlite_checkpoint_placement_is_an_operator_setting(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    name, default = "sqlite_checkpoint_off_loop", True
     assert getattr(load_settings(), name) is default
     monkeypatch.setenv(f"STARLANE_{name.upper()}", str(not default).lower())
     assert getattr(load_settings(), name) is (not default)
     monkeypatch.setenv(f"STARLANE_{name.upper()}", "sometimes")
     with pytest.raises(ValidationError):
         load_settings()
+
+
+@pytest.mark.parametrize("name", ["sqlite_commit_on_loop", "sqlite_sync_off_loop"])
+def test_the_removed_sqlite_commit_settings_still_load_and_change_nothing(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # commits on the loop's thread, synced in the statement: no options any more
+    monkeypatch.setenv(f"STARLANE_{name.upper()}", "false")
+    settings = load_settings()
+    assert not hasattr(settings, name)

@@ -127,23 +127,12 @@ class Settings(BaseSettings):
         access_token_seconds: lifetime of an access token, seconds.
         refresh_token_seconds: lifetime of a refresh token, seconds.
         snapshot_every: write a region snapshot every this many events.
-        sqlite_commit_on_loop: on SQLite, make the region engines' group commits on the event
-            loop's thread (default; about 0.7 ms per commit on an SSD, answered in the next
-            loop iteration). ``false`` sends them through the database driver's thread
-            instead, which keeps the loop serving while a slow disk (network volume) syncs, at
-            the price of ~10 ms more per commit under load. No effect on PostgreSQL.
-        sqlite_sync_off_loop: with ``sqlite_commit_on_loop``, the on-loop commit writes the
-            write-ahead log without syncing it, and a thread of its own ``fsync``s it (one
-            sync for every commit written meanwhile); players are answered and events
-            published only after the sync, so nothing they were told is lost on a power cut.
-            Default ``false``: the commit syncs on the loop, which on a local SSD answers
-            commands a loop turn sooner; ``true`` is for disks whose ``fsync`` is slow. No
-            effect on PostgreSQL.
-        sqlite_checkpoint_off_loop: with ``sqlite_commit_on_loop``, WAL checkpoints (copying
-            the write-ahead log into the database file, ~4 MB at a time) run in a thread of
-            their own once a second instead of inside the on-loop commit that crosses SQLite's
-            1,000-page threshold, which blocked the server 20-290 ms each time under load.
-            Default ``true``. No effect on PostgreSQL.
+        sqlite_checkpoint_off_loop: on SQLite, WAL checkpoints (copying the write-ahead log into
+            the database file, ~4 MB at a time) run in a thread of their own once a second
+            instead of inside the group commit, made on the event loop, that crosses SQLite's
+            1,000-page threshold and blocks the server meanwhile. Default ``true`` (shorter
+            tail latency); ``false`` can give more commits per second to many small ones
+            (``docs/performance.md``). No effect on PostgreSQL.
         engine_queue_size: bounded command queue per region engine.
         subscriber_queue_size: bounded event queue per bus subscriber (and WebSocket client).
         admin_username, admin_password: when both are set, an admin account is created on start
@@ -189,8 +178,6 @@ class Settings(BaseSettings):
     access_token_seconds: int = 900
     refresh_token_seconds: int = 14 * 86_400
     snapshot_every: int = 1_000
-    sqlite_commit_on_loop: bool = True
-    sqlite_sync_off_loop: bool = False
     sqlite_checkpoint_off_loop: bool = True
     engine_queue_size: int = 10_000
     subscriber_queue_size: int = 1_000

@@ -189,30 +189,6 @@ async def test_projections_follow_the_game(app: FastAPI, client: httpx.AsyncClie
     assert f"starlane_projection_position {float(runner.position)}" in metrics
 
 
-async def test_sqlite_commits_can_be_kept_off_the_event_loop(
-    app_factory: Callable[..., FastAPI],
-) -> None:
-    # sqlite_commit_on_loop = false (a slow disk): every group commit goes through the
-    # driver's thread, and the game plays the same
-    application = app_factory(sqlite_commit_on_loop=False)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            bob = await register(c, "bobby")
-            sol = (await c.get("/api/v1/sectors/1", headers=bob["headers"])).json()
-            to = sol["warps"][0]["to_sector_id"]
-            moved = await c.post(
-                "/api/v1/me/move", json={"to_sector_id": to}, headers=bob["headers"]
-            )
-            assert moved.status_code == 200 and moved.json()["sector_id"] == to
-            engine = application.state.services.galaxy.engine(1)
-        assert engine.metrics.commits >= 2
-        assert engine.metrics.waited_commits == engine.metrics.commits
-    on_loop = app_factory()
-    async with on_loop.router.lifespan_context(on_loop):
-        assert on_loop.state.services.event_store.can_append_now
-
-
 async def move_and_scrape(application: FastAPI, username: str) -> str:
     """On a started app: register, move one warp out of Sol (asserting it was answered), and
     return ``/metrics``."""
@@ -228,23 +204,6 @@ async def move_and_scrape(application: FastAPI, username: str) -> str:
         return (await c.get("/metrics")).text
 
 
-async def test_a_move_is_answered_after_the_off_loop_wal_sync_and_metrics_show_it(
-    app_factory: Callable[..., FastAPI],
-) -> None:
-    for off_loop in (True, False):
-        application = app_factory(sqlite_sync_off_loop=off_loop)
-        async with application.router.lifespan_context(application):
-            metrics = await move_and_scrape(application, f"bobby{int(off_loop)}")
-            store = application.state.services.event_store
-        syncer = store.syncer
-        if off_loop:
-            assert syncer is not None and syncer.syncs >= 1
-            assert f"starlane_store_wal_syncs_total {float(syncer.syncs)}" in metrics
-            assert "starlane_store_wal_sync_failed 0.0" in metrics
-        else:
-            assert syncer is None and "starlane_store_wal_syncs" not in metrics
-
-
 async def test_wal_checkpoints_run_in_their_thread_and_metrics_show_them(
     app_factory: Callable[..., FastAPI],
 ) -> None:
@@ -253,8 +212,8 @@ async def test_wal_checkpoints_run_in_their_thread_and_metrics_show_them(
         async with application.router.lifespan_context(application):
             metrics = await move_and_scrape(application, f"carol{int(off_loop)}")
             store = application.state.services.event_store
-            assert store._inline is not None  # the move was committed on the loop
-            autocheckpoint = store._inline.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            assert store._conn is not None  # the move was committed on the loop
+            autocheckpoint = store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         checkpointer = store.checkpointer
         if off_loop:
             assert autocheckpoint == 0

@@ -231,52 +231,65 @@ async def bootstrap_regions(store: Any, states: Sequence[RegionState]) -> None:
 
 
 class ControlledStore:
-    """Wraps an EventStore: counts appends, can hold them on a gate and make them fail."""
+    """Wraps an event store: counts commits, can hold them on a gate and make them fail.
+
+    Attributes:
+        appends: commits that succeeded.
+        quick_appends: of those, the ones answered before ``commit`` returned (on the loop).
+        batch_sizes: events per successful commit.
+        fail_next: the next this many commits fail with ConnectionError (nothing written).
+        gate: when set to an unset event, commits wait for it in a task.
+        entered: set when a commit reaches the store.
+    """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.appends = 0
         self.batch_sizes: list[int] = []
         self.fail_next = 0
-        self.fail_after_write = False
         self.gate: asyncio.Event | None = None
         self.entered = asyncio.Event()
         self.quick_appends = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def append(self, region_id: int, expected_seq: int, items: Any, **kw: Any) -> Any:
+    def commit(
+        self, region_id: int, expected_seq: int, items: Any, snapshot: Any, done: Any
+    ) -> None:
         self.entered.set()
-        if self.gate is not None:
-            await self.gate.wait()
+        if self.gate is None:
+            self._forward(region_id, expected_seq, items, snapshot, done)
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._held(region_id, expected_seq, items, snapshot, done)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _held(
+        self, region_id: int, expected_seq: int, items: Any, snapshot: Any, done: Any
+    ) -> None:
+        assert self.gate is not None
+        await self.gate.wait()
+        self._forward(region_id, expected_seq, items, snapshot, done)
+
+    def _forward(
+        self, region_id: int, expected_seq: int, items: Any, snapshot: Any, done: Any
+    ) -> None:
         if self.fail_next > 0:
             self.fail_next -= 1
-            raise ConnectionError("database went away")
-        result = await self.inner.append(region_id, expected_seq, items, **kw)
-        self.appends += 1
-        self.batch_sizes.append(len(items))
-        return result
+            done(ConnectionError("database went away"))
+            return
+        returned = False
 
-    @property
-    def can_append_now(self) -> bool:
-        return bool(self.inner.can_append_now)
+        def counted(outcome: Any) -> None:
+            if not isinstance(outcome, BaseException):
+                self.appends += 1
+                self.quick_appends += not returned
+                self.batch_sizes.append(len(items))
+            done(outcome)
 
-    def append_now(self, region_id: int, expected_seq: int, items: Any, **kw: Any) -> Any:
-        """The inner store's append_now, or None (the engine then awaits :meth:`append`) while
-        appends are held on the gate."""
-        if self.gate is not None:
-            return None
-        self.entered.set()
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            raise ConnectionError("database went away")
-        result = self.inner.append_now(region_id, expected_seq, items, **kw)
-        if result is not None:
-            self.appends += 1
-            self.quick_appends += 1
-            self.batch_sizes.append(len(items))
-        return result
-
-    def when_durable(self, callback: Any) -> None:
-        self.inner.when_durable(callback)
+        self.inner.commit(region_id, expected_seq, items, snapshot, counted)
+        returned = True
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
-from pathlib import Path
 
 import pytest
 
@@ -14,10 +12,8 @@ from starlane.domain.commands import SpawnPlayer
 from starlane.domain.errors import InvalidQuantityError, UnknownPlayerError
 from starlane.engine.errors import EngineBusyError, EngineUnavailableError
 from starlane.engine.region import RegionEngine, load_region_state
-from starlane.store import eventstore
 from starlane.store.db import create_db_engine, upgrade_database
 from starlane.store.eventstore import EventStore
-from starlane.store.walsync import sync_wal_file
 from tests.engine.fakes import (
     ControlledStore,
     Crash,
@@ -234,17 +230,16 @@ async def test_recovery_is_snapshot_plus_tail(store):
 
 
 async def test_on_sqlite_a_loop_turn_of_commands_is_answered_two_turns_later(db_engine, db_url):
-    # the commit syncs on the loop (the default): the sync in a thread is below
     store = EventStore(db_engine)
     engine, controlled = await make_engine(store)
     waited = await turns_to_answer(engine)
     if db_url.startswith("sqlite"):
         # decided when submitted, stored in one statement at the next turn, answered at the
         # one after: no trip through a driver thread (the spawn before, the stream's first
-        # append, was awaited: it checks the stream's end)
-        assert controlled.quick_appends == 1
+        # commit, checked the stream's end in the same way)
+        assert controlled.quick_appends == 2
         assert controlled.batch_sizes[-1] == 40
-        assert engine.metrics.waited_commits == 1 and engine.metrics.commits == 2
+        assert engine.metrics.waited_commits == 0 and engine.metrics.commits == 2
         assert waited <= 5, waited
     else:
         assert controlled.quick_appends == 0  # PostgreSQL commits are awaited
@@ -263,7 +258,7 @@ async def test_on_sqlite_a_commit_waits_for_another_writer_then_succeeds(tmp_pat
         pending = asyncio.create_task(engine.submit(Deposit(7, 5)))
         await asyncio.sleep(0.3)
         assert not pending.done()  # not answered before it is stored
-        assert store.inline_yields >= 1
+        assert store.busy_waits >= 1
         other.execute("ROLLBACK")
     finally:
         other.close()
@@ -274,120 +269,3 @@ async def test_on_sqlite_a_commit_waits_for_another_writer_then_succeeds(tmp_pat
     await engine.stop()
     store.close()
     await db.dispose()
-
-
-class GatedSync:
-    """A WAL sync that waits for the test's go-ahead (in the syncer's thread) and counts."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.go = threading.Event()
-        self.calls = 0
-        self.fail = fail
-
-    def __call__(self, path: Path) -> bool:
-        self.calls += 1
-        self.go.wait(10)
-        if self.fail:
-            raise OSError(5, "Input/output error")
-        return sync_wal_file(path)
-
-
-async def wait_for(condition, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.005)
-
-
-@pytest.fixture
-async def gated(tmp_path, monkeypatch):
-    """An engine on a SQLite file whose WAL syncs wait for ``sync.go``."""
-    sync = GatedSync()
-    monkeypatch.setattr(eventstore, "sync_wal_file", sync)
-    db = create_db_engine(f"sqlite:///{tmp_path / 'gated.db'}")
-    await upgrade_database(db)
-    store = EventStore(db, sync_off_loop=True)
-    sync.go.set()  # the spawn of make_engine goes through
-    bus = Bus()
-    engine, controlled = await make_engine(store, bus)
-    sync.go.clear()
-    yield engine, controlled, store, sync, bus
-    sync.go.set()
-    await engine.stop()
-    store.close()
-    await db.dispose()
-
-
-async def test_a_commit_is_answered_and_published_only_once_its_wal_sync_ran(gated):
-    engine, controlled, store, sync, bus = gated
-    published: list[int] = []
-
-    class Recorder:
-        def deliver(self, events):
-            published.extend(r.seq for r in events)
-
-        def bus_closed(self):
-            pass
-
-    bus.add_listener(Recorder())
-    first = [asyncio.create_task(engine.submit(Deposit(7, 1))) for _ in range(10)]
-    await wait_for(lambda: sync.calls == 1)  # (the spawn was awaited: the stream's first)
-    assert await store.last_seq(1) == 11  # written, visible...
-    assert engine.committed_seq == 11
-    assert not any(t.done() for t in first) and published == []  # ...but nobody told yet
-    # the loop goes on meanwhile: more commands are decided and written behind the sync
-    second = [asyncio.create_task(engine.submit(Deposit(7, 2))) for _ in range(5)]
-    await wait_for(lambda: controlled.quick_appends == 2)
-    assert await store.last_seq(1) == 16
-    assert sync.calls == 1 and not any(t.done() for t in second)
-    sync.go.set()
-    results = await asyncio.gather(*first, *second)
-    assert [r[0].seq for r in results] == list(range(2, 17))
-    assert published == list(range(2, 17))  # in seq order
-    assert sync.calls == 2  # the second batch's sync waited for the first to end
-    assert store.syncer is not None and store.syncer.syncs == 2
-    assert engine.metrics.commits == 3 and engine.metrics.failed_commits == 0
-
-
-async def test_a_refusal_decided_on_a_batch_being_synced_is_answered_after_it(gated):
-    engine, _controlled, _store, sync, _bus = gated
-    deposit = asyncio.create_task(engine.submit(Deposit(7, 1)))
-    await wait_for(lambda: sync.calls == 1)
-    refused = asyncio.create_task(engine.submit(Deposit(7, -1)))  # invalid quantity
-    await asyncio.sleep(0.05)
-    assert not refused.done()  # it was decided on state that is not durable yet
-    sync.go.set()
-    assert (await deposit)[0].seq == 2
-    with pytest.raises(InvalidQuantityError):
-        await refused
-
-
-async def test_a_failed_wal_sync_fails_its_callers_and_commits_then_sync_on_the_loop(gated):
-    engine, controlled, store, sync, _bus = gated
-    sync.fail = True
-    tasks = [asyncio.create_task(engine.submit(Deposit(7, 1))) for _ in range(3)]
-    await wait_for(lambda: sync.calls == 1)
-    sync.go.set()
-    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-    assert all(isinstance(o, EngineUnavailableError) for o in outcomes)
-    assert engine.metrics.failed_commits == 1
-    assert store.syncer is not None and store.syncer.error is not None
-    assert not store.can_append_now  # no more commits that wait for a broken syncer
-    await wait_for(lambda: engine.status == "running" and engine.metrics.recoveries == 1)
-    # the region reloaded what the store holds: the batch was written (outcome unknown)
-    assert engine.state.seq == await store.last_seq(1) == 4
-    recorded = await engine.submit(Deposit(7, 5))
-    assert recorded[0].seq == 5 and recorded[0].event.credits_after == 108
-    assert engine.metrics.waited_commits >= 2  # the spawn's and this one: synced by SQLite
-    assert controlled.quick_appends == 1  # the failed one
-
-
-async def test_stop_waits_for_the_last_wal_sync(gated):
-    engine, _controlled, _store, sync, _bus = gated
-    task = asyncio.create_task(engine.submit(Deposit(7, 1)))
-    await wait_for(lambda: sync.calls == 1)
-    stopping = asyncio.create_task(engine.stop())
-    await asyncio.sleep(0.05)
-    assert not stopping.done() and not task.done()
-    sync.go.set()
-    await stopping
-    assert (await task)[0].seq == 2

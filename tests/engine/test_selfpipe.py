@@ -66,9 +66,8 @@ def _turns_to_answer(tmp_path: Path, *, through_pipe: bool) -> int:
         store = EventStore(db)
         engine, _controlled = await make_engine(store)
         if not through_pipe:
-            assert engine._commit_caller is not None
-            engine._commit_caller.close()
-            engine._commit_caller = None  # the call_soon path
+            assert engine._commit_caller._pipe is not None
+            engine._commit_caller.close()  # the call_soon path
         waited = await turns_to_answer(engine)
         await engine.stop()
         store.close()
@@ -90,11 +89,11 @@ async def test_an_engine_closes_its_pipe_when_it_stops(tmp_path):
     await upgrade_database(db)
     store = EventStore(db)
     engine, _ = await make_engine(store)
-    caller = engine._commit_caller
+    caller = engine._commit_caller._pipe
     assert caller is not None
     await engine.submit(Deposit(7, 1))
     await engine.stop()
-    assert engine._commit_caller is None
+    assert engine._commit_caller._pipe is None
     with pytest.raises(OSError):
         os.fstat(caller._read_fd)
     # a restarted engine gets a new one and still commits

@@ -307,13 +307,16 @@ async def test_data_survives_closing_and_reopening_the_engine(db_url, engine, cl
         await reopened.dispose()
 
 
-async def test_the_quick_append_is_a_sqlite_file_feature(store, engine):
-    await store.append(1, 0, [(moved(1, 0), None)])
-    recorded = store.append_now(1, 1, [(moved(1, 1), None)])
+async def test_sqlite_commits_on_the_calling_thread_and_postgresql_in_a_task(store, engine):
+    answers: list = []
+    store.commit(1, 0, [(moved(1, 0), None)], None, answers.append)
     if engine.dialect.name == "sqlite":
-        assert store.can_append_now
-        assert recorded is not None and recorded[0].seq == 2
-    else:  # PostgreSQL: asyncpg never blocks the event loop; appends are awaited
-        assert not store.can_append_now and recorded is None
-    assert await store.last_seq(1) == (2 if recorded else 1)
+        assert len(answers) == 1  # answered before commit returned: made on the loop's thread
+    else:  # PostgreSQL: asyncpg never blocks the event loop; the commit is a task
+        assert answers == []
+        async with asyncio.timeout(5):
+            while not answers:
+                await asyncio.sleep(0.005)
+    assert [r.seq for r in answers[0]] == [1]
+    assert await store.last_seq(1) == 1
     store.close()

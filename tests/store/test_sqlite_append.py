@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import sqlite3
 from collections.abc import AsyncIterator
 
@@ -17,6 +19,7 @@ from starlane.store import (
     create_db_engine,
     upgrade_database,
 )
+from starlane.store.db import sqlite_file, write_lock
 from starlane.store.schema import events
 from tests.store.conftest import moved
 
@@ -48,18 +51,19 @@ async def _fail_inserting_seq(engine: AsyncEngine, seq: int) -> None:
         )
 
 
-async def _trace(engine: AsyncEngine, statements: list[str]) -> None:
-    """Record every statement the pooled connection's driver runs (the store's only one)."""
-    async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        await raw.driver_connection.set_trace_callback(statements.append)
+def commit_now(store, region_id: int, expected_seq: int, items, snapshot=None):
+    """``store.commit``, checking it answered before returning (on the calling thread)."""
+    answers: list = []
+    store.commit(region_id, expected_seq, items, snapshot, answers.append)
+    assert len(answers) == 1, "the commit was not made on the calling thread"
+    return answers[0]
 
 
 async def test_a_plain_group_commit_is_one_insert_returning_statement(sqlite_engine):
     store = EventStore(sqlite_engine)
     await store.append(1, 0, [(moved(1, 0), None)])  # first append: checks the last seq
     statements: list[str] = []
-    await _trace(sqlite_engine, statements)
+    store._writer_connection().set_trace_callback(statements.append)  # the store's writer
     recorded = await store.append(1, 1, [(moved(1, i), 7) for i in range(1, 40)])
     assert [r.seq for r in recorded] == list(range(2, 41))
     assert len(statements) == 1, statements  # no BEGIN / COMMIT / read-back trips
@@ -95,88 +99,104 @@ async def test_a_batch_split_into_several_statements_is_one_transaction(sqlite_e
     assert await store.last_seq(1) == 10
 
 
-# --- append_now: the group commit on the event loop's own thread -----------------------------
+# --- commit: the group commit on the event loop's own thread --------------------------------
 
 
-async def test_append_now_stores_like_append_once_the_stream_end_is_known(sqlite_engine):
+async def test_a_group_commit_is_made_on_the_calling_thread_even_a_streams_first(sqlite_engine):
     store = EventStore(sqlite_engine)
-    assert store.can_append_now
-    assert store.append_now(1, 0, [(moved(1, 0), None)]) is None  # stream end not known yet
-    await store.append(1, 0, [(moved(1, 0), None)])
-    recorded = store.append_now(1, 1, [(moved(1, i), 7) for i in range(1, 40)])
-    assert recorded is not None
+    first = commit_now(store, 1, 0, [(moved(1, 0), None)])  # checks the stream's end too
+    assert [(r.seq, r.position) for r in first] == [(1, 1)]
+    recorded = commit_now(store, 1, 1, [(moved(1, i), 7) for i in range(1, 40)])
     assert [r.seq for r in recorded] == list(range(2, 41))
     assert [r.position for r in recorded] == list(range(2, 41))
     assert [r.actor_id for r in recorded] == [7] * 39
     assert await _rows(sqlite_engine) == [(1, seq, seq) for seq in range(1, 41)]
     read = [r async for r in store.read_region(1)]
     assert [r.event for r in read] == [moved(1, i) for i in range(40)]
+    assert store.busy_waits == 0
     store.close()
-    assert not store.can_append_now and store.append_now(1, 40, [(moved(1, 40), None)]) is None
+    closed = commit_now(store, 1, 40, [(moved(1, 40), None)])
+    assert isinstance(closed, SQLAlchemyError) and "closed" in str(closed)
+    assert await store.last_seq(1) == 40
 
 
-async def test_append_now_gives_way_to_another_writer_and_writes_nothing(sqlite_engine, tmp_path):
+async def test_a_commit_waits_in_a_task_for_another_connection_writing(sqlite_engine, tmp_path):
     store = EventStore(sqlite_engine)
     await store.append(1, 0, [(moved(1, 0), None)])
+    answer: asyncio.Future = asyncio.get_running_loop().create_future()
     other = sqlite3.connect(tmp_path / "starlane.db", isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")  # another process or connection is writing
-        assert store.append_now(1, 1, [(moved(1, 1), None)]) is None
-        assert store.inline_yields == 1
+        store.commit(1, 1, [(moved(1, 1), None)], None, answer.set_result)
+        assert not answer.done() and store.busy_waits == 1
+        await asyncio.sleep(0.05)
+        assert not answer.done()  # not answered before it is stored
+        assert await _rows(sqlite_engine) == [(1, 1, 1)]
         other.execute("ROLLBACK")
     finally:
         other.close()
-    assert await _rows(sqlite_engine) == [(1, 1, 1)]
-    recorded = store.append_now(1, 1, [(moved(1, 1), None)])
-    assert recorded is not None and recorded[0].seq == 2
+    recorded = await asyncio.wait_for(answer, 5)
+    assert recorded[0].seq == 2
+    assert [r.seq for r in commit_now(store, 1, 2, [(moved(1, 2), None)])] == [3]
 
 
-async def test_append_now_writes_the_snapshot_in_the_same_transaction(sqlite_engine):
+async def test_a_commit_queues_behind_a_writer_of_this_process(sqlite_engine):
     store = EventStore(sqlite_engine)
     await store.append(1, 0, [(moved(1, 0), None)])
-    recorded = store.append_now(1, 1, [(moved(1, 1), None)], snapshot=(2, b"state at 2"))
-    assert recorded is not None
+    answer: asyncio.Future = asyncio.get_running_loop().create_future()
+    async with write_lock(sqlite_engine):  # e.g. a projection batch on the same database
+        store.commit(1, 1, [(moved(1, 1), None)], None, answer.set_result)
+        await asyncio.sleep(0.02)
+        assert not answer.done()
+    assert (await asyncio.wait_for(answer, 5))[0].seq == 2
+
+
+async def test_a_commit_writes_the_snapshot_in_the_same_transaction(sqlite_engine):
+    store = EventStore(sqlite_engine)
+    await store.append(1, 0, [(moved(1, 0), None)])
+    recorded = commit_now(store, 1, 1, [(moved(1, 1), None)], snapshot=(2, b"state at 2"))
+    assert [r.seq for r in recorded] == [2]
     assert await store.load_snapshot(1) == (2, b"state at 2")
-    with pytest.raises(ValueError, match="ahead"):
-        store.append_now(1, 2, [(moved(1, 2), None)], snapshot=(9, b"future"))
+    ahead = commit_now(store, 1, 2, [(moved(1, 2), None)], snapshot=(9, b"future"))
+    assert isinstance(ahead, ValueError) and "ahead" in str(ahead)
     assert await store.last_seq(1) == 2
 
 
-async def test_a_failing_row_of_append_now_writes_nothing(sqlite_engine):
+async def test_a_failing_row_of_a_commit_writes_nothing(sqlite_engine):
     store = EventStore(sqlite_engine)
     await store.append(1, 0, [(moved(1, 0), None)])
     await _fail_inserting_seq(sqlite_engine, 5)
-    with pytest.raises(SQLAlchemyError, match="disk on fire"):
-        store.append_now(1, 1, [(moved(1, i), None) for i in range(1, 10)])
-    with pytest.raises(SQLAlchemyError, match="disk on fire"):  # and with a snapshot
-        store.append_now(1, 1, [(moved(1, i), None) for i in range(1, 10)], snapshot=(3, b"s"))
+    failed = commit_now(store, 1, 1, [(moved(1, i), None) for i in range(1, 10)])
+    assert isinstance(failed, SQLAlchemyError) and "disk on fire" in str(failed)
+    failed = commit_now(store, 1, 1, [(moved(1, i), None) for i in range(1, 10)], (3, b"s"))
+    assert isinstance(failed, SQLAlchemyError) and "disk on fire" in str(failed)
     assert await _rows(sqlite_engine) == [(1, 1, 1)]
     assert await store.load_snapshot(1) is None
 
 
-async def test_append_now_refuses_a_seq_another_writer_took(sqlite_engine):
+async def test_a_commit_refuses_a_seq_another_writer_took(sqlite_engine):
     writer_a, writer_b = EventStore(sqlite_engine), EventStore(sqlite_engine)
     await writer_a.append(1, 0, [(moved(1, 0), None)])
     await writer_b.append(1, 1, [(moved(1, 1), None)])  # b moved the stream on
-    with pytest.raises(ConcurrencyError):
-        writer_a.append_now(1, 1, [(moved(1, 1), None)])
-    assert writer_a.append_now(1, 1, [(moved(1, 1), None)]) is None  # end unknown again
+    refused = commit_now(writer_a, 1, 1, [(moved(1, 1), None)])  # the unique seq refuses it
+    assert isinstance(refused, ConcurrencyError) and refused.actual_seq == 2
+    refused = commit_now(writer_a, 1, 1, [(moved(1, 1), None)])  # end unknown: checked first
+    assert isinstance(refused, ConcurrencyError) and refused.actual_seq == 2
     assert await writer_a.last_seq(1) == 2
+    writer_a.close()
+    writer_b.close()
 
 
-async def test_append_now_is_not_offered_without_a_shared_file(tmp_path):
+async def test_an_in_memory_database_is_a_temporary_file_gone_with_its_engine():
     memory = create_db_engine("sqlite:///:memory:")
-    try:
-        store = EventStore(memory)
-        assert store.append_now(1, 0, [(moved(1, 0), None)]) is None
-        assert not store.can_append_now
-    finally:
-        await memory.dispose()
-
-
-async def test_append_now_can_be_turned_off(sqlite_engine):
-    store = EventStore(sqlite_engine, commit_on_loop=False)
-    await store.append(1, 0, [(moved(1, 0), None)])
-    assert not store.can_append_now
-    assert store.append_now(1, 1, [(moved(1, 1), None)]) is None
-    assert await store.last_seq(1) == 1
+    await upgrade_database(memory)
+    found = sqlite_file(memory)
+    assert found is not None and found[0].exists()
+    store = EventStore(memory)
+    assert [r.seq for r in commit_now(store, 1, 0, [(moved(1, 0), None)])] == [1]
+    assert [r.seq async for r in store.read_region(1)] == [1]
+    store.close()
+    await memory.dispose()
+    del memory, store
+    gc.collect()
+    assert not found[0].parent.exists()

@@ -1,4 +1,4 @@
-"""WalCheckpointer: WAL checkpoints in a thread, none inside the on-loop commits."""
+"""WalCheckpointer: WAL checkpoints in a thread, none inside the commits made on the loop."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from starlane.store.db import create_db_engine, upgrade_database
+from starlane.store.db import create_db_engine, upgrade_database, wal_path
 from starlane.store.eventstore import EventStore
 from starlane.store.walcheckpoint import WalCheckpointer
-from starlane.store.walsync import wal_path
 from tests.store.conftest import moved
+from tests.store.test_sqlite_append import commit_now
 
 
 @pytest.fixture
@@ -72,17 +72,17 @@ def wal_db(tmp_path: Path):
     db.close()
 
 
-async def test_the_inline_writer_stops_checkpointing_and_the_thread_does_it(sqlite_db):
+async def test_the_stores_writer_never_checkpoints_and_the_thread_does_it(sqlite_db):
     db, path = sqlite_db
     store = EventStore(db, checkpoint_off_loop=True)
     await store.append(1, 0, [(moved(1, 0), None)])
     seq = 1
     for _ in range(120):  # 12,000 events: ~1,400 pages of log, past the 1,000 of SQLite
         items = [(moved(1, seq + i), None) for i in range(100)]
-        assert store.append_now(1, seq, items) is not None
+        assert len(commit_now(store, 1, seq, items)) == 100
         seq += 100
-    assert store._inline is not None
-    assert store._inline.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    assert store._conn is not None
+    assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
     checkpointer = store.checkpointer
     assert checkpointer is not None and checkpointer.running
     assert checkpointer.database == path and checkpointer.wal == wal_path(path)
@@ -101,17 +101,6 @@ async def test_the_inline_writer_stops_checkpointing_and_the_thread_does_it(sqli
     reopened = EventStore(db)
     events = await reopened.read_all(0, limit=100_000)
     assert [r.seq for r in events] == list(range(1, seq + 1))
-
-
-async def test_without_the_setting_the_inline_writer_checkpoints_as_sqlite_does(sqlite_db):
-    db, _path = sqlite_db
-    store = EventStore(db)
-    await store.append(1, 0, [(moved(1, 0), None)])
-    assert store.append_now(1, 1, [(moved(1, 1), None)]) is not None
-    assert store.checkpointer is None
-    assert store._inline is not None
-    assert store._inline.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
-    store.close()
 
 
 def test_a_checkpoint_runs_only_when_the_log_changed(wal_db):
@@ -201,6 +190,17 @@ def test_the_thread_never_creates_a_database_that_is_not_there(tmp_path):
     assert [e["event"] for e in logs][:1] == ["store.wal_checkpoint_failed"]
 
 
+async def test_without_the_setting_the_writer_checkpoints_as_sqlite_does(sqlite_db):
+    db, _path = sqlite_db
+    store = EventStore(db)
+    await store.append(1, 0, [(moved(1, 0), None)])
+    assert len(commit_now(store, 1, 1, [(moved(1, 1), None)])) == 1
+    assert store.checkpointer is None
+    assert store._conn is not None
+    assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    store.close()
+
+
 def test_the_interval_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match="interval"):
         WalCheckpointer(tmp_path / "x.db", interval=0)
@@ -211,7 +211,7 @@ async def test_a_server_store_checkpoints_while_the_loop_commits(sqlite_db):
     db, _path = sqlite_db
     store = EventStore(db, checkpoint_off_loop=True)
     await store.append(1, 0, [(moved(1, 0), None)])
-    assert store.append_now(1, 1, [(moved(1, 1), None)]) is not None
+    assert len(commit_now(store, 1, 1, [(moved(1, 1), None)])) == 1
     checkpointer = store.checkpointer
     assert checkpointer is not None
     checkpointer.interval = 0.01  # the next wait of the thread is short
@@ -219,7 +219,7 @@ async def test_a_server_store_checkpoints_while_the_loop_commits(sqlite_db):
     deadline = time.monotonic() + 10
     while checkpointer.checkpoints < 3 and time.monotonic() < deadline:
         items = [(moved(1, seq + i), None) for i in range(50)]
-        assert store.append_now(1, seq, items) is not None
+        assert len(commit_now(store, 1, seq, items)) == 50
         seq += 50
         await asyncio.sleep(0.005)
     assert checkpointer.checkpoints >= 3 and checkpointer.failures == 0

@@ -212,12 +212,7 @@ def create_app(
             await upgrade_database(db)
             if read_db is not db:
                 await upgrade_database(read_db)
-            event_store = EventStore(
-                db,
-                commit_on_loop=settings.sqlite_commit_on_loop,
-                sync_off_loop=settings.sqlite_sync_off_loop,
-                checkpoint_off_loop=settings.sqlite_checkpoint_off_loop,
-            )
+            event_store = EventStore(db, checkpoint_off_loop=settings.sqlite_checkpoint_off_loop)
             outbox = OutboxPublisher(db, bus, clock=now)
             uow = UnitOfWorkFactory(db, clock=now, on_commit=outbox.committed)
             accounts = SqlAccountStore(db, uow)

@@ -13,7 +13,7 @@ import gc
 import sys
 from collections.abc import Callable
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -37,6 +37,11 @@ from starlane.cli.common import (
 from starlane.cli.db import redact_url
 from starlane.config import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from starlane.store.ports import EventStore
+
 GC_YOUNG_THRESHOLD = 50_000
 """Net allocations between young-generation collections (Python's default, 700, makes a busy
 server collect thousands of times a second)."""
@@ -44,10 +49,8 @@ server collect thousands of times a second)."""
 SWITCH_INTERVAL_SECONDS = 0.0005
 """How long a thread waiting for the GIL lets the running one keep it, seconds (Python's
 default: 0.005). The event loop's thread is busy under load, and the threads that work for it
-(aiosqlite's connections; with ``sqlite_sync_off_loop`` the write-ahead log's ``fsync``,
-:mod:`starlane.store.walsync`) need the GIL three or four times per job: with the default each
-of those waits up to 5 ms, which under issue 5's benchmark made a 1 ms ``fsync`` answer ~6 ms
-later at the median."""
+(aiosqlite's connections, the WAL checkpointer) need the GIL three or four times per job:
+with the default each of those waits could last up to 5 ms."""
 
 
 def serve(
@@ -161,10 +164,10 @@ async def prepare_database(settings: Settings) -> bool:
         await engine.dispose()
 
 
-def _event_store(engine: object) -> object:
+def _event_store(engine: AsyncEngine) -> EventStore:
     from starlane.store.eventstore import EventStore
 
-    return EventStore(engine)  # type: ignore[arg-type]
+    return EventStore(engine)
 
 
 async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "mixed") -> None:

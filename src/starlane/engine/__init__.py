@@ -2,7 +2,8 @@
 
 Public surface:
 
-- :class:`GalaxyService` (``engine.router``): recovers and runs every region, routes commands.
+- :class:`GalaxyService` (``engine.router``): recovers and runs every region, routes commands;
+  :class:`PlayerDirectory` (``engine.directory``): where every player is.
 - :class:`RegionEngine` (``engine.region``), :func:`load_region_state` (``engine.recovery``).
 - :func:`ensure_galaxy` (``engine.bootstrap``): first-start generation of the galaxy.
 - :class:`Timer`, :class:`TimerRule` (``engine.timers``).
@@ -11,6 +12,7 @@ Public surface:
 
 from __future__ import annotations
 
+from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import (
     EngineBusyError,
     EngineError,
@@ -18,8 +20,9 @@ from starlane.engine.errors import (
     PlayerNotFoundError,
     UnknownRegionError,
 )
+from starlane.engine.metrics import EngineMetrics
 from starlane.engine.recovery import LoadedRegion, load_region_state
-from starlane.engine.region import EngineMetrics, RegionEngine
+from starlane.engine.region import RegionEngine
 from starlane.engine.router import GalaxyService
 from starlane.engine.timers import Timer, TimerRule, TimerScheduler
 
@@ -30,6 +33,7 @@ __all__ = [
     "EngineUnavailableError",
     "GalaxyService",
     "LoadedRegion",
+    "PlayerDirectory",
     "PlayerNotFoundError",
     "RegionEngine",
     "Timer",

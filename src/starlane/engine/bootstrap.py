@@ -8,13 +8,13 @@ seq 0 per region; the region engines then start from those snapshots like after 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import structlog
 
 from starlane.domain.codec import encode_state
 from starlane.domain.data import DEFAULT_RULES, GameRules
 from starlane.store.catalogue import RegionRow
+from starlane.store.ports import EventStore
 
 _log = structlog.get_logger("starlane.engine.bootstrap")
 
@@ -22,7 +22,7 @@ Progress = Callable[[str, int, int], None]
 
 
 async def ensure_galaxy(
-    store: Any,
+    store: EventStore,
     *,
     seed: int,
     nexus_sectors: int,

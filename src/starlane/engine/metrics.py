@@ -22,9 +22,9 @@ class EngineMetrics:
         max_batch_size: most commands in one committed batch.
         busy_rejections: submits refused because the queue was full.
         commit_seconds: total seconds from the start of each commit until it was durable.
-        waited_commits: commits awaited in a task (PostgreSQL; on SQLite the stream's first,
-            those that found another connection writing and those over 4,000 events) rather
-            than made at once on the event loop's thread.
+        waited_commits: commits the store answered later, from a task (PostgreSQL; on
+            SQLite those that found the write lock taken), rather than before its ``commit``
+            returned (SQLite, on the event loop's thread).
         commands: (command name, outcome) -> count; outcome is ``ok``, ``refused``,
             ``unavailable`` or ``error``.
     """
@@ -40,3 +40,18 @@ class EngineMetrics:
     commit_seconds: float = 0.0
     waited_commits: int = 0
     commands: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def record_commit(self, events: int, seconds: float, *, waited: bool, snapshot: bool) -> None:
+        """Count a committed batch.
+
+        Args:
+            events: events it stored.
+            seconds: from handing it to the store until the store answered.
+            waited: answered later than the store's ``commit`` returned.
+            snapshot: it carried a snapshot.
+        """
+        self.commits += 1
+        self.events += events
+        self.commit_seconds += seconds
+        self.waited_commits += waited
+        self.snapshots += snapshot

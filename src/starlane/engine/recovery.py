@@ -6,16 +6,21 @@ and by tools and tests that rebuild a region from the store.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from starlane.domain.codec import decode_state
+import structlog
+
+from starlane.domain.codec import decode_state, encode_state
 from starlane.domain.commands import Command
 from starlane.domain.data import DEFAULT_RULES, GameRules
 from starlane.domain.events import Event
 from starlane.domain.model import RegionState
+from starlane.store.ports import EventStore
+
+_log = structlog.get_logger("starlane.engine")
 
 Decide = Callable[[RegionState, Command, float, random.Random], list[Event]]
 """``decide(state, command, now, rng) -> events`` (raises ``DomainError``)."""
@@ -46,7 +51,7 @@ class LoadedRegion:
 
 
 async def load_region_state(
-    store: Any,
+    store: EventStore,
     region_id: int,
     *,
     rules: GameRules = DEFAULT_RULES,
@@ -55,7 +60,7 @@ async def load_region_state(
     """Rebuild a region from its latest snapshot plus the events stored after it.
 
     Args:
-        store: the event store.
+        store: the event store port.
         region_id: the region.
         rules: the rule numbers in force.
         evolve: the evolve function (default: the game's).
@@ -80,3 +85,50 @@ async def load_region_state(
         state.seq = recorded.seq
         replayed += 1
     return LoadedRegion(state, snapshot_seq, replayed)
+
+
+async def reload_region_state(
+    store: EventStore, state: RegionState, evolve: Evolve
+) -> LoadedRegion:
+    """Rebuild a running region from the store after a failure, retrying until it answers.
+
+    Args:
+        store: the event store.
+        state: the region's live state (for its id and rules; left as it is).
+        evolve: the evolve function.
+
+    Returns:
+        The state as the store holds it.
+    """
+    log = _log.bind(region_id=state.region_id)
+    delay = 0.05
+    while True:
+        try:
+            loaded = await load_region_state(
+                store, state.region_id, rules=state.rules, evolve=evolve
+            )
+        except Exception as exc:
+            log.error("engine.reload_failed", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            continue
+        log.warning("engine.recovered", seq=loaded.state.seq, replayed=loaded.replayed)
+        return loaded
+
+
+async def save_final_snapshot(store: EventStore, state: RegionState) -> bool:
+    """Write a snapshot of a stopped region's state (a failure is logged, not raised).
+
+    Args:
+        store: the event store.
+        state: the state, every event of it stored.
+
+    Returns:
+        True when the snapshot was written.
+    """
+    try:
+        await store.save_snapshot(state.region_id, state.seq, encode_state(state))
+    except Exception:
+        _log.exception("engine.final_snapshot_failed", region_id=state.region_id, seq=state.seq)
+        return False
+    return True

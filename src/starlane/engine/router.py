@@ -7,6 +7,10 @@ sends a command to the engine of the region the player is in (a new player's
 :class:`~starlane.domain.commands.SpawnPlayer` goes to Terran Space) and returns the committed
 events. Reads (:meth:`~GalaxyService.player`, :meth:`~GalaxyService.region_state`,
 :meth:`~GalaxyService.plan_route`) look at the engines' live states between commands.
+
+Where each player is comes from the :class:`~starlane.engine.directory.PlayerDirectory` the
+engines keep (:attr:`GalaxyService.directory`): routing a command and finding a player are one
+dictionary look-up, whatever the number of regions.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import bisect
 import random
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Protocol
 
 import structlog
 
@@ -25,18 +29,23 @@ from starlane.domain.data import DEFAULT_RULES, GameRules
 from starlane.domain.errors import PlayerExistsError
 from starlane.domain.events import RecordedEvent
 from starlane.domain.model import TERRAN_REGION_ID, Player, RegionState
+from starlane.domain.routes import Route, plan_galaxy_route
+from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
-from starlane.engine.region import (
-    Decide,
-    Evolve,
-    RegionEngine,
-    default_rules_functions,
-    load_region_state,
-)
+from starlane.engine.recovery import Decide, Evolve, default_rules_functions, load_region_state
+from starlane.engine.region import RegionEngine
 from starlane.engine.timers import TimerRule
-from starlane.store.db import write_lock
+from starlane.store.ports import EventStore
 
 _log = structlog.get_logger("starlane.engine.router")
+
+
+class PlayerRegions(Protocol):
+    """Where the account records keep each player's region (the account store)."""
+
+    async def set_region(self, account_id: int, region_id: int | None) -> bool:
+        """Record the region a player is now in; False when there is no such account."""
+        ...
 
 
 class GalaxyService:
@@ -45,14 +54,15 @@ class GalaxyService:
     Attributes:
         engines: region id -> running engine.
         rules: the rule numbers in force.
+        directory: where every player is, kept by the engines.
     """
 
     def __init__(
         self,
-        store: Any,
+        store: EventStore,
         bus: Bus,
         *,
-        accounts: Any | None = None,
+        accounts: PlayerRegions | None = None,
         snapshot_every: int = 1000,
         queue_size: int = 10_000,
         clock: Callable[[], float] = time.time,
@@ -78,10 +88,7 @@ class GalaxyService:
             evolve: evolve function (default: the game's rules).
             timer_rules: timer rules armed in every region.
         """
-        if decide is None or evolve is None:
-            d, e = default_rules_functions()
-            decide = decide or d
-            evolve = evolve or e
+        rules_decide, rules_evolve = default_rules_functions()
         self._store = store
         self._bus = bus
         self._accounts = accounts
@@ -90,10 +97,11 @@ class GalaxyService:
         self._clock = clock
         self.rules = rules
         self._rng_seed = rng_seed
-        self._decide = decide
-        self._evolve = evolve
+        self._decide = decide or rules_decide
+        self._evolve = evolve or rules_evolve
         self._timer_rules = tuple(timer_rules)
         self.engines: dict[int, RegionEngine] = {}
+        self.directory = PlayerDirectory()
         # (engines dict, [(first sector id, sector count, region id)], [first sector ids])
         self._sector_index: (
             tuple[dict[int, RegionEngine], list[tuple[int, int, int]], list[int]] | None
@@ -110,8 +118,6 @@ class GalaxyService:
             return
         rows = await self._store.list_regions()
         started = time.perf_counter()
-        db = getattr(self._store, "engine", None)
-        commit_lock = write_lock(db) if db is not None else None
         for row in rows:
             loaded = await load_region_state(
                 self._store, row.id, rules=self.rules, evolve=self._evolve
@@ -129,7 +135,7 @@ class GalaxyService:
                 evolve=self._evolve,
                 timer_rules=self._timer_rules,
                 snapshot_seq=loaded.snapshot_seq,
-                commit_lock=commit_lock,
+                directory=self.directory,
             )
             self.engines[row.id] = engine
             _log.info(
@@ -213,7 +219,7 @@ class GalaxyService:
             raise UnknownRegionError(f"no region {region_id}") from None
 
     def locate(self, player_id: int) -> int | None:
-        """The region the player is in.
+        """The region the player is in (:attr:`directory`, one look-up).
 
         Args:
             player_id: the player.
@@ -221,10 +227,7 @@ class GalaxyService:
         Returns:
             The region id, or None when the player has not entered the galaxy.
         """
-        for region_id, engine in self.engines.items():
-            if player_id in engine.state.players:
-                return region_id
-        return None
+        return self.directory.region_of(player_id)
 
     def region_state(self, region_id: int) -> RegionState:
         """The live state of a region (read-only).
@@ -283,12 +286,11 @@ class GalaxyService:
         Returns:
             The player, or None when not in the galaxy.
         """
-        region_id = self.locate(player_id)
-        if region_id is None:
-            return None
-        return self.engines[region_id].state.players.get(player_id)
+        region_id = self.directory.region_of(player_id)
+        engine = None if region_id is None else self.engines.get(region_id)
+        return None if engine is None else engine.state.players.get(player_id)
 
-    def plan_route(self, player_id: int, to_sector_id: int) -> Any:
+    def plan_route(self, player_id: int, to_sector_id: int) -> Route:
         """Plan the least-turn route of a player to any sector of the galaxy (gates included).
 
         Args:
@@ -303,8 +305,6 @@ class GalaxyService:
             UnknownSectorError: the destination is in no region.
             NoRouteError: no path of warps and gates leads there.
         """
-        from starlane.domain.routes import plan_galaxy_route
-
         player = self.player(player_id)
         if player is None:
             raise PlayerNotFoundError(f"player {player_id} is not in the galaxy")

@@ -7,9 +7,9 @@ ready phase runs in the *next* iteration's ready phase, and the futures it resol
 tasks in the one after: commands were answered two iterations after they were decided. I/O
 callbacks run in the I/O (poll) phase, which in libuv comes after the ready phase of the same
 iteration; a byte written to a pipe the loop watches makes the commit such a callback, and its
-callers wake in the next iteration's ready phase, one iteration sooner. Under issue 5's
-benchmark an iteration lasts ~10 ms (all the ready requests of 100 clients), so that is ~10 ms
-off every command's latency.
+callers wake in the next iteration's ready phase, one iteration sooner. Under load an iteration
+runs all the ready requests of every client, so that is one iteration's length off every
+command's latency (``docs/performance.md``).
 
 On asyncio's own loop the I/O callbacks of an iteration run after its ready callbacks too, but
 are collected before them, so a pipe gives the same order as ``call_soon``: this only costs
@@ -105,3 +105,46 @@ class SelfPipeCaller:
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             self._loop.call_soon(callback)
+
+
+class TurnEndCaller:
+    """Calls one callback once the current loop iteration's ready callbacks have run, at most
+    once per request however often it is requested meanwhile: through a
+    :class:`SelfPipeCaller` while :meth:`open`, else with ``loop.call_soon``.
+
+    Args:
+        callback: the callable to run.
+
+    Attributes:
+        pending: a call was requested and has not run yet.
+    """
+
+    def __init__(self, callback: Callable[[], object]) -> None:
+        self._callback = callback
+        self._pipe: SelfPipeCaller | None = None
+        self.pending = False
+
+    def open(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch a pipe of the running loop (unless it cannot watch file descriptors)."""
+        with contextlib.suppress(NotImplementedError):
+            self._pipe = SelfPipeCaller(loop)
+
+    def close(self) -> None:
+        """Close the pipe; later requests go through ``call_soon``."""
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+
+    def request(self) -> None:
+        """Run the callback at the end of this iteration, unless that is already asked."""
+        if self.pending:
+            return
+        self.pending = True
+        if self._pipe is not None:
+            self._pipe.call(self._run)
+        else:
+            asyncio.get_running_loop().call_soon(self._run)
+
+    def _run(self) -> None:
+        self.pending = False
+        self._callback()

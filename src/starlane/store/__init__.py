@@ -5,7 +5,9 @@ Public surface (import from here):
 - :func:`create_db_engine`, :func:`upgrade_database`, :func:`database_revision`,
   :data:`WRITE_TRANSACTION` (``starlane.store.db``)
 - :class:`EventStore`, :class:`ConcurrencyError`, :class:`RegionRow`
-  (``starlane.store.eventstore``)
+  (``starlane.store.eventstore``): ``EventStore(engine)`` builds the backend's adapter
+  (``starlane.store.sqlite_events``, ``starlane.store.postgres_events``) of the event store
+  port, :class:`starlane.store.ports.EventStore`
 - :class:`AccountStore` (the port) and :class:`SqlAccountStore` (its adapter),
   :class:`Account`, :class:`RefreshToken`, :class:`UsernameTakenError`
   (``starlane.store.accounts``, ``starlane.store.accounts_sql``)

@@ -1,27 +1,22 @@
-"""The write path of :meth:`starlane.store.eventstore.EventStore.append`, per backend.
+"""The SQL of a group commit, per backend: one append function for SQLite, one for PostgreSQL.
 
 An append is one transaction: lock, optional concurrency check, insert the events, read their
 positions, optional snapshot, commit. Appends are the hot path of every region engine (one per
 group commit), so each backend gets the shortest exact route:
 
-- SQLite: the aiosqlite driver connection under the pooled SQLAlchemy connection. A plain
-  group commit (no concurrency check, no snapshot, at most :data:`SQLITE_ROWS_PER_STATEMENT`
-  events) is ONE multi-row ``INSERT ... RETURNING seq, position`` run in autocommit mode: a
-  single statement is its own transaction in SQLite (atomic, durable at its end, holding the
-  write lock while it runs), so the append is one trip to the driver thread. Every trip waits
-  for the event loop to come round to its answer, which under load is a few milliseconds, so
-  trips, not SQL, set the commit latency. Otherwise ``BEGIN IMMEDIATE``, the inserts, the
-  check or snapshot, ``COMMIT``.
-- SQLite, on the event loop's thread: :func:`append_sqlite_now` runs the same one statement
-  on a plain ``sqlite3`` connection (:func:`starlane.store.db.open_inline_writer`), with no
-  trip at all; it gives way (returns None, nothing written) when another connection holds
-  the write lock.
-- PostgreSQL: one fixed ``INSERT ... SELECT FROM unnest(...) ORDER BY ordinality RETURNING``
-  statement whatever the batch size (so asyncpg's prepared statement is reused), after the
-  advisory lock that makes commit order equal position order.
+- SQLite (:func:`append_sqlite`), on a plain ``sqlite3`` connection used from the event loop's
+  thread (:func:`starlane.store.db.open_writer`): a plain group commit (no check, no snapshot,
+  at most :data:`SQLITE_ROWS_PER_STATEMENT` events) is ONE multi-row
+  ``INSERT ... RETURNING seq, position`` in autocommit mode, a single statement being its own
+  atomic, durable transaction; otherwise ``BEGIN IMMEDIATE``, the check, the inserts, the
+  snapshot, ``COMMIT``. It gives way (returns None, nothing written) when another connection
+  holds the write lock.
+- PostgreSQL (:func:`append_postgres`): one fixed ``INSERT ... SELECT FROM unnest(...) ORDER BY
+  ordinality RETURNING`` statement whatever the batch size (so asyncpg's prepared statement is
+  reused), after the advisory lock that makes commit order equal position order.
 
-Both return ``{seq: position}`` of the inserted events and raise
-:class:`ConflictDetected` when the stream's last seq is not the expected one.
+Both return ``{seq: position}`` of the inserted events and raise :class:`ConflictDetected`
+when the stream's last seq is not the expected one.
 """
 
 from __future__ import annotations
@@ -77,8 +72,11 @@ class ConflictDetected(Exception):
         self.actual = actual
 
 
-async def append_sqlite(
-    writer: AsyncEngine,
+_SQLITE_WAIT_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def append_sqlite(
+    conn: sqlite3.Connection,
     region_id: int,
     expected_seq: int,
     rows: Sequence[tuple[Any, ...]],
@@ -86,11 +84,11 @@ async def append_sqlite(
     *,
     check: bool,
     kept: int,
-) -> dict[int, int]:
-    """Append on SQLite through the aiosqlite connection (see the module docstring).
+) -> dict[int, int] | None:
+    """A group commit on SQLite, on the calling thread (see the module docstring).
 
     Args:
-        writer: the engine (its pool provides the connection).
+        conn: the writer connection (autocommit, busy timeout 0).
         region_id: the region.
         expected_seq: the stream's expected last seq.
         rows: event rows in :data:`ROW_COLUMNS` order, seq ``expected_seq + 1`` onwards.
@@ -100,104 +98,37 @@ async def append_sqlite(
         kept: snapshots kept per region.
 
     Returns:
-        ``{seq: position}`` of the inserted rows.
+        ``{seq: position}`` of the inserted rows; None when another connection held the write
+        lock (``SQLITE_BUSY``/``SQLITE_LOCKED``): nothing was written, try again later.
 
     Raises:
         ConflictDetected: the check found another last seq; nothing written.
         sqlite3.Error: the database failed (``sqlite3.IntegrityError`` on a duplicate seq);
             nothing written.
     """
-    async with writer.connect() as conn:
-        fairy = await conn.get_raw_connection()
-        db = fairy.driver_connection
-        assert db is not None
-        positions: dict[int, int] = {}
-        if (
-            not check
-            and snapshot is None
-            and 0 < len(rows) <= SQLITE_ROWS_PER_STATEMENT
-            and not db.in_transaction
-        ):
-            # One statement in autocommit mode (the connection's isolation_level is None, see
-            # starlane.store.db): its own atomic, durable transaction, in one trip.
-            found = await db.execute_fetchall(
-                _sqlite_insert_returning(len(rows)), [v for row in rows for v in row]
-            )
-            positions = {seq: position for seq, position in found}
-        else:
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                if check:
-                    (actual,) = (await db.execute_fetchall(_SQLITE_LAST_SEQ, (region_id,)))[0]
-                    if actual != expected_seq:
-                        raise ConflictDetected(actual)
-                for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
-                    chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
-                    found = await db.execute_fetchall(
-                        _sqlite_insert_returning(len(chunk)), [v for row in chunk for v in row]
-                    )
-                    positions.update((seq, position) for seq, position in found)
-                if snapshot is not None:
-                    seq, data, created_at = snapshot
-                    await db.execute(_SQLITE_SNAPSHOT_DELETE, (region_id, seq))
-                    await db.execute(_SQLITE_SNAPSHOT_INSERT, (region_id, seq, created_at, data))
-                    await db.execute(_SQLITE_SNAPSHOT_PRUNE, (region_id, region_id, kept))
-                await db.commit()
-            except BaseException:
-                if db.in_transaction:
-                    await db.rollback()
-                raise
-    if len(positions) != len(rows):  # cannot happen under the write lock; never trust blindly
-        raise sqlite3.DatabaseError("positions of the appended events could not be read back")
-    return positions
-
-
-_SQLITE_WAIT_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
-
-
-def append_sqlite_now(
-    conn: sqlite3.Connection,
-    region_id: int,
-    rows: Sequence[tuple[Any, ...]],
-    snapshot: tuple[int, bytes, float] | None,
-    *,
-    kept: int,
-) -> dict[int, int] | None:
-    """A group commit on the calling thread, on a connection from
-    :func:`starlane.store.db.open_inline_writer`: ONE multi-row ``INSERT ... RETURNING`` in
-    autocommit mode; with a snapshot, ``BEGIN IMMEDIATE``, that insert, the snapshot, ``COMMIT``.
-
-    Args:
-        conn: the inline writer connection (autocommit, busy timeout 0).
-        region_id: the region.
-        rows: 1 to :data:`SQLITE_ROWS_PER_STATEMENT` event rows in :data:`ROW_COLUMNS` order.
-        snapshot: ``(seq, data, created_at)`` to store in the same transaction, or None.
-        kept: snapshots kept per region.
-
-    Returns:
-        ``{seq: position}`` of the inserted rows; None when another connection held the write
-        lock (``SQLITE_BUSY``/``SQLITE_LOCKED``): nothing was written, use :func:`append_sqlite`.
-
-    Raises:
-        ValueError: no rows, or more than one statement's worth.
-        sqlite3.Error: the database failed (``sqlite3.IntegrityError`` on a duplicate seq);
-            nothing written.
-    """
-    if not 0 < len(rows) <= SQLITE_ROWS_PER_STATEMENT:
-        raise ValueError(f"{len(rows)} rows: 1 to {SQLITE_ROWS_PER_STATEMENT} per statement")
     if conn.in_transaction:  # cannot happen (autocommit, every BEGIN ends): never trust blindly
-        raise sqlite3.DatabaseError("the inline writer is inside a transaction")
+        raise sqlite3.DatabaseError("the writer connection is inside a transaction")
+    single = not check and snapshot is None and 0 < len(rows) <= SQLITE_ROWS_PER_STATEMENT
+    positions: dict[int, int] = {}
     try:
-        if snapshot is not None:
+        if not single:
             conn.execute("BEGIN IMMEDIATE")
-        found = conn.execute(
-            _sqlite_insert_returning(len(rows)), [v for row in rows for v in row]
-        ).fetchall()
+            if check:
+                (actual,) = conn.execute(_SQLITE_LAST_SEQ, (region_id,)).fetchone()
+                if actual != expected_seq:
+                    raise ConflictDetected(actual)
+        for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
+            chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
+            found = conn.execute(
+                _sqlite_insert_returning(len(chunk)), [v for row in chunk for v in row]
+            ).fetchall()
+            positions.update((seq, position) for seq, position in found)
         if snapshot is not None:
             seq, data, created_at = snapshot
             conn.execute(_SQLITE_SNAPSHOT_DELETE, (region_id, seq))
             conn.execute(_SQLITE_SNAPSHOT_INSERT, (region_id, seq, created_at, data))
             conn.execute(_SQLITE_SNAPSHOT_PRUNE, (region_id, region_id, kept))
+        if not single:
             conn.execute("COMMIT")
     except BaseException as exc:
         if conn.in_transaction:
@@ -207,10 +138,23 @@ def append_sqlite_now(
         ):
             return None
         raise
-    positions = {seq: position for seq, position in found}
-    if len(positions) != len(rows):
+    if len(positions) != len(rows):  # cannot happen under the write lock; never trust blindly
         raise sqlite3.DatabaseError("positions of the appended events could not be read back")
     return positions
+
+
+def sqlite_last_seq(conn: sqlite3.Connection, region_id: int) -> int:
+    """The seq of a region's last stored event, read on the writer connection.
+
+    Args:
+        conn: a SQLite connection.
+        region_id: the region.
+
+    Returns:
+        The last seq, 0 for an empty stream.
+    """
+    (last,) = conn.execute(_SQLITE_LAST_SEQ, (region_id,)).fetchone()
+    return int(last)
 
 
 @functools.lru_cache(maxsize=64)
@@ -233,7 +177,8 @@ async def append_postgres(
     check: bool,
     kept: int,
 ) -> dict[int, int]:
-    """Append on PostgreSQL (see :func:`append_sqlite` for the arguments).
+    """Append on PostgreSQL (see :func:`append_sqlite` for the arguments; ``writer`` is the
+    engine whose pool provides the connection).
 
     Raises:
         ConflictDetected: the check found another last seq; nothing written.

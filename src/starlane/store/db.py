@@ -2,11 +2,12 @@
 
 :func:`create_db_engine` accepts ``sqlite:///path``, ``sqlite+aiosqlite:///path``,
 ``postgresql://...`` and ``postgresql+asyncpg://...``. For SQLite it creates the file's
-directory and sets, on every new connection, WAL journaling, the ``synchronous`` level (``FULL``
-by default: nothing committed is lost on a power cut), foreign keys and a busy timeout. It also
-takes over transaction control from the ``sqlite3`` module (the SQLAlchemy recipe for
-pysqlite/aiosqlite) so that a transaction is really begun when SQLAlchemy begins one, and a
-writer can ask for ``BEGIN IMMEDIATE``::
+directory (an in-memory database becomes a temporary file, deleted with the engine, which the
+event store's writer connection can share) and sets, on every new connection, WAL journaling,
+the ``synchronous`` level (``FULL`` by default: nothing committed is lost on a power cut),
+foreign keys and a busy timeout. It also takes over transaction control from the ``sqlite3``
+module (the SQLAlchemy recipe for pysqlite/aiosqlite) so that a transaction is really begun when
+SQLAlchemy begins one, and a writer can ask for ``BEGIN IMMEDIATE``::
 
     writer = engine.execution_options(**WRITE_TRANSACTION)
     async with writer.begin() as conn:   # takes SQLite's write lock up front
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import tempfile
 import time
 import weakref
 from pathlib import Path
@@ -50,6 +52,9 @@ WRITE_TRANSACTION: dict[str, Any] = {"starlane_begin": "IMMEDIATE"}
 
 _write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 _sqlite_files: weakref.WeakKeyDictionary[Any, tuple[Path, str]] = weakref.WeakKeyDictionary()
+_scratch_dirs: weakref.WeakKeyDictionary[Any, tempfile.TemporaryDirectory[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def write_lock(engine: AsyncEngine) -> asyncio.Lock | None:
@@ -112,7 +117,15 @@ def create_db_engine(
         return create_async_engine(url, echo=echo)
 
     database = parsed.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    if database in ("", ":memory:"):
+        # An in-memory database cannot be shared by the pool and the event store's writer
+        # connection: a file in a private temporary directory stands in for it, deleted with
+        # the engine (or at exit), so it lives no longer than the memory would.
+        scratch = tempfile.TemporaryDirectory(prefix="starlane-memory-")
+        database = str(Path(scratch.name) / "starlane.db")
+        url = parsed.set(database=database).render_as_string(hide_password=False)
+    if not database.startswith("file:"):
         path = Path(database).expanduser()
         path.parent.mkdir(parents=True, exist_ok=True)
         _ensure_wal(path)
@@ -120,8 +133,10 @@ def create_db_engine(
     # (the default reset would cost a round trip to the driver thread after every commit).
     engine = create_async_engine(url, echo=echo, pool_reset_on_return=None)
     _install_sqlite_listeners(engine, level)
-    if database and database != ":memory:" and not database.startswith("file:"):
+    if not database.startswith("file:"):
         _sqlite_files[engine.sync_engine] = (Path(database).expanduser().absolute(), level)
+    if scratch is not None:
+        _scratch_dirs[engine.sync_engine] = scratch
     return engine
 
 
@@ -132,52 +147,54 @@ def sqlite_file(engine: AsyncEngine) -> tuple[Path, str] | None:
         engine: an engine made by :func:`create_db_engine`.
 
     Returns:
-        ``(absolute path, level)`` for a SQLite file database; None for PostgreSQL, in-memory
-        or URI databases.
+        ``(absolute path, level)`` for a SQLite database (an in-memory one is a temporary
+        file); None for PostgreSQL and ``file:`` URI databases.
     """
     return _sqlite_files.get(engine.sync_engine)
 
 
-def open_inline_writer(
-    engine: AsyncEngine, *, synchronous: str | None = None
-) -> sqlite3.Connection | None:
-    """A plain ``sqlite3`` connection to the engine's SQLite file, for writes made on the
-    event loop's own thread (the region engines' group commits, see
-    :meth:`starlane.store.eventstore.EventStore.append_now`).
+def wal_path(database: Path) -> Path:
+    """The write-ahead log of a SQLite database file (``<file>-wal``, SQLite's naming).
 
-    A statement on an aiosqlite connection is a trip to its thread and back, and under load the
-    way back waits for the busy event loop (and for the GIL): ~10 ms for under 1 ms of SQL. This
-    connection is used directly instead. It has the pool's settings (WAL, the engine's
-    ``synchronous`` level, foreign keys, autocommit) except the busy timeout, which is 0: a
-    write that finds another connection writing fails at once with ``SQLITE_BUSY`` (nothing
-    written) and its caller takes the waiting path, so the event loop never sleeps in SQLite's
-    busy handler.
+    Args:
+        database: the database file.
+
+    Returns:
+        The path of its WAL file (which may not exist yet).
+    """
+    return database.with_name(database.name + "-wal")
+
+
+def open_writer(engine: AsyncEngine) -> sqlite3.Connection:
+    """A plain ``sqlite3`` connection to the engine's SQLite file, for the event store's group
+    commits, made on the event loop's own thread
+    (:class:`~starlane.store.sqlite_events.SqliteEventStore`).
+
+    A statement on an aiosqlite connection is a trip to its thread and back, and under load
+    the way back waits for the busy event loop (and for the GIL); this connection is used
+    directly instead. It has the pool's settings (WAL, the engine's ``synchronous`` level,
+    foreign keys, autocommit) except the busy timeout, which is 0: a write that finds another
+    connection writing fails at once with ``SQLITE_BUSY`` (nothing written) and the event loop
+    never sleeps in SQLite's busy handler.
 
     Args:
         engine: an engine made by :func:`create_db_engine`.
-        synchronous: this connection's ``synchronous`` level instead of the engine's:
-            ``NORMAL`` for commits whose WAL a :class:`~starlane.store.walsync.WalSyncer`
-            syncs off the loop.
 
     Returns:
-        A new connection (the caller closes it); None for PostgreSQL, in-memory or URI
-        databases, which have no file another connection could share.
+        A new connection (the caller closes it).
 
     Raises:
-        ValueError: an unknown ``synchronous`` level.
+        ValueError: the engine is not a SQLite file database made by :func:`create_db_engine`.
         sqlite3.Error: the file could not be opened, or is not in WAL mode.
     """
     found = _sqlite_files.get(engine.sync_engine)
     if found is None:
-        return None
+        raise ValueError("the event store writes to a SQLite database file (a path or :memory:)")
     path, level = found
-    synchronous = (synchronous or level).upper()
-    if synchronous not in _SYNCHRONOUS_LEVELS:
-        raise ValueError(f"unknown SQLite synchronous level {synchronous!r}")
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA busy_timeout=0")
-        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute(f"PRAGMA synchronous={level}")
         conn.execute("PRAGMA foreign_keys=ON")
         (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
         if str(mode).lower() != "wal":

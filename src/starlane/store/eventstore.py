@@ -2,20 +2,20 @@
 
 Each region is one stream of events numbered ``seq`` = 1, 2, 3, ... with no gaps; every event
 also gets a global ``position`` (assigned by the database, increasing in commit order) that
-projections and other consumers checkpoint on. :meth:`EventStore.append` writes a whole group
-commit (the events of many commands, plus optionally a snapshot) in one transaction, with an
-optimistic concurrency check on the region's last ``seq``.
+projections and other consumers checkpoint on. A group commit (the events of many commands,
+plus optionally a snapshot) is one transaction, with an optimistic concurrency check on the
+region's last ``seq``.
 
-:meth:`EventStore.append_now` makes the same group commit without awaiting, on the calling
-(event loop) thread, when the database is a SQLite file and no other connection is writing;
-the region engines use it first and await :meth:`EventStore.append` otherwise. With
-``sync_off_loop`` such a commit is visible at once but durable only when the ``fsync`` of the
-write-ahead log that :meth:`EventStore.when_durable` waits for has run in a thread of its own
-(see :mod:`starlane.store.walsync`); :meth:`EventStore.read_all` returns only durable events.
+``EventStore(engine)`` builds the adapter of the engine's backend, each implementing the
+:class:`starlane.store.ports.EventStore` port with one append path:
 
-Commit order equals position order: on SQLite the write transaction (``BEGIN IMMEDIATE``) holds
-the database's single write lock; on PostgreSQL an advisory transaction lock serializes appends
-so that a consumer reading ``position > p`` can never later see a smaller position appear.
+- :class:`~starlane.store.sqlite_events.SqliteEventStore`: commits on the event loop's own
+  thread, on one connection, and runs WAL checkpoints in a thread of their own;
+- :class:`~starlane.store.postgres_events.PostgresEventStore`: commits in a task, after an
+  advisory lock that makes commit order equal position order.
+
+This module holds what both share: the reads, snapshots and catalogue (SQLAlchemy Core), the
+encoding of event rows and the concurrency bookkeeping.
 
 Usage::
 
@@ -28,31 +28,22 @@ Usage::
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from starlane.domain.codec import decode_event, encode_event
-from starlane.domain.events import Event, RecordedEvent
+from starlane.domain.events import RecordedEvent
 from starlane.store import catalogue
-from starlane.store.appenders import (
-    SQLITE_ROWS_PER_STATEMENT,
-    ConflictDetected,
-    append_postgres,
-    append_sqlite,
-    append_sqlite_now,
-    write_snapshot,
-)
+from starlane.store.appenders import write_snapshot
 from starlane.store.catalogue import RegionRow
-from starlane.store.db import WRITE_TRANSACTION, open_inline_writer, sqlite_file
+from starlane.store.db import WRITE_TRANSACTION
+from starlane.store.ports import CommitCallback, CommitOutcome, EventItem, Snapshot
 from starlane.store.schema import events, snapshots
-from starlane.store.walcheckpoint import WalCheckpointer
-from starlane.store.walsync import DurabilityCallback, WalSyncer, sync_wal_file, wal_path
 
 __all__ = ["ConcurrencyError", "EventStore", "RegionRow"]
 
@@ -117,7 +108,7 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 
 def _rows(
-    region_id: int, expected_seq: int, items: Sequence[tuple[Event, int | None]], now: float
+    region_id: int, expected_seq: int, items: Sequence[EventItem], now: float
 ) -> list[tuple[Any, ...]]:
     """Event rows in :data:`~starlane.store.appenders.ROW_COLUMNS` order, seq
     ``expected_seq + 1`` onwards, recorded at ``now``.
@@ -148,7 +139,7 @@ def _rows(
 def _recorded_events(
     region_id: int,
     rows: Sequence[tuple[Any, ...]],
-    items: Sequence[tuple[Event, int | None]],
+    items: Sequence[EventItem],
     positions: dict[int, int],
 ) -> list[RecordedEvent]:
     return [
@@ -157,33 +148,76 @@ def _recorded_events(
     ]
 
 
-def _is_unique_violation(exc: Exception) -> bool:
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether a database error is a unique-constraint violation (a seq another writer took).
+
+    Args:
+        exc: a driver error, or a SQLAlchemy error wrapping one.
+
+    Returns:
+        True for a unique violation.
+    """
     orig = getattr(exc, "orig", exc)
     message = f"{orig!r} {orig}".lower()
     return "unique" in message
 
 
+@dataclass(slots=True)
+class PreparedBatch:
+    """A group commit ready for an adapter's append: its rows, in
+    :data:`~starlane.store.appenders.ROW_COLUMNS` order, and what to answer with.
+
+    Attributes:
+        region_id: the region.
+        expected_seq: the stream's expected last seq.
+        items: the ``(event, actor_id)`` pairs.
+        rows: their rows, seq ``expected_seq + 1`` onwards.
+        snapshot: ``(seq, data, created_at)`` to store in the same transaction, or None.
+        check: read and compare the stream's last seq first (else the unique constraint on
+            ``(region_id, seq)`` is the guard: the stream is known to end at ``expected_seq``).
+    """
+
+    region_id: int
+    expected_seq: int
+    items: Sequence[EventItem]
+    rows: list[tuple[Any, ...]]
+    snapshot: tuple[int, bytes, float] | None
+    check: bool
+
+    def recorded(self, positions: dict[int, int]) -> list[RecordedEvent]:
+        """The recorded events, given ``{seq: position}`` of the inserted rows."""
+        return _recorded_events(self.region_id, self.rows, self.items, positions)
+
+
 class EventStore:
     """Event streams per region, global positions, snapshots and the region catalogue.
+
+    ``EventStore(engine)`` returns the backend's adapter (a subclass): see the module.
 
     Args:
         engine: the database engine (:func:`starlane.store.db.create_db_engine`), migrated.
         clock: source of ``recorded_at``, unix seconds.
         snapshots_kept: how many snapshots per region :meth:`save_snapshot` keeps.
-        commit_on_loop: let :meth:`append_now` store group commits on the calling thread
-            (SQLite files only); False makes it always answer None (the setting
-            ``sqlite_commit_on_loop``).
-        sync_off_loop: with ``commit_on_loop``, on a database whose ``synchronous`` level is
-            ``FULL``: :meth:`append_now` writes the WAL without syncing it and a
-            :class:`~starlane.store.walsync.WalSyncer` syncs it in a thread;
-            :meth:`when_durable` tells when. False: the commit syncs on the calling thread
-            (the setting ``sqlite_sync_off_loop``).
-        checkpoint_off_loop: with ``commit_on_loop``, turn the inline writer's automatic WAL
-            checkpoints off and run them in a
-            :class:`~starlane.store.walcheckpoint.WalCheckpointer` thread, so no on-loop
-            commit copies the log into the database (the setting
-            ``sqlite_checkpoint_off_loop``).
+        checkpoint_off_loop: SQLite: WAL checkpoints run in a thread of their own instead of
+            inside the commit that takes the log past SQLite's threshold (see
+            :mod:`starlane.store.walcheckpoint`; the setting ``sqlite_checkpoint_off_loop``).
+            Ignored by PostgreSQL.
+
+    Raises:
+        ValueError: ``snapshots_kept`` is below 1, or the SQLite database is not a file.
     """
+
+    def __new__(cls, engine: AsyncEngine, **kwargs: Any) -> EventStore:
+        if cls is EventStore:
+            if engine.dialect.name == "postgresql":
+                from starlane.store.postgres_events import PostgresEventStore
+
+                cls = PostgresEventStore
+            else:
+                from starlane.store.sqlite_events import SqliteEventStore
+
+                cls = SqliteEventStore
+        return object.__new__(cls)
 
     def __init__(
         self,
@@ -191,8 +225,6 @@ class EventStore:
         *,
         clock: Callable[[], float] = time.time,
         snapshots_kept: int = SNAPSHOTS_KEPT,
-        commit_on_loop: bool = True,
-        sync_off_loop: bool = False,
         checkpoint_off_loop: bool = False,
     ) -> None:
         if snapshots_kept < 1:
@@ -201,35 +233,36 @@ class EventStore:
         self._writer = engine.execution_options(**WRITE_TRANSACTION)
         self._clock = clock
         self._kept = snapshots_kept
-        self._append = append_postgres if engine.dialect.name == "postgresql" else append_sqlite
-        self._inline: sqlite3.Connection | None = None  # opened by the first append_now
-        self._file = sqlite_file(engine)
-        self._inline_possible = commit_on_loop and self._file is not None
-        self._sync_off_loop = sync_off_loop and self._file is not None and self._file[1] == "FULL"
-        self.syncer: WalSyncer | None = None
-        """Syncs the WAL of :meth:`append_now`'s commits (opened with the inline writer)."""
         self._checkpoint_off_loop = checkpoint_off_loop
-        self.checkpointer: WalCheckpointer | None = None
-        """Checkpoints the WAL in a thread (started with the inline writer)."""
-        self.inline_yields = 0
-        """Group commits :meth:`append_now` left to :meth:`append` because another
-        connection was writing."""
         # A lower bound of each region's stored last seq (streams only grow). When the caller's
         # expected_seq equals it, the SELECT of the concurrency check is skipped: if another
         # writer appended meanwhile, seq expected_seq + 1 exists and the unique constraint
         # refuses the insert.
         self._known_last: dict[int, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # commits in flight in a task
 
     # --- writing -----------------------------------------------------------------------------
+    def commit(
+        self,
+        region_id: int,
+        expected_seq: int,
+        items: Sequence[EventItem],
+        snapshot: Snapshot | None,
+        done: CommitCallback,
+    ) -> None:
+        """A group commit; see :meth:`starlane.store.ports.EventStore.commit` (the adapters
+        implement it)."""
+        raise NotImplementedError
+
     async def append(
         self,
         region_id: int,
         expected_seq: int,
-        items: Sequence[tuple[Event, int | None]],
+        items: Sequence[EventItem],
         *,
-        snapshot: tuple[int, bytes] | None = None,
+        snapshot: Snapshot | None = None,
     ) -> list[RecordedEvent]:
-        """Append events to a region's stream in one transaction (one group commit).
+        """Append events to a region's stream in one transaction (:meth:`commit`, awaited).
 
         Args:
             region_id: the region whose stream grows.
@@ -249,151 +282,57 @@ class EventStore:
                 stream.
             sqlalchemy.exc.SQLAlchemyError: the database failed; nothing written.
         """
+        future: asyncio.Future[list[RecordedEvent]] = asyncio.get_running_loop().create_future()
+
+        def settle(outcome: CommitOutcome) -> None:
+            if future.done():
+                return
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+        self.commit(region_id, expected_seq, items, snapshot, settle)
+        return await future
+
+    def _prepare(
+        self,
+        region_id: int,
+        expected_seq: int,
+        items: Sequence[EventItem],
+        snapshot: Snapshot | None,
+    ) -> PreparedBatch | None:
+        """The rows of a group commit, or None when there is nothing to write.
+
+        Raises:
+            ValueError: an event belongs to another region, or the snapshot is ahead of the
+                stream.
+        """
         new_last = expected_seq + len(items)
         if snapshot is not None and snapshot[0] > new_last:
             raise ValueError(f"snapshot at seq {snapshot[0]} is ahead of the stream ({new_last})")
         now = self._clock()
         rows = _rows(region_id, expected_seq, items, now)
         if not rows and snapshot is None:
-            return []
+            return None
         check = self._known_last.get(region_id) != expected_seq or not rows
         snap = None if snapshot is None else (snapshot[0], snapshot[1], now)
-        try:
-            positions = await self._append(
-                self._writer, region_id, expected_seq, rows, snap, check=check, kept=self._kept
-            )
-        except ConflictDetected as conflict:
-            self._known_last[region_id] = conflict.actual
-            raise ConcurrencyError(region_id, expected_seq, conflict.actual) from None
-        except (IntegrityError, sqlite3.Error) as exc:
-            if isinstance(exc, IntegrityError | sqlite3.IntegrityError) and _is_unique_violation(
-                exc
-            ):
-                self._known_last.pop(region_id, None)
-                actual = await self.last_seq(region_id)
-                raise ConcurrencyError(region_id, expected_seq, actual) from exc
-            if isinstance(exc, sqlite3.Error):  # the SQLite path runs on the driver directly
-                raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
-            raise
-        self._known_last[region_id] = new_last
-        return _recorded_events(region_id, rows, items, positions)
+        return PreparedBatch(region_id, expected_seq, items, rows, snap, check)
 
-    @property
-    def can_append_now(self) -> bool:
-        """Whether :meth:`append_now` can store a batch (SQLite with a file, not closed, and
-        no failed WAL sync)."""
-        return self._inline_possible and (self.syncer is None or self.syncer.usable)
+    def _spawn(self, commit: Coroutine[Any, Any, None]) -> None:
+        """Run a commit in a task, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(commit)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-    def append_now(
-        self,
-        region_id: int,
-        expected_seq: int,
-        items: Sequence[tuple[Event, int | None]],
-        *,
-        snapshot: tuple[int, bytes] | None = None,
-    ) -> list[RecordedEvent] | None:
-        """:meth:`append` without waiting, when it can be done so: on a SQLite file, a group
-        commit whose stream is known to end at ``expected_seq``, while no other connection
-        writes. It then runs on the calling (event loop) thread: ONE ``INSERT`` (a transaction
-        with the snapshot, if any), blocking the thread for ~0.7 ms (40 events,
-        ``synchronous=FULL``, ``benchmarks/bench_store.py``) instead of trips through
-        aiosqlite's thread that a busy event loop answers ~10 ms later each (see
-        :func:`starlane.store.db.open_inline_writer`). With ``sync_off_loop`` the WAL is not
-        synced by the statement: call :meth:`when_durable` after each stored batch, and tell
-        nobody about it before its callback.
-
-        Args:
-            region_id: the region whose stream grows.
-            expected_seq: the last seq the caller's state reflects.
-            items: 1 to :data:`~starlane.store.appenders.SQLITE_ROWS_PER_STATEMENT`
-                ``(event, actor_id)`` pairs in order.
-            snapshot: optional ``(seq, data)`` snapshot written in the same transaction.
-
-        Returns:
-            The recorded events, as :meth:`append` returns them; None when it cannot be done
-            without waiting (PostgreSQL, an in-memory database, no events, too many, a stream
-            not known to end at ``expected_seq``, or another writer holding the lock): nothing
-            was written, call :meth:`append`.
-
-        Raises:
-            ConcurrencyError: another writer appended to the stream (a duplicate seq); nothing
-                written.
-            ValueError: an event belongs to another region, or the snapshot is ahead of the
-                stream.
-            sqlalchemy.exc.DBAPIError: the database failed; nothing written.
-        """
-        if snapshot is not None and snapshot[0] > expected_seq + len(items):
-            raise ValueError(f"snapshot at seq {snapshot[0]} is ahead of the stream")
-        if (
-            not self.can_append_now
-            or not 0 < len(items) <= SQLITE_ROWS_PER_STATEMENT
-            or self._known_last.get(region_id) != expected_seq
-        ):
-            return None
-        if self._inline is None and not self._open_inline():
-            return None
-        assert self._inline is not None
-        now = self._clock()
-        rows = _rows(region_id, expected_seq, items, now)
-        snap = None if snapshot is None else (snapshot[0], snapshot[1], now)
-        try:
-            positions = append_sqlite_now(self._inline, region_id, rows, snap, kept=self._kept)
-        except sqlite3.IntegrityError as exc:
-            if _is_unique_violation(exc):
-                self._known_last.pop(region_id, None)
-                raise ConcurrencyError(region_id, expected_seq, None) from exc
-            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
-        if positions is None:
-            self.inline_yields += 1
-            return None
-        self._known_last[region_id] = expected_seq + len(rows)
-        return _recorded_events(region_id, rows, items, positions)
-
-    def _open_inline(self) -> bool:
-        assert self._file is not None
-        if self._sync_off_loop:
-            self._inline = open_inline_writer(self.engine, synchronous="NORMAL")
-            if self._inline is not None:
-                self.syncer = WalSyncer(wal_path(self._file[0]), sync=sync_wal_file)
-        else:
-            self._inline = open_inline_writer(self.engine)
-        if self._inline is None:
-            self._inline_possible = False
-            return False
-        if self._checkpoint_off_loop:
-            self._inline.execute("PRAGMA wal_autocheckpoint=0")
-            self.checkpointer = WalCheckpointer(self._file[0], synchronous=self._file[1])
-        return True
-
-    def when_durable(self, callback: DurabilityCallback) -> None:
-        """Call ``callback(None)`` once every batch :meth:`append_now` stored so far is durable,
-        or ``callback(error)`` (a :class:`~starlane.store.walsync.WalSyncError`) when that
-        could not be made sure. Without an off-loop sync the batches already are: the
-        callback is called at once.
-
-        Callbacks run on the event loop's thread in the order of the calls, and must not raise.
-
-        Args:
-            callback: the function to call with None or the error.
-        """
-        if self.syncer is None:
-            callback(None)
-        else:
-            self.syncer.request(callback)
+    def _stored(self, batch: PreparedBatch, positions: dict[int, int]) -> list[RecordedEvent]:
+        """Note a batch as stored and return its recorded events."""
+        self._known_last[batch.region_id] = batch.expected_seq + len(batch.rows)
+        return batch.recorded(positions)
 
     def close(self) -> None:
-        """Close the inline writer connection, its syncer and its checkpointer, if any (the
-        engine's pool is the caller's); commits still waiting for a sync are synced first."""
-        if self.checkpointer is not None:
-            self.checkpointer.close()
-        if self.syncer is not None:
-            self.syncer.close()
-        if self._inline is not None:
-            self._inline.close()
-            self._inline = None
-        self._inline_possible = False
+        """Release what the adapter holds besides the engine's pool (the caller disposes of
+        the engine)."""
 
     async def save_snapshot(self, region_id: int, seq: int, data: bytes) -> None:
         """Store a snapshot of a region's state, keeping only the latest few.
@@ -470,26 +409,16 @@ class EventStore:
     async def read_all(self, after_position: int = 0, limit: int = 1_000) -> list[RecordedEvent]:
         """Events of every region in global position order (for projections catching up).
 
-        Only durable events are returned: on a SQLite file, the write-ahead log is synced
-        (in a thread) after a read that found events, since a server's on-loop commit is
-        visible before its off-loop sync (:mod:`starlane.store.walsync`); a read model built
-        on an event a power cut then erased would skip the event later stored at its position.
-
         Args:
             after_position: only events with a greater position (a consumer's checkpoint).
             limit: at most this many events.
 
         Returns:
             Up to ``limit`` recorded events, positions increasing.
-
-        Raises:
-            OSError: the WAL could not be synced (the events are not returned).
         """
         async with self.engine.connect() as conn:
             result = await conn.execute(_READ_ALL, {"after": after_position, "limit": limit})
             rows = result.all()
-        if rows and self._file is not None:
-            await asyncio.to_thread(sync_wal_file, wal_path(self._file[0]))
         return [_recorded(row) for row in rows]
 
     async def head_position(self) -> int:

@@ -1,13 +1,12 @@
-"""SQLite WAL checkpoints in a thread of their own, never in an on-loop commit.
+"""SQLite WAL checkpoints in a thread of their own, never in a commit made on the event loop.
 
 In WAL mode SQLite appends every commit to the write-ahead log, and a *checkpoint* copies the
 log's pages back into the database file and ``fsync``\\ s it. By default the connection whose
 commit takes the log past ``wal_autocheckpoint`` pages (1,000, ~4 MB) runs that checkpoint
-inside its commit. For the region engines that connection is the inline writer on the event
-loop's thread (:func:`starlane.store.db.open_inline_writer`), so every ~4 MB of events one
-group commit blocked the whole server while 4 MB were written and synced: 20-290 ms on the
-machine of issue 5 under its benchmark, about once a second, which raised the load
-benchmark's p99 and max latency (commits take ~0.6 ms otherwise).
+inside its commit. For the event store that connection is its writer on the event loop's thread
+(:func:`starlane.store.db.open_writer`), so one group commit in every ~4 MB of events would
+block the whole server while 4 MB are written and synced, tens to hundreds of milliseconds
+(``docs/performance.md``).
 
 SQLite's documentation names the remedy (https://sqlite.org/wal.html, "Application-Initiated
 Checkpoints"): turn automatic checkpoints off on that connection (``PRAGMA
@@ -19,10 +18,10 @@ what no reader still needs and never waits for (nor blocks) readers or writers; 
 checkpoint has copied the whole log, the next commit starts the log over from its beginning, as
 after an automatic checkpoint.
 
-Durability is unchanged: a commit is durable when its log frames are synced (by the commit, or
-by :class:`~starlane.store.walsync.WalSyncer`), and a checkpoint syncs the log before copying
-it and the database file after. A failed checkpoint is logged (``store.wal_checkpoint_failed``)
-and counted, and the next one is tried an interval later: the log then only grows meanwhile.
+Durability is unchanged: a commit is durable when its log frames are synced (by the commit),
+and a checkpoint syncs the log before copying it and the database file after. A failed
+checkpoint is logged (``store.wal_checkpoint_failed``) and counted, and the next one is tried
+an interval later: the log then only grows meanwhile.
 """
 
 from __future__ import annotations
@@ -34,16 +33,16 @@ from pathlib import Path
 
 import structlog
 
-from starlane.store.walsync import wal_path
+from starlane.store.db import wal_path
 
 __all__ = ["CHECKPOINT_INTERVAL_SECONDS", "WalCheckpointer"]
 
 _log = structlog.get_logger("starlane.store")
 
 CHECKPOINT_INTERVAL_SECONDS = 1.0
-"""Seconds between two checks of the write-ahead log (a checkpoint runs when it changed). At
-issue 5's benchmark load (~4 MB of log a second) each checkpoint copies about what an
-automatic one would, so the database file is synced about as often as before."""
+"""Seconds between two checks of the write-ahead log (a checkpoint runs when it changed). Under
+a load that writes ~4 MB of log a second each checkpoint copies about what an automatic one
+would, so the database file is synced about as often as with automatic checkpoints."""
 
 
 class WalCheckpointer:
