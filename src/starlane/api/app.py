@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from starlane.projections.base import ProjectionRunner
     from starlane.projections.worker import ProjectorProcess
     from starlane.store.eventstore import EventStore
+    from starlane.store.walcheckpoint import WalCheckpointer
 
 _log = structlog.get_logger("starlane.api")
 
@@ -88,6 +89,13 @@ async def _start_projections(
         await runner.start()
         return runner
     return None
+
+
+def _checkpointer(event_store: EventStore) -> WalCheckpointer | None:
+    """The SQLite event store's WAL checkpointer, None on other backends."""
+    from starlane.store.sqlite_events import SqliteEventStore
+
+    return event_store.checkpointer if isinstance(event_store, SqliteEventStore) else None
 
 
 async def _ensure_admin(services: Services) -> None:
@@ -298,7 +306,7 @@ def create_app(
     metrics = Metrics(
         lambda: dict(started[0].galaxy.engines) if started else {},
         lambda: started[0].projections if started else None,
-        lambda: started[0].event_store if started else None,
+        lambda: _checkpointer(started[0].event_store) if started else None,
     )
 
     tokens = TokenService(

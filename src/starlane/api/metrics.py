@@ -19,9 +19,6 @@ Exported at ``/metrics``:
   ``starlane_engine_commits_total{region}``, ``starlane_engine_events_total{region}`` and
   ``starlane_engine_commit_seconds_total{region}`` and
   ``starlane_engine_commits_waited_total{region}``, read from the engines at scrape time;
-- on SQLite with the WAL synced off the event loop (setting ``sqlite_sync_off_loop``):
-  ``starlane_store_wal_syncs_total``, ``starlane_store_wal_sync_seconds_total`` and
-  ``starlane_store_wal_sync_failed`` (1 after a failed sync: commits then sync on the loop);
 - on SQLite with WAL checkpoints off the event loop (setting ``sqlite_checkpoint_off_loop``,
   default): ``starlane_store_wal_checkpoints_total``,
   ``starlane_store_wal_checkpoint_seconds_total``,
@@ -32,34 +29,26 @@ Exported at ``/metrics``:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+if TYPE_CHECKING:
+    from starlane.engine.region import RegionEngine
+    from starlane.projections.base import ProjectionRunner
+    from starlane.projections.worker import ProjectorProcess
+    from starlane.store.walcheckpoint import WalCheckpointer
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def _engine_stat(engine: Any, *names: str) -> float | None:
-    """The first numeric attribute among ``names`` on the engine or its ``metrics``."""
-    for holder in (getattr(engine, "metrics", None), engine):
-        if holder is None:
-            continue
-        for name in names:
-            value = holder.get(name) if isinstance(holder, dict) else getattr(holder, name, None)
-            if callable(value):
-                value = value()
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return float(value)
-    return None
 
 
 class _EngineCollector(Collector):
     """Reads the region engines' own counters (``RegionEngine.metrics``) at scrape time."""
 
-    def __init__(self, engines: Callable[[], dict[int, Any]]) -> None:
+    def __init__(self, engines: Callable[[], Mapping[int, RegionEngine]]) -> None:
         self._engines = engines
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
@@ -100,19 +89,14 @@ class _EngineCollector(Collector):
             engines = {}
         for region_id, engine in sorted(engines.items()):
             label = [str(region_id)]
-            pairs = (
-                (depth, ("queue_depth",)),
-                (batch, ("last_batch_size",)),
-                (batch_max, ("max_batch_size",)),
-                (commits, ("commits",)),
-                (events, ("events",)),
-                (commit_seconds, ("commit_seconds",)),
-                (waited, ("waited_commits",)),
-            )
-            for family, names in pairs:
-                value = _engine_stat(engine, *names)
-                if value is not None:
-                    family.add_metric(label, value)
+            m = engine.metrics
+            depth.add_metric(label, engine.queue_depth)
+            batch.add_metric(label, m.last_batch_size)
+            batch_max.add_metric(label, m.max_batch_size)
+            commits.add_metric(label, m.commits)
+            events.add_metric(label, m.events)
+            commit_seconds.add_metric(label, m.commit_seconds)
+            waited.add_metric(label, m.waited_commits)
         yield from (depth, batch, batch_max, commits, events, commit_seconds, waited)
 
 
@@ -197,7 +181,9 @@ class _ProjectionCollector(Collector):
     projections reached.
     """
 
-    def __init__(self, projections: Callable[[], Any]) -> None:
+    def __init__(
+        self, projections: Callable[[], ProjectionRunner | ProjectorProcess | None]
+    ) -> None:
         self._projections = projections
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
@@ -207,7 +193,9 @@ class _ProjectionCollector(Collector):
             current = None
         if current is None:
             return
-        if hasattr(current, "starts"):  # ProjectorProcess
+        from starlane.projections.worker import ProjectorProcess
+
+        if isinstance(current, ProjectorProcess):
             yield GaugeMetricFamily(
                 "starlane_projector_running",
                 "1 while the projector child process runs",
@@ -218,7 +206,7 @@ class _ProjectionCollector(Collector):
                 "Times the projector child process was started (restarts after crashes)",
                 value=current.starts,
             )
-        elif hasattr(current, "position"):  # ProjectionRunner
+        else:
             yield GaugeMetricFamily(
                 "starlane_projection_position",
                 "Global event position every in-process projection has applied",
@@ -227,27 +215,19 @@ class _ProjectionCollector(Collector):
 
 
 class _WalCollector(Collector):
-    """Reads the event store's threads for its SQLite write-ahead log: the WAL syncer
-    (:class:`starlane.store.walsync.WalSyncer`) and the checkpointer
-    (:class:`starlane.store.walcheckpoint.WalCheckpointer`), each when it exists."""
+    """Reads the SQLite event store's WAL checkpointer
+    (:class:`starlane.store.walcheckpoint.WalCheckpointer`) when there is one."""
 
-    def __init__(self, event_store: Callable[[], Any]) -> None:
-        self._event_store = event_store
+    def __init__(self, checkpointer: Callable[[], WalCheckpointer | None]) -> None:
+        self._checkpointer = checkpointer
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         try:
-            store = self._event_store()
+            checkpointer = self._checkpointer()
         except Exception:
-            store = None
-        syncer = getattr(store, "syncer", None)
-        if syncer is not None:
-            yield from self._syncer(syncer)
-        checkpointer = getattr(store, "checkpointer", None)
-        if checkpointer is not None:
-            yield from self._checkpointer(checkpointer)
-
-    @staticmethod
-    def _checkpointer(checkpointer: Any) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+            checkpointer = None
+        if checkpointer is None:
+            return
         yield CounterMetricFamily(
             "starlane_store_wal_checkpoints",
             "Checkpoints of the SQLite write-ahead log run in the checkpointer's thread",
@@ -274,25 +254,6 @@ class _WalCollector(Collector):
             value=checkpointer.failures,
         )
 
-    @staticmethod
-    def _syncer(syncer: Any) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        yield CounterMetricFamily(
-            "starlane_store_wal_syncs",
-            "fsyncs of the SQLite write-ahead log made off the event loop (each makes every"
-            " group commit written before it durable)",
-            value=syncer.syncs,
-        )
-        yield CounterMetricFamily(
-            "starlane_store_wal_sync_seconds",
-            "Seconds spent in those fsyncs, in the syncer's thread",
-            value=syncer.sync_seconds,
-        )
-        yield GaugeMetricFamily(
-            "starlane_store_wal_sync_failed",
-            "1 once an fsync of the write-ahead log failed (commits then sync on the loop)",
-            value=0 if syncer.error is None else 1,
-        )
-
 
 class Metrics:
     """The app's metrics and the ASGI middleware that records requests.
@@ -300,15 +261,15 @@ class Metrics:
     Args:
         engines: returns the region engines (``GalaxyService.engines``) at scrape time.
         projections: returns the projector process or the in-process projections, or None.
-        event_store: returns the event store (its WAL syncer and checkpointer are read), or
-            None.
+        checkpointer: returns the SQLite event store's WAL checkpointer, or None (PostgreSQL,
+            or checkpoints left to SQLite).
     """
 
     def __init__(
         self,
-        engines: Callable[[], dict[int, Any]],
-        projections: Callable[[], Any] | None = None,
-        event_store: Callable[[], Any] | None = None,
+        engines: Callable[[], Mapping[int, RegionEngine]],
+        projections: Callable[[], ProjectionRunner | ProjectorProcess | None] | None = None,
+        checkpointer: Callable[[], WalCheckpointer | None] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -346,8 +307,8 @@ class Metrics:
         self.registry.register(_EngineCollector(engines))
         if projections is not None:
             self.registry.register(_ProjectionCollector(projections))
-        if event_store is not None:
-            self.registry.register(_WalCollector(event_store))
+        if checkpointer is not None:
+            self.registry.register(_WalCollector(checkpointer))
 
     def record_command(self, command: str, outcome: str) -> None:
         """Count one game command.
