@@ -1,11 +1,11 @@
 """The unit of work: one transaction for the relational changes of one request or command.
 
 A :class:`UnitOfWork` is an async context manager. Entering it opens one transaction and binds
-the relational repositories to it (``uow.accounts``, ``uow.refresh_tokens``; audit, guilds and
-forums later); the repositories, and the caller through :meth:`UnitOfWork.add_message`, add
-outbox messages. Leaving it normally writes the outbox rows and commits everything in that
-one transaction, then hands the committed envelopes to the outbox publisher (which puts them
-on the bus). Leaving it with an exception rolls everything back: no change, no message::
+the relational repositories to it (``uow.accounts``, ``uow.refresh_tokens``, ``uow.audit``;
+guilds and forums later); the repositories, and the caller through
+:meth:`UnitOfWork.add_message`, add outbox messages. Leaving it normally writes the outbox
+rows and commits everything in that one transaction, then hands the committed envelopes to
+the outbox publisher (which puts them on the bus). Leaving it with an exception rolls everything back: no change, no message::
 
     async with uow_factory() as uow:
         account = await uow.accounts.get_by_username(name)
@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlane.domain.envelope import Envelope
 from starlane.store.accounts import AccountRepository, RefreshTokenRepository
 from starlane.store.accounts_sql import SqlAccountRepository
+from starlane.store.audit import SqlAuditRepository
 from starlane.store.db import WRITE_TRANSACTION, write_lock
 from starlane.store.outbox import OutboxMessage, append_outbox
 from starlane.store.refresh_tokens import SqlRefreshTokenRepository
@@ -60,11 +61,14 @@ class UnitOfWork:
     Attributes:
         accounts: the accounts, in this transaction (while open).
         refresh_tokens: the refresh tokens, in this transaction (while open).
+        audit: the audit log, in this transaction (while open): entries commit with the
+            change they record.
         committed: the envelopes of the messages committed, once it committed.
     """
 
     accounts: AccountRepository
     refresh_tokens: RefreshTokenRepository
+    audit: SqlAuditRepository
 
     def __init__(
         self, engine: AsyncEngine, *, clock: Clock = time.time, on_commit: OnCommit | None = None
@@ -142,6 +146,7 @@ class UnitOfWork:
         self._stack, self._conn = stack, conn
         self.accounts = SqlAccountRepository(conn, self.add_message)
         self.refresh_tokens = SqlRefreshTokenRepository(conn)
+        self.audit = SqlAuditRepository(conn, self._clock, self.add_message)
         return self
 
     async def __aexit__(

@@ -1,0 +1,668 @@
+"""The audit log's tables: appends inside a unit of work, and the reads searches and proofs need.
+
+:class:`SqlAuditRepository` is ``uow.audit``: :meth:`~SqlAuditRepository.append` writes one
+entry in the unit of work's transaction, so an entry commits with the change it records or
+not at all. Each row keeps the entry's exact leaf bytes (:func:`starlane.audit.leaf.encode_leaf`)
+and leaf hash, plus the fields again as columns for search. When an append completes a block
+of 256 leaves, the block's root is stored in ``audit_nodes`` in the same transaction (the
+proofs read those instead of every leaf hash).
+
+Indexes are gap-free and follow commit order on both backends: an append reads
+``max(idx) + 1`` while holding the database's write lock (SQLite: the unit of work's
+``BEGIN IMMEDIATE``; PostgreSQL: the transaction-scoped advisory lock
+:data:`AUDIT_LOCK_KEY`, held to the commit), and a rolled-back unit of work leaves no index
+behind. Keep units of work that append short: they serialise all other audit appends.
+
+The module-level functions (:func:`search_entries`, :func:`read_leaf_hashes`, ...) read on a
+connection of their own; the API and the checkpointer use them outside units of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from starlane.audit.leaf import AuditEntry, JsonValue, canonical_json, encode_leaf
+from starlane.audit.merkle import NODE_LEVEL, leaf_hash, perfect_subtree_root
+from starlane.store.schema import (
+    audit_approvals,
+    audit_checkpoints,
+    audit_entries,
+    audit_nodes,
+    membership_terms,
+)
+
+AUDIT_LOCK_KEY = 0x5354_4C4E_4155_4454
+"""PostgreSQL advisory lock id ("STLNAUDT") held from an audit append to its commit."""
+
+BLOCK = 1 << NODE_LEVEL
+"""Leaves per stored block root (256)."""
+
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+Emit = Callable[[str, str, Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An audit entry as stored: the decoded fields, its exact leaf bytes and leaf hash.
+
+    Attributes:
+        entry: the entry.
+        leaf: the canonical leaf bytes it was appended with.
+        leaf_hash: ``SHA-256(0x00 || leaf)`` as recorded.
+    """
+
+    entry: AuditEntry
+    leaf: bytes
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Search criteria (all optional, combined with AND).
+
+    Attributes:
+        actor_id: who acted.
+        action: the action's name.
+        target_kind: the kind of target.
+        target_id: the target's id.
+        since: unix seconds, inclusive.
+        until: unix seconds, exclusive.
+        q: a substring of the justification (case-insensitive).
+    """
+
+    actor_id: int | None = None
+    action: str | None = None
+    target_kind: str | None = None
+    target_id: str | None = None
+    since: float | None = None
+    until: float | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A two-person-rule request.
+
+    Attributes:
+        id: the approval id.
+        action: the action to run (``roles.change``, ``credits.adjust``, ...).
+        target_kind: what it acts on.
+        target_id: its id.
+        params: the action's arguments.
+        justification: the requester's reason.
+        requested_by: the requesting admin.
+        requested_at: unix seconds.
+        status: ``pending``, ``approved``, ``rejected`` or ``failed``.
+        decided_by: the deciding admin.
+        decided_at: unix seconds.
+        decision_justification: the decider's reason.
+        request_entry: the audit index of the request.
+    """
+
+    id: str
+    action: str
+    target_kind: str
+    target_id: str
+    params: dict[str, Any]
+    justification: str
+    requested_by: int
+    requested_at: float
+    status: str
+    decided_by: int | None
+    decided_at: float | None
+    decision_justification: str | None
+    request_entry: int
+
+
+def _json(text_: str) -> JsonValue:
+    value: JsonValue = msgspec.json.decode(text_)
+    return value
+
+
+def _entry(row: Row[Any]) -> StoredEntry:
+    entry = AuditEntry(
+        index=int(row.idx),
+        time=datetime.fromtimestamp(row.at, UTC),
+        actor_id=row.actor_id,
+        actor_role=row.actor_role,
+        action=row.action,
+        target_kind=row.target_kind,
+        target_id=row.target_id,
+        before=_json(row.before),
+        after=_json(row.after),
+        justification=row.justification,
+        client_address=row.client_address,
+        user_agent=row.user_agent,
+        request_id=row.request_id,
+        reverts=None if row.reverts is None else int(row.reverts),
+    )
+    return StoredEntry(entry, bytes(row.leaf), bytes(row.leaf_hash))
+
+
+def _approval(row: Row[Any]) -> Approval:
+    return Approval(
+        id=row.id,
+        action=row.action,
+        target_kind=row.target_kind,
+        target_id=row.target_id,
+        params=msgspec.json.decode(row.params),
+        justification=row.justification,
+        requested_by=row.requested_by,
+        requested_at=row.requested_at,
+        status=row.status,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        decision_justification=row.decision_justification,
+        request_entry=int(row.request_entry),
+    )
+
+
+def _moment(now: float) -> datetime:
+    # whole microseconds, so the stored float and the leaf's time are the same instant
+    return datetime.fromtimestamp(round(now, 6), UTC)
+
+
+class SqlAuditRepository:
+    """The audit tables inside one unit of work (``uow.audit``).
+
+    Args:
+        conn: the unit of work's connection (an open write transaction).
+        clock: unix seconds now (each entry's time).
+        emit: adds an outbox message (``audit.appended`` per entry).
+    """
+
+    def __init__(self, conn: AsyncConnection, clock: Callable[[], float], emit: Emit) -> None:
+        self._conn = conn
+        self._clock = clock
+        self._emit = emit
+        self.appended: list[StoredEntry] = []
+
+    async def append(
+        self,
+        *,
+        actor_id: int | None,
+        actor_role: str,
+        action: str,
+        target_kind: str,
+        target_id: str,
+        before: JsonValue = None,
+        after: JsonValue = None,
+        justification: str = "",
+        client_address: str | None = None,
+        user_agent: str | None = None,
+        request_id: str | None = None,
+        reverts: int | None = None,
+    ) -> StoredEntry:
+        """Append one entry to the log, in this unit of work's transaction.
+
+        Args:
+            actor_id: who acted (None: the system).
+            actor_role: the role they acted in (``admin``, ``system``, ...).
+            action: the action's name, e.g. ``account.disable``.
+            target_kind: e.g. ``account``.
+            target_id: the target's id.
+            before: JSON value before the change.
+            after: JSON value after it.
+            justification: the reason given.
+            client_address: the client's IP address.
+            user_agent: the client's User-Agent.
+            request_id: the request's id.
+            reverts: the index of the entry this one reverts.
+
+        Returns:
+            The stored entry, with its index, time, leaf bytes and leaf hash.
+
+        Raises:
+            LeafError: a value cannot be encoded (nothing is written).
+        """
+        conn = self._conn
+        if conn.dialect.name == "postgresql":
+            await conn.execute(_PG_LOCK, {"key": AUDIT_LOCK_KEY})
+        top = (await conn.execute(select(func.max(audit_entries.c.idx)))).scalar()
+        index = 0 if top is None else int(top) + 1
+        moment = _moment(self._clock())
+        entry = AuditEntry(
+            index=index,
+            time=moment,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            action=action,
+            target_kind=target_kind,
+            target_id=target_id,
+            before=before,
+            after=after,
+            justification=justification,
+            client_address=client_address,
+            user_agent=user_agent,
+            request_id=request_id,
+            reverts=reverts,
+        )
+        leaf = encode_leaf(entry)
+        hashed = leaf_hash(leaf)
+        await conn.execute(
+            insert(audit_entries).values(
+                idx=index,
+                at=moment.timestamp(),
+                actor_id=actor_id,
+                actor_role=actor_role,
+                action=action,
+                target_kind=target_kind,
+                target_id=target_id,
+                before=canonical_json(before).decode(),
+                after=canonical_json(after).decode(),
+                justification=justification,
+                client_address=client_address,
+                user_agent=user_agent,
+                request_id=request_id,
+                reverts=reverts,
+                leaf=leaf,
+                leaf_hash=hashed,
+            )
+        )
+        if (index + 1) % BLOCK == 0:
+            start = index + 1 - BLOCK
+            rows = await conn.execute(
+                select(audit_entries.c.leaf_hash)
+                .where(audit_entries.c.idx >= start, audit_entries.c.idx < index)
+                .order_by(audit_entries.c.idx)
+            )
+            hashes = [bytes(h) for h in rows.scalars()] + [hashed]
+            await conn.execute(
+                insert(audit_nodes).values(block=start // BLOCK, root=perfect_subtree_root(hashes))
+            )
+        stored = StoredEntry(entry, leaf, hashed)
+        self.appended.append(stored)
+        self._emit(
+            "audit.appended",
+            f"audit.{index}",
+            {
+                "index": index,
+                "action": action,
+                "actor_id": actor_id,
+                "target_kind": target_kind,
+                "target_id": target_id,
+            },
+        )
+        return stored
+
+    async def get(self, index: int) -> StoredEntry | None:
+        """An entry by index.
+
+        Args:
+            index: the entry's index.
+
+        Returns:
+            The entry, or None.
+        """
+        row = (
+            await self._conn.execute(select(audit_entries).where(audit_entries.c.idx == index))
+        ).first()
+        return None if row is None else _entry(row)
+
+    async def reverted_by(self, index: int) -> int | None:
+        """The index of the entry that reverted ``index``, if any.
+
+        Args:
+            index: the original entry.
+
+        Returns:
+            The reverting entry's index, or None.
+        """
+        found = await self._conn.execute(
+            select(audit_entries.c.idx).where(audit_entries.c.reverts == index)
+        )
+        value = found.scalar()
+        return None if value is None else int(value)
+
+    async def add_approval(self, approval: Approval) -> None:
+        """Store a new pending two-person-rule request.
+
+        Args:
+            approval: the request.
+        """
+        await self._conn.execute(
+            insert(audit_approvals).values(
+                id=approval.id,
+                action=approval.action,
+                target_kind=approval.target_kind,
+                target_id=approval.target_id,
+                params=msgspec.json.encode(approval.params).decode(),
+                justification=approval.justification,
+                requested_by=approval.requested_by,
+                requested_at=approval.requested_at,
+                status=approval.status,
+                request_entry=approval.request_entry,
+            )
+        )
+
+    async def get_approval(self, approval_id: str) -> Approval | None:
+        """A request by id.
+
+        Args:
+            approval_id: the id.
+
+        Returns:
+            The request, or None.
+        """
+        row = (
+            await self._conn.execute(
+                select(audit_approvals).where(audit_approvals.c.id == approval_id)
+            )
+        ).first()
+        return None if row is None else _approval(row)
+
+    async def decide_approval(
+        self, approval_id: str, status: str, by: int, at: float, justification: str
+    ) -> bool:
+        """Record the decision on a pending request.
+
+        Args:
+            approval_id: the request.
+            status: ``approved``, ``rejected`` or ``failed``.
+            by: the deciding admin.
+            at: unix seconds.
+            justification: the decider's reason.
+
+        Returns:
+            False when the request was not pending (someone decided first).
+        """
+        result = await self._conn.execute(
+            update(audit_approvals)
+            .where(audit_approvals.c.id == approval_id, audit_approvals.c.status == "pending")
+            .values(
+                status=status, decided_by=by, decided_at=at, decision_justification=justification
+            )
+        )
+        return int(result.rowcount) == 1
+
+    async def membership_expiry(self, account_id: int) -> float | None:
+        """When an account's membership ends (unix seconds), or None for no end.
+
+        Args:
+            account_id: the account.
+
+        Returns:
+            The end, or None.
+        """
+        value = (
+            await self._conn.execute(
+                select(membership_terms.c.expires_at).where(
+                    membership_terms.c.account_id == account_id
+                )
+            )
+        ).scalar()
+        return None if value is None else float(value)
+
+    async def set_membership_expiry(self, account_id: int, expires_at: float | None) -> None:
+        """Record when an account's membership ends (None: no end).
+
+        Args:
+            account_id: the account.
+            expires_at: unix seconds, or None.
+        """
+        await self._conn.execute(
+            delete(membership_terms).where(membership_terms.c.account_id == account_id)
+        )
+        if expires_at is not None:
+            await self._conn.execute(
+                insert(membership_terms).values(account_id=account_id, expires_at=expires_at)
+            )
+
+
+# --- reads on a connection of their own ---------------------------------------------------------
+def _where(query: Any, f: AuditFilter) -> Any:
+    c = audit_entries.c
+    if f.actor_id is not None:
+        query = query.where(c.actor_id == f.actor_id)
+    if f.action is not None:
+        query = query.where(c.action == f.action)
+    if f.target_kind is not None:
+        query = query.where(c.target_kind == f.target_kind)
+    if f.target_id is not None:
+        query = query.where(c.target_id == f.target_id)
+    if f.since is not None:
+        query = query.where(c.at >= f.since)
+    if f.until is not None:
+        query = query.where(c.at < f.until)
+    if f.q:
+        escaped = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(c.justification).like(f"%{escaped.lower()}%", escape="\\"))
+    return query
+
+
+async def search_entries(
+    engine: AsyncEngine, f: AuditFilter, *, before: int | None = None, limit: int = 50
+) -> list[StoredEntry]:
+    """Entries matching a filter, newest first, one page.
+
+    Args:
+        engine: the database.
+        f: the criteria.
+        before: only entries with a lower index (the cursor of the previous page).
+        limit: at most this many.
+
+    Returns:
+        The entries, highest index first.
+    """
+    query = _where(select(audit_entries), f)
+    if before is not None:
+        query = query.where(audit_entries.c.idx < before)
+    query = query.order_by(audit_entries.c.idx.desc()).limit(limit)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [_entry(r) for r in rows]
+
+
+async def get_entry(engine: AsyncEngine, index: int) -> StoredEntry | None:
+    """One entry by index.
+
+    Args:
+        engine: the database.
+        index: the index.
+
+    Returns:
+        The entry, or None.
+    """
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(select(audit_entries).where(audit_entries.c.idx == index))
+        ).first()
+    return None if row is None else _entry(row)
+
+
+async def log_size(engine: AsyncEngine) -> int:
+    """The number of entries (the highest index plus one; indexes are gap-free).
+
+    Args:
+        engine: the database.
+
+    Returns:
+        The tree size.
+    """
+    async with engine.connect() as conn:
+        top = (await conn.execute(select(func.max(audit_entries.c.idx)))).scalar()
+    return 0 if top is None else int(top) + 1
+
+
+async def read_leaf_hashes(conn: AsyncConnection, start: int, end: int) -> list[bytes]:
+    """The recorded leaf hashes of entries ``start .. end - 1``.
+
+    Args:
+        conn: a connection.
+        start: first index.
+        end: one past the last.
+
+    Returns:
+        The hashes in index order (fewer when rows are missing).
+    """
+    rows = await conn.execute(
+        select(audit_entries.c.leaf_hash)
+        .where(audit_entries.c.idx >= start, audit_entries.c.idx < end)
+        .order_by(audit_entries.c.idx)
+    )
+    return [bytes(h) for h in rows.scalars()]
+
+
+async def read_block_roots(conn: AsyncConnection, start: int, end: int) -> list[bytes]:
+    """The stored roots of 256-leaf blocks ``start .. end - 1``.
+
+    Args:
+        conn: a connection.
+        start: first block.
+        end: one past the last.
+
+    Returns:
+        The roots in block order.
+    """
+    rows = await conn.execute(
+        select(audit_nodes.c.root)
+        .where(audit_nodes.c.block >= start, audit_nodes.c.block < end)
+        .order_by(audit_nodes.c.block)
+    )
+    return [bytes(h) for h in rows.scalars()]
+
+
+async def iter_entries(
+    engine: AsyncEngine, *, chunk: int = 5_000, columns: Sequence[str] | None = None
+) -> AsyncIterator[Row[Any]]:
+    """Every entry row in index order, read in chunks (for export and verification).
+
+    Args:
+        engine: the database.
+        chunk: rows per query.
+        columns: the columns to read (default all).
+
+    Yields:
+        The rows.
+    """
+    cols = (
+        [audit_entries.c[name] for name in columns]
+        if columns is not None
+        else list(audit_entries.c)
+    )
+    if audit_entries.c.idx not in cols:
+        cols.insert(0, audit_entries.c.idx)
+    after = -1
+    while True:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(*cols)
+                    .where(audit_entries.c.idx > after)
+                    .order_by(audit_entries.c.idx)
+                    .limit(chunk)
+                )
+            ).all()
+        for row in rows:
+            yield row
+        if len(rows) < chunk:
+            return
+        after = int(rows[-1].idx)
+
+
+def stored_entry(row: Row[Any]) -> StoredEntry:
+    """A full ``audit_entries`` row as a :class:`StoredEntry`.
+
+    Args:
+        row: the row.
+
+    Returns:
+        The entry.
+    """
+    return _entry(row)
+
+
+async def add_checkpoint(
+    engine: AsyncEngine, size: int, root_hash: bytes, note: str, now: float
+) -> None:
+    """Store a signed checkpoint.
+
+    Args:
+        engine: the database.
+        size: tree size.
+        root_hash: 32-byte root.
+        note: the signed note.
+        now: unix seconds.
+    """
+    from starlane.store.db import WRITE_TRANSACTION, write_lock
+
+    lock = write_lock(engine)
+    if lock is not None:
+        await lock.acquire()
+    try:
+        async with engine.execution_options(**WRITE_TRANSACTION).begin() as conn:
+            await conn.execute(
+                insert(audit_checkpoints).values(
+                    size=size, root_hash=root_hash, note=note, created_at=now
+                )
+            )
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def latest_checkpoint(engine: AsyncEngine) -> tuple[int, str] | None:
+    """The latest stored checkpoint.
+
+    Args:
+        engine: the database.
+
+    Returns:
+        ``(size, signed note)``, or None before the first.
+    """
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(audit_checkpoints.c.size, audit_checkpoints.c.note)
+                .order_by(audit_checkpoints.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+    return None if row is None else (int(row.size), row.note)
+
+
+async def stored_checkpoints(engine: AsyncEngine) -> list[str]:
+    """Every stored checkpoint's signed note, oldest first.
+
+    Args:
+        engine: the database.
+
+    Returns:
+        The notes.
+    """
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(audit_checkpoints.c.note).order_by(audit_checkpoints.c.id))
+        return list(rows.scalars())
+
+
+async def list_approvals(
+    engine: AsyncEngine, *, status: str | None = None, after: str | None = None, limit: int = 50
+) -> list[Approval]:
+    """Two-person-rule requests, oldest first.
+
+    Args:
+        engine: the database.
+        status: only this status.
+        after: cursor: only requests made after this one's audit index (a decimal string).
+        limit: at most this many.
+
+    Returns:
+        The requests in the order they were made.
+    """
+    query = select(audit_approvals)
+    if status is not None:
+        query = query.where(audit_approvals.c.status == status)
+    if after is not None:
+        query = query.where(audit_approvals.c.request_entry > int(after))
+    query = query.order_by(audit_approvals.c.request_entry).limit(limit)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [_approval(r) for r in rows]
