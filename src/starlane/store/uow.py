@@ -5,7 +5,8 @@ the relational repositories to it (``uow.accounts``, ``uow.refresh_tokens``, ``u
 guilds and forums later); the repositories, and the caller through
 :meth:`UnitOfWork.add_message`, add outbox messages. Leaving it normally writes the outbox
 rows and commits everything in that one transaction, then hands the committed envelopes to
-the outbox publisher (which puts them on the bus). Leaving it with an exception rolls everything back: no change, no message::
+the outbox publisher (which puts them on the bus). Leaving it with an exception rolls
+everything back: no change, no message::
 
     async with uow_factory() as uow:
         account = await uow.accounts.get_by_username(name)
