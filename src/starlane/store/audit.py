@@ -478,6 +478,24 @@ async def get_entry(engine: AsyncEngine, index: int) -> StoredEntry | None:
     return None if row is None else _entry(row)
 
 
+async def reverted_by(engine: AsyncEngine, index: int) -> int | None:
+    """The index of the entry that reverted entry ``index``, if any.
+
+    Args:
+        engine: the database.
+        index: the original entry.
+
+    Returns:
+        The reverting entry's index, or None.
+    """
+    async with engine.connect() as conn:
+        found = await conn.execute(
+            select(audit_entries.c.idx).where(audit_entries.c.reverts == index)
+        )
+        value = found.scalar()
+    return None if value is None else int(value)
+
+
 async def log_size(engine: AsyncEngine) -> int:
     """The number of entries (the highest index plus one; indexes are gap-free).
 
