@@ -257,3 +257,42 @@ async def test_a_forged_checkpoint_file_fails_its_signature(engine, clock, tmp_p
     path.write_text(content.replace(root, fake, 1))
     result = await verify_stored_log(engine, tmp_path)
     assert result.summary.startswith("checkpoint 0 fails its signature check"), result.summary
+
+
+def _downgrade_to(revision: str):
+    def run(sync_conn) -> None:
+        from alembic import command
+
+        from starlane.store.db import alembic_config
+
+        cfg = alembic_config()
+        cfg.attributes["connection"] = sync_conn
+        command.downgrade(cfg, revision)
+
+    return run
+
+
+async def test_audit_revision_downgrades_and_upgrades_again(engine, clock):
+    from sqlalchemy import inspect
+
+    from starlane.store import database_revision, upgrade_database
+
+    await _append(_uow(engine, clock), 2)
+    async with engine.begin() as conn:
+        await conn.run_sync(_downgrade_to("0002"))
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert "audit_entries" not in tables and "outbox" in tables
+    assert await database_revision(engine) == "0002"
+    await upgrade_database(engine)
+    assert await database_revision(engine) == "0003_audit"
+    async with engine.connect() as conn:
+        indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("audit_entries"))
+    # (PostgreSQL also lists the unique constraint on ``reverts`` as an index)
+    assert sorted(i["column_names"] for i in indexes if i["column_names"] != ["reverts"]) == [
+        ["action", "idx"],
+        ["actor_id", "idx"],
+        ["at"],
+        ["target_kind", "target_id", "idx"],
+    ]
+    await _append(_uow(engine, clock), 1)
+    assert await log_size(engine) == 1
