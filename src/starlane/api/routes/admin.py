@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from starlane.api.auth import Principal
-from starlane.api.deps import client_ip, current_principal, get_services
+from starlane.api.deps import client_ip, get_services, require_admin
 from starlane.api.errors import ApiError
 from starlane.api.schemas.admin import (
     ActionDone,
@@ -76,11 +76,14 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def require_stored_admin(request: Request) -> tuple[Principal, Services]:
+async def require_stored_admin(
+    request: Request, principal: Annotated[Principal, Depends(require_admin)]
+) -> tuple[Principal, Services]:
     """The caller, who must be an enabled admin according to the database now.
 
     Args:
         request: the request.
+        principal: the caller, whose token says admin.
 
     Returns:
         ``(principal, services)``.
@@ -88,10 +91,7 @@ async def require_stored_admin(request: Request) -> tuple[Principal, Services]:
     Raises:
         ApiError: 401 for a missing or bad token; 403 ``forbidden`` for a non-admin.
     """
-    principal = await current_principal(request)
     services = get_services(request)
-    if not principal.is_admin:
-        raise ApiError(403, "forbidden", "this needs the admin role")
     account = await services.accounts.get(principal.account_id)
     if account is None or account.disabled or "admin" not in account.roles:
         raise ApiError(403, "forbidden", "this needs the admin role")
@@ -327,7 +327,7 @@ async def audit_export(
 
 
 @router.get(
-    "/audit/{index}",
+    "/audit/{index:int}",
     response_model=AuditEntryOut,
     responses={**_PROBLEMS, 404: {"description": "no such entry"}},
     summary="One entry",
@@ -342,7 +342,7 @@ async def audit_entry(caller: AdminCaller, index: int) -> AuditEntryOut:
 
 
 @router.get(
-    "/audit/{index}/proof",
+    "/audit/{index:int}/proof",
     response_model=InclusionProofOut,
     responses=_PROBLEMS,
     summary="Inclusion proof",
@@ -363,7 +363,7 @@ async def audit_proof(
 
 
 @router.post(
-    "/audit/{index}/revert",
+    "/audit/{index:int}/revert",
     response_model=ActionDone,
     responses=_ACTION_RESPONSES,
     summary="Revert an action",
