@@ -296,3 +296,22 @@ async def test_audit_revision_downgrades_and_upgrades_again(engine, clock):
     ]
     await _append(_uow(engine, clock), 1)
     assert await log_size(engine) == 1
+
+
+async def test_two_factories_guessing_the_next_index_never_collide_or_leave_gaps(engine, clock):
+    # two processes' unit-of-work factories, each with its own guess of the next index
+    first, second = _uow(engine, clock), _uow(engine, clock)
+    for i in range(6):
+        await _append(first if i % 3 else second, 1)
+    with pytest.raises(RuntimeError):
+        async with first() as u:
+            await u.audit.append(
+                actor_id=1, actor_role="admin", action="x", target_kind="k", target_id="1"
+            )
+            raise RuntimeError("rolled back")
+    await _append(second, 1)
+    await _append(first, 2)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(audit_entries.c.idx, audit_entries.c.leaf))).all()
+    assert sorted(r.idx for r in rows) == list(range(9))
+    assert all(leaf_index(bytes(r.leaf)) == r.idx for r in rows)

@@ -7,11 +7,13 @@ and leaf hash, plus the fields again as columns for search. When an append compl
 of 256 leaves, the block's root is stored in ``audit_nodes`` in the same transaction (the
 proofs read those instead of every leaf hash).
 
-Indexes are gap-free and follow commit order on both backends: an append reads
-``max(idx) + 1`` while holding the database's write lock (SQLite: the unit of work's
-``BEGIN IMMEDIATE``; PostgreSQL: the transaction-scoped advisory lock
-:data:`AUDIT_LOCK_KEY`, held to the commit), and a rolled-back unit of work leaves no index
-behind. Keep units of work that append short: they serialise all other audit appends.
+Indexes are gap-free and follow commit order on both backends: an append takes the next
+index while holding the database's write lock (SQLite: the unit of work's ``BEGIN
+IMMEDIATE``; PostgreSQL: the transaction-scoped advisory lock :data:`AUDIT_LOCK_KEY`, held to
+the commit), and a rolled-back unit of work leaves no index behind. The next index is
+``max(idx) + 1``, or the unit-of-work factory's :class:`AuditSequence` guess of it, checked by
+the insert itself (a taken index is read again). Keep units of work that append short: they
+serialise all other audit appends.
 
 The module-level functions (:func:`search_entries`, :func:`read_leaf_hashes`, ...) read on a
 connection of their own; the API and the checkpointer use them outside units of work.
@@ -26,6 +28,8 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from starlane.audit.leaf import AuditEntry, JsonValue, canonical_json, encode_leaf
@@ -170,6 +174,22 @@ def _moment(now: float) -> datetime:
     return datetime.fromtimestamp(round(now, 6), UTC)
 
 
+class AuditSequence:
+    """The next audit index after this process's last committed append, kept by a unit-of-work
+    factory so an append usually needs no ``max(idx)`` query.
+
+    It is only a guess: an append inserts at the guessed index with ``ON CONFLICT (idx) DO
+    NOTHING`` and, when another process took that index, reads ``max(idx) + 1`` and tries
+    again. It moves only after a commit, and is forgotten after a rollback.
+
+    Attributes:
+        next: the guess, or None (read it from the table).
+    """
+
+    def __init__(self) -> None:
+        self.next: int | None = None
+
+
 class SqlAuditRepository:
     """The audit tables inside one unit of work (``uow.audit``).
 
@@ -177,13 +197,45 @@ class SqlAuditRepository:
         conn: the unit of work's connection (an open write transaction).
         clock: unix seconds now (each entry's time).
         emit: adds an outbox message (``audit.appended`` per entry).
+        sequence: the factory's guess of the next index (None: always read it).
     """
 
-    def __init__(self, conn: AsyncConnection, clock: Callable[[], float], emit: Emit) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        clock: Callable[[], float],
+        emit: Emit,
+        sequence: AuditSequence | None = None,
+    ) -> None:
         self._conn = conn
         self._clock = clock
         self._emit = emit
+        self._sequence = sequence
+        self._next: int | None = None if sequence is None else sequence.next
         self.appended: list[StoredEntry] = []
+
+    def committed(self) -> None:
+        """Called by the unit of work after its commit: the guess moves past its entries."""
+        if self.appended and self._sequence is not None:
+            self._sequence.next = self.appended[-1].entry.index + 1
+
+    def rolled_back(self) -> None:
+        """Called by the unit of work after a rollback: the guess is forgotten."""
+        if self.appended and self._sequence is not None:
+            self._sequence.next = None
+
+    async def _read_next(self) -> int:
+        top = (await self._conn.execute(select(func.max(audit_entries.c.idx)))).scalar()
+        return 0 if top is None else int(top) + 1
+
+    async def _insert(self, values: dict[str, Any]) -> bool:
+        query: Any
+        if self._conn.dialect.name == "postgresql":
+            query = postgresql_insert(audit_entries).values(values)
+        else:
+            query = sqlite_insert(audit_entries).values(values)
+        result = await self._conn.execute(query.on_conflict_do_nothing(index_elements=["idx"]))
+        return int(result.rowcount) == 1
 
     async def append(
         self,
@@ -226,47 +278,49 @@ class SqlAuditRepository:
         conn = self._conn
         if conn.dialect.name == "postgresql":
             await conn.execute(_PG_LOCK, {"key": AUDIT_LOCK_KEY})
-        top = (await conn.execute(select(func.max(audit_entries.c.idx)))).scalar()
-        index = 0 if top is None else int(top) + 1
+        index = self._next if self._next is not None else await self._read_next()
         moment = _moment(self._clock())
-        entry = AuditEntry(
-            index=index,
-            time=moment,
-            actor_id=actor_id,
-            actor_role=actor_role,
-            action=action,
-            target_kind=target_kind,
-            target_id=target_id,
-            before=before,
-            after=after,
-            justification=justification,
-            client_address=client_address,
-            user_agent=user_agent,
-            request_id=request_id,
-            reverts=reverts,
-        )
-        leaf = encode_leaf(entry)
-        hashed = leaf_hash(leaf)
-        await conn.execute(
-            insert(audit_entries).values(
-                idx=index,
-                at=moment.timestamp(),
+        while True:
+            entry = AuditEntry(
+                index=index,
+                time=moment,
                 actor_id=actor_id,
                 actor_role=actor_role,
                 action=action,
                 target_kind=target_kind,
                 target_id=target_id,
-                before=canonical_json(before).decode(),
-                after=canonical_json(after).decode(),
+                before=before,
+                after=after,
                 justification=justification,
                 client_address=client_address,
                 user_agent=user_agent,
                 request_id=request_id,
                 reverts=reverts,
-                leaf=leaf,
-                leaf_hash=hashed,
             )
-        )
+            leaf = encode_leaf(entry)
+            hashed = leaf_hash(leaf)
+            values = {
+                "idx": index,
+                "at": moment.timestamp(),
+                "actor_id": actor_id,
+                "actor_role": actor_role,
+                "action": action,
+                "target_kind": target_kind,
+                "target_id": target_id,
+                "before": canonical_json(before).decode(),
+                "after": canonical_json(after).decode(),
+                "justification": justification,
+                "client_address": client_address,
+                "user_agent": user_agent,
+                "request_id": request_id,
+                "reverts": reverts,
+                "leaf": leaf,
+                "leaf_hash": hashed,
+            }
+            if await self._insert(values):
+                break
+            index = await self._read_next()  # another process appended: read the truth
+        self._next = index + 1
         if (index + 1) % BLOCK == 0:
             start = index + 1 - BLOCK
             rows = await conn.execute(

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlane.domain.envelope import Envelope
 from starlane.store.accounts import AccountRepository, RefreshTokenRepository
 from starlane.store.accounts_sql import SqlAccountRepository
-from starlane.store.audit import SqlAuditRepository
+from starlane.store.audit import AuditSequence, SqlAuditRepository
 from starlane.store.db import WRITE_TRANSACTION, write_lock
 from starlane.store.outbox import OutboxMessage, append_outbox
 from starlane.store.refresh_tokens import SqlRefreshTokenRepository
@@ -58,6 +58,7 @@ class UnitOfWork:
         clock: unix seconds now (the outbox rows' time).
         on_commit: receives the committed envelopes (None: they wait in the outbox for a
             publisher's sweep).
+        audit_sequence: the factory's guess of the next audit index (None: read it).
 
     Attributes:
         accounts: the accounts, in this transaction (while open).
@@ -72,11 +73,17 @@ class UnitOfWork:
     audit: SqlAuditRepository
 
     def __init__(
-        self, engine: AsyncEngine, *, clock: Clock = time.time, on_commit: OnCommit | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Clock = time.time,
+        on_commit: OnCommit | None = None,
+        audit_sequence: AuditSequence | None = None,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._on_commit = on_commit
+        self._audit_sequence = audit_sequence
         self._messages: list[OutboxMessage] = []
         self._conn: AsyncConnection | None = None
         self._stack: contextlib.AsyncExitStack | None = None
@@ -147,7 +154,7 @@ class UnitOfWork:
         self._stack, self._conn = stack, conn
         self.accounts = SqlAccountRepository(conn, self.add_message)
         self.refresh_tokens = SqlRefreshTokenRepository(conn)
-        self.audit = SqlAuditRepository(conn, self._clock, self.add_message)
+        self.audit = SqlAuditRepository(conn, self._clock, self.add_message, self._audit_sequence)
         return self
 
     async def __aexit__(
@@ -162,14 +169,17 @@ class UnitOfWork:
             if exc_type is not None or self._discard:
                 await conn.rollback()
                 self._messages.clear()
+                self.audit.rolled_back()
             else:
                 try:
                     envelopes = await append_outbox(conn, self._messages, self._clock())
                     await conn.commit()
                 except BaseException:
+                    self.audit.rolled_back()
                     await conn.rollback()
                     raise
                 self.committed = envelopes
+                self.audit.committed()
         finally:
             self._conn = None
             await stack.aclose()  # closes the connection, then releases the write lock
@@ -193,6 +203,7 @@ class UnitOfWorkFactory:
         self.engine = engine
         self._clock = clock
         self._on_commit = on_commit
+        self._audit_sequence = AuditSequence()
 
     def __call__(self) -> UnitOfWork:
         """A new unit of work (enter it with ``async with``).
@@ -200,4 +211,9 @@ class UnitOfWorkFactory:
         Returns:
             The unit of work.
         """
-        return UnitOfWork(self.engine, clock=self._clock, on_commit=self._on_commit)
+        return UnitOfWork(
+            self.engine,
+            clock=self._clock,
+            on_commit=self._on_commit,
+            audit_sequence=self._audit_sequence,
+        )
