@@ -142,8 +142,8 @@ class Checkpointer:
         assert signer is not None and file is not None
         async with self._lock:
             size = await log_size(self._engine)
-            if size == self._last_size and not force:
-                return None
+            if size == (self._last_size or 0) and not force:
+                return None  # nothing new (an empty log needs no checkpoint)
             root = await stored_root(self._engine, size)
             head = Checkpoint(self._origin, size, root)
             signed = sign_checkpoint(signer, head)
