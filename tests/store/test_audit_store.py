@@ -315,3 +315,22 @@ async def test_two_factories_guessing_the_next_index_never_collide_or_leave_gaps
         rows = (await conn.execute(select(audit_entries.c.idx, audit_entries.c.leaf))).all()
     assert sorted(r.idx for r in rows) == list(range(9))
     assert all(leaf_index(bytes(r.leaf)) == r.idx for r in rows)
+
+
+async def test_stored_proofs_for_every_index_of_random_sizes(engine, clock):
+    import random
+
+    await _bulk(engine, clock, 530)
+    leaves = await _leaves(engine)
+    hashes = [leaf_hash(x) for x in leaves]
+    rng = random.Random(3)
+    for size in (1, 2, 257, 530, *rng.sample(range(3, 530), 3)):
+        root = root_from_leaf_hashes(hashes[:size])
+        indexes = range(size) if size <= 257 else sorted(rng.sample(range(size), 60))
+        for index in indexes:
+            proof = await stored_inclusion_proof(engine, index, size)
+            assert verify_inclusion(index, size, hashes[index], proof, root), (index, size)
+        for first in sorted({0, 1, size, *rng.sample(range(size + 1), min(size, 20))}):
+            proof = await stored_consistency_proof(engine, first, size)
+            first_root = root_from_leaf_hashes(hashes[:first])
+            assert verify_consistency(first, size, first_root, root, proof), (first, size)
