@@ -37,7 +37,8 @@ from starlane.audit.checkpointer import Checkpointer
 from starlane.audit.leaf import AuditEntry, canonical_json, encode_leaf
 from starlane.audit.merkle import leaf_hash, perfect_subtree_root
 from starlane.audit.stored_verify import verify_stored_log
-from starlane.store.audit import AuditFilter, search_entries
+from starlane.store.audit import AuditFilter
+from starlane.store.audit_reads import search_entries
 from starlane.store.db import create_db_engine, upgrade_database
 from starlane.store.schema import audit_entries, audit_nodes
 from starlane.store.uow import UnitOfWorkFactory

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from starlane.audit.checkpointer import Checkpointer
 from starlane.cli import app
 from starlane.store.accounts_sql import SqlAccountStore
-from starlane.store.audit import AuditFilter, search_entries
+from starlane.store.audit import AuditFilter
+from starlane.store.audit_reads import search_entries
 from starlane.store.db import create_db_engine
 
 runner = CliRunner()

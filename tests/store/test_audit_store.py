@@ -23,12 +23,8 @@ from starlane.audit.merkle import (
     verify_inclusion,
 )
 from starlane.audit.stored_verify import leaf_index, verify_stored_log
-from starlane.store.audit import (
-    AuditFilter,
-    get_entry,
-    log_size,
-    search_entries,
-)
+from starlane.store.audit import AuditFilter
+from starlane.store.audit_reads import get_entry, log_size, search_entries
 from starlane.store.schema import audit_checkpoints, audit_entries, audit_nodes
 from starlane.store.uow import UnitOfWorkFactory
 

@@ -36,7 +36,7 @@ from starlane.api.inputs import install_openapi_bodies
 from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
 from starlane.api.ratelimit import RateLimiter
-from starlane.api.routes import admin, auth, health
+from starlane.api.routes import admin, admin_accounts, auth, health
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
 from starlane.api.ws import EventJsonCache
@@ -360,7 +360,7 @@ def create_app(
     # node that is matched twice per request. The routes are built with their full paths, so
     # the OpenAPI schema is the same as from included routers.
     app.router.routes.extend(game_routes(table))
-    for module in (auth, health, admin):
+    for module in (auth, health, admin, admin_accounts):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
     declared = [r.path if isinstance(r, Route | WebSocketRoute) else "" for r in app.router.routes]

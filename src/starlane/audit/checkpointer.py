@@ -33,7 +33,7 @@ from starlane.audit.checkpoint import (
 )
 from starlane.audit.log import stored_root
 from starlane.audit.note import NoteSigner
-from starlane.store.audit import add_checkpoint, log_size
+from starlane.store.audit_reads import add_checkpoint, log_size
 
 _log = structlog.get_logger("starlane.audit")
 

@@ -27,7 +27,7 @@ from starlane.audit.merkle import (
     inclusion_proof,
     subtree_root,
 )
-from starlane.store.audit import read_block_roots, read_leaf_hashes
+from starlane.store.audit_reads import read_block_roots, read_leaf_hashes
 
 T = TypeVar("T")
 Computation = Callable[[LeafHashReader, NodeReader], T]

@@ -31,7 +31,7 @@ from starlane.audit.checkpoint import (
 )
 from starlane.audit.note import parse_note
 from starlane.audit.verify import Failure, FailureKind, VerifyResult, verify_log
-from starlane.store.audit import iter_entries
+from starlane.store.audit_reads import iter_entries
 
 _MARK = b'"index":'
 _END = object()

@@ -28,20 +28,11 @@ from starlane.api.errors import ApiError
 from starlane.api.schemas.admin import (
     ActionDone,
     ActionPending,
-    AdminAccountDetail,
-    AdminAccountOut,
-    AdminAccountPage,
-    AdminPlayerOut,
-    ApprovalOut,
-    ApprovalPage,
     AuditEntryOut,
     AuditPage,
     ConsistencyProofOut,
-    CreditsRequest,
     InclusionProofOut,
     Justified,
-    MembershipRequest,
-    RolesRequest,
 )
 from starlane.api.services import Services
 from starlane.audit.actions import Actor, AdminActions, Done, Outcome
@@ -53,14 +44,11 @@ from starlane.audit.log import (
     stored_inclusion_proof,
 )
 from starlane.store.accounts import Account
-from starlane.store.admin_accounts import membership_expiry, search_accounts
-from starlane.store.audit import (
-    AuditFilter,
-    StoredEntry,
+from starlane.store.audit import AuditFilter, StoredEntry
+from starlane.store.audit_reads import (
     get_entry,
     iter_entries,
     latest_checkpoint,
-    list_approvals,
     log_size,
     reverted_by,
     search_entries,
@@ -69,7 +57,7 @@ from starlane.store.audit import (
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
+PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not authenticated"},
     403: {"description": "not an admin (``forbidden``), or ``self_approval``"},
     422: {"description": "invalid input, ``justification_required``"},
@@ -147,7 +135,18 @@ async def record_login_refused(request: Request, services: Services, account: Ac
         )
 
 
-def _actions(services: Services) -> AdminActions:
+def actions_of(services: Services) -> AdminActions:
+    """The app's admin actions.
+
+    Args:
+        services: the app's services.
+
+    Returns:
+        The actions.
+
+    Raises:
+        ApiError: 503 before the app has started them.
+    """
     actions = services.admin
     if actions is None:
         raise ApiError(503, "engine_unavailable", "the server is starting")
@@ -181,14 +180,33 @@ def _entry_out(stored: StoredEntry, reverted_by: int | None = None) -> AuditEntr
     )
 
 
-def _answer(outcome: Outcome) -> ActionDone | JSONResponse:
+def answer(outcome: Outcome) -> ActionDone | JSONResponse:
+    """The answer to an action: 200 with its entry, or 202 when it waits for a second admin.
+
+    Args:
+        outcome: what the action did.
+
+    Returns:
+        The response model or a 202 response.
+    """
     if isinstance(outcome, Done):
         return ActionDone(index=outcome.index, before=outcome.before, after=outcome.after)
     body = ActionPending(approval_id=outcome.approval_id, index=outcome.index)
     return JSONResponse(body.model_dump(), status_code=202)
 
 
-def _cursor(value: str | None) -> int | None:
+def cursor_value(value: str | None) -> int | None:
+    """A page cursor this API gave (a decimal number).
+
+    Args:
+        value: the ``cursor`` query parameter.
+
+    Returns:
+        The number, or None for the first page.
+
+    Raises:
+        ApiError: 422 ``invalid_cursor``.
+    """
     if value is None:
         return None
     if not value.isdigit() or len(value) > 18:
@@ -196,14 +214,14 @@ def _cursor(value: str | None) -> int | None:
     return int(value)
 
 
-_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **_PROBLEMS,
+ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEMS,
     202: {"model": ActionPending, "description": "waiting for a second admin"},
 }
 
 
 # --- the audit log ---------------------------------------------------------------------------
-@router.get("/audit", response_model=AuditPage, responses=_PROBLEMS, summary="Search the log")
+@router.get("/audit", response_model=AuditPage, responses=PROBLEMS, summary="Search the log")
 async def audit_list(
     caller: AdminCaller,
     actor_id: int | None = None,
@@ -227,7 +245,7 @@ async def audit_list(
         until=None if until is None else until.timestamp(),
         q=q,
     )
-    found = await search_entries(caller[1].db, f, before=_cursor(cursor), limit=limit + 1)
+    found = await search_entries(caller[1].db, f, before=cursor_value(cursor), limit=limit + 1)
     items = [_entry_out(s) for s in found[:limit]]
     more = len(found) > limit
     return AuditPage(items=items, next_cursor=str(items[-1].index) if more else None)
@@ -236,7 +254,7 @@ async def audit_list(
 @router.get(
     "/audit/checkpoint",
     response_class=PlainTextResponse,
-    responses={**_PROBLEMS, 404: {"description": "no checkpoint yet"}},
+    responses={**PROBLEMS, 404: {"description": "no checkpoint yet"}},
     summary="The latest signed checkpoint",
 )
 async def audit_checkpoint(caller: AdminCaller) -> PlainTextResponse:
@@ -254,7 +272,7 @@ async def audit_checkpoint(caller: AdminCaller) -> PlainTextResponse:
 @router.get(
     "/audit/verifier-key",
     response_class=PlainTextResponse,
-    responses=_PROBLEMS,
+    responses=PROBLEMS,
     summary="The log's verifier key",
 )
 async def audit_verifier_key(caller: AdminCaller) -> PlainTextResponse:
@@ -268,7 +286,7 @@ async def audit_verifier_key(caller: AdminCaller) -> PlainTextResponse:
 @router.get(
     "/audit/consistency",
     response_model=ConsistencyProofOut,
-    responses=_PROBLEMS,
+    responses=PROBLEMS,
     summary="Consistency proof",
 )
 async def audit_consistency(
@@ -288,7 +306,7 @@ async def audit_consistency(
     return ConsistencyProofOut(first=first, second=second, hashes=[_b64(h) for h in hashes])
 
 
-@router.get("/audit/export", responses=_PROBLEMS, summary="Export the log")
+@router.get("/audit/export", responses=PROBLEMS, summary="Export the log")
 async def audit_export(
     caller: AdminCaller, format: Literal["jsonl", "csv"] = "jsonl"
 ) -> StreamingResponse:
@@ -329,7 +347,7 @@ async def audit_export(
 @router.get(
     "/audit/{index:int}",
     response_model=AuditEntryOut,
-    responses={**_PROBLEMS, 404: {"description": "no such entry"}},
+    responses={**PROBLEMS, 404: {"description": "no such entry"}},
     summary="One entry",
 )
 async def audit_entry(caller: AdminCaller, index: int) -> AuditEntryOut:
@@ -344,7 +362,7 @@ async def audit_entry(caller: AdminCaller, index: int) -> AuditEntryOut:
 @router.get(
     "/audit/{index:int}/proof",
     response_model=InclusionProofOut,
-    responses=_PROBLEMS,
+    responses=PROBLEMS,
     summary="Inclusion proof",
 )
 async def audit_proof(
@@ -365,7 +383,7 @@ async def audit_proof(
 @router.post(
     "/audit/{index:int}/revert",
     response_model=ActionDone,
-    responses=_ACTION_RESPONSES,
+    responses=ACTION_RESPONSES,
     summary="Revert an action",
 )
 async def audit_revert(
@@ -374,205 +392,18 @@ async def audit_revert(
     """Undo a reversible action as a new entry pointing at it (409 ``already_reverted``)."""
     principal, services = caller
     actor = actor_of(request, principal)
-    return _answer(await _actions(services).revert(actor, index, body.justification))
+    return answer(await actions_of(services).revert(actor, index, body.justification))
 
 
-# --- accounts --------------------------------------------------------------------------------
-def _account_out(account: Account, expires: float | None = None) -> AdminAccountOut:
-    return AdminAccountOut(
-        id=account.id,
-        username=account.username,
-        roles=list(account.roles),
-        membership=account.membership,
-        membership_expires_at=expires,
-        region_id=account.region_id,
-        created_at=account.created_at,
-        disabled=account.disabled,
-    )
-
-
-@router.get("/accounts", response_model=AdminAccountPage, responses=_PROBLEMS)
-async def accounts_list(
-    caller: AdminCaller,
-    name: Annotated[str | None, Query(max_length=24)] = None,
-    role: Annotated[str | None, Query(max_length=24)] = None,
-    membership: Annotated[str | None, Query(max_length=24)] = None,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> AdminAccountPage:
-    """Accounts in id order, searched by name (substring), role and membership."""
-    found = await search_accounts(
-        caller[1].db,
-        name=name,
-        role=role,
-        membership=membership,
-        after_id=_cursor(cursor) or 0,
-        limit=limit + 1,
-    )
-    items = [_account_out(a) for a in found[:limit]]
-    more = len(found) > limit
-    return AdminAccountPage(items=items, next_cursor=str(items[-1].id) if more else None)
-
-
-@router.get("/accounts/{account_id}", response_model=AdminAccountDetail, responses=_PROBLEMS)
-async def accounts_get(caller: AdminCaller, account_id: int) -> AdminAccountDetail:
-    """An account and its player's state."""
-    services = caller[1]
-    account = await services.accounts.get(account_id)
-    if account is None:
-        raise ApiError(404, "account_not_found", f"no account {account_id}")
-    expires = await membership_expiry(services.db, account_id)
-    p = services.galaxy.player(account_id)
-    player = (
-        None
-        if p is None
-        else AdminPlayerOut(
-            region_id=p.region_id,
-            sector_id=p.sector_id,
-            credits=p.credits,
-            turns=p.turns,
-            ship_type=p.ship.type,
-            membership=str(p.membership),
-        )
-    )
-    return AdminAccountDetail(account=_account_out(account, expires), player=player)
-
-
-async def _disable(
-    request: Request, caller: tuple[Principal, Services], account_id: int, body: Justified, on: bool
-) -> ActionDone | JSONResponse:
-    principal, services = caller
-    outcome = await _actions(services).set_disabled(
-        actor_of(request, principal), account_id, on, body.justification
-    )
-    return _answer(outcome)
-
-
-@router.post(
-    "/accounts/{account_id}/disable", response_model=ActionDone, responses=_ACTION_RESPONSES
-)
-async def accounts_disable(
-    request: Request, caller: AdminCaller, account_id: int, body: Justified
-) -> ActionDone | JSONResponse:
-    """Disable an account: its access tokens are refused from the next request."""
-    return await _disable(request, caller, account_id, body, True)
-
-
-@router.post(
-    "/accounts/{account_id}/enable", response_model=ActionDone, responses=_ACTION_RESPONSES
-)
-async def accounts_enable(
-    request: Request, caller: AdminCaller, account_id: int, body: Justified
-) -> ActionDone | JSONResponse:
-    """Enable a disabled account again."""
-    return await _disable(request, caller, account_id, body, False)
-
-
-@router.post("/accounts/{account_id}/roles", response_model=ActionDone, responses=_ACTION_RESPONSES)
-async def accounts_roles(
-    request: Request, caller: AdminCaller, account_id: int, body: RolesRequest
-) -> ActionDone | JSONResponse:
-    """Grant and revoke roles (the admin role needs a second admin by default)."""
-    principal, services = caller
-    outcome = await _actions(services).change_roles(
-        actor_of(request, principal), account_id, body.grant, body.revoke, body.justification
-    )
-    return _answer(outcome)
-
-
-@router.post(
-    "/accounts/{account_id}/membership", response_model=ActionDone, responses=_ACTION_RESPONSES
-)
-async def accounts_membership(
-    request: Request, caller: AdminCaller, account_id: int, body: MembershipRequest
-) -> ActionDone | JSONResponse:
-    """Set the membership tier and its end (RFC 3339, or null for none)."""
-    principal, services = caller
-    expires = None if body.expires_at is None else body.expires_at.timestamp()
-    outcome = await _actions(services).change_membership(
-        actor_of(request, principal), account_id, body.tier, expires, body.justification
-    )
-    return _answer(outcome)
-
-
-@router.post(
-    "/accounts/{account_id}/credits", response_model=ActionDone, responses=_ACTION_RESPONSES
-)
-async def accounts_credits(
-    request: Request, caller: AdminCaller, account_id: int, body: CreditsRequest
-) -> ActionDone | JSONResponse:
-    """Adjust a player's credits (an engine command; large ones need a second admin)."""
-    principal, services = caller
-    outcome = await _actions(services).adjust_credits(
-        actor_of(request, principal), account_id, body.delta, body.justification
-    )
-    return _answer(outcome)
-
-
-# --- approvals -------------------------------------------------------------------------------
-@router.get("/approvals", response_model=ApprovalPage, responses=_PROBLEMS)
-async def approvals_list(
-    caller: AdminCaller,
-    status: Literal["pending", "approved", "rejected"] | None = "pending",
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> ApprovalPage:
-    """Two-person-rule requests in the order they were made (pending ones by default)."""
-    after = _cursor(cursor)
-    found = await list_approvals(
-        caller[1].db,
-        status=status,
-        after=None if after is None else str(after),
-        limit=limit + 1,
-    )
-    items = [
-        ApprovalOut(
-            approval_id=a.id,
-            action=a.action,
-            target_kind=a.target_kind,
-            target_id=a.target_id,
-            params=a.params,
-            justification=a.justification,
-            requested_by=a.requested_by,
-            requested_at=a.requested_at,
-            status=a.status,
-            decided_by=a.decided_by,
-            decided_at=a.decided_at,
-            decision_justification=a.decision_justification,
-            request_entry=a.request_entry,
-        )
-        for a in found[:limit]
-    ]
-    more = len(found) > limit
-    return ApprovalPage(items=items, next_cursor=str(items[-1].request_entry) if more else None)
-
-
-@router.post(
-    "/approvals/{approval_id}/approve", response_model=ActionDone, responses=_ACTION_RESPONSES
-)
-async def approvals_approve(
-    request: Request, caller: AdminCaller, approval_id: str, body: Justified
-) -> ActionDone:
-    """Approve another admin's request; the action runs now (403 ``self_approval``)."""
-    principal, services = caller
-    done = await _actions(services).approve(
-        actor_of(request, principal), approval_id, body.justification
-    )
-    return ActionDone(index=done.index, before=done.before, after=done.after)
-
-
-@router.post(
-    "/approvals/{approval_id}/reject", response_model=ActionDone, responses=_ACTION_RESPONSES
-)
-async def approvals_reject(
-    request: Request, caller: AdminCaller, approval_id: str, body: Justified
-) -> ActionDone:
-    """Reject a request, with a justification."""
-    principal, services = caller
-    done = await _actions(services).reject(
-        actor_of(request, principal), approval_id, body.justification
-    )
-    return ActionDone(index=done.index, before=done.before, after=done.after)
-
-
-__all__ = ["actor_of", "record_login_refused", "require_stored_admin", "router"]
+__all__ = [
+    "ACTION_RESPONSES",
+    "PROBLEMS",
+    "AdminCaller",
+    "actions_of",
+    "actor_of",
+    "answer",
+    "cursor_value",
+    "record_login_refused",
+    "require_stored_admin",
+    "router",
+]
