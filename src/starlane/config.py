@@ -161,6 +161,18 @@ class Settings(BaseSettings):
             apply to what is decided from then on (new players' turns and credits, prices,
             regeneration...); what was recorded stays as it was. The galaxy-generation numbers
             (``initial_fill``, ``port_capacity_range``) matter only when a galaxy is generated.
+        audit_origin: the audit log's name: the origin line of its signed checkpoints and the
+            name of its signing key (no ``+``, no spaces; e.g. ``game.example.org/audit``).
+        audit_checkpoint_entries: sign a checkpoint once this many entries were added since
+            the last one.
+        audit_checkpoint_seconds: otherwise, sign one this many seconds after the last one
+            when anything was added (and always on shutdown).
+        audit_two_person_actions: actions that need a second admin's approval:
+            ``roles.grant.admin``, ``roles.revoke.admin``, ``account.delete``,
+            ``credits.adjust.large`` (above ``audit_two_person_credit_threshold``),
+            ``region.transfer``, ``region.close``.
+        audit_two_person_credit_threshold: a credit adjustment whose size (either sign) is
+            above this many credits is ``credits.adjust.large``.
     """
 
     model_config = SettingsConfigDict(
@@ -194,6 +206,20 @@ class Settings(BaseSettings):
     galaxy: GalaxySettings = Field(default_factory=GalaxySettings)
     rate: RateLimits = Field(default_factory=RateLimits)
     rules: dict[str, Any] = Field(default_factory=dict)
+    audit_origin: str = Field("starlane.local/audit", pattern=r"^[^+\s]+$")
+    audit_checkpoint_entries: int = Field(1_000, ge=1)
+    audit_checkpoint_seconds: float = Field(60.0, gt=0)
+    audit_two_person_actions: list[str] = Field(
+        default_factory=lambda: [
+            "roles.grant.admin",
+            "roles.revoke.admin",
+            "account.delete",
+            "credits.adjust.large",
+            "region.transfer",
+            "region.close",
+        ]
+    )
+    audit_two_person_credit_threshold: int = Field(100_000, ge=0)
 
     @field_validator("rules")
     @classmethod

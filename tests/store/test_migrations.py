@@ -41,7 +41,7 @@ async def test_upgrade_from_empty_creates_schema_without_drift(db_url):
     try:
         assert await database_revision(engine) is None
         await upgrade_database(engine)
-        assert await database_revision(engine) == HEAD == "0002"
+        assert await database_revision(engine) == HEAD == "0003_audit"
         async with engine.connect() as conn:
             assert await conn.run_sync(_drift) == []
             tables = await conn.run_sync(_tables)

@@ -38,7 +38,7 @@ async def test_outbox_revision_upgrades_and_downgrades_keeping_other_data(db_url
         async with engine.begin() as conn:
             assert not await conn.run_sync(_has_outbox)
             await conn.execute(text("INSERT INTO projection_checkpoints VALUES ('p', 7)"))
-        await upgrade_database(engine)
+        await upgrade_database(engine, "0002")
         assert await database_revision(engine) == "0002"
         async with engine.begin() as conn:
             assert await conn.run_sync(_has_outbox)

@@ -36,7 +36,7 @@ from starlane.api.inputs import install_openapi_bodies
 from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
 from starlane.api.ratelimit import RateLimiter
-from starlane.api.routes import auth, health
+from starlane.api.routes import admin, admin_accounts, auth, health
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
 from starlane.api.ws import EventJsonCache
@@ -47,6 +47,7 @@ from starlane.config import Settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from starlane.audit.checkpointer import Checkpointer
     from starlane.bus import Bus
     from starlane.projections.base import ProjectionRunner
     from starlane.projections.worker import ProjectorProcess
@@ -123,6 +124,35 @@ async def _ensure_admin(services: Services) -> None:
         await services.galaxy.execute(
             SpawnPlayer(existing.id, existing.username, Membership(existing.membership))
         )
+
+
+async def _start_audit(services: Services) -> Checkpointer:
+    """Start the audit checkpointer and the admin actions; load the disabled accounts."""
+    from starlane.audit.actions import AdminActions
+    from starlane.audit.checkpointer import Checkpointer
+    from starlane.store.admin_accounts import disabled_account_ids
+
+    settings = services.settings
+    checkpointer = Checkpointer(
+        services.db,
+        settings.data_dir,
+        settings.audit_origin,
+        every_entries=settings.audit_checkpoint_entries,
+        every_seconds=settings.audit_checkpoint_seconds,
+        clock=services.clock,
+    )
+    await checkpointer.start()
+    services.checkpointer = checkpointer
+    services.tokens.disabled_accounts.update(await disabled_account_ids(services.db))
+    services.admin = AdminActions(
+        services.uow,
+        services.clock,
+        galaxy=services.galaxy,
+        two_person=settings.audit_two_person_actions,
+        credit_threshold=settings.audit_two_person_credit_threshold,
+        on_disabled=services.tokens.set_disabled,
+    )
+    return checkpointer
 
 
 HOT_ROUTES: tuple[tuple[str, str], ...] = (
@@ -216,6 +246,7 @@ def create_app(
         feed = FeedHub(bus)
         event_store: EventStore | None = None
         outbox: OutboxPublisher | None = None
+        checkpointer = None
         try:
             await upgrade_database(db)
             if read_db is not db:
@@ -268,6 +299,7 @@ def create_app(
                 event_json=EventJsonCache(),
                 projections=projections,
             )
+            checkpointer = await _start_audit(services)
             started.append(services)
             st.services = services
             await _ensure_admin(services)
@@ -280,6 +312,8 @@ def create_app(
                 await projections.stop()
             if service is not None:
                 await service.stop()
+            if checkpointer is not None:
+                await checkpointer.stop()  # signs the entries added since the last checkpoint
             if outbox is not None:
                 await outbox.stop()
             bus.close()
@@ -326,7 +360,7 @@ def create_app(
     # node that is matched twice per request. The routes are built with their full paths, so
     # the OpenAPI schema is the same as from included routers.
     app.router.routes.extend(game_routes(table))
-    for module in (auth, health):
+    for module in (auth, health, admin, admin_accounts):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
     declared = [r.path if isinstance(r, Route | WebSocketRoute) else "" for r in app.router.routes]

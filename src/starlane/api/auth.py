@@ -178,6 +178,8 @@ class TokenService:
         self.access_seconds = access_seconds
         self.refresh_seconds = refresh_seconds
         self._denied: dict[str, float] = {}
+        # accounts an admin disabled: their access tokens are refused from the next request
+        self.disabled_accounts: set[int] = set()
         # token text -> its principal, once the signature and claims checked out (a pure
         # function of the text and the secret); expiry and the deny list are checked each time
         self._verified: dict[str, Principal] = {}
@@ -214,7 +216,8 @@ class TokenService:
             The principal it names.
 
         Raises:
-            ApiError: 401 ``invalid_token``, ``token_expired`` or ``token_revoked``.
+            ApiError: 401 ``invalid_token``, ``token_expired``, ``token_revoked`` or
+                ``account_disabled``.
         """
         principal = self._verified.get(token)
         if principal is None:
@@ -226,6 +229,8 @@ class TokenService:
             raise unauthorized("the access token has expired", "token_expired")
         if principal.jti in self._denied:
             raise unauthorized("the access token was revoked (logged out)", "token_revoked")
+        if principal.account_id in self.disabled_accounts:
+            raise unauthorized("the account is disabled", "account_disabled")
         return principal
 
     def _decode_access(self, token: str) -> Principal:
@@ -255,6 +260,18 @@ class TokenService:
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise unauthorized("the access token is invalid") from exc
         return principal
+
+    def set_disabled(self, account_id: int, disabled: bool) -> None:
+        """Refuse (or accept again) every access token of an account, from the next request.
+
+        Args:
+            account_id: the account.
+            disabled: True when an admin disabled it.
+        """
+        if disabled:
+            self.disabled_accounts.add(account_id)
+        else:
+            self.disabled_accounts.discard(account_id)
 
     def deny(self, principal: Principal) -> None:
         """Refuse an access token from now until it expires (logout).

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from starlane.api.ratelimit import RateLimiter
     from starlane.api.ws import EventJsonCache
     from starlane.api.wsfeed import Connection, FeedHub
+    from starlane.audit.actions import AdminActions
+    from starlane.audit.checkpointer import Checkpointer
     from starlane.bus import Bus
     from starlane.config import Settings
     from starlane.engine.router import GalaxyService
@@ -62,6 +64,8 @@ class Services:
         event_json: the JSON of recently pushed events, encoded once.
         projections: the read models' runner (in-process) or child process, None when off.
         ws_connections: the open WebSocket connections.
+        admin: the audited operator actions (the admin API's).
+        checkpointer: signs the audit log's checkpoints.
     """
 
     settings: Settings
@@ -85,3 +89,5 @@ class Services:
     event_json: EventJsonCache
     projections: ProjectionRunner | ProjectorProcess | None = None
     ws_connections: set[Connection] = field(default_factory=set)
+    admin: AdminActions | None = None
+    checkpointer: Checkpointer | None = None

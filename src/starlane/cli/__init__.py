@@ -1,4 +1,5 @@
-"""The ``starlane`` command line (Typer): serve, projector, play, bots, bench, galaxy, db, admin.
+"""The ``starlane`` command line (Typer): serve, projector, play, bots, bench, galaxy, db,
+admin, audit.
 
 Every command has ``--help``. Commands import the server's packages lazily, so ``--help`` and
 the client commands (``play``, ``bots``) start fast and work without a database.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from starlane.cli import admin, bench, bots, db, galaxy, play, projector, serve
+from starlane.cli import admin, audit, bench, bots, db, galaxy, play, projector, serve
 
 app = typer.Typer(
     name="starlane",
@@ -28,6 +29,7 @@ app.command("projector")(projector.projector)
 app.add_typer(galaxy.app, name="galaxy")
 app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

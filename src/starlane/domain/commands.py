@@ -142,3 +142,19 @@ class Attack(Command):
     name: ClassVar[str] = "attack"
     target_kind: str
     target_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustCredits(Command):
+    """An operator adds credits to, or removes credits from, a player (an admin action).
+
+    Attributes:
+        delta: credits to add (negative to remove); never 0.
+        actor_id: the admin's account id.
+        justification: the admin's reason (recorded in the event and the audit log).
+    """
+
+    name: ClassVar[str] = "adjust_credits"
+    delta: int
+    actor_id: int
+    justification: str

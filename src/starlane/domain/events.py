@@ -347,3 +347,25 @@ for _cls in (
     PirateDestroyed,
 ):
     register_event(_cls)
+
+
+# --- operator actions ---------------------------------------------------------------------
+@register_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditsAdjusted(Event):
+    """An operator changed a player's credits (``AdjustCredits``).
+
+    Attributes:
+        player_id: the player.
+        delta: credits added (negative: removed).
+        credits_after: the player's credits afterwards (never negative).
+        actor_id: the admin's account id.
+        justification: the admin's reason.
+    """
+
+    type: ClassVar[str] = "credits_adjusted"
+    player_id: int
+    delta: int
+    credits_after: int
+    actor_id: int
+    justification: str

@@ -22,6 +22,7 @@ from typing import Any
 
 from starlane.domain.combat import PIRATE, decide_attack
 from starlane.domain.commands import (
+    AdjustCredits,
     Attack,
     Autopilot,
     BuyHardware,
@@ -36,12 +37,16 @@ from starlane.domain.commands import (
 from starlane.domain.data import ESCAPE_POD, SHIP_TYPES, STARTER_SHIP, Hardware
 from starlane.domain.economy import decide_trade
 from starlane.domain.errors import (
+    InsufficientCreditsError,
     InvalidCommandError,
+    InvalidQuantityError,
     PlayerExistsError,
     RegionSuspendedError,
+    UnknownPlayerError,
 )
 from starlane.domain.events import (
     CombatResolved,
+    CreditsAdjusted,
     Event,
     HardwareBought,
     HullRepaired,
@@ -309,3 +314,56 @@ def apply_all(state: RegionState, events: Iterable[Event]) -> None:
         handler = evolvers.get(type(event))
         if handler is not None:
             handler(state, event)
+
+
+# --- operator actions -------------------------------------------------------------------------
+def decide_adjust_credits(
+    state: RegionState, command: AdjustCredits, now: float, rng: random.Random | None = None
+) -> list[Event]:
+    """Decide an operator's credit adjustment.
+
+    Args:
+        state: the player's region.
+        command: the adjustment (``delta`` in credits).
+        now: unix seconds.
+        rng: unused.
+
+    Returns:
+        One ``CreditsAdjusted``.
+
+    Raises:
+        UnknownPlayerError: the player is not in this region.
+        InvalidQuantityError: ``delta`` is 0.
+        InsufficientCreditsError: the player would have fewer than 0 credits.
+    """
+    player = state.players.get(command.player_id)
+    if player is None:
+        raise UnknownPlayerError(f"player {command.player_id} is not in this region")
+    if command.delta == 0:
+        raise InvalidQuantityError("a credit adjustment is never 0")
+    after = player.credits + command.delta
+    if after < 0:
+        raise InsufficientCreditsError(
+            f"removing {-command.delta} credits would leave {after}",
+            needed=-command.delta,
+            available=player.credits,
+        )
+    return [
+        CreditsAdjusted(
+            region_id=state.region.id,
+            at=now,
+            player_id=command.player_id,
+            delta=command.delta,
+            credits_after=after,
+            actor_id=command.actor_id,
+            justification=command.justification,
+        )
+    ]
+
+
+def _credits_adjusted(state: RegionState, e: CreditsAdjusted) -> None:
+    state.players[e.player_id].credits = e.credits_after
+
+
+register_decider(AdjustCredits, decide_adjust_credits)
+register_evolver(CreditsAdjusted, _credits_adjusted)

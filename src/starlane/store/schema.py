@@ -14,6 +14,10 @@ Tables:
 - ``projection_checkpoints``, ``player_view``, ``activity``: read models fed from the events.
 - ``outbox``: relational changes committed by a unit of work (:mod:`starlane.store.uow`), each
   published on the bus after its commit; ``published_at`` stays NULL until it was.
+- ``audit_entries``, ``audit_nodes``, ``audit_checkpoints``: the tamper-evident audit log (each
+  entry's exact leaf bytes and leaf hash, the root of every complete block of 256 leaves, the
+  signed checkpoints); ``audit_approvals``: two-person-rule requests; ``membership_terms``:
+  the end of a membership an operator set.
 
 Times are unix seconds (double precision). JSON values are stored as text.
 """
@@ -176,4 +180,82 @@ outbox = Table(
     Column("payload", Text, nullable=False),
     Column("created_at", Double, nullable=False),
     Column("published_at", Double, nullable=True, index=True),
+)
+
+# --- the audit log (see starlane.store.audit and docs/audit.md) ---------------------------------
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    # ``idx`` is the entry's index in the log (0, 1, 2, ...), gap-free and in commit order.
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", Double, nullable=False),
+    Column("actor_id", Integer, nullable=True),
+    Column("actor_role", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("target_kind", String, nullable=False),
+    Column("target_id", String, nullable=False),
+    Column("before", Text, nullable=False),
+    Column("after", Text, nullable=False),
+    Column("justification", Text, nullable=False),
+    Column("client_address", String, nullable=True),
+    Column("user_agent", String, nullable=True),
+    Column("request_id", String, nullable=True),
+    # Unique: an entry is reverted at most once (NULLs do not collide).
+    Column("reverts", BigInteger, nullable=True, unique=True),
+    Column("leaf", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary, nullable=False),
+    Index(None, "actor_id", "idx"),
+    Index(None, "action", "idx"),
+    Index(None, "target_kind", "target_id", "idx"),
+    Index(None, "at"),
+)
+
+audit_nodes = Table(
+    "audit_nodes",
+    metadata,
+    # The root of the complete block of 256 leaves ``block * 256 .. block * 256 + 255``.
+    Column("block", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", _BigKey, primary_key=True, autoincrement=True),
+    Column("size", BigInteger, nullable=False, index=True),
+    Column("root_hash", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+audit_approvals = Table(
+    "audit_approvals",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("action", String, nullable=False),
+    Column("target_kind", String, nullable=False),
+    Column("target_id", String, nullable=False),
+    Column("params", Text, nullable=False),
+    Column("justification", Text, nullable=False),
+    Column("requested_by", Integer, nullable=False),
+    Column("requested_at", Double, nullable=False),
+    Column("status", String, nullable=False, index=True),
+    Column("decided_by", Integer, nullable=True),
+    Column("decided_at", Double, nullable=True),
+    Column("decision_justification", Text, nullable=True),
+    Column("request_entry", BigInteger, nullable=False),
+)
+
+membership_terms = Table(
+    "membership_terms",
+    metadata,
+    # When a paid membership set by an operator ends (unix seconds); no row: no end.
+    Column(
+        "account_id",
+        Integer,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("expires_at", Double, nullable=True),
 )

@@ -1,11 +1,12 @@
 """The unit of work: one transaction for the relational changes of one request or command.
 
 A :class:`UnitOfWork` is an async context manager. Entering it opens one transaction and binds
-the relational repositories to it (``uow.accounts``, ``uow.refresh_tokens``; audit, guilds and
-forums later); the repositories, and the caller through :meth:`UnitOfWork.add_message`, add
-outbox messages. Leaving it normally writes the outbox rows and commits everything in that
-one transaction, then hands the committed envelopes to the outbox publisher (which puts them
-on the bus). Leaving it with an exception rolls everything back: no change, no message::
+the relational repositories to it (``uow.accounts``, ``uow.refresh_tokens``, ``uow.audit``;
+guilds and forums later); the repositories, and the caller through
+:meth:`UnitOfWork.add_message`, add outbox messages. Leaving it normally writes the outbox
+rows and commits everything in that one transaction, then hands the committed envelopes to
+the outbox publisher (which puts them on the bus). Leaving it with an exception rolls
+everything back: no change, no message::
 
     async with uow_factory() as uow:
         account = await uow.accounts.get_by_username(name)
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlane.domain.envelope import Envelope
 from starlane.store.accounts import AccountRepository, RefreshTokenRepository
 from starlane.store.accounts_sql import SqlAccountRepository
+from starlane.store.audit import AuditSequence, SqlAuditRepository
 from starlane.store.db import WRITE_TRANSACTION, write_lock
 from starlane.store.outbox import OutboxMessage, append_outbox
 from starlane.store.refresh_tokens import SqlRefreshTokenRepository
@@ -56,22 +58,32 @@ class UnitOfWork:
         clock: unix seconds now (the outbox rows' time).
         on_commit: receives the committed envelopes (None: they wait in the outbox for a
             publisher's sweep).
+        audit_sequence: the factory's guess of the next audit index (None: read it).
 
     Attributes:
         accounts: the accounts, in this transaction (while open).
         refresh_tokens: the refresh tokens, in this transaction (while open).
+        audit: the audit log, in this transaction (while open): entries commit with the
+            change they record.
         committed: the envelopes of the messages committed, once it committed.
     """
 
     accounts: AccountRepository
     refresh_tokens: RefreshTokenRepository
+    audit: SqlAuditRepository
 
     def __init__(
-        self, engine: AsyncEngine, *, clock: Clock = time.time, on_commit: OnCommit | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Clock = time.time,
+        on_commit: OnCommit | None = None,
+        audit_sequence: AuditSequence | None = None,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._on_commit = on_commit
+        self._audit_sequence = audit_sequence
         self._messages: list[OutboxMessage] = []
         self._conn: AsyncConnection | None = None
         self._stack: contextlib.AsyncExitStack | None = None
@@ -142,6 +154,7 @@ class UnitOfWork:
         self._stack, self._conn = stack, conn
         self.accounts = SqlAccountRepository(conn, self.add_message)
         self.refresh_tokens = SqlRefreshTokenRepository(conn)
+        self.audit = SqlAuditRepository(conn, self._clock, self.add_message, self._audit_sequence)
         return self
 
     async def __aexit__(
@@ -156,14 +169,17 @@ class UnitOfWork:
             if exc_type is not None or self._discard:
                 await conn.rollback()
                 self._messages.clear()
+                self.audit.rolled_back()
             else:
                 try:
                     envelopes = await append_outbox(conn, self._messages, self._clock())
                     await conn.commit()
                 except BaseException:
+                    self.audit.rolled_back()
                     await conn.rollback()
                     raise
                 self.committed = envelopes
+                self.audit.committed()
         finally:
             self._conn = None
             await stack.aclose()  # closes the connection, then releases the write lock
@@ -187,6 +203,7 @@ class UnitOfWorkFactory:
         self.engine = engine
         self._clock = clock
         self._on_commit = on_commit
+        self._audit_sequence = AuditSequence()
 
     def __call__(self) -> UnitOfWork:
         """A new unit of work (enter it with ``async with``).
@@ -194,4 +211,9 @@ class UnitOfWorkFactory:
         Returns:
             The unit of work.
         """
-        return UnitOfWork(self.engine, clock=self._clock, on_commit=self._on_commit)
+        return UnitOfWork(
+            self.engine,
+            clock=self._clock,
+            on_commit=self._on_commit,
+            audit_sequence=self._audit_sequence,
+        )

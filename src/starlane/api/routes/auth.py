@@ -141,6 +141,9 @@ async def login(request: Request, st: ServicesDep) -> TokenPair:
     if account is None or not valid:
         raise unauthorized("wrong username or password", "invalid_credentials")
     if account.disabled:
+        from starlane.api.routes.admin import record_login_refused
+
+        await record_login_refused(request, st, account)  # a security event, audited
         raise ApiError(403, "account_disabled", "this account is disabled")
     return TokenPair(**await st.tokens.issue_pair(account))
 

@@ -1,0 +1,107 @@
+"""Account reads for operators: search by name, role and membership, and the disabled set.
+
+Roles are stored as one comma-separated column (see :mod:`starlane.store.accounts_sql`); a role
+filter matches a whole name between commas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from starlane.store.accounts import Account, username_key
+from starlane.store.schema import accounts, membership_terms
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(
+        id=row.id,
+        username=row.username,
+        password_hash=row.password_hash,
+        roles=tuple(r for r in row.roles.split(",") if r),
+        membership=row.membership,
+        region_id=row.region_id,
+        created_at=row.created_at,
+        disabled=bool(row.disabled),
+    )
+
+
+async def search_accounts(
+    engine: AsyncEngine,
+    *,
+    name: str | None = None,
+    role: str | None = None,
+    membership: str | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[Account]:
+    """A page of accounts matching the criteria, in id order.
+
+    Args:
+        engine: the database.
+        name: a substring of the username (case-insensitive).
+        role: a role the account has.
+        membership: the stored tier (``free``, ``citizen``).
+        after_id: cursor: only ids above this.
+        limit: at most this many.
+
+    Returns:
+        The accounts.
+    """
+    query = select(accounts).where(accounts.c.id > after_id)
+    if name:
+        escaped = username_key(name).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(accounts.c.username_key.like(f"%{escaped}%", escape="\\"))
+    if role:
+        roles = accounts.c.roles
+        query = query.where(
+            or_(
+                roles == role,
+                roles.like(f"{role},%"),
+                roles.like(f"%,{role}"),
+                roles.like(f"%,{role},%"),
+            )
+        )
+    if membership:
+        query = query.where(accounts.c.membership == membership)
+    query = query.order_by(accounts.c.id).limit(limit)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [_account(r) for r in rows]
+
+
+async def disabled_account_ids(engine: AsyncEngine) -> set[int]:
+    """The ids of every disabled account (loaded by the token service at start).
+
+    Args:
+        engine: the database.
+
+    Returns:
+        The ids.
+    """
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(accounts.c.id).where(accounts.c.disabled.is_(True)))
+        return {int(i) for i in rows.scalars()}
+
+
+async def membership_expiry(engine: AsyncEngine, account_id: int) -> float | None:
+    """When an account's membership ends (unix seconds), None for no end.
+
+    Args:
+        engine: the database.
+        account_id: the account.
+
+    Returns:
+        The end, or None.
+    """
+    async with engine.connect() as conn:
+        value = (
+            await conn.execute(
+                select(func.max(membership_terms.c.expires_at)).where(
+                    membership_terms.c.account_id == account_id
+                )
+            )
+        ).scalar()
+    return None if value is None else float(value)
