@@ -24,6 +24,7 @@ from fastapi import FastAPI
 
 from starlane.api.auth import Passwords, TokenService, load_jwt_secret
 from starlane.api.deps import extend_openapi, install_openapi_security
+from starlane.api.docs import install_docs
 from starlane.api.errors import install_error_handlers
 from starlane.api.game import GameApi
 from starlane.api.inputs import install_openapi_bodies
@@ -232,6 +233,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
         # Starlane exports Prometheus metrics (/metrics) and structlog lines; FastAPI's native
         # OpenTelemetry hooks would only be checked, never used, on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        docs_url=None,  # served offline by install_docs
+        redoc_url=None,
     )
     st = app.state
     st.settings = settings
@@ -273,6 +276,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     for module in (player, trade, world, auth, health):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
+    install_docs(app)
     declared = [getattr(route, "path", "") for route in app.router.routes]
     order_routes(app.router.routes)
     extend_openapi(app, lambda schema: _paths_in_order(schema, declared))
