@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
+import socket
 import sys
 from collections.abc import Callable
 from types import FrameType
@@ -177,6 +179,7 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
     """
     from starlane.api.app import create_app
 
+    listener = bind_listener(settings.host, settings.port)
     url = settings.resolved_database_url()
     console.print(f"[bold]Starlane[/] database: {redact_url(url)}")
     created = await prepare_database(settings)
@@ -195,7 +198,7 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
         ws_per_message_deflate=False,
     )
     server = _BotsFirstServer(config)
-    server_task = asyncio.create_task(server.serve())
+    server_task = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started:
         if server_task.done():
             await server_task
@@ -232,6 +235,42 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
             bots_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await bots_task
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """Bind the server's listening socket, before anything else starts.
+
+    Binding first makes a port already in use fail at once, before the galaxy is generated
+    and before uvicorn starts, with one line that names the port.
+
+    Args:
+        host: interface to listen on (``127.0.0.1``, ``0.0.0.0``, ``::``...).
+        port: TCP port.
+
+    Returns:
+        The bound socket (uvicorn listens on it).
+
+    Raises:
+        typer.Exit: the address cannot be used (exit status 2, the message names it).
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        fail(f"cannot listen on {host!r}: {exc.strerror} (check --host)", code=2)
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        where = f"{_display_host(host)}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"port {port} is already in use on {where}: stop the other server or "
+                 "choose another port with --port", code=2)  # fmt: skip
+        fail(f"cannot listen on {where}: {exc.strerror}", code=2)
+    return sock
 
 
 class _BotsFirstServer(uvicorn.Server):
