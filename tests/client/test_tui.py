@@ -60,7 +60,9 @@ async def test_log_in_see_sector_move_trade_and_watch_events(tmp_path: Path) -> 
             await pilot.click(f"#warp-{first}")
             await until(pilot, lambda: app.me["sector_id"] == first)
             assert f"Sector {first}" in panel(app, "#sector")
-            assert f"moved to {first}" in pane_text(app)
+            port = app.sector.get("port")
+            where = port["name"] if port else f"sector {first}"  # named by its port
+            assert f"moved to {where} (" in pane_text(app)
 
             # autopilot back to Sol
             await pilot.press("a")

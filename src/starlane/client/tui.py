@@ -19,6 +19,7 @@ from collections.abc import Awaitable
 from typing import Any, ClassVar, TypeVar
 
 import httpx
+from rich.markup import escape
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, HorizontalGroup, Vertical, VerticalScroll
@@ -270,12 +271,13 @@ class StarlaneApp(App[None]):
         """
         result = await self.call(self.api.move(to_sector_id))
         if result is not None:
+            await self.refresh_view()  # learn the name of where it arrived first
             self.log_event(
-                f"moved to [b]{result['sector_id']}[/] ({result['turns_spent']} turns, "
+                f"moved to [b]{escape(self.names.sector(result['sector_id']))}[/] "
+                f"({result['turns_spent']} turns, "
                 f"{result['turns_left']:,} left)"
                 + (" - first visit!" if result["first_visit"] else "")
             )
-            await self.refresh_view()
 
     async def action_refresh(self) -> None:
         """Fetch everything again."""
@@ -298,11 +300,12 @@ class StarlaneApp(App[None]):
                 return
             result = await self.call(self.api.autopilot(int(request["to_sector_id"])))
             if result is not None:
+                await self.refresh_view()
                 self.log_event(
-                    f"autopilot: {len(result['moves'])} warps, now in [b]{result['sector_id']}[/]"
+                    f"autopilot: {len(result['moves'])} warps, now in "
+                    f"[b]{escape(self.names.sector(result['sector_id']))}[/]"
                     f" ({result['turns_left']:,} turns left)"
                 )
-                await self.refresh_view()
 
         self.push_screen(AutopilotDialog(self.api), fly)
 
