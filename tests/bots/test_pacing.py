@@ -38,3 +38,16 @@ def test_an_action_that_would_breach_the_reserve_waits_for_regeneration() -> Non
 
 def test_no_regeneration_means_waiting_not_spending() -> None:
     assert TurnPacing(reserve=0).wait_before({"available": 0, "per_day": 0}, 1, 1e9) == 60.0
+
+
+def test_by_default_a_bot_spends_only_what_regenerates() -> None:
+    pacing = TurnPacing()
+    assert pacing.wait_before(TURNS, 1, 1e9, start=1_000) == 60.0  # nothing above its start
+    assert pacing.wait_before({**TURNS, "available": 1_001}, 1, 1e9, start=1_000) == 0.0
+    assert pacing.wait_before({**TURNS, "available": 1_001}, 3, 1e9, start=1_000) > 0
+
+
+def test_at_the_maximum_the_reserve_gives_way() -> None:
+    full = {**TURNS, "available": 2_000}
+    assert TurnPacing().wait_before(full, 5, 1e9, start=2_000) == 0.0  # turns would be wasted
+    assert TurnPacing(reserve=5_000).wait_before(full, 5, 1e9) == 0.0

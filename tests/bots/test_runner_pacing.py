@@ -125,3 +125,15 @@ async def test_an_autopilot_is_planned_and_waits_until_its_turns_are_there() -> 
     await bot.step()
     assert game.sent == [("autopilot", False)]  # planned, not flown: 12 turns would breach
     assert "insufficient_turns" not in stats.errors
+
+
+async def test_by_default_turns_are_spent_no_faster_than_they_regenerate() -> None:
+    game = FakeGame(turns=1_000)
+    bot, stats = _bot(game, Explorer(), TurnPacing())
+    while game.now < 1_800:
+        await bot.step()
+    regenerated = game.now * game.per_day / SECONDS_PER_DAY
+    spent = 1_000 + regenerated - game.turns
+    assert spent <= regenerated + 3  # at most one move ahead of regeneration
+    assert spent >= regenerated - 3  # and it does spend them
+    assert "insufficient_turns" not in stats.errors

@@ -133,7 +133,7 @@ async def test_serve_bots_activity_and_restart(tmp_path: Path) -> None:
             sys.executable, "-m", "starlane.cli", "bots", "--server", server.url,
             "--count", "4", "--strategy", "mixed", "--duration", "10", "--pace", "8",
             "--prefix", "e2ebot", "--password", BOT_PASSWORD, "--json",
-            "--turn-horizon", "5",
+            "--turn-reserve", "0", "--turn-horizon", "5",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             env=_env(tmp_path),
         )  # fmt: skip

@@ -4,8 +4,9 @@ Each bot is an asyncio task with its own :class:`~starlane.client.api.StarlaneCl
 A bot paces itself (``pace`` actions per second at most, with jitter) and backs off when the
 server answers 429, sleeping the ``Retry-After`` delay, so a fleet never fights the server's
 rate limits. It spends turns at the rate its :class:`~starlane.bots.pacing.TurnPacing` allows
-(it plans an autopilot route first to learn its cost), waiting when low instead of sending a
-command that would be refused for ``insufficient_turns``. The fleet's :class:`FleetStats`
+(by default no faster than they regenerate; it plans an autopilot route first to learn its
+cost), waiting when low instead of sending a command that would be refused for
+``insufficient_turns``. The fleet's :class:`FleetStats`
 feed the live Rich summary of ``starlane bots``.
 """
 
@@ -165,6 +166,7 @@ class Bot:
         self.turn_pacing = turn_pacing or TurnPacing()
         self._clock = clock
         self._last_spend: float | None = None
+        self._start_turns: int | None = None
         self.name = name
         self.password = password
         self.strategy = strategy
@@ -222,7 +224,9 @@ class Bot:
         if cost is None:  # the autopilot found no route: perform it to learn why
             cost = 0
         since = float("inf") if self._last_spend is None else self._clock() - self._last_spend
-        wait = self.turn_pacing.wait_before(me["turns"], cost, since)
+        if self._start_turns is None:
+            self._start_turns = int(me["turns"].get("available", 0))
+        wait = self.turn_pacing.wait_before(me["turns"], cost, since, start=self._start_turns)
         if wait > 0:
             self.stats.by_action["turn wait"] += 1
             await self._sleep(wait)

@@ -34,15 +34,21 @@ def bots(
         ),
     ] = "starlane-bot-password",
     turn_reserve: Annotated[
-        int, typer.Option("--turn-reserve", min=0, help="Turns each bot keeps back.")
-    ] = 200,
+        int | None,
+        typer.Option(
+            "--turn-reserve",
+            min=0,
+            help="Turns each bot keeps back (default: the turns it has when it starts, so it "
+            "spends no faster than turns regenerate).",
+        ),
+    ] = None,
     turn_horizon: Annotated[
         float,
         typer.Option(
             "--turn-horizon",
             min=1.0,
-            help="Seconds over which a bot spends its turns above the reserve (then it spends "
-            "them as fast as they regenerate).",
+            help="Seconds over which a bot spends its turns above the reserve (the rate then "
+            "falls to the regeneration rate).",
         ),
     ] = 3_600.0,
     json_out: Annotated[
@@ -53,7 +59,8 @@ def bots(
 
     Traders find port pairs and run buy/sell loops, explorers autopilot to unvisited sectors,
     hunters fight NPC pirates. They back off on 429 (Retry-After) and spend turns no faster
-    than --turn-horizon allows, waiting when low instead of being refused. The live summary shows
+    than they regenerate (--turn-reserve lower lets them spend their bank over
+    --turn-horizon), waiting when low instead of being refused. The live summary shows
     actions/s, credits earned and errors by code.
     """
     from starlane.bots.pacing import TurnPacing
