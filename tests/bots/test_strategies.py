@@ -257,3 +257,17 @@ def test_mixed_fleet_cycles_strategies() -> None:
     assert names == ["trader", "explorer", "trader", "hunter"]
     with pytest.raises(ValueError):
         strategy_for("pacifist", 0)
+
+
+def test_trader_prefers_the_haul_that_earns_most_per_warp() -> None:
+    """A rich haul four warps away loses to a smaller one next door when turns are scarce."""
+    memory = BotMemory(tax_rate=0.0)
+    for sid, warps in {1: [2, 10], 2: [1], 10: [11], 11: [12], 12: [13], 13: [10]}.items():
+        memory.observe_sector(sector(sid, warps))
+    memory.observe_port(port(1, sells={"ore": 10.0}, buys={}))
+    memory.observe_port(port(2, sells={}, buys={"ore": 16.0}))  # next door: ~590 profit
+    memory.observe_port(port(13, sells={}, buys={"ore": 18.0}))  # 4 warps away: ~1,000
+    here = sector(1, [2, 10], port={**SUMMARY, "id": 1})
+    action = Trader(budget_share=1.0).decide(me(1), here, memory, random.Random(1))
+    assert action.kind == "trade" and action.args["side"] == "buy"
+    assert "for port 2" in action.reason

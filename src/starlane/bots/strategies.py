@@ -7,8 +7,9 @@ through the API. Strategies never see the server's state beyond what the API sho
 
 - **trader**: learns port prices (looking again on each arrival), looks for a commodity some
   known port sells cheaper than another known port buys it, buys the quantity that earns most
-  after its own price impact and tax at both ends, hauls it there (autopilot) and sells where
-  the cargo earns most over what it paid. It takes a haul when its estimated profit is at
+  after its own price impact and tax at both ends (among the most profitable hauls, the one that
+  earns most per warp flown, since turns are scarce), hauls it there (autopilot) and sells
+  where the cargo earns most over what it paid. It takes a haul when its estimated profit is at
   least ``min_margin`` of its cost, or, once it knows ``patience`` ports, any haul that earns
   something; it never buys at an estimated loss. It spends at most a quarter of its credits on
   one purchase; the runner quotes each buy first and sends a price guard
@@ -354,6 +355,9 @@ class Trader:
         price_guard: the buy price guard as a factor on the quoted mean unit price
             (1.05 = +5 %): the runner quotes the trade first and sends the guard with it.
         budget_share: most of its credits spent on one purchase (0-1).
+        rank_top: how many of the most profitable hauls are ranked by profit per warp.
+        unknown_warps: warps assumed between two ports with no known path between them (the
+            server's autopilot knows one).
     """
 
     name: str = "trader"
@@ -361,6 +365,8 @@ class Trader:
     patience: int = 3
     price_guard: float = 1.05
     budget_share: float = 0.25
+    rank_top: int = 20
+    unknown_warps: int = 6
 
     def decide(self, me: JSON, sector: JSON, memory: BotMemory, rng: random.Random) -> Action:
         """The trader's next action.
@@ -386,10 +392,16 @@ class Trader:
         if cargo:
             return self._with_cargo(sector, here_port, cargo, memory, rng)
         budget = int(me["credits"] * self.budget_share)
-        hauls = self._acceptable(
-            best_hauls(memory, free_holds=int(ship.get("free_holds", 0)), budget=budget), memory
+        hauls = self._by_turns(
+            self._acceptable(
+                best_hauls(memory, free_holds=int(ship.get("free_holds", 0)), budget=budget),
+                memory,
+            ),
+            memory,
+            here,
         )
-        for haul in hauls:
+        if hauls:
+            haul = hauls[0]
             if here_port is not None and haul.route.buy_port == int(here_port["id"]):
                 return Action(
                     "trade",
@@ -403,8 +415,8 @@ class Trader:
                     },
                     f"buy for port {haul.route.sell_port} (about {haul.profit:,.0f} cr profit)",
                 )
-        if hauls and hauls[0].route.buy_port != here:
-            return travel_to(sector, memory, hauls[0].route.buy_port)
+            if haul.route.buy_port != here:
+                return travel_to(sector, memory, haul.route.buy_port)
         return explore(sector, memory, rng)
 
     def _with_cargo(
@@ -455,6 +467,19 @@ class Trader:
             {"port_id": port_id, "commodity": commodity, "side": "sell", "quantity": units},
             reason,
         )
+
+    def _by_turns(self, hauls: list[Haul], memory: BotMemory, here: int) -> list[Haul]:
+        """The most profitable hauls ranked by profit per warp flown (turns are scarce)."""
+        ranked = []
+        for haul in hauls[: self.rank_top]:
+            to_buy = _warps(memory, here, haul.route.buy_port)
+            to_sell = _warps(memory, haul.route.buy_port, haul.route.sell_port)
+            warps = (to_buy if to_buy is not None else self.unknown_warps) + (
+                to_sell if to_sell is not None else self.unknown_warps
+            )
+            ranked.append((haul.profit / (warps + 2), haul))
+        ranked.sort(key=lambda item: -item[0])
+        return [haul for _, haul in ranked]
 
     def _acceptable(self, hauls: list[Haul], memory: BotMemory) -> list[Haul]:
         good = [h for h in hauls if h.profit >= self.min_margin * h.cost]
@@ -563,6 +588,12 @@ class Hunter:
             if path:
                 return travel_to(sector, memory, path[-1])
         return explore(sector, memory, rng)
+
+
+def _warps(memory: BotMemory, start: int, goal: int) -> int | None:
+    """Warps on the shortest known path from ``start`` to ``goal`` (None: no known path)."""
+    path = path_to(memory, start, lambda s: s == goal)
+    return None if path is None else len(path)
 
 
 def _might(party: JSON) -> int:
