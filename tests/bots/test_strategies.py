@@ -104,6 +104,7 @@ def test_trader_hauls_cargo_to_the_nearest_buyer() -> None:
     memory.observe_sector(sector(2, [3]))
     memory.observe_sector(sector(3, [1]))
     memory.observe_port(port(3, sells={}, buys={"ore": 30.0}))
+    memory.scanned.add(1)
     action = Trader().decide(me(1, cargo={"ore": 5}), sector(1, [2]), memory, random.Random(1))
     assert action.kind == "autopilot"
     assert action.args == {"to_sector_id": 3}
@@ -168,6 +169,7 @@ def test_trader_carries_cargo_past_a_port_that_pays_less_than_it_cost() -> None:
     memory.observe_port(port(3, sells={}, buys={"ore": 40.0}))
     memory.observe_port(port(9, sells={}, buys={"ore": 15.0}))
     memory.cost_basis["ore"] = 20.0
+    memory.scanned.add(9)
     here = sector(9, [3], port={**SUMMARY, "id": 9})
     action = Trader().decide(me(9, cargo={"ore": 100}), here, memory, random.Random(1))
     assert action.kind == "move"
@@ -271,3 +273,20 @@ def test_trader_prefers_the_haul_that_earns_most_per_warp() -> None:
     action = Trader(budget_share=1.0).decide(me(1), here, memory, random.Random(1))
     assert action.kind == "trade" and action.args["side"] == "buy"
     assert "for port 2" in action.reason
+
+
+def test_before_travelling_a_trader_scans_and_looks_at_ports_from_afar() -> None:
+    memory = BotMemory()
+    here = sector(1, [2, 3])
+    memory.observe_sector(here)
+    first = Trader().decide(me(1), here, memory, random.Random(1))
+    assert first.kind == "scan"
+    memory.scanned.add(1)
+    memory.learn_sector(sector(2, [1], port={**SUMMARY, "id": 2}))
+    memory.learn_sector(sector(3, [1]))
+    second = Trader().decide(me(1), here, memory, random.Random(1))
+    assert second == Action("port", {"port_id": 2}, second.reason)
+    assert 2 not in memory.visited  # seen from afar, not visited: explorers still go there
+    memory.observe_port(port(2, sells={}, buys={"ore": 30.0}))
+    third = Trader().decide(me(1), here, memory, random.Random(1))
+    assert third.kind in ("move", "autopilot")  # nothing left to learn for free

@@ -108,7 +108,7 @@ class FleetStats:
         table.add_row("elapsed", f"{self.elapsed:,.0f} s")
         table.add_row("actions/s", f"{self.actions_per_second:,.1f}")
         table.add_row("actions", f"{self.actions:,}")
-        for kind in (*GAME_ACTIONS, "quote", "port", "wait", "turn wait"):
+        for kind in (*GAME_ACTIONS, "quote", "port", "scan", "wait", "turn wait"):
             if self.by_action.get(kind):
                 table.add_row(f"  {kind}", f"{self.by_action[kind]:,}")
         table.add_row("credits earned", f"{self.credits_earned:+,}")
@@ -290,6 +290,13 @@ class Bot:
                 self.memory.observe_port(port)
                 self.stats.by_action["port"] += 1
                 return
+            if action.kind == "scan":
+                scan = await self._call(self.api.scan)
+                self.memory.scanned.add(here)
+                for view in scan.get("neighbours", []):
+                    self.memory.learn_sector(view)
+                self.stats.by_action["scan"] += 1
+                return
             result: Any
             if action.kind == "move":
                 result = await self._call(self.api.move, int(args["to_sector_id"]))
@@ -339,6 +346,8 @@ class Bot:
                 self.memory.unreachable.add(int(args["to_sector_id"]))
             if action.kind == "trade":
                 self.memory.ports.pop(int(args["port_id"]), None)
+            if action.kind == "port":
+                self.memory.unreachable.add(int(args["port_id"]))
 
     def _record_trade(self, receipt: dict[str, Any]) -> None:
         """Keep the cost basis of the cargo in step with a trade receipt."""

@@ -5,15 +5,16 @@ visits (``GET /ports/{id}``) and remembers them in a :class:`BotMemory`. A strat
 ``decide(me, sector, memory, rng)`` returns the next :class:`Action`; the runner performs it
 through the API. Strategies never see the server's state beyond what the API shows a player.
 
-- **trader**: learns port prices (looking again on each arrival), looks for a commodity some
-  known port sells cheaper than another known port buys it, buys the quantity that earns most
-  after its own price impact and tax at both ends (among the most profitable hauls, the one that
-  earns most per warp flown, since turns are scarce), hauls it there (autopilot) and sells
-  where the cargo earns most over what it paid. It takes a haul when its estimated profit is at
-  least ``min_margin`` of its cost, or, once it knows ``patience`` ports, any haul that earns
-  something; it never buys at an estimated loss. It spends at most a quarter of its credits on
-  one purchase; the runner quotes each buy first and sends a price guard
-  (``max_unit_price``) of 5 % above the quoted mean unit price.
+- **trader**: learns port prices for free where it can (before travelling it scans the
+  neighbours and looks at the ports of discovered sectors from afar; it looks again on each
+  arrival), looks for a commodity some known port sells cheaper than another known port buys it,
+  buys the quantity that earns most after its own price impact and tax at both ends (among the
+  most profitable hauls, the one that earns most per warp flown, since turns are scarce), hauls
+  it there (autopilot) and sells where the cargo earns most over what it paid. It takes a haul
+  when its estimated profit is at least ``min_margin`` of its cost, or, once it knows
+  ``patience`` ports, any haul that earns something; it never buys at an estimated loss. It
+  spends at most a quarter of its credits on one purchase; the runner quotes each buy first and
+  sends a price guard (``max_unit_price``) of 5 % above the quoted mean unit price.
 - **explorer**: moves to undiscovered neighbours; when every neighbour is known, autopilots to
   the nearest known sector that still has an undiscovered neighbour.
 - **hunter**: attacks NPC pirates it outguns ``odds`` to one (fighters, shields and hull) while
@@ -66,6 +67,7 @@ class BotMemory:
         here: the sector the bot is in now (set by :meth:`arrive`).
         looked_here: ports looked at since the bot arrived in its sector.
         cost_basis: commodity -> credits paid per unit carried, tax included.
+        scanned: sectors whose neighbours the bot has scanned (a scan costs no turns).
     """
 
     sectors: dict[int, JSON] = field(default_factory=dict)
@@ -77,6 +79,7 @@ class BotMemory:
     here: int | None = None
     looked_here: set[int] = field(default_factory=set)
     cost_basis: dict[str, float] = field(default_factory=dict)
+    scanned: set[int] = field(default_factory=set)
 
     def arrive(self, sector_id: int) -> None:
         """Note the sector the bot is in; arriving somewhere new makes its port worth a look.
@@ -96,6 +99,14 @@ class BotMemory:
         """
         self.sectors[int(sector["id"])] = sector
         self.visited.add(int(sector["id"]))
+
+    def learn_sector(self, sector: JSON) -> None:
+        """Remember a sector view seen from afar (a scan): known, but not visited.
+
+        Args:
+            sector: a ``SectorOut`` document.
+        """
+        self.sectors[int(sector["id"])] = sector
 
     def observe_port(self, port: JSON) -> None:
         """Remember a port view (its prices).
@@ -382,13 +393,28 @@ class Trader:
         """
         if _turns(me) < 2:
             return Action("wait", {"seconds": 5.0}, "out of turns")
-        ship = me["ship"]
-        cargo: dict[str, int] = {k: int(v) for k, v in ship.get("cargo", {}).items() if v > 0}
         port = sector.get("port")
         here = int(sector["id"])
         if port and not port.get("stardock") and int(port["id"]) not in memory.looked_here:
             return Action("port", {"port_id": int(port["id"])}, "look at prices")
         here_port = memory.ports.get(int(port["id"])) if port and not port.get("stardock") else None
+        action = self._next(me, sector, here_port, memory, rng)
+        if action.kind in ("move", "autopilot"):  # before spending turns on travel,
+            return self._free_look(memory, here) or action  # learn what costs none
+        return action
+
+    def _next(
+        self,
+        me: JSON,
+        sector: JSON,
+        here_port: JSON | None,
+        memory: BotMemory,
+        rng: random.Random,
+    ) -> Action:
+        """The next action, from what the trader knows now."""
+        ship = me["ship"]
+        cargo: dict[str, int] = {k: int(v) for k, v in ship.get("cargo", {}).items() if v > 0}
+        here = int(sector["id"])
         if cargo:
             return self._with_cargo(sector, here_port, cargo, memory, rng)
         budget = int(me["credits"] * self.budget_share)
@@ -467,6 +493,24 @@ class Trader:
             {"port_id": port_id, "commodity": commodity, "side": "sell", "quantity": units},
             reason,
         )
+
+    @staticmethod
+    def _free_look(memory: BotMemory, here: int) -> Action | None:
+        """Learn the market for free before spending turns: scan the neighbours, then look at
+        the prices of every known port not yet seen (ports in discovered sectors answer from
+        afar)."""
+        if here not in memory.scanned:
+            return Action("scan", {}, "scan the neighbours (free)")
+        for sid in sorted(memory.sectors):
+            summary = memory.sectors[sid].get("port")
+            if (
+                summary
+                and not summary.get("stardock")
+                and int(summary["id"]) not in memory.ports
+                and int(summary["id"]) not in memory.unreachable
+            ):
+                return Action("port", {"port_id": int(summary["id"])}, "look at prices (free)")
+        return None
 
     def _by_turns(self, hauls: list[Haul], memory: BotMemory, here: int) -> list[Haul]:
         """The most profitable hauls ranked by profit per warp flown (turns are scarce)."""
