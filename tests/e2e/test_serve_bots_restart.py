@@ -211,6 +211,7 @@ async def test_ctrl_c_stops_the_bots_before_the_server(tmp_path: Path) -> None:
     cmd = [
         sys.executable, "-m", "starlane.cli", "serve", "--port", port,
         "--nexus-sectors", "2000", "--regions", "0", "--bots", "3",
+        "--bot-turn-reserve", "0", "--bot-turn-horizon", "5",
     ]  # fmt: skip
     with server.log.open("a") as log:
         server.proc = subprocess.Popen(

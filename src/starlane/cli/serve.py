@@ -15,7 +15,7 @@ import socket
 import sys
 from collections.abc import Callable
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -38,6 +38,9 @@ from starlane.cli.common import (
 )
 from starlane.cli.db import redact_url
 from starlane.config import Settings
+
+if TYPE_CHECKING:
+    from starlane.bots.pacing import TurnPacing
 
 GC_YOUNG_THRESHOLD = 50_000
 """Net allocations between young-generation collections (Python's default, 700, makes a busy
@@ -79,11 +82,27 @@ def serve(
     bot_strategy: Annotated[
         str, typer.Option("--bot-strategy", help="trader, explorer, hunter or mixed.")
     ] = "mixed",
+    bot_turn_reserve: Annotated[
+        int | None,
+        typer.Option(
+            "--bot-turn-reserve",
+            min=0,
+            help="Turns each bot keeps back (default: the turns it starts with, so it spends "
+            "no faster than turns regenerate).",
+        ),
+    ] = None,
+    bot_turn_horizon: Annotated[
+        float,
+        typer.Option(
+            "--bot-turn-horizon", min=1.0, help="Seconds over which bots spend turns above it."
+        ),
+    ] = 3_600.0,
     log_level: Annotated[
         str | None, typer.Option("--log-level", help="debug, info, warning or error.")
     ] = None,
 ) -> None:
     """Serve the game: REST and WebSocket API, OpenAPI docs at /docs, metrics at /metrics."""
+    from starlane.bots.pacing import TurnPacing
     from starlane.bots.strategies import STRATEGIES
 
     if bot_strategy not in STRATEGIES:
@@ -99,7 +118,14 @@ def serve(
     )
     configure_logging(settings.log_level, settings.log_json)
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop_factory()) as r:
-        r.run(run_server(settings, bots=bots, bot_strategy=bot_strategy))
+        r.run(
+            run_server(
+                settings,
+                bots=bots,
+                bot_strategy=bot_strategy,
+                bot_turn_pacing=TurnPacing(reserve=bot_turn_reserve, horizon=bot_turn_horizon),
+            )
+        )
 
 
 def galaxy_progress() -> tuple[Progress, Callable[[str, int, int], None]]:
@@ -169,13 +195,21 @@ def _event_store(engine: object) -> object:
     return EventStore(engine)  # type: ignore[arg-type]
 
 
-async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "mixed") -> None:
+async def run_server(
+    settings: Settings,
+    *,
+    bots: int = 0,
+    bot_strategy: str = "mixed",
+    bot_turn_pacing: TurnPacing | None = None,
+) -> None:
     """Prepare the database, serve the API with uvicorn and run bots against it.
 
     Args:
         settings: the server settings.
         bots: simulated players to start once the server answers.
         bot_strategy: their strategy (``trader``, ``explorer``, ``hunter`` or ``mixed``).
+        bot_turn_pacing: how fast the bots spend turns (default: no faster than they
+            regenerate).
     """
     from starlane.api.app import create_app
 
@@ -217,7 +251,7 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
     if bots:
         from starlane.bots.runner import BotFleet
 
-        fleet = BotFleet(base, count=bots, strategy=bot_strategy)
+        fleet = BotFleet(base, count=bots, strategy=bot_strategy, turn_pacing=bot_turn_pacing)
         bots_task = asyncio.create_task(
             fleet.run_live(console, stop=_shutdown_requested(server, server_task))
         )
