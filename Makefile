@@ -3,7 +3,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-ARGS ?= --bots 5
+# `make run ARGS="--port 9000"` adds to these defaults; a flag given in ARGS wins over its default
+RUN_DEFAULTS := --bots 5
+ARGS ?=
 
 .PHONY: run test lint format bench install install-dev clean
 
@@ -24,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## run: install, then start the server (embedded SQLite under ./data) with 5 bots
 run: install
-	$(BIN)/starlane serve $(ARGS)
+	$(BIN)/starlane serve $(RUN_DEFAULTS) $(ARGS)
 
 ## test: install with the dev extras, then lint, type-check and run the whole suite
 test: install-dev lint

@@ -10,10 +10,11 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.text import Text
 from textual.widgets import Input, RichLog, Select, Static
 
 from starlane.client.api import StarlaneClient
-from starlane.client.render import event_text, map_text, sector_text, status_text
+from starlane.client.render import Names, event_text, map_text, sector_text, status_text
 from starlane.client.tui import StarlaneApp
 from tests.client.conftest import served_app, small_settings
 
@@ -31,6 +32,10 @@ async def until(pilot, condition: Callable[[], bool], seconds: float = 10.0) -> 
 def pane_text(app: StarlaneApp) -> str:
     log = app.query_one("#events", RichLog)
     return "\n".join(line.text for line in log.lines)
+
+
+def plain(markup: str) -> str:
+    return Text.from_markup(markup).plain
 
 
 def panel(app: StarlaneApp, widget_id: str) -> str:
@@ -55,7 +60,9 @@ async def test_log_in_see_sector_move_trade_and_watch_events(tmp_path: Path) -> 
             await pilot.click(f"#warp-{first}")
             await until(pilot, lambda: app.me["sector_id"] == first)
             assert f"Sector {first}" in panel(app, "#sector")
-            assert f"moved to {first}" in pane_text(app)
+            port = app.sector.get("port")
+            where = port["name"] if port else f"sector {first}"  # named by its port
+            assert f"moved to {where} (" in pane_text(app)
 
             # autopilot back to Sol
             await pilot.press("a")
@@ -72,7 +79,7 @@ async def test_log_in_see_sector_move_trade_and_watch_events(tmp_path: Path) -> 
             await pilot.press("t")
             await until(pilot, lambda: app.screen.id == "trade-dialog")
             app.screen.query_one("#trade-commodity", Select).value = "buy:fuel"
-            await pilot.pause()
+            await until(pilot, lambda: bool(app.screen.query_one("#trade-quantity", Input).value))
             app.screen.query_one("#trade-quantity", Input).value = "5"
             await pilot.click("#trade-quote-button")
             await until(pilot, lambda: bool(app.screen.query_one("#trade-limit", Input).value))
@@ -80,15 +87,23 @@ async def test_log_in_see_sector_move_trade_and_watch_events(tmp_path: Path) -> 
             await until(pilot, lambda: app.me["ship"]["cargo"].get("fuel") == 5)
             assert "bought 5 fuel" in pane_text(app)
 
-            # a refused trade (price limit below the price) is shown, nothing changes
+            # a refused trade (price limit below the price) is shown in the dialog, which stays
+            # open; nothing changes
             await pilot.press("t")
             await until(pilot, lambda: app.screen.id == "trade-dialog")
             app.screen.query_one("#trade-commodity", Select).value = "buy:fuel"
-            await pilot.pause()
+            await until(pilot, lambda: bool(app.screen.query_one("#trade-quantity", Input).value))
             app.screen.query_one("#trade-quantity", Input).value = "5"
             app.screen.query_one("#trade-limit", Input).value = "1"
             await pilot.click("#trade-go")
-            await until(pilot, lambda: "price_moved" in pane_text(app))
+            await until(
+                pilot,
+                lambda: "price_moved" in str(app.screen.query_one("#trade-quote", Static).render()),
+            )
+            assert app.screen.id == "trade-dialog"
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen.id != "trade-dialog")
+            await app.refresh_view()
             assert app.me["ship"]["cargo"]["fuel"] == 5
 
             # another player's trade at Sol arrives on the live event pane
@@ -201,12 +216,13 @@ def test_renderers() -> None:
         },
     }
     assert "1,234" in status_text(me) and "ore 6" in status_text(me)
-    assert "moved 1 → 2" in event_text(
-        {
-            "type": "event",
-            "event": {"type": "player_moved", "player_id": 4, "from_sector_id": 1, "sector_id": 2},
-        }
-    )
+    moved = {
+        "type": "event",
+        "event": {"type": "player_moved", "player_id": 4, "from_sector_id": 1, "sector_id": 2},
+    }
+    assert "moved sector 1 → sector 2" in plain(event_text(moved))
+    names = Names(players={4: "amy"}, sectors={1: "Sol"})
+    assert plain(event_text(moved, names)) == "amy moved Sol → sector 2"
 
 
 async def test_play_command_refuses_a_bad_server_url() -> None:

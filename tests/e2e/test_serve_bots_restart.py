@@ -133,6 +133,7 @@ async def test_serve_bots_activity_and_restart(tmp_path: Path) -> None:
             sys.executable, "-m", "starlane.cli", "bots", "--server", server.url,
             "--count", "4", "--strategy", "mixed", "--duration", "10", "--pace", "8",
             "--prefix", "e2ebot", "--password", BOT_PASSWORD, "--json",
+            "--turn-reserve", "0", "--turn-horizon", "5",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             env=_env(tmp_path),
         )  # fmt: skip
@@ -210,6 +211,7 @@ async def test_ctrl_c_stops_the_bots_before_the_server(tmp_path: Path) -> None:
     cmd = [
         sys.executable, "-m", "starlane.cli", "serve", "--port", port,
         "--nexus-sectors", "2000", "--regions", "0", "--bots", "3",
+        "--bot-turn-reserve", "0", "--bot-turn-horizon", "5",
     ]  # fmt: skip
     with server.log.open("a") as log:
         server.proc = subprocess.Popen(

@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlane.api.auth import Passwords, TokenService, load_jwt_secret
 from starlane.api.commands import CommandTable, GameCommand
 from starlane.api.deps import extend_openapi, install_openapi_security
+from starlane.api.docs import install_docs
 from starlane.api.errors import install_error_handlers
 from starlane.api.game import GameApi
 from starlane.api.game_commands import GAME_COMMANDS
@@ -332,6 +333,8 @@ def create_app(
         # Starlane exports Prometheus metrics (/metrics) and structlog lines; FastAPI's native
         # OpenTelemetry hooks would only be checked, never used, on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        docs_url=None,  # served offline by install_docs
+        redoc_url=None,
     )
     passwords = Passwords(
         time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
@@ -363,6 +366,7 @@ def create_app(
     for module in (auth, health, admin, admin_accounts):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
+    install_docs(app)
     declared = [r.path if isinstance(r, Route | WebSocketRoute) else "" for r in app.router.routes]
     order_routes(app.router.routes)
     extend_openapi(app, lambda schema: _paths_in_order(schema, declared))

@@ -3,7 +3,11 @@
 Each bot is an asyncio task with its own :class:`~starlane.client.api.StarlaneClient` session.
 A bot paces itself (``pace`` actions per second at most, with jitter) and backs off when the
 server answers 429, sleeping the ``Retry-After`` delay, so a fleet never fights the server's
-rate limits. The fleet's :class:`FleetStats` feed the live Rich summary of ``starlane bots``.
+rate limits. It spends turns at the rate its :class:`~starlane.bots.pacing.TurnPacing` allows
+(by default no faster than they regenerate; it plans an autopilot route first to learn its
+cost), waiting when low instead of sending a command that would be refused for
+``insufficient_turns``. The fleet's :class:`FleetStats`
+feed the live Rich summary of ``starlane bots``.
 """
 
 from __future__ import annotations
@@ -22,10 +26,15 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from starlane.bots.pacing import TurnPacing
 from starlane.bots.strategies import Action, BotMemory, Strategy, strategy_for
 from starlane.client.api import ApiError, StarlaneClient
 
 GAME_ACTIONS = ("move", "autopilot", "trade", "attack")
+
+ATTACK_TURNS = 5
+"""Turns an attack costs under the default rules (``GameRules.attack_turns``); the API does
+not show it, so the pacing assumes the default."""
 
 
 @dataclass(slots=True)
@@ -99,7 +108,7 @@ class FleetStats:
         table.add_row("elapsed", f"{self.elapsed:,.0f} s")
         table.add_row("actions/s", f"{self.actions_per_second:,.1f}")
         table.add_row("actions", f"{self.actions:,}")
-        for kind in (*GAME_ACTIONS, "quote", "port", "wait"):
+        for kind in (*GAME_ACTIONS, "quote", "port", "scan", "wait", "turn wait"):
             if self.by_action.get(kind):
                 table.add_row(f"  {kind}", f"{self.by_action[kind]:,}")
         table.add_row("credits earned", f"{self.credits_earned:+,}")
@@ -135,6 +144,8 @@ class Bot:
         pace: most actions per second.
         rng: its randomness.
         sleep: the sleep function (injected by tests).
+        turn_pacing: how fast it spends turns.
+        clock: monotonic clock, seconds (injected by tests).
     """
 
     def __init__(
@@ -148,8 +159,14 @@ class Bot:
         pace: float = 2.0,
         rng: random.Random | None = None,
         sleep: Any = asyncio.sleep,
+        turn_pacing: TurnPacing | None = None,
+        clock: Any = time.monotonic,
     ) -> None:
         self.api = api
+        self.turn_pacing = turn_pacing or TurnPacing()
+        self._clock = clock
+        self._last_spend: float | None = None
+        self._start_turns: int | None = None
         self.name = name
         self.password = password
         self.strategy = strategy
@@ -201,9 +218,59 @@ class Bot:
         self._see_me(me)
         sector = await self._call(self.api.sector, int(me["sector_id"]))
         self.memory.observe_sector(sector)
+        self.memory.arrive(int(sector["id"]))
         action = self.strategy.decide(me, sector, self.memory, self.rng)
+        cost = await self.turn_cost(action, me, sector)
+        if cost is None:  # the autopilot found no route: perform it to learn why
+            cost = 0
+        since = float("inf") if self._last_spend is None else self._clock() - self._last_spend
+        if self._start_turns is None:
+            self._start_turns = int(me["turns"].get("available", 0))
+        wait = self.turn_pacing.wait_before(me["turns"], cost, since, start=self._start_turns)
+        if wait > 0:
+            self.stats.by_action["turn wait"] += 1
+            await self._sleep(wait)
+            return Action("wait", {"seconds": wait}, f"pacing turns for {action.kind}")
         await self.perform(action, here=int(me["sector_id"]))
+        if cost > 0:
+            self._last_spend = self._clock()
         return action
+
+    async def turn_cost(
+        self, action: Action, me: dict[str, Any], sector: dict[str, Any]
+    ) -> int | None:
+        """The turns an action will cost (an autopilot route is planned to learn it).
+
+        Args:
+            action: the action.
+            me: the ``/me`` document it was decided from.
+            sector: the sector view it was decided from.
+
+        Returns:
+            Turns; None when an autopilot plan was refused (the action then reports why).
+        """
+        move_turns = int(me.get("ship", {}).get("move_turns", 1))
+        if action.kind == "move":
+            target = int(action.args["to_sector_id"])
+            for warp in sector.get("warps", []):
+                if int(warp["to_sector_id"]) == target:
+                    return int(warp.get("turn_cost", 1)) * move_turns
+            return move_turns
+        if action.kind == "autopilot":
+            try:
+                plan = await self._call(
+                    self.api.autopilot, int(action.args["to_sector_id"]), execute=False
+                )
+            except ApiError as exc:
+                if exc.status == 0 or exc.status >= 500 or exc.status == 401:
+                    raise
+                return None
+            return int(plan.get("turn_cost", 0))
+        if action.kind == "trade":
+            return 1
+        if action.kind == "attack":
+            return ATTACK_TURNS
+        return 0
 
     async def perform(self, action: Action, *, here: int) -> None:
         """Carry an action out through the API and record the outcome.
@@ -222,6 +289,13 @@ class Bot:
                 port = await self._call(self.api.port, int(args["port_id"]))
                 self.memory.observe_port(port)
                 self.stats.by_action["port"] += 1
+                return
+            if action.kind == "scan":
+                scan = await self._call(self.api.scan)
+                self.memory.scanned.add(here)
+                for view in scan.get("neighbours", []):
+                    self.memory.learn_sector(view)
+                self.stats.by_action["scan"] += 1
                 return
             result: Any
             if action.kind == "move":
@@ -248,6 +322,7 @@ class Bot:
                 self.memory.ports.pop(int(args["port_id"]), None)  # prices moved: look again
                 if isinstance(result, dict) and "credits_after" in result:
                     self.status.credits = int(result["credits_after"])
+                    self._record_trade(result)
             elif action.kind == "attack":
                 result = await self._call(
                     self.api.attack, args["target_kind"], int(args["target_id"])
@@ -271,6 +346,19 @@ class Bot:
                 self.memory.unreachable.add(int(args["to_sector_id"]))
             if action.kind == "trade":
                 self.memory.ports.pop(int(args["port_id"]), None)
+            if action.kind == "port":
+                self.memory.unreachable.add(int(args["port_id"]))
+
+    def _record_trade(self, receipt: dict[str, Any]) -> None:
+        """Keep the cost basis of the cargo in step with a trade receipt."""
+        commodity = str(receipt["commodity"])
+        after = int(receipt.get("cargo", {}).get(commodity, 0))
+        units = int(receipt["units"])
+        if receipt["side"] == "buy":
+            paid = int(receipt["total"]) + int(receipt["tax"])
+            self.memory.bought(commodity, units, paid, after - units)
+        elif after == 0:
+            self.memory.cost_basis.pop(commodity, None)
 
     async def _quoted(self, args: dict[str, Any], quantity: int) -> tuple[int, float]:
         """Quote a purchase, shrink it to the budget, and derive its price guard."""
@@ -283,11 +371,11 @@ class Bot:
             quantity = max(1, int(quantity * budget / cost))
         return quantity, round(float(quote["unit_price"]) * float(args["price_guard"]), 4)
 
-    async def _call(self, method: Any, *args: Any) -> Any:
+    async def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         while True:
             self.stats.requests += 1
             try:
-                return await method(*args)
+                return await method(*args, **kwargs)
             except ApiError as exc:
                 if not exc.rate_limited:
                     raise
@@ -351,6 +439,7 @@ class BotFleet:
         password: the bots' password (at least 10 characters).
         transport: an httpx transport (in-process tests).
         seed: seed of the bots' randomness.
+        turn_pacing: how fast each bot spends turns (default: :class:`TurnPacing`).
     """
 
     def __init__(
@@ -364,6 +453,7 @@ class BotFleet:
         password: str = "starlane-bot-password",
         transport: httpx.AsyncBaseTransport | None = None,
         seed: int = 0,
+        turn_pacing: TurnPacing | None = None,
     ) -> None:
         self.server = server
         self.stats = FleetStats()
@@ -379,6 +469,7 @@ class BotFleet:
                     self.stats,
                     pace=pace,
                     rng=random.Random(f"{seed}:{name}"),
+                    turn_pacing=turn_pacing,
                 )
             )
 

@@ -5,17 +5,23 @@ visits (``GET /ports/{id}``) and remembers them in a :class:`BotMemory`. A strat
 ``decide(me, sector, memory, rng)`` returns the next :class:`Action`; the runner performs it
 through the API. Strategies never see the server's state beyond what the API shows a player.
 
-- **trader**: learns port prices, looks for a commodity some known port sells cheaper than
-  another known port buys it, buys a holdful and hauls it there (autopilot), sells, repeats.
-  It trades a pair only when its margin after tax is at least ``min_margin``; after visiting
-  ``patience`` ports without finding such a pair it trades the best pair it knows anyway
-  (bots exist to keep the world busy). It spends at most a quarter of its credits on one
-  purchase; the runner quotes each buy first and sends a price guard (``max_unit_price``) of
-  5 % above the quoted mean unit price.
+- **trader**: learns port prices for free where it can (before travelling it scans the
+  neighbours and looks at the ports of discovered sectors from afar; it looks again on each
+  arrival), looks for a commodity some known port sells cheaper than another known port buys it,
+  buys the quantity that earns most after its own price impact and tax at both ends (among the
+  most profitable hauls, the one that earns most per warp flown, since turns are scarce), hauls
+  it there (autopilot) and sells where the cargo earns most over what it paid. It takes a haul
+  when its estimated profit is at least ``min_margin`` of its cost, or, once it knows
+  ``patience`` ports, any haul that earns something; it never buys at an estimated loss. It
+  spends at most a quarter of its credits on one purchase; the runner quotes each buy first and
+  sends a price guard (``max_unit_price``) of 5 % above the quoted mean unit price.
 - **explorer**: moves to undiscovered neighbours; when every neighbour is known, autopilots to
   the nearest known sector that still has an undiscovered neighbour.
-- **hunter**: attacks NPC pirates in its sector while its ship can fight, and otherwise heads
-  for sectors where it saw pirates or piracy, exploring in between.
+- **hunter**: attacks NPC pirates it outguns ``odds`` to one (fighters, shields and hull) while
+  its ship can fight, and otherwise heads for sectors where it saw such pirates, exploring in
+  between.
+
+How fast a bot spends turns is the runner's business (:mod:`starlane.bots.pacing`).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from starlane.bots.market import best_haul, best_sale, mean_buy_price, offers
 
 JSON = dict[str, Any]
 
@@ -56,6 +64,10 @@ class BotMemory:
         unreachable: sectors an autopilot could not reach (not tried again).
         last_sector_id: the sector the bot was in before its last move.
         tax_rate: tax assumed on trade value when judging margins (0-1).
+        here: the sector the bot is in now (set by :meth:`arrive`).
+        looked_here: ports looked at since the bot arrived in its sector.
+        cost_basis: commodity -> credits paid per unit carried, tax included.
+        scanned: sectors whose neighbours the bot has scanned (a scan costs no turns).
     """
 
     sectors: dict[int, JSON] = field(default_factory=dict)
@@ -64,6 +76,20 @@ class BotMemory:
     unreachable: set[int] = field(default_factory=set)
     last_sector_id: int | None = None
     tax_rate: float = 0.10
+    here: int | None = None
+    looked_here: set[int] = field(default_factory=set)
+    cost_basis: dict[str, float] = field(default_factory=dict)
+    scanned: set[int] = field(default_factory=set)
+
+    def arrive(self, sector_id: int) -> None:
+        """Note the sector the bot is in; arriving somewhere new makes its port worth a look.
+
+        Args:
+            sector_id: the bot's sector now.
+        """
+        if sector_id != self.here:
+            self.here = sector_id
+            self.looked_here.clear()
 
     def observe_sector(self, sector: JSON) -> None:
         """Remember a sector view (and that the bot is in it).
@@ -74,6 +100,14 @@ class BotMemory:
         self.sectors[int(sector["id"])] = sector
         self.visited.add(int(sector["id"]))
 
+    def learn_sector(self, sector: JSON) -> None:
+        """Remember a sector view seen from afar (a scan): known, but not visited.
+
+        Args:
+            sector: a ``SectorOut`` document.
+        """
+        self.sectors[int(sector["id"])] = sector
+
     def observe_port(self, port: JSON) -> None:
         """Remember a port view (its prices).
 
@@ -81,6 +115,20 @@ class BotMemory:
             port: a ``PortOut`` document.
         """
         self.ports[int(port["id"])] = port
+        self.looked_here.add(int(port["id"]))
+
+    def bought(self, commodity: str, units: int, paid: int, carried_before: int) -> None:
+        """Fold a purchase into the cost basis of a commodity carried.
+
+        Args:
+            commodity: the commodity bought.
+            units: units bought.
+            paid: credits paid, tax included.
+            carried_before: units of it carried before the purchase.
+        """
+        before = self.cost_basis.get(commodity, 0.0) * carried_before
+        if units + carried_before > 0:
+            self.cost_basis[commodity] = (before + paid) / (units + carried_before)
 
 
 # --- shared helpers -----------------------------------------------------------------------
@@ -259,23 +307,77 @@ def best_routes(memory: BotMemory, *, exclude_sell: Iterable[int] = ()) -> list[
     return routes
 
 
-@dataclass(slots=True)
-class Trader:
-    """Buys where a commodity is cheap and sells where it is dear.
+@dataclass(frozen=True, slots=True)
+class Haul:
+    """A trade route with the quantity that earns most on it now.
 
     Attributes:
-        min_margin: smallest margin after tax worth a trade (0.05 = 5 %).
-        patience: ports to learn before trading the best pair known, whatever its margin.
+        route: the route.
+        units: units to buy.
+        profit: estimated credits earned after tax at both ends.
+        cost: estimated credits paid for the purchase, tax included.
+    """
+
+    route: TradeRoute
+    units: int
+    profit: float
+    cost: float
+
+
+def best_hauls(memory: BotMemory, *, free_holds: int, budget: int) -> list[Haul]:
+    """Every known route that earns something, priced with the price impact of the trade.
+
+    Args:
+        memory: the bot's memory of ports.
+        free_holds: holds the bot can fill.
+        budget: most credits spent on the purchase, tax included.
+
+    Returns:
+        The hauls with a positive estimated profit, most profitable first.
+    """
+    hauls = []
+    tax = memory.tax_rate
+    for route in best_routes(memory):
+        if route.sell_port in memory.unreachable or route.buy_port in memory.unreachable:
+            continue
+        buy = offers(memory.ports[route.buy_port], "sells")[route.commodity]
+        sell = offers(memory.ports[route.sell_port], "buys")[route.commodity]
+        affordable = int(budget // (buy.unit_price * (1 + tax))) if buy.unit_price > 0 else 0
+        units, profit = best_haul(buy, sell, most=min(free_holds, affordable), tax=tax)
+        if units > 0:
+            cost = mean_buy_price(buy, units) * units * (1 + tax)
+            hauls.append(Haul(route, units, profit, cost))
+    hauls.sort(key=lambda h: (-h.profit, h.route.buy_port, h.route.sell_port, h.route.commodity))
+    return hauls
+
+
+@dataclass(slots=True)
+class Trader:
+    """Buys where a commodity is cheap and sells where it is dear, only at a profit.
+
+    It sizes each purchase for the most profit after the price impact of its own trade and tax
+    at both ends (:mod:`starlane.bots.market`), and sells cargo where it earns most over what
+    it paid. It looks at a port's prices each time it arrives, so it trades on fresh prices.
+
+    Attributes:
+        min_margin: smallest estimated profit worth a haul, as a share of its cost
+            (0.10 = 10 %).
+        patience: ports to learn before settling for any haul that earns something.
         price_guard: the buy price guard as a factor on the quoted mean unit price
             (1.05 = +5 %): the runner quotes the trade first and sends the guard with it.
         budget_share: most of its credits spent on one purchase (0-1).
+        rank_top: how many of the most profitable hauls are ranked by profit per warp.
+        unknown_warps: warps assumed between two ports with no known path between them (the
+            server's autopilot knows one).
     """
 
     name: str = "trader"
-    min_margin: float = 0.0
+    min_margin: float = 0.10
     patience: int = 3
     price_guard: float = 1.05
     budget_share: float = 0.25
+    rank_top: int = 20
+    unknown_warps: int = 6
 
     def decide(self, me: JSON, sector: JSON, memory: BotMemory, rng: random.Random) -> Action:
         """The trader's next action.
@@ -291,69 +393,143 @@ class Trader:
         """
         if _turns(me) < 2:
             return Action("wait", {"seconds": 5.0}, "out of turns")
+        port = sector.get("port")
+        here = int(sector["id"])
+        if port and not port.get("stardock") and int(port["id"]) not in memory.looked_here:
+            return Action("port", {"port_id": int(port["id"])}, "look at prices")
+        here_port = memory.ports.get(int(port["id"])) if port and not port.get("stardock") else None
+        action = self._next(me, sector, here_port, memory, rng)
+        if action.kind in ("move", "autopilot"):  # before spending turns on travel,
+            return self._free_look(memory, here) or action  # learn what costs none
+        return action
+
+    def _next(
+        self,
+        me: JSON,
+        sector: JSON,
+        here_port: JSON | None,
+        memory: BotMemory,
+        rng: random.Random,
+    ) -> Action:
+        """The next action, from what the trader knows now."""
         ship = me["ship"]
         cargo: dict[str, int] = {k: int(v) for k, v in ship.get("cargo", {}).items() if v > 0}
-        port = sector.get("port")
-        here_port = memory.ports.get(int(port["id"])) if port and not port.get("stardock") else None
-        if port and not port.get("stardock") and here_port is None:
-            return Action("port", {"port_id": int(port["id"])}, "learn prices")
-        if here_port is not None:
-            wanted = port_prices(here_port, "buys")
-            for commodity, units in sorted(cargo.items()):
-                if commodity in wanted and wanted[commodity][1] > 0:
-                    qty = min(units, wanted[commodity][1])
-                    return Action(
-                        "trade",
-                        {
-                            "port_id": here_port["id"],
-                            "commodity": commodity,
-                            "side": "sell",
-                            "quantity": qty,
-                        },
-                        "sell cargo",
-                    )
-        routes = self._acceptable(best_routes(memory))
-        if here_port is not None and ship.get("free_holds", 0) > 0 and not cargo:
-            for route in routes:
-                if route.buy_port != here_port["id"]:
-                    continue
-                price, stock = port_prices(here_port, "sells")[route.commodity]
-                budget = int(me["credits"] * self.budget_share)
-                affordable = int(budget // (price * (1 + memory.tax_rate)))
-                qty = min(int(ship["free_holds"]), stock, affordable)
-                if qty > 0:
-                    return Action(
-                        "trade",
-                        {
-                            "port_id": here_port["id"],
-                            "commodity": route.commodity,
-                            "side": "buy",
-                            "quantity": qty,
-                            "price_guard": self.price_guard,
-                            "budget": budget,
-                        },
-                        f"buy for port {route.sell_port} (margin {route.margin:.0%})",
-                    )
         here = int(sector["id"])
         if cargo:
-            target = self._nearest_buyer(memory, here, cargo)
-            if target is not None:
-                return travel_to(sector, memory, target)
-        elif routes:
-            target = routes[0].buy_port
-            if target != here and target not in memory.unreachable:
-                return travel_to(sector, memory, target)
+            return self._with_cargo(sector, here_port, cargo, memory, rng)
+        budget = int(me["credits"] * self.budget_share)
+        hauls = self._by_turns(
+            self._acceptable(
+                best_hauls(memory, free_holds=int(ship.get("free_holds", 0)), budget=budget),
+                memory,
+            ),
+            memory,
+            here,
+        )
+        if hauls:
+            haul = hauls[0]
+            if here_port is not None and haul.route.buy_port == int(here_port["id"]):
+                return Action(
+                    "trade",
+                    {
+                        "port_id": here_port["id"],
+                        "commodity": haul.route.commodity,
+                        "side": "buy",
+                        "quantity": haul.units,
+                        "price_guard": self.price_guard,
+                        "budget": budget,
+                    },
+                    f"buy for port {haul.route.sell_port} (about {haul.profit:,.0f} cr profit)",
+                )
+            if haul.route.buy_port != here:
+                return travel_to(sector, memory, haul.route.buy_port)
         return explore(sector, memory, rng)
 
-    def _acceptable(self, routes: list[TradeRoute]) -> list[TradeRoute]:
-        good = [r for r in routes if r.margin >= self.min_margin]
-        if good:
-            return good
-        return routes[:3] if len(self._ports_seen(routes)) >= self.patience else []
+    def _with_cargo(
+        self,
+        sector: JSON,
+        here_port: JSON | None,
+        cargo: dict[str, int],
+        memory: BotMemory,
+        rng: random.Random,
+    ) -> Action:
+        """Sell here when it earns most, else haul the cargo to where it does."""
+        here = int(sector["id"])
+        tax = memory.tax_rate
+        sales: list[tuple[float, int, str, int]] = []  # (profit, port, commodity, units)
+        for pid, view in memory.ports.items():
+            if pid in memory.unreachable and pid != here:
+                continue
+            wanted = offers(view, "buys")
+            for commodity, units in cargo.items():
+                if commodity in wanted:
+                    basis = memory.cost_basis.get(commodity, 0.0)
+                    n, profit = best_sale(wanted[commodity], units, tax=tax, basis=basis)
+                    if n > 0:
+                        sales.append((profit, pid, commodity, n))
+        sales.sort(key=lambda s: (-s[0], s[1] != here, s[1], s[2]))
+        if here_port is not None:
+            here_sales = [s for s in sales if s[1] == here]
+            if here_sales and here_sales[0][0] >= 0.9 * sales[0][0]:
+                _, pid, commodity, n = here_sales[0]
+                return self._sell(pid, commodity, n, "sell cargo at a profit")
+        if sales:
+            return travel_to(sector, memory, sales[0][1])
+        if here_port is not None:  # nowhere known pays what it cost: cut the loss here
+            wanted = offers(here_port, "buys")
+            for commodity, units in sorted(cargo.items()):
+                if commodity in wanted and wanted[commodity].quantity > 0:
+                    n = min(units, wanted[commodity].quantity)
+                    return self._sell(int(here_port["id"]), commodity, n, "sell at a loss")
+        target = self._nearest_buyer(memory, here, cargo)
+        if target is not None:
+            return travel_to(sector, memory, target)
+        return explore(sector, memory, rng)
 
     @staticmethod
-    def _ports_seen(routes: list[TradeRoute]) -> set[int]:
-        return {r.buy_port for r in routes} | {r.sell_port for r in routes}
+    def _sell(port_id: int, commodity: str, units: int, reason: str) -> Action:
+        return Action(
+            "trade",
+            {"port_id": port_id, "commodity": commodity, "side": "sell", "quantity": units},
+            reason,
+        )
+
+    @staticmethod
+    def _free_look(memory: BotMemory, here: int) -> Action | None:
+        """Learn the market for free before spending turns: scan the neighbours, then look at
+        the prices of every known port not yet seen (ports in discovered sectors answer from
+        afar)."""
+        if here not in memory.scanned:
+            return Action("scan", {}, "scan the neighbours (free)")
+        for sid in sorted(memory.sectors):
+            summary = memory.sectors[sid].get("port")
+            if (
+                summary
+                and not summary.get("stardock")
+                and int(summary["id"]) not in memory.ports
+                and int(summary["id"]) not in memory.unreachable
+            ):
+                return Action("port", {"port_id": int(summary["id"])}, "look at prices (free)")
+        return None
+
+    def _by_turns(self, hauls: list[Haul], memory: BotMemory, here: int) -> list[Haul]:
+        """The most profitable hauls ranked by profit per warp flown (turns are scarce)."""
+        ranked = []
+        for haul in hauls[: self.rank_top]:
+            to_buy = _warps(memory, here, haul.route.buy_port)
+            to_sell = _warps(memory, haul.route.buy_port, haul.route.sell_port)
+            warps = (to_buy if to_buy is not None else self.unknown_warps) + (
+                to_sell if to_sell is not None else self.unknown_warps
+            )
+            ranked.append((haul.profit / (warps + 2), haul))
+        ranked.sort(key=lambda item: -item[0])
+        return [haul for _, haul in ranked]
+
+    def _acceptable(self, hauls: list[Haul], memory: BotMemory) -> list[Haul]:
+        good = [h for h in hauls if h.profit >= self.min_margin * h.cost]
+        if good:
+            return good
+        return hauls[:3] if len(memory.ports) >= self.patience else []
 
     @staticmethod
     def _nearest_buyer(memory: BotMemory, here: int, cargo: dict[str, int]) -> int | None:
@@ -404,10 +580,13 @@ class Hunter:
     Attributes:
         min_strength: fighters plus hull points below which it does not attack (an escape
             pod never does).
+        odds: how many times a pirate's fighters, shields and hull its own must be to attack
+            (a lost fight costs a share of its credits and its ship).
     """
 
     name: str = "hunter"
     min_strength: int = 100
+    odds: float = 2.0
 
     def decide(self, me: JSON, sector: JSON, memory: BotMemory, rng: random.Random) -> Action:
         """The hunter's next action.
@@ -426,9 +605,14 @@ class Hunter:
             return Action("wait", {"seconds": 5.0}, "out of turns")
         ship = me["ship"]
         strength = int(ship.get("fighters", 0)) + int(ship.get("hull", 0))
-        pirates = [p for p in sector.get("pirates", []) if int(p.get("hull", 1)) > 0]
+        might = strength + int(ship.get("shields", 0))
+        pirates = [
+            p
+            for p in sector.get("pirates", [])
+            if int(p.get("hull", 1)) > 0 and might >= self.odds * _might(p)
+        ]
         if pirates and turns >= 5 and strength >= self.min_strength:
-            target = min(pirates, key=lambda p: (p["fighters"] + p["shields"] + p["hull"], p["id"]))
+            target = min(pirates, key=lambda p: (_might(p), p["id"]))
             return Action(
                 "attack", {"target_kind": "pirate", "target_id": int(target["id"])}, "pirate"
             )
@@ -438,13 +622,26 @@ class Hunter:
             for sid, view in memory.sectors.items()
             if sid != here
             and sid not in memory.unreachable
-            and (any(int(p.get("hull", 1)) > 0 for p in view.get("pirates", [])))
+            and any(
+                int(p.get("hull", 1)) > 0 and might >= self.odds * _might(p)
+                for p in view.get("pirates", [])
+            )
         }
         if lairs and strength >= self.min_strength:
             path = path_to(memory, here, lambda s: s in lairs)
             if path:
                 return travel_to(sector, memory, path[-1])
         return explore(sector, memory, rng)
+
+
+def _warps(memory: BotMemory, start: int, goal: int) -> int | None:
+    """Warps on the shortest known path from ``start`` to ``goal`` (None: no known path)."""
+    path = path_to(memory, start, lambda s: s == goal)
+    return None if path is None else len(path)
+
+
+def _might(party: JSON) -> int:
+    return int(party.get("fighters", 0)) + int(party.get("shields", 0)) + int(party.get("hull", 0))
 
 
 Strategy = Trader | Explorer | Hunter

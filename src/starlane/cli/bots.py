@@ -33,6 +33,24 @@ def bots(
             "--password", envvar="STARLANE_BOT_PASSWORD", help="The bots' password (>= 10 chars)."
         ),
     ] = "starlane-bot-password",
+    turn_reserve: Annotated[
+        int | None,
+        typer.Option(
+            "--turn-reserve",
+            min=0,
+            help="Turns each bot keeps back (default: the turns it has when it starts, so it "
+            "spends no faster than turns regenerate).",
+        ),
+    ] = None,
+    turn_horizon: Annotated[
+        float,
+        typer.Option(
+            "--turn-horizon",
+            min=1.0,
+            help="Seconds over which a bot spends its turns above the reserve (the rate then "
+            "falls to the regeneration rate).",
+        ),
+    ] = 3_600.0,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the final figures as JSON.")
     ] = False,
@@ -40,9 +58,12 @@ def bots(
     """Run simulated players that register and play through the HTTP API.
 
     Traders find port pairs and run buy/sell loops, explorers autopilot to unvisited sectors,
-    hunters fight NPC pirates. They back off on 429 (Retry-After). The live summary shows
+    hunters fight NPC pirates. They back off on 429 (Retry-After) and spend turns no faster
+    than they regenerate (--turn-reserve lower lets them spend their bank over
+    --turn-horizon), waiting when low instead of being refused. The live summary shows
     actions/s, credits earned and errors by code.
     """
+    from starlane.bots.pacing import TurnPacing
     from starlane.bots.runner import BotFleet
     from starlane.bots.strategies import STRATEGIES
 
@@ -53,7 +74,13 @@ def bots(
     if not server.startswith(("http://", "https://")):
         fail("--server must be an http:// or https:// URL", code=2)
     fleet = BotFleet(
-        server, count=count, strategy=strategy, pace=pace, prefix=prefix, password=password
+        server,
+        count=count,
+        strategy=strategy,
+        pace=pace,
+        prefix=prefix,
+        password=password,
+        turn_pacing=TurnPacing(reserve=turn_reserve, horizon=turn_horizon),
     )
     try:
         stats = asyncio.run(fleet.run_live(console, duration=duration))

@@ -17,7 +17,7 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print an error and exit.
+    """Print an error (on one line, however narrow the terminal) and exit.
 
     Args:
         message: what went wrong and what to do.
@@ -26,7 +26,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     Raises:
         typer.Exit: always.
     """
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -6,6 +6,7 @@ import time
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from starlane.cli.common import console, fail, settings_from_flags
@@ -41,15 +42,15 @@ def info(
     )
     elapsed = time.perf_counter() - started
     summary = galaxy_summary(galaxy)
-    table = Table(title=f"Galaxy of seed {g.seed}, generated in {elapsed:.2f} s")
-    for title, justify in _COLUMNS:
-        table.add_column(title, justify=justify)  # type: ignore[arg-type]
+    console.print(f"[b]Galaxy of seed {g.seed}[/], generated in {elapsed:.2f} s")
+    sizes = _table(_SIZE_COLUMNS)
+    warps = _table(_WARP_COLUMNS)
     all_connected = True
     for r in summary["regions"]:
         connected = bool(r.get("strongly_connected"))
         all_connected = all_connected and connected
         last = r["first_sector_id"] + r["sectors"] - 1
-        table.add_row(
+        sizes.add_row(
             str(r["id"]),
             str(r["name"]),
             str(r["kind"]),
@@ -59,26 +60,40 @@ def info(
             str(r.get("stardocks", 0)),
             f"{r['planets']:,}",
             f"{r['pirates']:,}",
-            f"{r.get('hazards', 0):,}",
-            f"{r.get('warps', 0):,} ({r.get('one_way', 0):,})",
+        )
+        warps.add_row(
+            str(r["id"]),
+            str(r["name"]),
+            f"{r.get('warps', 0):,}",
+            f"{r.get('one_way', 0):,}",
             f"{r.get('mean_degree', 0):.2f}",
+            f"{r.get('hazards', 0):,}",
             "yes" if connected else "[bold red]NO[/]",
         )
-    console.print(table)
+    console.print(sizes)
+    console.print(warps)
     console.print(
         f"total: {summary['sectors']:,} sectors, {summary['ports']:,} ports, "
-        f"{summary['planets']:,} planets, {summary['pirates']:,} pirates; "
-        f"fingerprint {str(summary.get('fingerprint', ''))[:16]}"
+        f"{summary['planets']:,} planets, {summary['pirates']:,} pirates"
     )
+    console.print(f"fingerprint {str(summary.get('fingerprint', ''))[:16]}")
     if all_connected:
         console.print("[green]connectivity: every region is strongly connected[/]")
     else:
         fail("connectivity: a region is NOT strongly connected")
 
 
-_COLUMNS = (
-    ("region", "right"),
-    ("name", "left"),
+def _table(columns: tuple[tuple[str, str], ...]) -> Table:
+    """A borderless table narrow enough for an 80-column terminal."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0), expand=False)
+    for title, justify in columns:
+        table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    return table
+
+
+_SIZE_COLUMNS = (
+    ("#", "right"),
+    ("region", "left"),
     ("kind", "left"),
     ("sectors", "right"),
     ("sector ids", "right"),
@@ -86,8 +101,14 @@ _COLUMNS = (
     ("docks", "right"),
     ("planets", "right"),
     ("pirates", "right"),
-    ("hazards", "right"),
-    ("warps (one-way)", "right"),
+)
+
+_WARP_COLUMNS = (
+    ("#", "right"),
+    ("region", "left"),
+    ("warps", "right"),
+    ("one-way", "right"),
     ("warps/sector", "right"),
-    ("connected", "left"),
+    ("hazards", "right"),
+    ("strongly connected", "left"),
 )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
+import socket
 import sys
 from collections.abc import Callable
 from types import FrameType
@@ -40,6 +42,7 @@ from starlane.config import Settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from starlane.bots.pacing import TurnPacing
     from starlane.store.ports import EventStore
 
 GC_YOUNG_THRESHOLD = 50_000
@@ -80,11 +83,27 @@ def serve(
     bot_strategy: Annotated[
         str, typer.Option("--bot-strategy", help="trader, explorer, hunter or mixed.")
     ] = "mixed",
+    bot_turn_reserve: Annotated[
+        int | None,
+        typer.Option(
+            "--bot-turn-reserve",
+            min=0,
+            help="Turns each bot keeps back (default: the turns it starts with, so it spends "
+            "no faster than turns regenerate).",
+        ),
+    ] = None,
+    bot_turn_horizon: Annotated[
+        float,
+        typer.Option(
+            "--bot-turn-horizon", min=1.0, help="Seconds over which bots spend turns above it."
+        ),
+    ] = 3_600.0,
     log_level: Annotated[
         str | None, typer.Option("--log-level", help="debug, info, warning or error.")
     ] = None,
 ) -> None:
     """Serve the game: REST and WebSocket API, OpenAPI docs at /docs, metrics at /metrics."""
+    from starlane.bots.pacing import TurnPacing
     from starlane.bots.strategies import STRATEGIES
 
     if bot_strategy not in STRATEGIES:
@@ -100,7 +119,14 @@ def serve(
     )
     configure_logging(settings.log_level, settings.log_json)
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop_factory()) as r:
-        r.run(run_server(settings, bots=bots, bot_strategy=bot_strategy))
+        r.run(
+            run_server(
+                settings,
+                bots=bots,
+                bot_strategy=bot_strategy,
+                bot_turn_pacing=TurnPacing(reserve=bot_turn_reserve, horizon=bot_turn_horizon),
+            )
+        )
 
 
 def galaxy_progress() -> tuple[Progress, Callable[[str, int, int], None]]:
@@ -170,16 +196,25 @@ def _event_store(engine: AsyncEngine) -> EventStore:
     return EventStore(engine)
 
 
-async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "mixed") -> None:
+async def run_server(
+    settings: Settings,
+    *,
+    bots: int = 0,
+    bot_strategy: str = "mixed",
+    bot_turn_pacing: TurnPacing | None = None,
+) -> None:
     """Prepare the database, serve the API with uvicorn and run bots against it.
 
     Args:
         settings: the server settings.
         bots: simulated players to start once the server answers.
         bot_strategy: their strategy (``trader``, ``explorer``, ``hunter`` or ``mixed``).
+        bot_turn_pacing: how fast the bots spend turns (default: no faster than they
+            regenerate).
     """
     from starlane.api.app import create_app
 
+    listener = bind_listener(settings.host, settings.port)
     url = settings.resolved_database_url()
     console.print(f"[bold]Starlane[/] database: {redact_url(url)}")
     created = await prepare_database(settings)
@@ -198,7 +233,7 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
         ws_per_message_deflate=False,
     )
     server = _BotsFirstServer(config)
-    server_task = asyncio.create_task(server.serve())
+    server_task = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started:
         if server_task.done():
             await server_task
@@ -217,7 +252,7 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
     if bots:
         from starlane.bots.runner import BotFleet
 
-        fleet = BotFleet(base, count=bots, strategy=bot_strategy)
+        fleet = BotFleet(base, count=bots, strategy=bot_strategy, turn_pacing=bot_turn_pacing)
         bots_task = asyncio.create_task(
             fleet.run_live(console, stop=_shutdown_requested(server, server_task))
         )
@@ -235,6 +270,42 @@ async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "
             bots_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await bots_task
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """Bind the server's listening socket, before anything else starts.
+
+    Binding first makes a port already in use fail at once, before the galaxy is generated
+    and before uvicorn starts, with one line that names the port.
+
+    Args:
+        host: interface to listen on (``127.0.0.1``, ``0.0.0.0``, ``::``...).
+        port: TCP port.
+
+    Returns:
+        The bound socket (uvicorn listens on it).
+
+    Raises:
+        typer.Exit: the address cannot be used (exit status 2, the message names it).
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        fail(f"cannot listen on {host!r}: {exc.strerror} (check --host)", code=2)
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        where = f"{_display_host(host)}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"port {port} is already in use on {where}: stop the other server or "
+                 "choose another port with --port", code=2)  # fmt: skip
+        fail(f"cannot listen on {where}: {exc.strerror}", code=2)
+    return sock
 
 
 class _BotsFirstServer(uvicorn.Server):

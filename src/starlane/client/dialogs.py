@@ -1,15 +1,17 @@
 """Modal dialogs of the terminal client: log in, trade, autopilot, StarDock, attack.
 
 Each dialog is a Textual :class:`~textual.screen.ModalScreen` that dismisses with the request
-to send (a dict) or None when cancelled. Dialogs that need the server (quotes, route plans)
-use the app's :class:`~starlane.client.api.StarlaneClient`.
+to send (a dict) or None when cancelled (Cancel or Escape). Dialogs that need the server
+(quotes, route plans) use the app's :class:`~starlane.client.api.StarlaneClient`; the trade
+dialog sends the trade itself, so a refusal is shown in the dialog, which stays open.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Select, Static
@@ -31,6 +33,16 @@ def _float(value: str) -> float | None:
         return float(value.strip().replace(",", ""))
     except ValueError:
         return None
+
+
+class Dialog(ModalScreen[JSON | None]):
+    """A modal dialog that Escape closes (dismissed with None, nothing sent)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Close", show=True)]
+
+    def action_cancel(self) -> None:
+        """Close the dialog without sending anything."""
+        self.dismiss(None)
 
 
 class LoginScreen(Screen[bool]):
@@ -82,8 +94,16 @@ class LoginScreen(Screen[bool]):
         self.dismiss(True)
 
 
-class TradeDialog(ModalScreen[JSON | None]):
-    """Trade at the port: commodity and side, quantity, price limit; quote before trading."""
+class TradeDialog(Dialog):
+    """Trade at the port: commodity and side, quantity, price limit; quote, then trade.
+
+    Choosing a commodity proposes a quantity the player can hold and pay for (quoted with the
+    price impact and tax); Trade sends the trade and dismisses with its receipt, or shows the
+    refusal in the dialog, which stays open for another try.
+    """
+
+    QUOTE_ROUNDS = 12
+    """Quotes tried at most to find the largest purchase the player can pay for."""
 
     def __init__(self, api: StarlaneClient, port: JSON, me: JSON) -> None:
         super().__init__(id="trade-dialog")
@@ -119,20 +139,82 @@ class TradeDialog(ModalScreen[JSON | None]):
                 yield Button("Trade", id="trade-go", variant="primary")
                 yield Button("Cancel", id="trade-cancel")
 
-    def on_select_changed(self, event: Select.Changed) -> None:
-        """Propose a quantity: free holds when buying, the cargo carried when selling."""
+    async def on_select_changed(self, event: Select.Changed) -> None:
+        """Propose a quantity: what the player can hold and pay for when buying, the cargo
+        the port takes when selling."""
         if not isinstance(event.value, str):
             return
         side, commodity = event.value.split(":", 1)
         ship = self.me.get("ship", {})
-        stock = next(
-            (c["quantity"] for c in self.port["commodities"] if c["commodity"] == commodity), 0
-        )
-        if side == "buy":
-            proposal = min(int(ship.get("free_holds", 0)), int(stock))
-        else:
-            proposal = min(int(ship.get("cargo", {}).get(commodity, 0)), int(stock))
-        self.query_one("#trade-quantity", Input).value = str(max(proposal, 1))
+        offer = next(
+            (c for c in self.port["commodities"] if c["commodity"] == commodity and
+             c["side"] == side), {"quantity": 0, "unit_price": 0.0},
+        )  # fmt: skip
+        note = self.query_one("#trade-quote", Static)
+        quantity = self.query_one("#trade-quantity", Input)
+        typed = quantity.value  # a quantity the player types meanwhile is kept
+        if side == "sell":
+            carried = int(ship.get("cargo", {}).get(commodity, 0))
+            proposal = min(carried, int(offer["quantity"]))
+            quantity.value = str(proposal)
+            if proposal == 0:
+                note.update(f"[yellow]you carry no {commodity}[/]" if carried == 0 else
+                            f"[yellow]the port wants no more {commodity}[/]")  # fmt: skip
+            else:
+                await self._quote(side, commodity, proposal)
+            return
+        credits = int(self.me.get("credits", 0))
+        free = int(ship.get("free_holds", 0))
+        price = float(offer["unit_price"])
+        top = min(free, int(offer["quantity"]), int(credits // price) if price > 0 else 0)
+        proposal = max(top, 0)
+        if top > 0:
+            proposal = await self._most_affordable(commodity, top, credits)
+        if quantity.value == typed:
+            quantity.value = str(max(proposal, 0))
+        if proposal <= 0:
+            why = (
+                "no free holds" if free <= 0
+                else f"no {commodity} in stock" if int(offer["quantity"]) <= 0
+                else "not enough credits for one unit"
+            )  # fmt: skip
+            note.update(f"[yellow]you can buy none: {why}[/]")
+
+    async def _most_affordable(self, commodity: str, top: int, credits: int) -> int:
+        """The most units, up to ``top``, whose quote (price impact and tax) ``credits`` pay."""
+        quote = await self._quote("buy", commodity, top)
+        if quote is None:
+            return 0
+        cost = -int(quote["credits_change"])
+        if cost <= credits:
+            return top
+        lo, hi = 0, top  # lo units are affordable (none are, trivially), hi are not
+        guess = max(1, min(hi - 1, int(top * credits / cost)))
+        for _ in range(self.QUOTE_ROUNDS):
+            if hi - lo <= 1:
+                break
+            quote = await self._quote("buy", commodity, guess)
+            if quote is None:
+                return lo
+            if -int(quote["credits_change"]) <= credits:
+                lo = guess
+            else:
+                hi = guess
+            guess = (lo + hi) // 2
+        if lo > 0 and (quote is None or int(quote["quantity"]) != lo):
+            await self._quote("buy", commodity, lo)  # show the quote of what is proposed
+        return lo
+
+    async def _quote(self, side: str, commodity: str, units: int) -> JSON | None:
+        """Quote a trade and show it; None (and the refusal shown) when refused."""
+        note = self.query_one("#trade-quote", Static)
+        try:
+            quote = await self.api.quote(int(self.port["id"]), commodity, side, units)
+        except ApiError as exc:
+            note.update(f"[red]{exc.code}: {exc.detail}[/]")
+            return None
+        note.update(quote_text(quote))
+        return quote
 
     def _request(self) -> JSON | None:
         choice = self.query_one("#trade-commodity", Select).value
@@ -153,7 +235,7 @@ class TradeDialog(ModalScreen[JSON | None]):
         return {"commodity": commodity, "side": side, "quantity": quantity, "max_unit_price": limit}
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Quote, trade (dismiss with the request) or cancel."""
+        """Quote, trade (dismiss with the receipt; a refusal stays in the dialog) or cancel."""
         if event.button.id == "trade-cancel":
             self.dismiss(None)
             return
@@ -161,27 +243,45 @@ class TradeDialog(ModalScreen[JSON | None]):
         if request is None:
             return
         if event.button.id == "trade-quote-button":
-            note = self.query_one("#trade-quote", Static)
-            try:
-                quote = await self.api.quote(
-                    int(self.port["id"]), request["commodity"], request["side"], request["quantity"]
-                )
-            except ApiError as exc:
-                note.update(f"[red]{exc.code}: {exc.detail}[/]")
-                return
-            note.update(
-                f"{request['quantity']:,} x {quote['unit_price']:,.2f} = {quote['total']:,} "
-                f"+ tax {quote['tax']:,}: credits {quote['credits_change']:+,}"
-            )
+            quote = await self._quote(request["side"], request["commodity"], request["quantity"])
             limit = self.query_one("#trade-limit", Input)
-            if not limit.value.strip():
+            if quote is not None and not limit.value.strip():
                 factor = 1.05 if request["side"] == "buy" else 0.95
                 limit.value = f"{quote['unit_price'] * factor:.2f}"
             return
-        self.dismiss(request)
+        note = self.query_one("#trade-quote", Static)
+        try:
+            receipt = await self.api.trade(
+                int(self.port["id"]),
+                request["commodity"],
+                request["side"],
+                int(request["quantity"]),
+                request.get("max_unit_price"),
+            )
+        except ApiError as exc:
+            note.update(f"[red]refused: {exc.code}[/]" + (f" - {exc.detail}" if exc.detail else ""))
+            return
+        self.dismiss(receipt)
 
 
-class AutopilotDialog(ModalScreen[JSON | None]):
+def quote_text(quote: JSON) -> str:
+    """One line for a quote: units, unit price, value, tax and the credits that change hands.
+
+    Args:
+        quote: a ``QuoteOut`` document.
+
+    Returns:
+        Rich markup, e.g. ``sell 40 x 27.00 = 1,080 - tax 108 = 972 credits received``.
+    """
+    head = f"{quote['quantity']:,} x {quote['unit_price']:,.2f} = {quote['total']:,}"
+    if quote["side"] == "sell":
+        net = int(quote["credits_change"])
+        return f"sell {head} - tax {quote['tax']:,} = [b green]{net:,}[/] credits received"
+    cost = -int(quote["credits_change"])
+    return f"buy {head} + tax {quote['tax']:,} = [b]{cost:,}[/] credits to pay"
+
+
+class AutopilotDialog(Dialog):
     """Fly to a sector number of the current region along the cheapest path."""
 
     def __init__(self, api: StarlaneClient) -> None:
@@ -226,7 +326,7 @@ class AutopilotDialog(ModalScreen[JSON | None]):
         self.dismiss({"to_sector_id": to})
 
 
-class StardockDialog(ModalScreen[JSON | None]):
+class StardockDialog(Dialog):
     """Buy a ship, fighters or holds at the StarDock."""
 
     def __init__(self, catalogue: JSON, me: JSON) -> None:
@@ -276,7 +376,7 @@ class StardockDialog(ModalScreen[JSON | None]):
         self.dismiss({"item": kind, "count": count})
 
 
-class AttackDialog(ModalScreen[JSON | None]):
+class AttackDialog(Dialog):
     """Choose a pirate or a ship in the sector to attack."""
 
     def __init__(self, sector: JSON) -> None:

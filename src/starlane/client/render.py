@@ -6,11 +6,113 @@ Rich markup strings, so the look of the client is tested without a terminal.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.markup import escape
 
 JSON = dict[str, Any]
+
+ONE_WAY = "⇢"
+"""The mark of a one-way warp (no warp leads back), after its destination."""
+
+
+@dataclass(slots=True)
+class Names:
+    """Names the client has seen, to show events with names rather than ids.
+
+    Attributes:
+        players: player id -> name (from ``/me``, the ships in sectors, ``player_spawned``).
+        sectors: sector id -> name: its port's name (``Sol``), for sectors seen with a port.
+    """
+
+    players: dict[int, str] = field(default_factory=dict)
+    sectors: dict[int, str] = field(default_factory=dict)
+
+    def learn_sector(self, sector: JSON) -> None:
+        """Remember the names a sector view shows (its port, the ships' owners).
+
+        Args:
+            sector: a ``SectorOut`` document.
+        """
+        port = sector.get("port")
+        if port and port.get("name"):
+            self.sectors[int(sector["id"])] = str(port["name"])
+        for ship in sector.get("ships", []):
+            self.players[int(ship["player_id"])] = str(ship["player_name"])
+
+    def learn_event(self, event: JSON) -> None:
+        """Remember the names an event carries.
+
+        Args:
+            event: the ``event`` of a WebSocket event message.
+        """
+        if "player_id" in event and event.get("player_name"):
+            self.players[int(event["player_id"])] = str(event["player_name"])
+
+    def unknown_players(self, event: JSON) -> set[int]:
+        """The ids of the players an event names whose names are not known.
+
+        Args:
+            event: the ``event`` of a WebSocket event message.
+
+        Returns:
+            Player ids.
+        """
+        ids = {event.get("player_id")}
+        if event.get("target_kind") == "player":
+            ids.add(event.get("target_id"))
+        return {int(i) for i in ids if i is not None and int(i) not in self.players}
+
+    def player(self, player_id: Any) -> str:
+        """A player's name (``player 42`` when not known)."""
+        if player_id is None:
+            return "someone"
+        return self.players.get(int(player_id), f"player {player_id}")
+
+    def sector(self, sector_id: Any) -> str:
+        """A sector's name: its port's (``Sol``) when known, else ``sector 12``."""
+        if sector_id is None:
+            return "?"
+        return self.sectors.get(int(sector_id), f"sector {sector_id}")
+
+
+def is_one_way(sector: JSON, to: int, known: dict[int, JSON]) -> bool:
+    """Whether the warp from ``sector`` to ``to`` is one-way (no warp leads back).
+
+    The API's warp may say so (``one_way``); else the client knows it when it has seen the
+    destination's warps.
+
+    Args:
+        sector: the ``SectorOut`` the warp leaves.
+        to: the destination's id.
+        known: sector id -> ``SectorOut`` of sectors seen.
+
+    Returns:
+        True when one-way; False when two-way or not known.
+    """
+    for warp in sector.get("warps", []):
+        if int(warp["to_sector_id"]) == to and warp.get("one_way") is not None:
+            return bool(warp["one_way"])
+    view = known.get(to)
+    if view is None:
+        return False
+    back = {int(w["to_sector_id"]) for w in view.get("warps", [])}
+    return int(sector["id"]) not in back
+
+
+def warp_label(sector: JSON, to: int, known: dict[int, JSON]) -> str:
+    """The label of a warp's button: the destination, ``⇢`` after it when one-way.
+
+    Args:
+        sector: the current ``SectorOut``.
+        to: the destination's id.
+        known: sector id -> ``SectorOut`` of sectors seen.
+
+    Returns:
+        Plain text, e.g. ``12`` or ``12 ⇢``.
+    """
+    return f"{to} {ONE_WAY}" if is_one_way(sector, to, known) else str(to)
 
 
 def status_text(me: JSON) -> str:
@@ -41,12 +143,15 @@ def status_text(me: JSON) -> str:
     return "\n".join(lines)
 
 
-def sector_text(sector: JSON, port: JSON | None = None) -> str:
+def sector_text(
+    sector: JSON, port: JSON | None = None, known: dict[int, JSON] | None = None
+) -> str:
     """The sector panel: where the player is, what is here, the port's prices.
 
     Args:
         sector: a ``SectorOut`` document.
         port: the ``PortOut`` of the sector's port, when known.
+        known: sector id -> ``SectorOut`` of sectors seen (marks one-way warps).
 
     Returns:
         Rich markup.
@@ -64,12 +169,16 @@ def sector_text(sector: JSON, port: JSON | None = None) -> str:
         extras.append(f"[red]piracy {sector['piracy']}[/]")
     if extras:
         lines.append(" | ".join(extras))
+    seen = known or {}
     warps = ", ".join(
         f"{w['to_sector_id']}{'' if w.get('discovered') else '?'}"
+        + (f" {ONE_WAY}" if is_one_way(sector, int(w["to_sector_id"]), seen) else "")
         + (f" ({w['turn_cost']}t)" if w.get("turn_cost", 1) != 1 else "")
         for w in sector.get("warps", [])
     )
     lines.append(f"warps: {warps or 'none'}")
+    if ONE_WAY in warps:
+        lines.append(f"[dim]{ONE_WAY} one-way: no warp leads back[/]")
     summary = sector.get("port")
     if summary:
         kind = "StarDock" if summary.get("stardock") else f"class {summary['class_code']}"
@@ -125,7 +234,7 @@ def map_text(sector: JSON, known: dict[int, JSON]) -> str:
             else (" └─" if i == len(warps) - 1 else " ├─")
         )
         view = known.get(to)
-        label = f"{to}"
+        label = warp_label(sector, to, known)
         if view is None:
             beyond = "[dim]unexplored[/]"
         else:
@@ -140,33 +249,44 @@ def map_text(sector: JSON, known: dict[int, JSON]) -> str:
     return "\n".join(lines)
 
 
-def event_text(message: JSON) -> str:
-    """One line of the live event pane.
+def event_text(message: JSON, names: Names | None = None) -> str:
+    """One line of the live event pane, with player and sector names where known.
 
     Args:
         message: a WebSocket message (``{"type": "event", "event": {...}}`` or a notice).
+        names: the names the client has seen (ids are shown for the others).
 
     Returns:
         Rich markup.
     """
     if message.get("type") != "event":
         return f"[dim]{escape(str(message.get('type')))}[/]"
+    n = names or Names()
     e = message.get("event", {})
     kind = e.get("type", "?")
-    who = e.get("player_name") or (f"player {e['player_id']}" if "player_id" in e else "")
+    who = escape(e.get("player_name") or n.player(e.get("player_id")))
+
+    def at(sector_id: Any) -> str:
+        return f"[b]{escape(n.sector(sector_id))}[/]"
+
     if kind == "player_moved":
-        return f"{who} moved {e.get('from_sector_id')} → {e.get('sector_id')}"
+        return f"{who} moved {at(e.get('from_sector_id'))} → {at(e.get('sector_id'))}"
     if kind == "port_traded":
         return (
             f"{who} {'bought' if e.get('side') == 'buy' else 'sold'} {e.get('units')} "
             f"{e.get('commodity')} @ {float(e.get('unit_price', 0)):,.2f} "
-            f"at port {e.get('port_id')}"
+            f"at {at(e.get('port_id'))}"
         )
     if kind == "combat_resolved":
+        target = (
+            escape(n.player(e.get("target_id")))
+            if e.get("target_kind") == "player"
+            else f"a pirate (id {e.get('target_id')})"
+        )
         return (
-            f"[red]combat[/] {who} vs {e.get('target_kind')} {e.get('target_id')}: "
+            f"[red]combat[/] {who} vs {target} in {at(e.get('sector_id'))}: "
             f"winner {e.get('winner')}, loot {e.get('loot', 0):,}"
         )
     if kind == "player_spawned":
-        return f"{who} entered the galaxy at sector {e.get('sector_id')}"
+        return f"{who} entered the galaxy at {at(e.get('sector_id'))}"
     return f"{escape(kind)} ({message.get('channel')})"

@@ -2,9 +2,11 @@
 
 Log in or register, then: the current sector (warps, port with prices, planets, ships,
 pirates), a neighbourhood map, the player's status and a live event pane fed by the
-WebSocket. Move by pressing a warp's button; ``a`` autopilot to a sector id, ``t`` trade at the
-port (quantity prompt, quote, price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan
-the neighbours, ``r`` refresh, ``q`` quit.
+WebSocket, naming players and sectors. Move by pressing a warp's button (``⇢`` marks a one-way
+warp); ``a`` autopilot to a sector id, ``t`` trade at the port (quantity proposed, quote,
+price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``r``
+refresh, ``q`` quit; Escape closes a dialog. Game keys do nothing until the player has logged
+in, nor while a dialog is open; events arriving never move the keyboard focus.
 
 The client talks to the server only through :class:`~starlane.client.api.StarlaneClient` and
 :class:`~starlane.client.live.LiveConnection`; tests drive it headless with ``App.run_test()``.
@@ -17,6 +19,7 @@ from collections.abc import Awaitable
 from typing import Any, ClassVar, TypeVar
 
 import httpx
+from rich.markup import escape
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, HorizontalGroup, Vertical, VerticalScroll
@@ -30,7 +33,14 @@ from starlane.client.dialogs import (
     StardockDialog,
     TradeDialog,
 )
-from starlane.client.render import event_text, map_text, sector_text, status_text
+from starlane.client.render import (
+    Names,
+    event_text,
+    map_text,
+    sector_text,
+    status_text,
+    warp_label,
+)
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -58,6 +68,11 @@ class StarlaneApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
+    GAME_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"autopilot", "trade", "stardock", "attack", "scan", "refresh"}
+    )
+    """Actions that act in the game: only on the main screen, once logged in."""
+
     def __init__(
         self,
         server: str = "http://127.0.0.1:8000",
@@ -77,6 +92,21 @@ class StarlaneApp(App[None]):
         self.known: dict[int, JSON] = {}
         self.live: Any = None
         self._refresh_pending = False
+        self.names = Names()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Game keys do nothing before logging in, nor while a dialog is open.
+
+        Args:
+            action: the action's name.
+            parameters: its parameters.
+
+        Returns:
+            False for a game action that may not run now (Textual then ignores the key).
+        """
+        if action in self.GAME_ACTIONS:
+            return self.me is not None and len(self.screen_stack) == 1
+        return True
 
     # --- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -139,11 +169,13 @@ class StarlaneApp(App[None]):
         if me is None:
             return
         self.me = me
+        self.names.players[int(me["id"])] = str(me["name"])
         sector = await self.call(self.api.sector(int(me["sector_id"])))
         if sector is None:
             return
         self.sector = sector
         self.known[int(sector["id"])] = sector
+        self.names.learn_sector(sector)
         summary = sector.get("port")
         self.port = None
         if summary and not summary.get("stardock"):
@@ -153,6 +185,7 @@ class StarlaneApp(App[None]):
             if warp.get("discovered") and to not in self.known:
                 with contextlib.suppress(ApiError):
                     self.known[to] = await self.api.sector(to)
+                    self.names.learn_sector(self.known[to])
         await self.redraw()
 
     async def redraw(self) -> None:
@@ -160,14 +193,23 @@ class StarlaneApp(App[None]):
         if self.me is None or self.sector is None:
             return
         self.query_one("#status", Static).update(status_text(self.me))
-        self.query_one("#sector", Static).update(sector_text(self.sector, self.port))
+        self.query_one("#sector", Static).update(sector_text(self.sector, self.port, self.known))
         self.query_one("#map", Static).update(map_text(self.sector, self.known))
+        wanted = [
+            (f"warp-{to}", warp_label(self.sector, to, self.known))
+            for to in (int(w["to_sector_id"]) for w in self.sector.get("warps", []))
+        ]
         warps = self.query_one("#warps", HorizontalGroup)
+        shown = [(b.id, str(b.label)) for b in warps.query(Button)]
+        if shown == wanted:
+            return  # same warps: keep the buttons, and the keyboard focus on them
+        focused = self.focused.id if self.focused is not None else None
         await warps.remove_children()
         await warps.mount_all(
-            Button(str(w["to_sector_id"]), id=f"warp-{w['to_sector_id']}", classes="warp")
-            for w in self.sector.get("warps", [])
+            Button(label, id=button_id, classes="warp") for button_id, label in wanted
         )
+        if focused is not None and focused.startswith("warp-") and wanted:
+            self.query_one(f"#{wanted[0][0]}", Button).focus()  # the warps changed under it
 
     def log_event(self, text: str) -> None:
         """Append a line to the event pane.
@@ -195,9 +237,13 @@ class StarlaneApp(App[None]):
                 return
             if message.get("type") != "event":
                 continue
-            self.log_event(event_text(message))
+            self.names.learn_event(message.get("event", {}))
             if message.get("actor_id") != (self.me or {}).get("id"):
-                self._schedule_refresh()
+                if self.names.unknown_players(message.get("event", {})):
+                    await self.refresh_view()  # who arrived is in the sector's ships now
+                else:
+                    self._schedule_refresh()
+            self.log_event(event_text(message, self.names))
 
     def _schedule_refresh(self) -> None:
         if self._refresh_pending:
@@ -225,12 +271,13 @@ class StarlaneApp(App[None]):
         """
         result = await self.call(self.api.move(to_sector_id))
         if result is not None:
+            await self.refresh_view()  # learn the name of where it arrived first
             self.log_event(
-                f"moved to [b]{result['sector_id']}[/] ({result['turns_spent']} turns, "
+                f"moved to [b]{escape(self.names.sector(result['sector_id']))}[/] "
+                f"({result['turns_spent']} turns, "
                 f"{result['turns_left']:,} left)"
                 + (" - first visit!" if result["first_visit"] else "")
             )
-            await self.refresh_view()
 
     async def action_refresh(self) -> None:
         """Fetch everything again."""
@@ -253,11 +300,12 @@ class StarlaneApp(App[None]):
                 return
             result = await self.call(self.api.autopilot(int(request["to_sector_id"])))
             if result is not None:
+                await self.refresh_view()
                 self.log_event(
-                    f"autopilot: {len(result['moves'])} warps, now in [b]{result['sector_id']}[/]"
+                    f"autopilot: {len(result['moves'])} warps, now in "
+                    f"[b]{escape(self.names.sector(result['sector_id']))}[/]"
                     f" ({result['turns_left']:,} turns left)"
                 )
-                await self.refresh_view()
 
         self.push_screen(AutopilotDialog(self.api), fly)
 
@@ -266,20 +314,8 @@ class StarlaneApp(App[None]):
         if self.port is None or self.me is None:
             self.notify("no trading port in this sector", severity="warning")
             return
-        port_id = int(self.port["id"])
 
-        async def trade(request: JSON | None) -> None:
-            if request is None:
-                return
-            receipt = await self.call(
-                self.api.trade(
-                    port_id,
-                    request["commodity"],
-                    request["side"],
-                    int(request["quantity"]),
-                    request.get("max_unit_price"),
-                )
-            )
+        async def trade(receipt: JSON | None) -> None:
             if receipt is not None:
                 verb = "bought" if receipt["side"] == "buy" else "sold"
                 self.log_event(
