@@ -39,7 +39,7 @@ async def test_outbox_revision_upgrades_and_downgrades_keeping_other_data(db_url
             assert not await conn.run_sync(_has_outbox)
             await conn.execute(text("INSERT INTO projection_checkpoints VALUES ('p', 7)"))
         await upgrade_database(engine)
-        assert await database_revision(engine) == "0002"
+        assert await database_revision(engine) == "0003_security"
         async with engine.begin() as conn:
             assert await conn.run_sync(_has_outbox)
             indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("outbox"))
