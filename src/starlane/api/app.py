@@ -315,6 +315,8 @@ def create_app(
         now,
         access_seconds=settings.access_token_seconds,
         refresh_seconds=settings.refresh_token_seconds,
+        lookup=lambda account_id: started[0].accounts.get(account_id),
+        check_cache_seconds=settings.security.token_check_cache_seconds,
     )
     app.state.services = None  # the started Services (deps.get_services), set by the lifespan
     dummy_hash = passwords._hasher.hash("not a real password")

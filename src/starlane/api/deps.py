@@ -62,11 +62,11 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 """A route or WebSocket parameter receiving the app's services."""
 
 
-def _verify(request: Request, services: Services) -> Principal:
+async def _verify(request: Request, services: Services) -> Principal:
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     if not token or scheme.lower() != "bearer":
         raise unauthorized("an access token is required", "not_authenticated")
-    return services.tokens.verify_access(token)
+    return await services.tokens.verify_access(token)
 
 
 async def current_principal(request: Request) -> Principal:
@@ -86,7 +86,7 @@ async def current_principal(request: Request) -> Principal:
     Raises:
         ApiError: 401 when the token is missing, forged, expired or revoked.
     """
-    return _verify(request, get_services(request))
+    return await _verify(request, get_services(request))
 
 
 class Caller(NamedTuple):
@@ -116,7 +116,7 @@ async def current_caller(request: Request) -> Caller:
         ApiError: 401 when the token is missing, forged, expired or revoked.
     """
     services = get_services(request)
-    return Caller(_verify(request, services), services)
+    return Caller(await _verify(request, services), services)
 
 
 async def require_admin(

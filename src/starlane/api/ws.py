@@ -167,7 +167,7 @@ async def _authenticate(
         token = msg.args.get("token") if msg.op == "auth" else None
         if not isinstance(token, str) or not token:
             raise ApiError(401, "not_authenticated", "the first message must be an auth op")
-    return tokens.verify_access(token), request_id
+    return await tokens.verify_access(token), request_id
 
 
 @router.websocket("/api/v1/ws")
@@ -413,7 +413,7 @@ async def _dispatch(conn: _Connection, msg: Request) -> Any:
     args = msg.args
     op = msg.op
     if op == "auth":
-        principal = st.tokens.verify_access(str(args.get("token", "")))
+        principal = await st.tokens.verify_access(str(args.get("token", "")))
         if principal.account_id != conn.pid:
             raise ApiError(403, "forbidden", "a connection stays with the player it opened with")
         conn.principal = principal
@@ -435,6 +435,7 @@ async def _dispatch(conn: _Connection, msg: Request) -> Any:
     principal = conn.principal
     if principal.expires_at <= st.clock():
         raise ApiError(401, "token_expired", "the access token expired: send a new one (op auth)")
+    await st.tokens.check_account(principal)
     result = await st.commands.dispatch(st.game, principal, op, args)
     conn.resync()
     return result

@@ -164,10 +164,9 @@ async def refresh(body: RefreshRequest, st: ServicesDep) -> TokenPair:
     summary="Revoke the refresh token (and the access token used)",
 )
 async def logout(body: RefreshRequest, principal: CurrentPrincipal, st: ServicesDep) -> Response:
-    """Log out: the refresh token's session and the presented access token stop working."""
-    tokens = st.tokens
-    await tokens.revoke(body.refresh_token, principal.account_id)
-    tokens.deny(principal)
+    """Log out: the refresh token's session and every access token of the account issued so
+    far stop working (other sessions refresh to get new ones)."""
+    await st.tokens.revoke(body.refresh_token, principal.account_id)
     return Response(status_code=204)
 
 
