@@ -37,19 +37,21 @@ class RateLimits(BaseModel):
     """Rate limits (the ``limits`` library's moving windows).
 
     Attributes:
-        login_per_minute: login and register attempts per minute, per IP and per username.
+        login_per_minute: login and register attempts per minute, per client address and per
+            (address, username) pair (never per username alone: nobody can lock a player out).
         ws_connects_per_minute: WebSocket connections per minute per IP.
         commands_per_second: sustained game commands per second per player.
         commands_burst: game commands a player may send in one burst (per ``burst_seconds``).
         burst_seconds: window of the burst limit, seconds.
         storage_url: ``memory://`` (one process) or ``redis://host:port`` (several processes).
         enabled: False turns every limit off (for load benchmarks against your own server).
-        trusted_networks: client networks (CIDR) exempt from the *per-IP* limits (login,
-            register, WebSocket connects); per-username and per-player limits still apply.
-            Loopback by default, so the bots of ``serve --bots`` and a player on the same
-            machine do not use up each other's allowance. Behind a reverse proxy, the proxy
-            must send ``X-Forwarded-For`` (uvicorn trusts it from 127.0.0.1), or set this to
-            ``[]``.
+        trusted_networks: client networks (CIDR) exempt from the *per-address* limits (login,
+            register, WebSocket connects and open WebSockets per address); the (address,
+            username), per-account and per-player limits still apply. Loopback by default, so
+            the bots of ``serve --bots`` and a player on the same machine do not use up each
+            other's allowance; ``[]`` limits loopback clients like any other. Behind a reverse
+            proxy, list the proxy in ``security.forwarded_allow_ips`` so the client's own
+            address (from ``X-Forwarded-For``) is the one limited.
     """
 
     login_per_minute: int = 5

@@ -22,6 +22,7 @@ from starlane.api.ws import (
 )
 from starlane.api.wsfeed import FeedHub, Outbox
 from starlane.bus import Bus
+from starlane.config import SecuritySettings
 from starlane.domain import events as ev
 
 AT = 1_700_000_000.0
@@ -79,6 +80,7 @@ def _open(maxsize: int = 100, incoming: list[str] | None = None) -> tuple[Bus, _
         metrics=SimpleNamespace(ws_sends=WebSocketSends()),
         clock=lambda: AT,
         game=None,
+        settings=SimpleNamespace(security=SecuritySettings()),
     )
     principal = Principal(1, "p1", ("player",), "jti1", AT + 900)
     conn = _Connection(_Socket(incoming), principal, state)  # type: ignore[arg-type]

@@ -24,12 +24,14 @@ SECURITY_SCHEME = "OAuth2PasswordBearer"
 
 _SECURITY_SCHEME_DOC = {
     "type": "oauth2",
-    "flows": {"password": {"tokenUrl": "/api/v1/auth/login", "scopes": {}}},
+    "flows": {"password": {"tokenUrl": "/api/v1/auth/token", "scopes": {}}},
 }
 
 
 def client_ip(request: HTTPConnection) -> str:
-    """The client's address (the immediate peer; run behind a proxy with ``--proxy-headers``).
+    """The client's address: the immediate peer. Forwarded headers are applied by the server
+    (uvicorn's proxy headers) only for the proxies in ``security.forwarded_allow_ips``
+    (:func:`starlane.api.serving.uvicorn_options`), never for anyone else.
 
     Args:
         request: the request or WebSocket.
@@ -38,6 +40,22 @@ def client_ip(request: HTTPConnection) -> str:
         The IP address, or ``"unknown"``.
     """
     return request.client.host if request.client else "unknown"
+
+
+def login_limit_keys(request: HTTPConnection, username: str) -> tuple[str, str]:
+    """The rate-limit keys of a login or registration attempt: the client address, and the
+    (address, username) pair. Nothing is keyed on the username alone, so a stranger's failed
+    logins never lock its owner out.
+
+    Args:
+        request: the request.
+        username: the username tried.
+
+    Returns:
+        ``("ip:<address>", "ipuser:<address>/<username, case-folded>")``.
+    """
+    address = client_ip(request)
+    return f"ip:{address}", f"ipuser:{address}/{username.casefold()}"
 
 
 def get_services(conn: HTTPConnection) -> Services:
@@ -179,7 +197,7 @@ def install_openapi_security(app: FastAPI) -> None:
     """Declare the bearer-token scheme in the app's OpenAPI document.
 
     Adds ``components.securitySchemes.OAuth2PasswordBearer`` (password flow at
-    ``/api/v1/auth/login``) and a ``security`` requirement on every operation whose route
+    ``/api/v1/auth/token``) and a ``security`` requirement on every operation whose route
     depends on :func:`current_principal`, :func:`current_caller` or :func:`require_admin`.
 
     Args:

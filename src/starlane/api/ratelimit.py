@@ -2,8 +2,10 @@
 
 Limits (numbers from :class:`starlane.config.RateLimits`):
 
-- ``login``: login attempts, ``login_per_minute`` per IP and, separately, per username;
-- ``register``: registrations, the same numbers, per IP and per username;
+- ``login``: login attempts, ``login_per_minute`` per client address and, separately, per
+  (address, username) pair; nothing per username alone, so a stranger's failures never lock
+  the owner out (:func:`starlane.api.deps.login_limit_keys`);
+- ``register``: registrations, the same numbers and keys;
 - ``ws``: WebSocket connections, ``ws_connects_per_minute`` per IP;
 - ``command``: game commands (REST and WebSocket) per player, two windows: ``commands_burst``
   per ``burst_seconds`` (a burst of 20 at once, 10/s over the window by default) and
@@ -70,7 +72,7 @@ class RateLimiter:
 
         Args:
             name: ``login``, ``register``, ``ws`` or ``command``.
-            *keys: identities the limit applies to (``"ip:1.2.3.4"``, ``"user:bob"``).
+            *keys: identities the limit applies to (``"ip:1.2.3.4"``, ``"ipuser:1.2.3.4/bob"``).
 
         Raises:
             ApiError: 429 ``rate_limited`` with ``Retry-After``.

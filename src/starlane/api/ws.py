@@ -57,6 +57,7 @@ from starlane.api import schemas as s
 from starlane.api.auth import Principal
 from starlane.api.deps import ServicesDep, client_ip
 from starlane.api.errors import ApiError, error_to_problem, problem
+from starlane.api.inputs import check_json_depth
 from starlane.api.metrics import WebSocketSends
 from starlane.api.services import Services
 from starlane.api.wsfeed import Connection, Outbox, envelope_text
@@ -381,6 +382,11 @@ async def handle_message(conn: _Connection, raw: str) -> str | None:
         body = problem(413, "too_large", f"messages are limited to {MAX_MESSAGE_CHARS} characters")
         return reply_text(None, False, "error", body)
     request_id = None
+    try:
+        check_json_depth(raw, conn.services.settings.security.json_max_depth)
+    except ApiError as exc:
+        body, _ = error_to_problem(exc)
+        return reply_text(None, False, "error", body)
     try:
         data = decode_json(raw)
         if isinstance(data, dict) and isinstance(data.get("id"), str):

@@ -27,6 +27,15 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class RequestModel(ApiModel):
+    """Base of every request body (and WebSocket ``args``): unknown fields are refused and
+    types are strict, so ``true`` is not the integer 1 and ``"5"`` is not a quantity (422
+    ``validation_error`` naming the field). Query-string models stay lax: a query string holds
+    only text."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
 T = TypeVar("T")
 
 

@@ -11,6 +11,7 @@ from starlane.api.schemas.common import (
     ApiModel,
     CommodityKey,
     Id,
+    RequestModel,
 )
 from starlane.api.schemas.player import ShipOut
 
@@ -87,7 +88,7 @@ class QuoteOut(ApiModel):
     quoted_at: float
 
 
-class TradeRequest(ApiModel):
+class TradeRequest(RequestModel):
     """``POST /api/v1/ports/{port_id}/trade``.
 
     Attributes:
@@ -161,7 +162,7 @@ class StardockCatalog(ApiModel):
     trade_in: int
 
 
-class BuyShipRequest(ApiModel):
+class BuyShipRequest(RequestModel):
     """``POST /api/v1/stardock/ship``."""
 
     ship_type: str = Field(min_length=1, max_length=32)
@@ -177,13 +178,13 @@ class BuyShipReceipt(ApiModel):
     credits_after: int
 
 
-class BuyHardwareRequest(ApiModel):
+class BuyHardwareRequest(RequestModel):
     """``POST /api/v1/stardock/fighters``, ``/holds`` and ``/shields``."""
 
     count: int = Field(ge=1, le=MAX_QUANTITY)
 
 
-class BuyHardwareItemRequest(ApiModel):
+class BuyHardwareItemRequest(RequestModel):
     """``POST /api/v1/stardock/hardware``: any StarDock hardware.
 
     Attributes:

@@ -11,6 +11,7 @@ from starlane.api.schemas.common import (
     ApiModel,
     CommodityKey,
     Id,
+    RequestModel,
 )
 
 
@@ -159,7 +160,7 @@ class SectorOut(ApiModel):
 
 
 # --- movement -----------------------------------------------------------------------------
-class MoveRequest(ApiModel):
+class MoveRequest(RequestModel):
     """``POST /api/v1/me/move``: one warp."""
 
     to_sector_id: Id = Field(ge=1, le=MAX_ID)
@@ -181,7 +182,7 @@ class MoveResponse(MoveResult):
     sector: SectorOut
 
 
-class AutopilotRequest(ApiModel):
+class AutopilotRequest(RequestModel):
     """``POST /api/v1/me/autopilot``: plan (``execute=false``) or fly a route."""
 
     to_sector_id: Id = Field(ge=1, le=MAX_ID)
@@ -219,7 +220,7 @@ class ScanResponse(ApiModel):
 
 
 # --- combat -------------------------------------------------------------------------------
-class AttackRequest(ApiModel):
+class AttackRequest(RequestModel):
     """``POST /api/v1/me/attack``."""
 
     target_kind: Literal["pirate", "player"]
