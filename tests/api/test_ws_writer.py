@@ -49,6 +49,9 @@ class _Socket:
         self.received += 1
         return self.incoming.pop(0)
 
+    async def receive(self) -> dict[str, Any]:
+        return {"type": "websocket.receive", "text": await self.receive_text()}
+
 
 class _Service:
     def player(self, pid: int) -> Any:

@@ -90,6 +90,17 @@ class RateLimiter:
                 if not await self._limiter.hit(item, name, key):
                     raise await self._refusal(name, item, key)
 
+    def is_trusted(self, address: str) -> bool:
+        """Whether a client address is in ``trusted_networks`` (exempt from per-address limits).
+
+        Args:
+            address: the client address.
+
+        Returns:
+            True when trusted.
+        """
+        return self._trusted(f"ip:{address}")
+
     def _trusted(self, key: str) -> bool:
         """Whether ``key`` is an ``ip:`` key of a trusted network (exempt from per-IP limits)."""
         if not key.startswith("ip:") or not self.trusted_networks:

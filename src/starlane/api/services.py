@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from starlane.api.wslimits import SocketCounts
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -62,6 +64,7 @@ class Services:
         event_json: the JSON of recently pushed events, encoded once.
         projections: the read models' runner (in-process) or child process, None when off.
         ws_connections: the open WebSocket connections.
+        ws_counts: open WebSockets per client address and per account (the caps).
     """
 
     settings: Settings
@@ -85,3 +88,4 @@ class Services:
     event_json: EventJsonCache
     projections: ProjectionRunner | ProjectorProcess | None = None
     ws_connections: set[Connection] = field(default_factory=set)
+    ws_counts: SocketCounts = field(default_factory=SocketCounts)
