@@ -9,7 +9,9 @@ closed with 1009 ``message too big``); the server itself (uvicorn's ``ws_max_siz
 :func:`starlane.api.serving.uvicorn_options`) refuses larger frames before buffering them.
 One account holds at most ``security.ws_max_sockets_per_account`` sockets (8) and one client
 address ``security.ws_max_connections_per_ip`` (64; trusted networks exempt): past either,
-the new socket gets an error message and is closed with 1008 and a reason naming the limit. The server then sends ``{"type": "hello", ...}`` and pushes
+the new socket gets an error message and is closed with 1008 and a reason naming the limit.
+
+The server then sends ``{"type": "hello", ...}`` and pushes
 events ``{"type": "event", "channel": ..., "event": {...}}`` of the subscribed channels:
 
 - ``player`` (default on): the player's own events, and attacks on them;
