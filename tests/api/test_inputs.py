@@ -89,7 +89,7 @@ async def test_loose_types_are_refused(client: httpx.AsyncClient) -> None:
     and ``1`` is not ``true``; each is a 422 naming the field, and nothing is traded."""
     alice = await register(client, "alice")
     h = alice["headers"]
-    for bad in ("3", True, 3.0, [3]):
+    for bad in ("3", True, 3.5, [3], None):
         body = {"commodity": "fuel", "side": "buy", "quantity": bad}
         problem = assert_problem(
             await client.post(TRADE, json=body, headers=h), 422, "validation_error"

@@ -35,6 +35,7 @@ from starlane.api.game_commands import GAME_COMMANDS
 from starlane.api.inputs import install_openapi_bodies
 from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
+from starlane.api.openapi_problems import install_openapi_problems
 from starlane.api.ratelimit import RateLimiter
 from starlane.api.routes import auth, health
 from starlane.api.routes.game import game_routes
@@ -336,4 +337,5 @@ def create_app(
     extend_openapi(app, lambda schema: _paths_in_order(schema, declared))
     install_openapi_security(app)
     install_openapi_bodies(app)
+    install_openapi_problems(app)
     return app

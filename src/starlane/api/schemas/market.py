@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
@@ -12,8 +12,19 @@ from starlane.api.schemas.common import (
     CommodityKey,
     Id,
     RequestModel,
+    WholeNumber,
 )
 from starlane.api.schemas.player import ShipOut
+from starlane.domain.data import COMMODITIES, SHIP_TYPES
+
+if TYPE_CHECKING:
+    CommodityName = str
+    ShipTypeName = str
+else:
+    CommodityName = Literal[tuple(COMMODITIES)]
+    """A commodity key of a request: one of the commodity table's (``fuel``...)."""
+    ShipTypeName = Literal[tuple(SHIP_TYPES)]
+    """A ship type key of a request: one of the ship table's."""
 
 
 # --- ports and trade ----------------------------------------------------------------------
@@ -62,7 +73,7 @@ class QuoteQuery(BaseModel):
         quantity: units, 1 to :data:`MAX_QUANTITY`.
     """
 
-    commodity: CommodityKey = Field(min_length=1, max_length=32)
+    commodity: CommodityName
     side: Literal["buy", "sell"]
     quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
@@ -96,9 +107,9 @@ class TradeRequest(RequestModel):
             price is above it; when selling, if it is below it.
     """
 
-    commodity: CommodityKey = Field(min_length=1, max_length=32)
+    commodity: CommodityName
     side: Literal["buy", "sell"]
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)
     max_unit_price: float | None = Field(default=None, gt=0, le=1e9)
 
 
@@ -165,7 +176,7 @@ class StardockCatalog(ApiModel):
 class BuyShipRequest(RequestModel):
     """``POST /api/v1/stardock/ship``."""
 
-    ship_type: str = Field(min_length=1, max_length=32)
+    ship_type: ShipTypeName
     ship_name: str | None = Field(default=None, min_length=1, max_length=40)
 
 
@@ -181,7 +192,7 @@ class BuyShipReceipt(ApiModel):
 class BuyHardwareRequest(RequestModel):
     """``POST /api/v1/stardock/fighters``, ``/holds`` and ``/shields``."""
 
-    count: int = Field(ge=1, le=MAX_QUANTITY)
+    count: WholeNumber = Field(ge=1, le=MAX_QUANTITY)
 
 
 class BuyHardwareItemRequest(RequestModel):
@@ -193,7 +204,7 @@ class BuyHardwareItemRequest(RequestModel):
     """
 
     item: Literal["fighters", "holds", "shields"]
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)
 
 
 class HardwareReceipt(ApiModel):

@@ -12,6 +12,7 @@ from starlane.api.schemas.common import (
     CommodityKey,
     Id,
     RequestModel,
+    WholeNumber,
 )
 
 
@@ -163,7 +164,7 @@ class SectorOut(ApiModel):
 class MoveRequest(RequestModel):
     """``POST /api/v1/me/move``: one warp."""
 
-    to_sector_id: Id = Field(ge=1, le=MAX_ID)
+    to_sector_id: WholeNumber = Field(ge=1, le=MAX_ID)
 
 
 class MoveResult(ApiModel):
@@ -185,7 +186,7 @@ class MoveResponse(MoveResult):
 class AutopilotRequest(RequestModel):
     """``POST /api/v1/me/autopilot``: plan (``execute=false``) or fly a route."""
 
-    to_sector_id: Id = Field(ge=1, le=MAX_ID)
+    to_sector_id: WholeNumber = Field(ge=1, le=MAX_ID)
     execute: bool = False
 
 
@@ -224,7 +225,7 @@ class AttackRequest(RequestModel):
     """``POST /api/v1/me/attack``."""
 
     target_kind: Literal["pirate", "player"]
-    target_id: Id = Field(ge=1, le=MAX_ID)
+    target_id: WholeNumber = Field(ge=1, le=MAX_ID)
 
 
 class StrengthOut(ApiModel):
