@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?= --bots 5
 
-.PHONY: run test lint format bench install install-dev clean
+.PHONY: run test lint format bench install install-dev clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,8 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
+
+## fuzz: schemathesis with every check over every operation, 5,000 cases at least
+fuzz: install-dev
+	STARLANE_FUZZ_EXAMPLES=150 STARLANE_FUZZ_MIN_CASES=5000 \
+		$(BIN)/python -m pytest -q -s tests/api/test_schemathesis.py
