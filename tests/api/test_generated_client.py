@@ -44,9 +44,9 @@ def generated(tmp_path: Path, app_factory: Callable[..., FastAPI]) -> Iterator[t
     with TestClient(app) as tc:
         spec = tmp_path / "openapi.json"
         spec.write_text(json.dumps(tc.get("/openapi.json").json()))
+        output = str(tmp_path / PACKAGE)
         subprocess.run(
-            [generator, "generate", "--path", str(spec), "--meta", "none"]
-            + ["--output-path", str(tmp_path / PACKAGE)],
+            [generator, "generate", "--path", str(spec), "--meta", "none", "--output-path", output],
             check=True,
             capture_output=True,
             cwd=tmp_path,

@@ -80,3 +80,27 @@ def test_deeply_nested_websocket_frame_gets_an_error_and_keeps_the_socket(
             assert reply["id"] == "p" and reply["ok"] is True
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err
+
+
+def test_websocket_args_are_strictly_typed(app_factory: Callable[..., FastAPI]) -> None:
+    app = app_factory()
+    with TestClient(app) as tc:
+        r = tc.post("/api/v1/auth/register", json={"username": "alice", "password": PASSWORD})
+        token = r.json()["tokens"]["access_token"]
+        with tc.websocket_connect(f"/api/v1/ws?token={token}") as ws:
+            assert ws.receive_json()["type"] == "hello"
+            quote = {"port_id": 1, "commodity": "fuel", "side": "buy", "quantity": "5"}
+            for i, (op, args, field) in enumerate(
+                [
+                    ("quote", quote, "quantity"),
+                    ("move", {"to_sector_id": True}, "to_sector_id"),
+                    ("autopilot", {"to_sector_id": 2, "execute": 1}, "execute"),
+                ]
+            ):
+                ws.send_json({"id": str(i), "op": op, "args": args})
+                reply = ws.receive_json()
+                assert reply["ok"] is False, reply
+                assert reply["error"]["code"] == "validation_error"
+                assert reply["error"]["errors"][0]["loc"] == ["args", field]
+            ws.send_json({"id": "ok", "op": "quote", "args": {**quote, "quantity": 5}})
+            assert ws.receive_json()["ok"] is True
