@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_DEFAULTS := --bots 5
 ARGS ?=
 
-.PHONY: run test lint format bench install install-dev clean
+.PHONY: run test lint format bench install install-dev clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
 	touch $@ $(VENV)/.installed
 
+# openapi-python-client in a virtual environment of its own: it pins httpx and typer below the
+# versions Starlane runs on. tests/api/test_generated_client.py generates a client with it.
+OPENAPI_CLIENT := $(VENV)/tools/bin/openapi-python-client
+$(OPENAPI_CLIENT): | $(BIN)/python
+	$(PYTHON) -m venv $(VENV)/tools
+	$(VENV)/tools/bin/python -m pip install --quiet 'openapi-python-client>=0.29'
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -29,8 +36,8 @@ run: install
 	$(BIN)/starlane serve $(RUN_DEFAULTS) $(ARGS)
 
 ## test: install with the dev extras, then lint, type-check and run the whole suite
-test: install-dev lint
-	$(BIN)/python -m pytest -q
+test: install-dev lint $(OPENAPI_CLIENT)
+	STARLANE_OPENAPI_PYTHON_CLIENT=$(abspath $(OPENAPI_CLIENT)) $(BIN)/python -m pytest -q
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
@@ -46,3 +53,8 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
+
+## fuzz: schemathesis with every check over every operation, 5,000 cases at least
+fuzz: install-dev
+	STARLANE_FUZZ_EXAMPLES=150 STARLANE_FUZZ_MIN_CASES=5000 \
+		$(BIN)/python -m pytest -q -s tests/api/test_schemathesis.py

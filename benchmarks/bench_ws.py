@@ -46,7 +46,7 @@ async def _connection(app: Any, client: httpx.AsyncClient, name: str) -> _Connec
     r.raise_for_status()
     token = str(r.json()["tokens"]["access_token"])
     services = app.state.services
-    principal = services.tokens.verify_access(token)
+    principal = await services.tokens.verify_access(token)
     return _Connection(None, principal, services)  # type: ignore[arg-type]  # never sends
 
 

@@ -37,19 +37,21 @@ class RateLimits(BaseModel):
     """Rate limits (the ``limits`` library's moving windows).
 
     Attributes:
-        login_per_minute: login and register attempts per minute, per IP and per username.
+        login_per_minute: login and register attempts per minute, per client address and per
+            (address, username) pair (never per username alone: nobody can lock a player out).
         ws_connects_per_minute: WebSocket connections per minute per IP.
         commands_per_second: sustained game commands per second per player.
         commands_burst: game commands a player may send in one burst (per ``burst_seconds``).
         burst_seconds: window of the burst limit, seconds.
         storage_url: ``memory://`` (one process) or ``redis://host:port`` (several processes).
         enabled: False turns every limit off (for load benchmarks against your own server).
-        trusted_networks: client networks (CIDR) exempt from the *per-IP* limits (login,
-            register, WebSocket connects); per-username and per-player limits still apply.
-            Loopback by default, so the bots of ``serve --bots`` and a player on the same
-            machine do not use up each other's allowance. Behind a reverse proxy, the proxy
-            must send ``X-Forwarded-For`` (uvicorn trusts it from 127.0.0.1), or set this to
-            ``[]``.
+        trusted_networks: client networks (CIDR) exempt from the *per-address* limits (login,
+            register, WebSocket connects and open WebSockets per address); the (address,
+            username), per-account and per-player limits still apply. Loopback by default, so
+            the bots of ``serve --bots`` and a player on the same machine do not use up each
+            other's allowance; ``[]`` limits loopback clients like any other. Behind a reverse
+            proxy, list the proxy in ``security.forwarded_allow_ips`` so the client's own
+            address (from ``X-Forwarded-For``) is the one limited.
     """
 
     login_per_minute: int = 5
@@ -60,6 +62,49 @@ class RateLimits(BaseModel):
     storage_url: str = "memory://"
     enabled: bool = True
     trusted_networks: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+
+
+class SecuritySettings(BaseModel):
+    """Limits that keep a hostile client from exhausting the server (``STARLANE_SECURITY__*``).
+
+    Attributes:
+        token_check_cache_seconds: how long an account's token version (and disabled flag) is
+            cached after it was read, seconds. Revocations made through this server take
+            effect at once; ones made by another process (``starlane admin``, a second server)
+            within this delay. 0 reads the account on every request.
+        ws_max_frame_bytes: largest WebSocket message accepted, bytes; a larger one closes the
+            socket with 1009.
+        ws_auth_timeout_seconds: a WebSocket not authenticated at the upgrade must send its
+            ``auth`` message within this delay, seconds, or is closed with 1008.
+        ws_max_auth_frame_bytes: largest first message of a socket not authenticated at the
+            upgrade, bytes.
+        ws_max_sockets_per_account: WebSockets one account may hold open at once; the next is
+            closed with 1008.
+        ws_max_connections_per_ip: WebSockets one client address may hold open at once
+            (addresses in ``rate.trusted_networks`` are exempt).
+        json_max_depth: deepest nesting of a JSON body or WebSocket message accepted.
+        forwarded_allow_ips: addresses of reverse proxies whose ``X-Forwarded-For`` is
+            believed (``*`` for any, e.g. behind a proxy on a private network); empty (the
+            default): the header is ignored and the peer address is the client.
+        http_keep_alive_seconds: an idle keep-alive HTTP connection is closed after this
+            delay, seconds.
+        http_header_timeout_seconds: a connection that has not sent a whole request head
+            within this delay is closed, seconds.
+        http_max_connections: connections served at once before new ones get 503 (0: no
+            limit).
+    """
+
+    token_check_cache_seconds: float = Field(1.0, ge=0, le=60)
+    ws_max_frame_bytes: int = Field(65_536, ge=1_024, le=16 * 1_048_576)
+    ws_auth_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    ws_max_auth_frame_bytes: int = Field(4_096, ge=256, le=65_536)
+    ws_max_sockets_per_account: int = Field(8, ge=1, le=1_000)
+    ws_max_connections_per_ip: int = Field(64, ge=1, le=100_000)
+    json_max_depth: int = Field(32, ge=4, le=1_000)
+    forwarded_allow_ips: list[str] = Field(default_factory=list)
+    http_keep_alive_seconds: float = Field(5.0, gt=0, le=600)
+    http_header_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    http_max_connections: int = Field(0, ge=0, le=1_000_000)
 
 
 class GalaxySettings(BaseModel):
@@ -156,6 +201,8 @@ class Settings(BaseSettings):
             position, so their CPU is off the game's event loop), ``inline`` (a task in the
             server's process, fed by the bus) or ``off`` (run ``starlane projector`` yourself,
             e.g. on another machine).
+        security: WebSocket, JSON, token-check, proxy and HTTP-timeout limits
+            (:class:`SecuritySettings`).
         rules: overrides of the game's rule numbers (``GAME.md``; names of
             :class:`~starlane.domain.data.GameRules`), e.g. ``{"start_turns": 5000}``. They
             apply to what is decided from then on (new players' turns and credits, prices,
@@ -205,6 +252,7 @@ class Settings(BaseSettings):
     projector: Literal["process", "inline", "off"] = "process"
     galaxy: GalaxySettings = Field(default_factory=GalaxySettings)
     rate: RateLimits = Field(default_factory=RateLimits)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     rules: dict[str, Any] = Field(default_factory=dict)
     audit_origin: str = Field("starlane.local/audit", pattern=r"^[^+\s]+$")
     audit_checkpoint_entries: int = Field(1_000, ge=1)

@@ -107,7 +107,7 @@ async def test_every_admin_route_refuses_players_governors_and_anonymous(world: 
 async def test_an_admin_whose_role_was_revoked_is_refused_at_once(world: World) -> None:
     await world.services.accounts.set_roles(world.second_id, ("player",))
     r = await world.c.get(f"{A}/accounts", headers=world.second)  # the token still says admin
-    assert_problem(r, 403, "forbidden")
+    assert_problem(r, 401, "token_revoked")  # a demotion bumps the account's token version
 
 
 @pytest.mark.parametrize("justification", ["", "   "])
@@ -151,7 +151,12 @@ async def test_disable_stops_the_tokens_at_once_and_is_audited(world: World) -> 
     assert disabled["actor_role"] == "admin" and disabled["actor_id"] == 1
     r = await world.c.post(f"{A}/accounts/{pid}/enable", json=WHY, headers=world.root)
     assert r.status_code == 200
-    assert (await world.c.get("/api/v1/me", headers=world.player)).status_code == 200
+    # tokens issued before the disable stay revoked; the player logs in again
+    assert_problem(await world.c.get("/api/v1/me", headers=world.player), 401, "token_revoked")
+    r = await world.c.post("/api/v1/auth/login", json={"username": "pilot", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    fresh = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert (await world.c.get("/api/v1/me", headers=fresh)).status_code == 200
 
 
 async def test_credits_adjustment_goes_through_the_engine_and_reverts_once(world: World) -> None:

@@ -98,10 +98,11 @@ async def test_login_with_json_and_oauth2_form(client: httpx.AsyncClient) -> Non
     await register(client, "alice")
     r = await client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
     assert r.status_code == 200 and r.json()["access_token"]
-    r = await client.post(
-        "/api/v1/auth/login",
-        data={"grant_type": "password", "username": "alice", "password": PASSWORD},
-    )
+    # the OAuth2 password form has its own operation; /login is JSON only
+    form = {"grant_type": "password", "username": "alice", "password": PASSWORD}
+    r = await client.post("/api/v1/auth/login", data=form)
+    assert_problem(r, 422, "validation_error")
+    r = await client.post("/api/v1/auth/token", data=form)
     assert r.status_code == 200
     token = r.json()["access_token"]
     me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})

@@ -162,7 +162,7 @@ async def test_docs_openapi_and_request_ids(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     assert "/api/v1/ports/{port_id}/trade" in schema["paths"]
     flows = schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]
-    assert flows["password"]["tokenUrl"] == "/api/v1/auth/login"
+    assert flows["password"]["tokenUrl"] == "/api/v1/auth/token"
     r = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert r.headers["x-request-id"] == "abc-123"
     r = await client.get("/healthz")

@@ -84,12 +84,31 @@ async def test_json_media_types_with_parameters_are_accepted(client: httpx.Async
     assert me["ship"]["cargo"] == {"fuel": 2}
 
 
-async def test_numeric_strings_are_converted_as_before(client: httpx.AsyncClient) -> None:
+async def test_loose_types_are_refused(client: httpx.AsyncClient) -> None:
+    """Request bodies are strict: ``"3"`` is not a quantity, ``true`` is not the integer 1
+    and ``1`` is not ``true``; each is a 422 naming the field, and nothing is traded."""
     alice = await register(client, "alice")
     h = alice["headers"]
-    r = await client.post(
-        TRADE, json={"commodity": "fuel", "side": "buy", "quantity": "3"}, headers=h
-    )
+    for bad in ("3", True, 3.5, [3], None):
+        body = {"commodity": "fuel", "side": "buy", "quantity": bad}
+        problem = assert_problem(
+            await client.post(TRADE, json=body, headers=h), 422, "validation_error"
+        )
+        assert [e["loc"] for e in problem["errors"]] == [["body", "quantity"]], bad
+    r = await client.post("/api/v1/me/move", json={"to_sector_id": True}, headers=h)
+    problem = assert_problem(r, 422, "validation_error")
+    assert problem["errors"][0]["loc"] == ["body", "to_sector_id"]
+    r = await client.post("/api/v1/me/autopilot", json={"to_sector_id": 2, "execute": 1}, headers=h)
+    problem = assert_problem(r, 422, "validation_error")
+    assert problem["errors"][0]["loc"] == ["body", "execute"]
+    r = await client.post("/api/v1/auth/login", json={"username": 12345, "password": "x" * 12})
+    problem = assert_problem(r, 422, "validation_error")
+    assert problem["errors"][0]["loc"] == ["body", "username"]
+    me = (await client.get("/api/v1/me", headers=h)).json()
+    assert me["sector_id"] == 1 and not any(me["ship"]["cargo"].values())
+    # the well-typed request is accepted
+    body = {"commodity": "fuel", "side": "buy", "quantity": 3}
+    r = await client.post(TRADE, json=body, headers=h)
     assert r.status_code == 200 and r.json()["units"] == 3
 
 

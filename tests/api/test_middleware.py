@@ -63,7 +63,7 @@ async def test_openapi_declares_the_token_on_protected_operations_only(
     schema = (await client.get("/openapi.json")).json()
     scheme = schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]
     assert scheme["type"] == "oauth2"
-    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/login"
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
     paths = schema["paths"]
     protected = [
         ("/api/v1/me", "get"),

@@ -1,5 +1,6 @@
-"""Rate limits trigger at the configured numbers (defaults: login/register 5/min per IP and
-per username, game commands 20 per 2 s per player) and answer 429 with ``Retry-After``."""
+"""Rate limits trigger at the configured numbers (defaults: login/register 5/min per address and
+per (address, username), game commands 20 per 2 s per player) and answer 429 with
+``Retry-After``."""
 
 from __future__ import annotations
 
@@ -44,16 +45,42 @@ async def test_login_limited_per_ip_at_five_per_minute(app_factory: Callable[...
             assert r.status_code == 401
 
 
-async def test_login_limited_per_username_across_ips(app_factory: Callable[..., FastAPI]) -> None:
-    app = app_factory(rate=RateLimits())
-    async with _started(app):
+async def test_a_stranger_cannot_lock_a_player_out_of_login(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    """Failed logins are limited per address and per (address, username), never per username
+    alone: the attacker's address is refused, the owner elsewhere still logs in."""
+    app = app_factory(rate=RateLimits(trusted_networks=[]))
+    async with _started(app, "10.0.1.1") as owner:
+        r = await owner.post(
+            "/api/v1/auth/register", json={"username": "Bob", "password": PASSWORD}
+        )
+        assert r.status_code == 201
         for i in range(5):
-            async with _client(app, f"10.0.1.{i}") as c:
-                r = await c.post("/api/v1/auth/login", json={"username": "Bob", "password": "x"})
+            async with _client(app, f"10.0.2.{i}") as c:  # a botnet: one failure per address
+                r = await c.post("/api/v1/auth/login", json={"username": "bob", "password": "x"})
                 assert r.status_code == 401
-        async with _client(app, "10.0.1.99") as c:
+        async with _client(app, "10.0.2.0") as c:
+            for _ in range(4):
+                await c.post("/api/v1/auth/login", json={"username": "bob", "password": "x"})
             r = await c.post("/api/v1/auth/login", json={"username": "bob", "password": "x"})
             assert_problem(r, 429, "rate_limited")
+        r = await owner.post("/api/v1/auth/login", json={"username": "bob", "password": PASSWORD})
+        assert r.status_code == 200
+
+
+async def test_trusted_networks_are_still_limited_per_address_and_username(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    app = app_factory(rate=RateLimits(trusted_networks=["10.0.0.0/8"]))
+    async with _started(app) as c:
+        for i in range(5):
+            r = await c.post("/api/v1/auth/login", json={"username": f"u{i}", "password": "x"})
+            assert r.status_code == 401  # the address is exempt from the per-address limit
+        for _ in range(5):
+            await c.post("/api/v1/auth/login", json={"username": "u9", "password": "x"})
+        r = await c.post("/api/v1/auth/login", json={"username": "u9", "password": "x"})
+        assert_problem(r, 429, "rate_limited")  # guessing one password is still limited
 
 
 async def test_register_limited_per_ip(app_factory: Callable[..., FastAPI]) -> None:

@@ -22,6 +22,7 @@ from starlane.api.ws import (
 )
 from starlane.api.wsfeed import FeedHub, Outbox
 from starlane.bus import Bus
+from starlane.config import SecuritySettings
 from starlane.domain import events as ev
 
 AT = 1_700_000_000.0
@@ -47,6 +48,9 @@ class _Socket:
             await asyncio.Event().wait()
         self.received += 1
         return self.incoming.pop(0)
+
+    async def receive(self) -> dict[str, Any]:
+        return {"type": "websocket.receive", "text": await self.receive_text()}
 
 
 class _Service:
@@ -79,6 +83,7 @@ def _open(maxsize: int = 100, incoming: list[str] | None = None) -> tuple[Bus, _
         metrics=SimpleNamespace(ws_sends=WebSocketSends()),
         clock=lambda: AT,
         game=None,
+        settings=SimpleNamespace(security=SecuritySettings()),
     )
     principal = Principal(1, "p1", ("player",), "jti1", AT + 900)
     conn = _Connection(_Socket(incoming), principal, state)  # type: ignore[arg-type]

@@ -201,3 +201,31 @@ async def test_accounts_survive_reopening(db_url, engine):
         assert await SqlAccountStore(reopened).get_by_username("persist") == a
     finally:
         await reopened.dispose()
+
+
+async def test_account_ids_are_never_reused(accounts):
+    first = await accounts.create("First", "h", now=NOW)
+    newest = await accounts.create("Newest", "h", now=NOW)
+    assert await accounts.delete(newest.id)
+    again = await accounts.create("Again", "h", now=NOW)
+    assert again.id > newest.id > first.id
+
+
+async def test_revoking_changes_bump_the_token_version(accounts):
+    a = await accounts.create("Versioned", "h", roles=("player", "admin"), now=NOW)
+    assert a.token_version == 0
+    await accounts.set_membership(a.id, "gold")  # not a revocation
+    await accounts.set_roles(a.id, ("player", "admin", "mod"))  # a grant is not either
+    assert (await accounts.get(a.id)).token_version == 0
+    await accounts.set_roles(a.id, ("player",))  # demotion
+    assert (await accounts.get(a.id)).token_version == 1
+    await accounts.set_password_hash(a.id, "h2")
+    assert (await accounts.get(a.id)).token_version == 2
+    await accounts.set_disabled(a.id, True)
+    assert (await accounts.get(a.id)).token_version == 3
+    await accounts.set_disabled(a.id, False)
+    assert (await accounts.get(a.id)).token_version == 3
+    async with accounts.unit_of_work() as uow:
+        assert await uow.accounts.bump_token_version(a.id)
+        assert not await uow.accounts.bump_token_version(a.id + 1000)
+    assert (await accounts.get(a.id)).token_version == 4

@@ -275,12 +275,12 @@ async def test_audit_revision_downgrades_and_upgrades_again(engine, clock):
 
     await _append(_uow(engine, clock), 2)
     async with engine.begin() as conn:
-        await conn.run_sync(_downgrade_to("0002"))
+        await conn.run_sync(_downgrade_to("0003_security"))
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert "audit_entries" not in tables and "outbox" in tables
-    assert await database_revision(engine) == "0002"
+    assert await database_revision(engine) == "0003_security"
     await upgrade_database(engine)
-    assert await database_revision(engine) == "0003_audit"
+    assert await database_revision(engine) == "0004_audit"
     async with engine.connect() as conn:
         indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("audit_entries"))
     # (PostgreSQL also lists the unique constraint on ``reverts`` as an index)

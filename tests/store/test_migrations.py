@@ -41,7 +41,7 @@ async def test_upgrade_from_empty_creates_schema_without_drift(db_url):
     try:
         assert await database_revision(engine) is None
         await upgrade_database(engine)
-        assert await database_revision(engine) == HEAD == "0003_audit"
+        assert await database_revision(engine) == HEAD == "0004_audit"
         async with engine.connect() as conn:
             assert await conn.run_sync(_drift) == []
             tables = await conn.run_sync(_tables)
@@ -218,3 +218,49 @@ async def test_write_lock_is_one_per_sqlite_database_and_none_on_postgresql(tmp_
     finally:
         for engine in (first, other, pg):
             await engine.dispose()
+
+
+async def test_security_revision_keeps_accounts_and_never_reuses_ids(db_url):
+    """Upgrading an 0002 database: accounts and refresh tokens are kept, the next id follows
+    the highest id ever used (a deleted account's player may still act in the event log)."""
+    engine = create_db_engine(db_url)
+    try:
+        await upgrade_database(engine, revision="0002")
+        async with engine.connect() as conn:
+            for i, name in ((1, "one"), (2, "two")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO accounts (id, username, username_key, password_hash,"
+                        " created_at) VALUES (:i, :n, :n, 'h', 0)"
+                    ),
+                    {"i": i, "n": name},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO refresh_tokens (token_hash, account_id, family_id, issued_at,"
+                    " expires_at) VALUES ('t', 1, 'f', 0, 9)"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO events (region_id, seq, type, version, actor_id, at,"
+                    " recorded_at, payload) VALUES (1, 1, 'x', 1, 3, 0, 0, '{}')"
+                )
+            )  # player 3's account was deleted before the upgrade
+            await conn.commit()
+        await upgrade_database(engine)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM refresh_tokens"))).scalar() == 1
+            new_id = (
+                await conn.execute(
+                    text(
+                        "INSERT INTO accounts (username, username_key, password_hash,"
+                        " created_at) VALUES ('new', 'new', 'h', 0) RETURNING id"
+                    )
+                )
+            ).scalar()
+            versions = (await conn.execute(text("SELECT token_version FROM accounts"))).all()
+        assert new_id == 4
+        assert {v for (v,) in versions} == {0}
+    finally:
+        await engine.dispose()

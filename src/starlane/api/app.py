@@ -36,6 +36,7 @@ from starlane.api.game_commands import GAME_COMMANDS
 from starlane.api.inputs import install_openapi_bodies
 from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
+from starlane.api.openapi_problems import install_openapi_problems
 from starlane.api.ratelimit import RateLimiter
 from starlane.api.routes import admin, admin_accounts, auth, health
 from starlane.api.routes.game import game_routes
@@ -131,7 +132,6 @@ async def _start_audit(services: Services) -> Checkpointer:
     """Start the audit checkpointer and the admin actions; load the disabled accounts."""
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
-    from starlane.store.admin_accounts import disabled_account_ids
 
     settings = services.settings
     checkpointer = Checkpointer(
@@ -144,14 +144,13 @@ async def _start_audit(services: Services) -> Checkpointer:
     )
     await checkpointer.start()
     services.checkpointer = checkpointer
-    services.tokens.disabled_accounts.update(await disabled_account_ids(services.db))
     services.admin = AdminActions(
         services.uow,
         services.clock,
         galaxy=services.galaxy,
         two_person=settings.audit_two_person_actions,
         credit_threshold=settings.audit_two_person_credit_threshold,
-        on_disabled=services.tokens.set_disabled,
+        on_disabled=lambda account_id, _disabled: services.tokens.forget(account_id),
     )
     return checkpointer
 
@@ -352,6 +351,8 @@ def create_app(
         now,
         access_seconds=settings.access_token_seconds,
         refresh_seconds=settings.refresh_token_seconds,
+        lookup=lambda account_id: started[0].accounts.get(account_id),
+        check_cache_seconds=settings.security.token_check_cache_seconds,
     )
     app.state.services = None  # the started Services (deps.get_services), set by the lifespan
     dummy_hash = passwords._hasher.hash("not a real password")
@@ -372,4 +373,5 @@ def create_app(
     extend_openapi(app, lambda schema: _paths_in_order(schema, declared))
     install_openapi_security(app)
     install_openapi_bodies(app)
+    install_openapi_problems(app)
     return app

@@ -2,8 +2,14 @@
 
 - Passwords are hashed with argon2id (``argon2-cffi``), off the event loop.
 - An access token is a short-lived JWT (HS256) with ``sub`` (account id), ``name``,
-  ``roles``, ``iat``, ``exp`` and a unique ``jti``. Expiry is checked against the app's injected
-  clock. Logging out puts the token's ``jti`` on an in-memory deny list until it expires.
+  ``roles``, ``iat``, ``exp``, a unique ``jti`` and ``ver``, the account's token version when it
+  was issued. Expiry is checked against the app's injected clock. Every request also checks
+  the account: it must exist, not be disabled, and still have that token version. The version
+  is persisted (``accounts.token_version``) and bumped by logout, refresh-token reuse, a
+  password change, disabling and a role removal, so each of those refuses every access token
+  issued before, at once and after a restart. The versions read are cached for
+  ``security.token_check_cache_seconds``; changes made through this service forget the cached
+  entry at once.
 - A refresh token is an opaque random string; only its sha256 is stored. Each use rotates it
   (the old one is marked replaced); presenting a rotated or revoked token again is treated as
   theft and revokes the whole token family (every token descended from the same login). Each
@@ -18,8 +24,9 @@ import asyncio
 import hashlib
 import os
 import secrets
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,7 @@ from starlane.store.uow import Clock, UnitOfWork
 JWT_ALGORITHM = "HS256"
 VERIFIED_TOKENS_CACHED = 10_000
 """Access tokens whose verified claims are kept (signature checks skipped on reuse)."""
+_DISABLED = -2  # the cached "token version" of a disabled account: its tokens are refused
 _BEARER = {"WWW-Authenticate": "Bearer"}
 
 
@@ -48,6 +56,7 @@ class Principal:
         roles: ``("player",)``, ``("player", "admin")``...
         jti: the access token's id.
         expires_at: unix seconds at which the access token expires.
+        version: the account's token version the token was issued under.
     """
 
     account_id: int
@@ -55,6 +64,7 @@ class Principal:
     roles: tuple[str, ...]
     jti: str
     expires_at: float
+    version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -161,6 +171,10 @@ class TokenService:
         clock: unix seconds now.
         access_seconds: access token lifetime, seconds.
         refresh_seconds: refresh token lifetime, seconds.
+        lookup: reads an account by id (None when it does not exist); None skips the account
+            check (only for tools that verify tokens without a database).
+        check_cache_seconds: how long an account's token version read by ``lookup`` is
+            trusted, seconds (monotonic time).
     """
 
     def __init__(
@@ -171,17 +185,20 @@ class TokenService:
         *,
         access_seconds: int,
         refresh_seconds: int,
+        lookup: Callable[[int], Awaitable[Account | None]] | None = None,
+        check_cache_seconds: float = 1.0,
     ) -> None:
         self._secret = secret
         self._uow = unit_of_work
         self._clock = clock
         self.access_seconds = access_seconds
         self.refresh_seconds = refresh_seconds
-        self._denied: dict[str, float] = {}
-        # accounts an admin disabled: their access tokens are refused from the next request
-        self.disabled_accounts: set[int] = set()
+        self._lookup = lookup
+        self._check_seconds = check_cache_seconds
+        # account id -> (token version, -1 when the account is gone or _DISABLED; read at)
+        self._versions: dict[int, tuple[int, float]] = {}
         # token text -> its principal, once the signature and claims checked out (a pure
-        # function of the text and the secret); expiry and the deny list are checked each time
+        # function of the text and the secret); expiry and the version are checked each time
         self._verified: dict[str, Principal] = {}
 
     # --- access tokens ---------------------------------------------------------------------
@@ -203,11 +220,12 @@ class TokenService:
             "iat": int(now),
             "exp": exp,
             "jti": uuid.uuid4().hex,
+            "ver": account.token_version,
         }
         return jwt.encode(claims, self._secret, algorithm=JWT_ALGORITHM), exp
 
-    def verify_access(self, token: str) -> Principal:
-        """Check an access token's signature, expiry and deny list.
+    async def verify_access(self, token: str) -> Principal:
+        """Check an access token's signature and expiry, and that its account still accepts it.
 
         Args:
             token: the bearer token.
@@ -216,8 +234,9 @@ class TokenService:
             The principal it names.
 
         Raises:
-            ApiError: 401 ``invalid_token``, ``token_expired``, ``token_revoked`` or
-                ``account_disabled``.
+            ApiError: 401 ``invalid_token``, ``token_expired``, ``account_disabled`` or
+                ``token_revoked`` (logged out, password changed, deleted, demoted, or its
+                session's refresh token was reused).
         """
         principal = self._verified.get(token)
         if principal is None:
@@ -227,11 +246,52 @@ class TokenService:
             self._verified[token] = principal
         if principal.expires_at <= self._clock():
             raise unauthorized("the access token has expired", "token_expired")
-        if principal.jti in self._denied:
-            raise unauthorized("the access token was revoked (logged out)", "token_revoked")
-        if principal.account_id in self.disabled_accounts:
-            raise unauthorized("the account is disabled", "account_disabled")
+        await self.check_account(principal)
         return principal
+
+    async def check_account(self, principal: Principal) -> None:
+        """Check that the principal's account still accepts its token (exists, is enabled,
+        has the same token version); the WebSocket checks it before every command.
+
+        Args:
+            principal: a principal from :meth:`verify_access`.
+
+        Raises:
+            ApiError: 401 ``account_disabled`` or ``token_revoked``.
+        """
+        if self._lookup is None:
+            return
+        version = await self._version(principal.account_id)
+        if version == _DISABLED:
+            raise unauthorized("the account is disabled", "account_disabled")
+        if version != principal.version:
+            raise unauthorized("the access token was revoked", "token_revoked")
+
+    async def _version(self, account_id: int) -> int:
+        """The account's token version (-1 when it is gone, :data:`_DISABLED` when it is
+        disabled), cached briefly."""
+        cached = self._versions.get(account_id)
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < self._check_seconds:
+            return cached[0]
+        assert self._lookup is not None
+        account = await self._lookup(account_id)
+        if account is None:
+            version = -1
+        else:
+            version = _DISABLED if account.disabled else account.token_version
+        if len(self._versions) >= VERIFIED_TOKENS_CACHED:
+            self._versions.clear()
+        self._versions[account_id] = (version, now)
+        return version
+
+    def forget(self, account_id: int) -> None:
+        """Drop the cached token version of an account (after a change that bumped it).
+
+        Args:
+            account_id: the account.
+        """
+        self._versions.pop(account_id, None)
 
     def _decode_access(self, token: str) -> Principal:
         """Check an access token's signature and read its claims (no expiry check).
@@ -256,32 +316,11 @@ class TokenService:
                 roles=tuple(str(r) for r in claims.get("roles", ())),
                 jti=str(claims["jti"]),
                 expires_at=float(claims["exp"]),
+                version=int(claims.get("ver", 0)),
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise unauthorized("the access token is invalid") from exc
         return principal
-
-    def set_disabled(self, account_id: int, disabled: bool) -> None:
-        """Refuse (or accept again) every access token of an account, from the next request.
-
-        Args:
-            account_id: the account.
-            disabled: True when an admin disabled it.
-        """
-        if disabled:
-            self.disabled_accounts.add(account_id)
-        else:
-            self.disabled_accounts.discard(account_id)
-
-    def deny(self, principal: Principal) -> None:
-        """Refuse an access token from now until it expires (logout).
-
-        Args:
-            principal: the principal of the token to refuse.
-        """
-        now = self._clock()
-        self._denied = {j: e for j, e in self._denied.items() if e > now}
-        self._denied[principal.jti] = principal.expires_at
 
     # --- refresh tokens --------------------------------------------------------------------
     def _new_refresh(self, account_id: int, family_id: str) -> tuple[str, RefreshToken]:
@@ -350,6 +389,7 @@ class TokenService:
                 refusal = "unknown refresh token"
             elif record.revoked_at is not None or record.replaced_by is not None:
                 await uow.refresh_tokens.revoke_family(record.family_id, now)
+                await uow.accounts.bump_token_version(record.account_id)
                 refusal = "refresh token already used or revoked; its session is closed"
             elif record.expires_at <= now:
                 refusal = "the refresh token has expired"
@@ -361,13 +401,17 @@ class TokenService:
                     token, new = self._new_refresh(account.id, record.family_id)
                     if not await uow.refresh_tokens.rotate(old_hash, new, now):
                         await uow.refresh_tokens.revoke_family(record.family_id, now)
+                        await uow.accounts.bump_token_version(record.account_id)
                         refusal = "refresh token already used"
+        if record is not None:
+            self.forget(record.account_id)
         if refusal is not None or account is None:
             raise unauthorized(refusal or "unknown refresh token", "invalid_refresh_token")
         return self._pair(account, token)
 
     async def revoke(self, refresh_token: str, account_id: int) -> None:
-        """Log out: revoke a refresh token's family (the session it belongs to).
+        """Log out: revoke a refresh token's family (the session it belongs to) and every
+        access token of the account issued so far (their version is bumped).
 
         Args:
             refresh_token: the client's refresh token.
@@ -381,5 +425,7 @@ class TokenService:
             record = await uow.refresh_tokens.get(hash_refresh_token(refresh_token))
             if record is not None and record.account_id == account_id:
                 await uow.refresh_tokens.revoke_family(record.family_id, self._clock())
+                await uow.accounts.bump_token_version(account_id)
+        self.forget(account_id)
         if record is None or record.account_id != account_id:
             raise unauthorized("unknown refresh token", "invalid_refresh_token")

@@ -227,7 +227,8 @@ class CommandTable:
         else:
             rest = raw
         model = command.input
-        return Args(None if model is None else model.model_validate(rest), path)
+        # strict even for a query model: WebSocket args are JSON, not query-string text
+        return Args(None if model is None else model.model_validate(rest, strict=True), path)
 
     async def dispatch(self, game: GameApi, principal: Principal, op: str, raw: Any) -> Any:
         """Answer one WebSocket game op.

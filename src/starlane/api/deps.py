@@ -24,12 +24,14 @@ SECURITY_SCHEME = "OAuth2PasswordBearer"
 
 _SECURITY_SCHEME_DOC = {
     "type": "oauth2",
-    "flows": {"password": {"tokenUrl": "/api/v1/auth/login", "scopes": {}}},
+    "flows": {"password": {"tokenUrl": "/api/v1/auth/token", "scopes": {}}},
 }
 
 
 def client_ip(request: HTTPConnection) -> str:
-    """The client's address (the immediate peer; run behind a proxy with ``--proxy-headers``).
+    """The client's address: the immediate peer. Forwarded headers are applied by the server
+    (uvicorn's proxy headers) only for the proxies in ``security.forwarded_allow_ips``
+    (:func:`starlane.api.serving.uvicorn_options`), never for anyone else.
 
     Args:
         request: the request or WebSocket.
@@ -38,6 +40,22 @@ def client_ip(request: HTTPConnection) -> str:
         The IP address, or ``"unknown"``.
     """
     return request.client.host if request.client else "unknown"
+
+
+def login_limit_keys(request: HTTPConnection, username: str) -> tuple[str, str]:
+    """The rate-limit keys of a login or registration attempt: the client address, and the
+    (address, username) pair. Nothing is keyed on the username alone, so a stranger's failed
+    logins never lock its owner out.
+
+    Args:
+        request: the request.
+        username: the username tried.
+
+    Returns:
+        ``("ip:<address>", "ipuser:<address>/<username, case-folded>")``.
+    """
+    address = client_ip(request)
+    return f"ip:{address}", f"ipuser:{address}/{username.casefold()}"
 
 
 def get_services(conn: HTTPConnection) -> Services:
@@ -62,11 +80,11 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 """A route or WebSocket parameter receiving the app's services."""
 
 
-def _verify(request: Request, services: Services) -> Principal:
+async def _verify(request: Request, services: Services) -> Principal:
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     if not token or scheme.lower() != "bearer":
         raise unauthorized("an access token is required", "not_authenticated")
-    return services.tokens.verify_access(token)
+    return await services.tokens.verify_access(token)
 
 
 async def current_principal(request: Request) -> Principal:
@@ -86,7 +104,7 @@ async def current_principal(request: Request) -> Principal:
     Raises:
         ApiError: 401 when the token is missing, forged, expired or revoked.
     """
-    return _verify(request, get_services(request))
+    return await _verify(request, get_services(request))
 
 
 class Caller(NamedTuple):
@@ -116,7 +134,7 @@ async def current_caller(request: Request) -> Caller:
         ApiError: 401 when the token is missing, forged, expired or revoked.
     """
     services = get_services(request)
-    return Caller(_verify(request, services), services)
+    return Caller(await _verify(request, services), services)
 
 
 async def require_admin(
@@ -179,7 +197,7 @@ def install_openapi_security(app: FastAPI) -> None:
     """Declare the bearer-token scheme in the app's OpenAPI document.
 
     Adds ``components.securitySchemes.OAuth2PasswordBearer`` (password flow at
-    ``/api/v1/auth/login``) and a ``security`` requirement on every operation whose route
+    ``/api/v1/auth/token``) and a ``security`` requirement on every operation whose route
     depends on :func:`current_principal`, :func:`current_caller` or :func:`require_admin`.
 
     Args:

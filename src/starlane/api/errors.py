@@ -219,6 +219,41 @@ async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(body, status)
 
 
+PROBLEM_REF = "#/components/schemas/Problem"
+"""Where the OpenAPI document keeps the :class:`~starlane.api.schemas.Problem` schema."""
+
+_ERROR_DESCRIPTIONS = {
+    400: "Bad request: the body is not usable JSON (e.g. ``json_too_deep``)",
+    401: "Not authenticated: the access token is missing, invalid, expired or revoked",
+    403: "Forbidden: the caller may not do this",
+    404: "Not found",
+    409: "Conflict: the game refused the action as things stand (a domain code)",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid input: the field is named in ``errors``",
+    429: "Too many requests: retry after ``Retry-After`` seconds",
+    503: "Service unavailable: the engine is busy or starting; retry",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route for its error statuses: each a problem document.
+
+    Args:
+        *statuses: the HTTP error statuses the route can answer.
+
+    Returns:
+        A FastAPI ``responses`` mapping (``application/problem+json``, the Problem schema).
+    """
+    return {
+        status: {
+            "description": _ERROR_DESCRIPTIONS.get(status, _TITLES.get(status, "Error")),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
+        }
+        for status in statuses
+    }
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the problem-details handlers on an app.
 

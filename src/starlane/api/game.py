@@ -11,7 +11,6 @@ authenticated account id.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 
 from starlane.api import schemas as s
@@ -28,9 +27,13 @@ from starlane.domain.model import Player, RegionState, Sector
 from starlane.engine.errors import EngineError
 from starlane.engine.router import GalaxyService
 
+CURSOR_DIGITS = 9
+"""Longest cursor, in digits (ids are below 2**31)."""
+
 
 def encode_cursor(last_id: int) -> str:
-    """An opaque page cursor meaning "after ``last_id``".
+    """An opaque page cursor meaning "after ``last_id``": its decimal digits, so that every
+    cursor the schema allows (``PageQuery.cursor``: 1-9 digits) is one the server accepts.
 
     Args:
         last_id: the id of the last item returned.
@@ -38,7 +41,7 @@ def encode_cursor(last_id: int) -> str:
     Returns:
         The cursor string.
     """
-    return base64.urlsafe_b64encode(f"after:{last_id}".encode()).decode().rstrip("=")
+    return str(last_id)
 
 
 def decode_cursor(cursor: str | None) -> int:
@@ -55,14 +58,9 @@ def decode_cursor(cursor: str | None) -> int:
     """
     if not cursor:
         return 0
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        if prefix != "after":
-            raise ValueError(raw)
-        return int(value)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(422, "invalid_cursor", "the cursor is not one this server issued") from exc
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= CURSOR_DIGITS):
+        raise ApiError(422, "invalid_cursor", "the cursor is not one this server issued")
+    return int(cursor)
 
 
 def _not_found(what: str, ident: int) -> ApiError:

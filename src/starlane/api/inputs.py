@@ -18,6 +18,8 @@ from any other route.
 
 from __future__ import annotations
 
+import re
+from itertools import accumulate
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
@@ -27,10 +29,67 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from starlane.api.deps import extend_openapi
+from starlane.api.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
 
 _NOT_JSON = "the body must be JSON, sent with Content-Type: application/json"
+
+DEFAULT_JSON_MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects accepted in a JSON body or WebSocket message
+(``settings.security.json_max_depth`` overrides it per app)."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(raw: bytes | str) -> int:
+    """How deeply the arrays and objects of a JSON text nest (brackets inside strings do not
+    count), without decoding it: a parser's recursion never meets a hostile depth.
+
+    Args:
+        raw: the JSON text (need not be valid JSON).
+
+    Returns:
+        The greatest nesting depth; 0 for a scalar.
+    """
+    data = raw.encode() if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= 1:
+        return 1 if b"[" in data or b"{" in data else 0
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    return max(accumulate(_STEP[b] for b in brackets), default=0)
+
+
+def check_json_depth(raw: bytes | str, limit: int = DEFAULT_JSON_MAX_DEPTH) -> None:
+    """Refuse a JSON text nested deeper than ``limit`` before anything parses it.
+
+    Args:
+        raw: the JSON text.
+        limit: the deepest nesting accepted.
+
+    Raises:
+        ApiError: 400 ``json_too_deep``.
+    """
+    # cheap first: a text with at most ``limit`` opening brackets cannot nest deeper
+    if isinstance(raw, str):
+        opened = raw.count("[") + raw.count("{")
+    else:
+        opened = raw.count(b"[") + raw.count(b"{")
+    if opened > limit and json_depth(raw) > limit:
+        raise ApiError(
+            400,
+            "json_too_deep",
+            f"JSON may nest arrays and objects at most {limit} levels deep",
+            context={"max_depth": limit},
+        )
+
+
+def _depth_limit(request: Request) -> int:
+    services = getattr(request.app.state, "services", None)
+    if services is None:
+        return DEFAULT_JSON_MAX_DEPTH
+    limit: int = services.settings.security.json_max_depth
+    return limit
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -62,6 +121,7 @@ async def json_body(request: Request, model: type[M]) -> M:
         RequestValidationError: the body is empty (``missing``), not sent as JSON
             (``content_type``), not JSON (``json_invalid``) or not a valid ``model``; every
             error's ``loc`` starts with ``"body"``. The app answers 422 ``validation_error``.
+        ApiError: 400 ``json_too_deep``: nested deeper than ``security.json_max_depth``.
     """
     raw = await request.body()
     if not raw:
@@ -72,6 +132,7 @@ async def json_body(request: Request, model: type[M]) -> M:
         raise RequestValidationError(
             [{"type": "content_type", "loc": ("body",), "msg": _NOT_JSON, "input": None}]
         )
+    check_json_depth(raw, _depth_limit(request))
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

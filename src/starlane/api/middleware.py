@@ -19,7 +19,9 @@ layer here (the request path is the hot path of the REST benchmark, issue 5).
   when no route matched), with the labelled children cached.
 - **Problems**: an exception that escaped the routes and the exception handlers becomes an RFC
   9457 problem: engine errors 503 (with ``Retry-After: 1``) or 404, anything else a 500
-  ``internal_error`` whose detail says nothing about the cause (the cause is logged). Unlike
+  ``internal_error`` whose detail says nothing about the cause (the cause is logged); a
+  ``RecursionError`` (input nested past a parser's limit) is the client's: a 400
+  ``json_too_deep``, not logged as a server error. Unlike
   Starlette's server-error handler, the exception is not re-raised.
 """
 
@@ -33,7 +35,7 @@ from typing import Any
 import structlog
 from starlette.exceptions import HTTPException
 
-from starlane.api.errors import error_to_problem, problem, problem_response
+from starlane.api.errors import ApiError, error_to_problem, problem, problem_response
 from starlane.api.metrics import Metrics
 
 _log = structlog.get_logger("starlane.api")
@@ -143,6 +145,8 @@ class HttpMiddleware:
             if started:
                 raise
             path = scope.get("path")
+            if isinstance(exc, RecursionError):  # input nested past any parser: the client's
+                exc = ApiError(400, "json_too_deep", "the request body is nested too deeply")
             body, code = error_to_problem(exc, path)
             headers = None
             if code == 500:

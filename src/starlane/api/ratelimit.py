@@ -2,8 +2,10 @@
 
 Limits (numbers from :class:`starlane.config.RateLimits`):
 
-- ``login``: login attempts, ``login_per_minute`` per IP and, separately, per username;
-- ``register``: registrations, the same numbers, per IP and per username;
+- ``login``: login attempts, ``login_per_minute`` per client address and, separately, per
+  (address, username) pair; nothing per username alone, so a stranger's failures never lock
+  the owner out (:func:`starlane.api.deps.login_limit_keys`);
+- ``register``: registrations, the same numbers and keys;
 - ``ws``: WebSocket connections, ``ws_connects_per_minute`` per IP;
 - ``command``: game commands (REST and WebSocket) per player, two windows: ``commands_burst``
   per ``burst_seconds`` (a burst of 20 at once, 10/s over the window by default) and
@@ -70,7 +72,7 @@ class RateLimiter:
 
         Args:
             name: ``login``, ``register``, ``ws`` or ``command``.
-            *keys: identities the limit applies to (``"ip:1.2.3.4"``, ``"user:bob"``).
+            *keys: identities the limit applies to (``"ip:1.2.3.4"``, ``"ipuser:1.2.3.4/bob"``).
 
         Raises:
             ApiError: 429 ``rate_limited`` with ``Retry-After``.
@@ -87,6 +89,17 @@ class RateLimiter:
             for key in keys:
                 if not await self._limiter.hit(item, name, key):
                     raise await self._refusal(name, item, key)
+
+    def is_trusted(self, address: str) -> bool:
+        """Whether a client address is in ``trusted_networks`` (exempt from per-address limits).
+
+        Args:
+            address: the client address.
+
+        Returns:
+            True when trusted.
+        """
+        return self._trusted(f"ip:{address}")
 
     def _trusted(self, key: str) -> bool:
         """Whether ``key`` is an ``ip:`` key of a trusted network (exempt from per-IP limits)."""

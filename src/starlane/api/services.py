@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from starlane.api.wslimits import SocketCounts
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -66,6 +68,7 @@ class Services:
         ws_connections: the open WebSocket connections.
         admin: the audited operator actions (the admin API's).
         checkpointer: signs the audit log's checkpoints.
+        ws_counts: open WebSockets per client address and per account (the caps).
     """
 
     settings: Settings
@@ -91,3 +94,4 @@ class Services:
     ws_connections: set[Connection] = field(default_factory=set)
     admin: AdminActions | None = None
     checkpointer: Checkpointer | None = None
+    ws_counts: SocketCounts = field(default_factory=SocketCounts)

@@ -1,7 +1,17 @@
 """The WebSocket feed and command channel at ``/api/v1/ws``.
 
-Connect with ``?token=<access token>`` or send ``{"op": "auth", "args": {"token": ...}}`` as
-the first message (within 10 s). The server then sends ``{"type": "hello", ...}`` and pushes
+Connect with the access token in the upgrade (``Authorization: Bearer <token>`` or
+``?token=<token>``), or send ``{"op": "auth", "args": {"token": ...}}`` as the first message:
+within ``security.ws_auth_timeout_seconds`` (5 s) and at most
+``security.ws_max_auth_frame_bytes`` (4 KiB), else the socket is closed (1008, or 1009 when
+too big). Every later message is capped at ``security.ws_max_frame_bytes`` (64 KiB; larger:
+closed with 1009 ``message too big``); the server itself (uvicorn's ``ws_max_size``,
+:func:`starlane.api.serving.uvicorn_options`) refuses larger frames before buffering them.
+One account holds at most ``security.ws_max_sockets_per_account`` sockets (8) and one client
+address ``security.ws_max_connections_per_ip`` (64; trusted networks exempt): past either,
+the new socket gets an error message and is closed with 1008 and a reason naming the limit.
+
+The server then sends ``{"type": "hello", ...}`` and pushes
 events ``{"type": "event", "channel": ..., "event": {...}}`` of the subscribed channels:
 
 - ``player`` (default on): the player's own events, and attacks on them;
@@ -57,6 +67,7 @@ from starlane.api import schemas as s
 from starlane.api.auth import Principal
 from starlane.api.deps import ServicesDep, client_ip
 from starlane.api.errors import ApiError, error_to_problem, problem
+from starlane.api.inputs import check_json_depth
 from starlane.api.metrics import WebSocketSends
 from starlane.api.services import Services
 from starlane.api.wsfeed import Connection, Outbox, envelope_text
@@ -74,9 +85,8 @@ from starlane.domain.envelope import BusMessage, Envelope
 router = APIRouter()
 _log = structlog.get_logger("starlane.api.ws")
 
-AUTH_TIMEOUT_SECONDS = 10.0
-MAX_MESSAGE_CHARS = 65_536
 CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
 CLOSE_TRY_AGAIN = 1013
 
 
@@ -151,51 +161,130 @@ class EventJsonCache:
         return text
 
 
+class _Refused(Exception):
+    """The socket must be closed with ``code`` and ``reason`` (a protocol or policy breach)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+async def _receive_text(ws: WebSocket, limit: int) -> str:
+    """The next message as text, refused when over ``limit`` bytes (UTF-8).
+
+    Raises:
+        WebSocketDisconnect: the client went away.
+        _Refused: 1009 ``message too big``.
+    """
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        data = message.get("bytes") or b""
+        if len(data) > limit:
+            raise _Refused(CLOSE_TOO_BIG, "message too big")
+        text = data.decode("utf-8", "replace")
+    elif len(text) > limit // 4 and len(text.encode()) > limit:
+        raise _Refused(CLOSE_TOO_BIG, "message too big")
+    return str(text)
+
+
+def _upgrade_token(ws: WebSocket) -> str | None:
+    """The access token sent with the upgrade: ``Authorization: Bearer`` or ``?token=``."""
+    scheme, _, token = (ws.headers.get("authorization") or "").partition(" ")
+    if token and scheme.lower() == "bearer":
+        return token.strip()
+    return ws.query_params.get("token")
+
+
 async def _authenticate(
     ws: WebSocket, token: str | None, services: Services
 ) -> tuple[Principal, str | None]:
-    """The principal of the connection, from ``?token=`` or a first ``auth`` message."""
+    """The principal of the connection: the upgrade's token, or a small first ``auth``
+    message sent within ``security.ws_auth_timeout_seconds``."""
     tokens = services.tokens
+    security = services.settings.security
     request_id = None
     if not token:
-        raw = await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_SECONDS)
+        raw = await asyncio.wait_for(
+            _receive_text(ws, security.ws_max_auth_frame_bytes), security.ws_auth_timeout_seconds
+        )
         try:
+            check_json_depth(raw, security.json_max_depth)
             msg = services.commands.request_model.model_validate_json(raw)
-        except ValidationError as exc:
+        except (ValidationError, ApiError) as exc:
             raise ApiError(401, "not_authenticated", "send an auth message first") from exc
         request_id = msg.id
         token = msg.args.get("token") if msg.op == "auth" else None
         if not isinstance(token, str) or not token:
             raise ApiError(401, "not_authenticated", "the first message must be an auth op")
-    return tokens.verify_access(token), request_id
+    if len(token) > 4096:
+        token = "invalid"
+    return await tokens.verify_access(token), request_id
+
+
+async def _refuse(ws: WebSocket, error: ApiError, code: int, reason: str) -> None:
+    """Send the error message, then close the socket with ``code`` and ``reason``."""
+    body, _ = error_to_problem(error)
+    with contextlib.suppress(Exception):
+        await ws.send_json({"type": "error", "error": body})
+        await ws.close(code, reason)
 
 
 @router.websocket("/api/v1/ws")
 async def websocket_feed(ws: WebSocket, services: ServicesDep) -> None:
     """The live event feed and command channel (see the module docstring)."""
     st = services
+    address = client_ip(ws)
     await ws.accept()
     try:
-        await st.limiter.hit("ws", f"ip:{client_ip(ws)}")
+        await st.limiter.hit("ws", f"ip:{address}")
     except ApiError as exc:
-        body, _ = error_to_problem(exc)
-        await ws.send_json({"type": "error", "error": body})
-        await ws.close(CLOSE_TRY_AGAIN, "rate limited")
+        await _refuse(ws, exc, CLOSE_TRY_AGAIN, "rate limited")
         return
-    token = ws.query_params.get("token")
-    if token is not None and len(token) > 4096:
-        token = "invalid"
+    security = st.settings.security
+    cap = None if st.limiter.is_trusted(address) else security.ws_max_connections_per_ip
+    if not st.ws_counts.take_address(address, cap):
+        reason = "too many connections from this address"
+        error = ApiError(429, "too_many_connections", f"{reason} (at most {cap})")
+        await _refuse(ws, error, CLOSE_POLICY, reason)
+        return
     try:
-        principal, auth_id = await _authenticate(ws, token, services)
+        await _serve(ws, st)
+    finally:
+        st.ws_counts.release_address(address)
+
+
+async def _serve(ws: WebSocket, st: Services) -> None:
+    """Authenticate the accepted socket, then run its writer, reader and heartbeat."""
+    try:
+        principal, auth_id = await _authenticate(ws, _upgrade_token(ws), st)
+    except _Refused as exc:
+        await _refuse(ws, ApiError(413, "too_large", exc.reason), exc.code, exc.reason)
+        return
     except (ApiError, TimeoutError) as exc:
         err = exc if isinstance(exc, ApiError) else ApiError(401, "not_authenticated", "timeout")
-        body, _ = error_to_problem(err)
-        with contextlib.suppress(Exception):
-            await ws.send_json({"type": "error", "error": body})
-            await ws.close(CLOSE_POLICY, err.code)
+        await _refuse(ws, err, CLOSE_POLICY, err.code)
         return
     except WebSocketDisconnect:
         return
+    security = st.settings.security
+    account_id = principal.account_id
+    if not st.ws_counts.take_account(account_id, security.ws_max_sockets_per_account):
+        cap = security.ws_max_sockets_per_account
+        reason = "too many sockets for this account"
+        error = ApiError(429, "too_many_connections", f"{reason} (at most {cap})")
+        await _refuse(ws, error, CLOSE_POLICY, reason)
+        return
+    try:
+        await _run(ws, st, principal, auth_id)
+    finally:
+        st.ws_counts.release_account(account_id)
+
+
+async def _run(ws: WebSocket, st: Services, principal: Principal, auth_id: str | None) -> None:
     conn = _Connection(ws, principal, st)
     hello = {
         "type": "hello",
@@ -213,6 +302,7 @@ async def websocket_feed(ws: WebSocket, services: ServicesDep) -> None:
     st.metrics.ws_total.inc()
     st.ws_connections.add(conn)
     tasks: list[asyncio.Task[Any]] = []
+    refused: _Refused | None = None
     try:
         tasks = [
             asyncio.create_task(_writer(conn, outbox)),
@@ -221,8 +311,12 @@ async def websocket_feed(ws: WebSocket, services: ServicesDep) -> None:
         ]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
-            with contextlib.suppress(WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
+            try:
                 task.result()
+            except _Refused as exc:
+                refused = exc
+            except (WebSocketDisconnect, asyncio.CancelledError, RuntimeError):
+                pass
     finally:
         for task in tasks:
             task.cancel()
@@ -232,6 +326,9 @@ async def websocket_feed(ws: WebSocket, services: ServicesDep) -> None:
         st.feed.unregister(conn)
         st.ws_connections.discard(conn)
         st.metrics.ws_open.dec()
+    if refused is not None:
+        with contextlib.suppress(Exception):
+            await ws.close(refused.code, refused.reason)
 
 
 def _event_text(recorded: BusMessage, channel: str, bodies: EventJsonCache) -> str:
@@ -352,9 +449,14 @@ async def _heartbeat(conn: _Connection) -> None:
 
 
 async def _reader(conn: _Connection) -> None:
-    """Answer the client's messages in order, handing each reply to the writer."""
+    """Answer the client's messages in order, handing each reply to the writer.
+
+    Raises:
+        _Refused: a message over ``security.ws_max_frame_bytes`` (the socket is closed 1009).
+    """
+    limit = conn.services.settings.security.ws_max_frame_bytes
     while True:
-        raw = await conn.ws.receive_text()
+        raw = await _receive_text(conn.ws, limit)
         conn.answering_since = time.monotonic()
         try:
             reply = await handle_message(conn, raw)
@@ -377,10 +479,12 @@ async def handle_message(conn: _Connection, raw: str) -> str | None:
     Returns:
         The reply message, as JSON text.
     """
-    if len(raw) > MAX_MESSAGE_CHARS:
-        body = problem(413, "too_large", f"messages are limited to {MAX_MESSAGE_CHARS} characters")
-        return reply_text(None, False, "error", body)
     request_id = None
+    try:
+        check_json_depth(raw, conn.services.settings.security.json_max_depth)
+    except ApiError as exc:
+        body, _ = error_to_problem(exc)
+        return reply_text(None, False, "error", body)
     try:
         data = decode_json(raw)
         if isinstance(data, dict) and isinstance(data.get("id"), str):
@@ -413,7 +517,7 @@ async def _dispatch(conn: _Connection, msg: Request) -> Any:
     args = msg.args
     op = msg.op
     if op == "auth":
-        principal = st.tokens.verify_access(str(args.get("token", "")))
+        principal = await st.tokens.verify_access(str(args.get("token", "")))
         if principal.account_id != conn.pid:
             raise ApiError(403, "forbidden", "a connection stays with the player it opened with")
         conn.principal = principal
@@ -435,6 +539,7 @@ async def _dispatch(conn: _Connection, msg: Request) -> Any:
     principal = conn.principal
     if principal.expires_at <= st.clock():
         raise ApiError(401, "token_expired", "the access token expired: send a new one (op auth)")
+    await st.tokens.check_account(principal)
     result = await st.commands.dispatch(st.game, principal, op, args)
     conn.resync()
     return result

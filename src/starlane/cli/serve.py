@@ -213,6 +213,7 @@ async def run_server(
             regenerate).
     """
     from starlane.api.app import create_app
+    from starlane.api.serving import uvicorn_options
 
     listener = bind_listener(settings.host, settings.port)
     url = settings.resolved_database_url()
@@ -231,6 +232,8 @@ async def run_server(
         workers=1,
         # game messages are small JSON: compressing each costs more CPU than it saves
         ws_per_message_deflate=False,
+        # frame size, pings, keep-alive and header timeouts, connection cap, trusted proxies
+        **uvicorn_options(settings),
     )
     server = _BotsFirstServer(config)
     server_task = asyncio.create_task(server.serve(sockets=[listener]))

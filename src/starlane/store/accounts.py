@@ -13,7 +13,10 @@ changed fields; a new password hash is reported as ``password_changed`` only),
 ``role.granted`` / ``role.revoked`` (one per role), ``account.deleted``. Refresh tokens are
 sessions, not account state: they are not published.
 
-An account's id is its player id. Usernames are unique case-insensitively: the ``username``
+An account's id is its player id, so ids are never reused (a deleted account's player stays in
+the event log). Changes that must end the account's sessions at once (a new password,
+disabling, a role removed) also bump its ``token_version``, which access tokens carry.
+Usernames are unique case-insensitively: the ``username``
 column keeps the name as typed, ``username_key`` (:func:`username_key`) carries the unique
 constraint. Refresh tokens are stored only as the SHA-256 hex of the token; rotation revokes the
 old token and records its successor atomically, so presenting an already-rotated token (reuse:
@@ -52,6 +55,8 @@ class Account:
         region_id: the region the player is currently in, None before the first spawn.
         created_at: unix seconds of registration.
         disabled: a disabled account may not log in.
+        token_version: access tokens issued under an older version are refused; bumped by
+            logout, a password change, disabling, a role removal and refresh-token reuse.
     """
 
     id: int
@@ -62,6 +67,7 @@ class Account:
     region_id: int | None
     created_at: float
     disabled: bool
+    token_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,10 @@ class AccountRepository(Protocol):
 
     async def delete(self, account_id: int) -> bool:
         """Delete the account and its refresh tokens; False when no such account."""
+        ...
+
+    async def bump_token_version(self, account_id: int) -> bool:
+        """Refuse every access token issued so far; False when no such account."""
         ...
 
 

@@ -56,6 +56,7 @@ def _account(row: Row[Any]) -> Account:
         region_id=row.region_id,
         created_at=row.created_at,
         disabled=bool(row.disabled),
+        token_version=int(row.token_version),
     )
 
 
@@ -227,7 +228,8 @@ class SqlAccountRepository:
 
     async def set_roles(self, account_id: int, roles: Sequence[str]) -> bool:
         """Replace an account's roles (outbox: one ``role.granted`` or ``role.revoked`` per
-        role that changed, nothing when none did).
+        role that changed, nothing when none did). Removing a role refuses every access token
+        issued before (they carry the old roles; the token version is bumped).
 
         Args:
             account_id: the account id.
@@ -244,8 +246,11 @@ class SqlAccountRepository:
         if current is None:
             return False
         new = tuple(r for r in roles_text.split(",") if r)
+        values: dict[str, Any] = {"roles": roles_text}
+        if any(role not in new for role in current.roles):  # a demotion ends the sessions
+            values["token_version"] = accounts.c.token_version + 1
         await self._conn.execute(
-            update(accounts).where(accounts.c.id == account_id).values(roles=roles_text)
+            update(accounts).where(accounts.c.id == account_id).values(**values)
         )
         subject = account_subject(account_id)
         for role in new:
@@ -270,7 +275,8 @@ class SqlAccountRepository:
 
     async def set_password_hash(self, account_id: int, password_hash: str) -> bool:
         """Replace an account's password hash (outbox: ``account.updated`` with
-        ``password_changed``; the hash is never published).
+        ``password_changed``; the hash is never published). Every access token issued before is
+        refused from now on (the token version is bumped).
 
         Args:
             account_id: the account id.
@@ -280,11 +286,15 @@ class SqlAccountRepository:
             False when no such account exists.
         """
         return await self._update(
-            account_id, {"password_changed": True}, password_hash=password_hash
+            account_id,
+            {"password_changed": True},
+            password_hash=password_hash,
+            token_version=accounts.c.token_version + 1,
         )
 
     async def set_disabled(self, account_id: int, disabled: bool) -> bool:
-        """Disable or re-enable an account (outbox: ``account.updated``).
+        """Disable or re-enable an account (outbox: ``account.updated``). Disabling refuses
+        every access token issued before (the token version is bumped).
 
         Args:
             account_id: the account id.
@@ -293,7 +303,31 @@ class SqlAccountRepository:
         Returns:
             False when no such account exists.
         """
-        return await self._update(account_id, {"disabled": disabled}, disabled=disabled)
+        if not disabled:
+            return await self._update(account_id, {"disabled": False}, disabled=False)
+        return await self._update(
+            account_id,
+            {"disabled": True},
+            disabled=True,
+            token_version=accounts.c.token_version + 1,
+        )
+
+    async def bump_token_version(self, account_id: int) -> bool:
+        """Refuse every access token of the account issued so far (logout, refresh-token
+        reuse). Not published: sessions are not account state.
+
+        Args:
+            account_id: the account id.
+
+        Returns:
+            False when no such account exists.
+        """
+        result = await self._conn.execute(
+            update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(token_version=accounts.c.token_version + 1)
+        )
+        return result.rowcount > 0
 
     async def delete(self, account_id: int) -> bool:
         """Delete an account and its refresh tokens (outbox: ``account.deleted``).

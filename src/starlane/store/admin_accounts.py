@@ -72,20 +72,6 @@ async def search_accounts(
     return [_account(r) for r in rows]
 
 
-async def disabled_account_ids(engine: AsyncEngine) -> set[int]:
-    """The ids of every disabled account (loaded by the token service at start).
-
-    Args:
-        engine: the database.
-
-    Returns:
-        The ids.
-    """
-    async with engine.connect() as conn:
-        rows = await conn.execute(select(accounts.c.id).where(accounts.c.disabled.is_(True)))
-        return {int(i) for i in rows.scalars()}
-
-
 async def membership_expiry(engine: AsyncEngine, account_id: int) -> float | None:
     """When an account's membership ends (unix seconds), None for no end.
 

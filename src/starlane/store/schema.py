@@ -11,6 +11,8 @@ Tables:
   monotonically increasing order consumers checkpoint on.
 - ``snapshots``: MessagePack snapshots of region state, the latest few per region.
 - ``accounts``, ``refresh_tokens``: players' credentials and sessions (not event-sourced).
+  Account ids are never reused; ``token_version`` is bumped to refuse every access token
+  issued before (logout, password change, disable, role removal, refresh-token reuse).
 - ``projection_checkpoints``, ``player_view``, ``activity``: read models fed from the events.
 - ``outbox``: relational changes committed by a unit of work (:mod:`starlane.store.uow`), each
   published on the bus after its commit; ``published_at`` stays NULL until it was.
@@ -30,6 +32,7 @@ from sqlalchemy import (
     Column,
     Double,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -100,7 +103,9 @@ snapshots = Table(
 accounts = Table(
     "accounts",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Ids are never reused (an account id is a player id in the event log): an identity
+    # column on PostgreSQL, ``INTEGER PRIMARY KEY AUTOINCREMENT`` on SQLite.
+    Column("id", Integer, Identity(), primary_key=True, autoincrement=True),
     Column("username", String, nullable=False),
     Column("username_key", String, nullable=False, unique=True),
     Column("password_hash", String, nullable=False),
@@ -109,6 +114,9 @@ accounts = Table(
     Column("region_id", Integer, nullable=True),
     Column("created_at", Double, nullable=False),
     Column("disabled", Boolean, nullable=False, server_default=false()),
+    # Access tokens carry the version they were issued under; a bump refuses them all.
+    Column("token_version", Integer, nullable=False, server_default=text("0")),
+    sqlite_autoincrement=True,
 )
 
 refresh_tokens = Table(

@@ -1,4 +1,5 @@
-"""Accounts and authentication: register, login (JSON or OAuth2 form), refresh, logout.
+"""Accounts and authentication: register, login (JSON at ``/login``, the OAuth2 password form
+at ``/token``), refresh, logout.
 
 Registration is never half-applied: the account is created (one unit of work, which publishes
 ``account.created``), then the player is spawned in the galaxy; if the spawn fails the account
@@ -8,20 +9,19 @@ inside the unit of work: the region engine's commit would wait for its transacti
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import structlog
-from fastapi import APIRouter, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi import APIRouter, Form, Request, Response
 
 from starlane.api.auth import unauthorized
-from starlane.api.deps import CurrentPrincipal, ServicesDep, client_ip
-from starlane.api.errors import ApiError
+from starlane.api.deps import CurrentPrincipal, ServicesDep, login_limit_keys
+from starlane.api.errors import ApiError, problem_responses
+from starlane.api.inputs import json_body, json_body_openapi
 from starlane.api.schemas import (
+    PASSWORD_MAX_LENGTH,
     AccountOut,
     LoginRequest,
-    Problem,
     RefreshRequest,
     RegisterRequest,
     RegisterResponse,
@@ -32,13 +32,6 @@ from starlane.domain.data import Membership
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _log = structlog.get_logger("starlane.api.auth")
-
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "bad credentials or token"},
-    409: {"model": Problem, "description": "conflict"},
-    422: {"model": Problem, "description": "invalid input"},
-    429: {"model": Problem, "description": "rate limited"},
-}
 
 
 def _account_out(account: Any) -> AccountOut:
@@ -55,13 +48,15 @@ def _account_out(account: Any) -> AccountOut:
     "/register",
     status_code=201,
     response_model=RegisterResponse,
-    responses=_PROBLEMS,
+    responses=problem_responses(400, 409, 413, 422, 429),
+    openapi_extra=json_body_openapi(RegisterRequest),
     summary="Create an account and enter the galaxy",
 )
-async def register(body: RegisterRequest, request: Request, st: ServicesDep) -> RegisterResponse:
+async def register(request: Request, st: ServicesDep) -> RegisterResponse:
     """Create an account (username 3-24 of ``[A-Za-z0-9_-]``, password of 10+ characters),
     spawn its player at Sol, and log it in."""
-    await st.limiter.hit("register", f"ip:{client_ip(request)}", f"user:{body.username.lower()}")
+    body = await json_body(request, RegisterRequest)
+    await st.limiter.hit("register", *login_limit_keys(request, body.username))
     password_hash = await st.passwords.hash(body.password)  # slow: before the unit of work
     async with st.uow() as uow:
         account = await uow.accounts.create(
@@ -82,59 +77,8 @@ async def register(body: RegisterRequest, request: Request, st: ServicesDep) -> 
     return RegisterResponse(account=_account_out(account), tokens=TokenPair(**tokens))
 
 
-_LOGIN_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": LoginRequest.model_json_schema()},
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "required": ["username", "password"],
-                    "properties": {
-                        "grant_type": {"type": "string", "enum": ["password"]},
-                        "username": {"type": "string", "minLength": 1, "maxLength": 24},
-                        "password": {"type": "string", "minLength": 1, "maxLength": 256},
-                    },
-                }
-            },
-        },
-    }
-}
-
-
-async def _login_body(request: Request) -> LoginRequest:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            form = await request.form()
-            data: Any = {
-                k: form.get(k) for k in ("username", "password") if form.get(k) is not None
-            }
-        else:
-            try:
-                data = await request.json()
-            except ValueError as exc:
-                raise RequestValidationError(
-                    [{"loc": ("body",), "msg": "body is not valid JSON", "type": "json_invalid"}]
-                ) from exc
-        return LoginRequest.model_validate(data)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from exc
-
-
-@router.post(
-    "/login",
-    response_model=TokenPair,
-    responses=_PROBLEMS,
-    openapi_extra=_LOGIN_BODY,
-    summary="Log in (JSON body or OAuth2 password form)",
-)
-async def login(request: Request, st: ServicesDep) -> TokenPair:
-    """Exchange a username and password for an access token and a refresh token."""
-    body = await _login_body(request)
-    await st.limiter.hit("login", f"ip:{client_ip(request)}", f"user:{body.username.lower()}")
+async def _login(request: Request, st: ServicesDep, body: LoginRequest) -> TokenPair:
+    await st.limiter.hit("login", *login_limit_keys(request, body.username))
     account = await st.accounts.get_by_username(body.username)
     stored = account.password_hash if account is not None else st.dummy_hash
     valid = await st.passwords.verify(stored, body.password)
@@ -149,13 +93,47 @@ async def login(request: Request, st: ServicesDep) -> TokenPair:
 
 
 @router.post(
+    "/login",
+    response_model=TokenPair,
+    responses=problem_responses(400, 401, 403, 413, 422, 429),
+    openapi_extra=json_body_openapi(LoginRequest),
+    summary="Log in (JSON body)",
+)
+async def login(request: Request, st: ServicesDep) -> TokenPair:
+    """Exchange a username and password (a JSON body) for an access token and a refresh
+    token. OAuth2 clients post the password form to ``/api/v1/auth/token`` instead."""
+    return await _login(request, st, await json_body(request, LoginRequest))
+
+
+@router.post(
+    "/token",
+    response_model=TokenPair,
+    responses=problem_responses(400, 401, 403, 413, 422, 429),
+    summary="Log in with the OAuth2 password form",
+)
+async def token(
+    request: Request,
+    st: ServicesDep,
+    username: Annotated[str, Form(min_length=1, max_length=24)],
+    password: Annotated[str, Form(min_length=1, max_length=PASSWORD_MAX_LENGTH)],
+    grant_type: Annotated[Literal["password"] | None, Form()] = None,
+) -> TokenPair:
+    """The OAuth2 password flow (``application/x-www-form-urlencoded``: ``grant_type=password``,
+    ``username``, ``password``), as used by ``/docs``' **Authorize** button; the same answer
+    as ``/api/v1/auth/login``."""
+    return await _login(request, st, LoginRequest(username=username, password=password))
+
+
+@router.post(
     "/refresh",
     response_model=TokenPair,
-    responses=_PROBLEMS,
+    responses=problem_responses(400, 401, 413, 422),
+    openapi_extra=json_body_openapi(RefreshRequest),
     summary="Exchange a refresh token for a new pair (rotation)",
 )
-async def refresh(body: RefreshRequest, st: ServicesDep) -> TokenPair:
+async def refresh(request: Request, st: ServicesDep) -> TokenPair:
     """Rotate a refresh token. Using an already rotated token revokes its whole session."""
+    body = await json_body(request, RefreshRequest)
     return TokenPair(**await st.tokens.rotate(body.refresh_token))
 
 
@@ -163,18 +141,24 @@ async def refresh(body: RefreshRequest, st: ServicesDep) -> TokenPair:
     "/logout",
     status_code=204,
     response_class=Response,
-    responses=_PROBLEMS,
-    summary="Revoke the refresh token (and the access token used)",
+    responses=problem_responses(400, 401, 413, 422),
+    openapi_extra=json_body_openapi(RefreshRequest),
+    summary="Revoke the refresh token (and the access tokens issued before)",
 )
-async def logout(body: RefreshRequest, principal: CurrentPrincipal, st: ServicesDep) -> Response:
-    """Log out: the refresh token's session and the presented access token stop working."""
-    tokens = st.tokens
-    await tokens.revoke(body.refresh_token, principal.account_id)
-    tokens.deny(principal)
+async def logout(request: Request, principal: CurrentPrincipal, st: ServicesDep) -> Response:
+    """Log out: the refresh token's session and every access token of the account issued so
+    far stop working (other sessions refresh to get new ones)."""
+    body = await json_body(request, RefreshRequest)
+    await st.tokens.revoke(body.refresh_token, principal.account_id)
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=AccountOut, responses=_PROBLEMS, summary="The caller's account")
+@router.get(
+    "/me",
+    response_model=AccountOut,
+    responses=problem_responses(401, 404),
+    summary="The caller's account",
+)
 async def account(principal: CurrentPrincipal, st: ServicesDep) -> AccountOut:
     """The authenticated caller's account (id, username, roles, membership)."""
     acc = await st.accounts.get(principal.account_id)

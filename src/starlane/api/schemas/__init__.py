@@ -37,6 +37,7 @@ from starlane.api.schemas.common import (
     Page,
     PageQuery,
     Problem,
+    RequestModel,
 )
 from starlane.api.schemas.market import (
     BuyHardwareItemRequest,
@@ -142,6 +143,7 @@ __all__ = [
     "RegisterRequest",
     "RegisterResponse",
     "RepairReceipt",
+    "RequestModel",
     "RoundOut",
     "ScanResponse",
     "SectorOut",

@@ -12,25 +12,26 @@ from starlane.api.schemas.common import (
     USERNAME_PATTERN,
     ApiModel,
     Id,
+    RequestModel,
 )
 
 
 # --- auth ---------------------------------------------------------------------------------
-class RegisterRequest(ApiModel):
+class RegisterRequest(RequestModel):
     """``POST /api/v1/auth/register``."""
 
     username: str = Field(pattern=USERNAME_PATTERN, min_length=3, max_length=24)
     password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
 
 
-class LoginRequest(ApiModel):
+class LoginRequest(RequestModel):
     """``POST /api/v1/auth/login`` as JSON (the OAuth2 password form is accepted too)."""
 
     username: str = Field(min_length=1, max_length=24)
     password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
 
 
-class RefreshRequest(ApiModel):
+class RefreshRequest(RequestModel):
     """``POST /api/v1/auth/refresh`` and ``POST /api/v1/auth/logout``."""
 
     refresh_token: str = Field(min_length=16, max_length=256)

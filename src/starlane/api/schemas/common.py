@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_-]{3,24}$"
 """Usernames: 3-24 characters of letters, digits, ``_`` and ``-``."""
@@ -21,10 +21,32 @@ Id = int
 CommodityKey = str
 
 
+def _whole_number(value: Any) -> Any:
+    """A float with no fractional part as that integer (JSON Schema's ``integer`` includes
+    ``3.0``); anything else unchanged, for the strict integer check to judge."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer input of a request model: a JSON integer (``3`` or ``3.0``), never a string
+(``"3"``) or a boolean (``true``)."""
+
+
 class ApiModel(BaseModel):
     """Base of every API model: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class RequestModel(ApiModel):
+    """Base of every request body (and WebSocket ``args``): unknown fields are refused and
+    types are strict, so ``true`` is not the integer 1 and ``"5"`` is not a quantity (422
+    ``validation_error`` naming the field). Query-string models stay lax: a query string holds
+    only text."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 T = TypeVar("T")
@@ -51,7 +73,9 @@ class PageQuery(BaseModel):
         limit: items per page, 1 to :data:`MAX_PAGE`.
     """
 
-    cursor: str | None = Field(default=None, max_length=200, description="next_cursor of a page")
+    cursor: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,9}$", description="next_cursor of a page"
+    )
     limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="items per page")
 
 

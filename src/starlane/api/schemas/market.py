@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
@@ -11,8 +11,20 @@ from starlane.api.schemas.common import (
     ApiModel,
     CommodityKey,
     Id,
+    RequestModel,
+    WholeNumber,
 )
 from starlane.api.schemas.player import ShipOut
+from starlane.domain.data import COMMODITIES, SHIP_TYPES
+
+if TYPE_CHECKING:
+    CommodityName = str
+    ShipTypeName = str
+else:
+    CommodityName = Literal[tuple(COMMODITIES)]
+    """A commodity key of a request: one of the commodity table's (``fuel``...)."""
+    ShipTypeName = Literal[tuple(SHIP_TYPES)]
+    """A ship type key of a request: one of the ship table's."""
 
 
 # --- ports and trade ----------------------------------------------------------------------
@@ -61,7 +73,7 @@ class QuoteQuery(BaseModel):
         quantity: units, 1 to :data:`MAX_QUANTITY`.
     """
 
-    commodity: CommodityKey = Field(min_length=1, max_length=32)
+    commodity: CommodityName
     side: Literal["buy", "sell"]
     quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
@@ -87,7 +99,7 @@ class QuoteOut(ApiModel):
     quoted_at: float
 
 
-class TradeRequest(ApiModel):
+class TradeRequest(RequestModel):
     """``POST /api/v1/ports/{port_id}/trade``.
 
     Attributes:
@@ -95,9 +107,9 @@ class TradeRequest(ApiModel):
             price is above it; when selling, if it is below it.
     """
 
-    commodity: CommodityKey = Field(min_length=1, max_length=32)
+    commodity: CommodityName
     side: Literal["buy", "sell"]
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)
     max_unit_price: float | None = Field(default=None, gt=0, le=1e9)
 
 
@@ -161,10 +173,10 @@ class StardockCatalog(ApiModel):
     trade_in: int
 
 
-class BuyShipRequest(ApiModel):
+class BuyShipRequest(RequestModel):
     """``POST /api/v1/stardock/ship``."""
 
-    ship_type: str = Field(min_length=1, max_length=32)
+    ship_type: ShipTypeName
     ship_name: str | None = Field(default=None, min_length=1, max_length=40)
 
 
@@ -177,13 +189,13 @@ class BuyShipReceipt(ApiModel):
     credits_after: int
 
 
-class BuyHardwareRequest(ApiModel):
+class BuyHardwareRequest(RequestModel):
     """``POST /api/v1/stardock/fighters``, ``/holds`` and ``/shields``."""
 
-    count: int = Field(ge=1, le=MAX_QUANTITY)
+    count: WholeNumber = Field(ge=1, le=MAX_QUANTITY)
 
 
-class BuyHardwareItemRequest(ApiModel):
+class BuyHardwareItemRequest(RequestModel):
     """``POST /api/v1/stardock/hardware``: any StarDock hardware.
 
     Attributes:
@@ -192,7 +204,7 @@ class BuyHardwareItemRequest(ApiModel):
     """
 
     item: Literal["fighters", "holds", "shields"]
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)
 
 
 class HardwareReceipt(ApiModel):

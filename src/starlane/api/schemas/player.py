@@ -11,6 +11,8 @@ from starlane.api.schemas.common import (
     ApiModel,
     CommodityKey,
     Id,
+    RequestModel,
+    WholeNumber,
 )
 
 
@@ -159,10 +161,10 @@ class SectorOut(ApiModel):
 
 
 # --- movement -----------------------------------------------------------------------------
-class MoveRequest(ApiModel):
+class MoveRequest(RequestModel):
     """``POST /api/v1/me/move``: one warp."""
 
-    to_sector_id: Id = Field(ge=1, le=MAX_ID)
+    to_sector_id: WholeNumber = Field(ge=1, le=MAX_ID)
 
 
 class MoveResult(ApiModel):
@@ -181,10 +183,10 @@ class MoveResponse(MoveResult):
     sector: SectorOut
 
 
-class AutopilotRequest(ApiModel):
+class AutopilotRequest(RequestModel):
     """``POST /api/v1/me/autopilot``: plan (``execute=false``) or fly a route."""
 
-    to_sector_id: Id = Field(ge=1, le=MAX_ID)
+    to_sector_id: WholeNumber = Field(ge=1, le=MAX_ID)
     execute: bool = False
 
 
@@ -219,11 +221,11 @@ class ScanResponse(ApiModel):
 
 
 # --- combat -------------------------------------------------------------------------------
-class AttackRequest(ApiModel):
+class AttackRequest(RequestModel):
     """``POST /api/v1/me/attack``."""
 
     target_kind: Literal["pirate", "player"]
-    target_id: Id = Field(ge=1, le=MAX_ID)
+    target_id: WholeNumber = Field(ge=1, le=MAX_ID)
 
 
 class StrengthOut(ApiModel):

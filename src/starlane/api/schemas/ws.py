@@ -10,6 +10,7 @@ from starlane.api.schemas.common import (
     ApiModel,
     Id,
     Problem,
+    RequestModel,
 )
 
 # --- WebSocket ----------------------------------------------------------------------------
@@ -17,7 +18,7 @@ WS_CHANNELS = ("player", "sector", "region", "admin")
 """Channels: own events, current sector, current region's announcements, everything (admins)."""
 
 
-class WsRequest(ApiModel):
+class WsRequest(RequestModel):
     """A client message on the WebSocket: ``{"id": "...", "op": "move", "args": {...}}``.
 
     ``op`` is ``auth``, ``ping``, ``subscribe``, ``unsubscribe`` or the op of a declared game

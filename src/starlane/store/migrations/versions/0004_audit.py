@@ -1,7 +1,7 @@
 """The audit log: entries, 256-leaf block roots, signed checkpoints, approvals, membership terms.
 
-Revision ID: 0003_audit
-Revises: 0002
+Revision ID: 0004_audit
+Revises: 0003_security
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_audit"
-down_revision = "0002"
+revision = "0004_audit"
+down_revision = "0003_security"
 branch_labels = None
 depends_on = None
 
