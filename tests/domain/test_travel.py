@@ -150,7 +150,7 @@ def test_refusal_compensates_at_the_gate_with_toll_and_turns_refunded(pair) -> N
     b.region.policy.immigration = Immigration.CLOSED  # changed in the meantime
     (ref,) = arrive(a, b, 7, "t1")
     assert isinstance(ref, TransferRefused) and ref.reason == "immigration_refused"
-    assert b.transfers_in == {"t1": REFUSED} and 7 not in b.players
+    assert b.transfers_in == {"t1": "immigration_refused"} and 7 not in b.players
     b.region.policy.immigration = Immigration.OPEN  # a later delivery still answers refused
     assert arrive(a, b, 7, "t1") == [] and 7 not in b.players
     (comp,) = run(a, SettleTransfer(7, "t1", REFUSED, "immigration_refused"))
@@ -240,8 +240,9 @@ def test_any_interleaving_conserves_credits_and_cargo(steps) -> None:
             if op == "deliver" or t.transfer_id not in dst.transfers_in:
                 run(dst, Arrive(t.player.id, t.transfer_id, src.region.id, t.to_sector_id, t))
             else:
-                outcome = dst.transfers_in[t.transfer_id]
-                run(src, SettleTransfer(t.player.id, t.transfer_id, outcome, "x"))
+                decided = dst.transfers_in[t.transfer_id]
+                outcome = ARRIVED if decided == ARRIVED else REFUSED
+                run(src, SettleTransfer(t.player.id, t.transfer_id, outcome, decided))
         else:
             region = states[k % 2].region
             region.policy.immigration = [Immigration.OPEN, Immigration.CLOSED][k % 2]

@@ -373,8 +373,8 @@ class RegionState:
         seq: sequence number of the last event applied (0 = freshly generated).
         rules: the rule numbers in force (not persisted in events; set by the server).
         transfers_out: transfer id -> departure through a gate not yet settled (saga step 1).
-        transfers_in: transfer id -> ``"arrived"`` or ``"refused"``, every arrival this region
-            has decided (so a repeated delivery answers the same and changes nothing).
+        transfers_in: transfer id -> ``"arrived"``, or the refusal code, for every arrival this
+            region has decided (so a repeated delivery answers the same and changes nothing).
 
     Two derived indexes answer "who is in this sector" without scanning every player and
     pirate of the region (a sector view is the most frequent read): players by sector and

@@ -70,9 +70,10 @@ __all__ = [
 ]
 
 ARRIVED = "arrived"
-"""Outcome of an admitted arrival (``RegionState.transfers_in`` value)."""
+"""Outcome of an admitted arrival (``RegionState.transfers_in`` value; any other value there
+is the refusal code of a refused arrival)."""
 REFUSED = "refused"
-"""Outcome of a refused arrival (``RegionState.transfers_in`` value)."""
+"""The settlement outcome of a refused arrival (:class:`SettleTransfer`)."""
 
 
 # --- admission and cost ------------------------------------------------------------------------
@@ -396,7 +397,7 @@ def _arrived(state: RegionState, e: TransferArrived) -> None:
 
 
 def _refused(state: RegionState, e: TransferRefused) -> None:
-    state.transfers_in[e.transfer_id] = REFUSED
+    state.transfers_in[e.transfer_id] = e.reason or REFUSED
 
 
 def _completed(state: RegionState, e: TransferCompleted) -> None:
