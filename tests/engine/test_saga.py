@@ -163,7 +163,7 @@ async def test_autopilot_flies_across_the_gate(store):
 
 # --- property: interleaved steps and crashes, recovered from the store ------------------------
 STEP = st.tuples(
-    st.sampled_from("depart depart deliver deliver dup settle settle policy cross crash".split()),
+    st.sampled_from(["depart", "depart", "deliver", "deliver", "dup", "settle", "settle", "policy", "cross", "crash"]),
     st.integers(0, 5),
 )
 
