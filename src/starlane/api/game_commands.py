@@ -298,8 +298,11 @@ GAME_COMMANDS: tuple[GameCommand, ...] = (
         method="GET",
         path="/api/v1/regions/{region_id}",
         summary="One region",
-        description="Kind, name, sector count, governor and policies of a region.",
-        answer=lambda g, p, a, events: g.region(a.path["region_id"]),
+        description=(
+            "Kind, name, sector count, governor, policies and status of a region; its "
+            "`treasury` (credits) only for admins and the region's governor."
+        ),
+        answer=lambda g, p, a, events: g.region(a.path["region_id"], p),
         response=s.RegionOut,
         answer_doc="kind, name, sector count, governor, policies",
         tag="world",

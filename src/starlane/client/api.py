@@ -692,7 +692,8 @@ class StarlaneClient:
         )
 
     async def region(self, region_id: int) -> JSON:
-        """Kind, name, sector count, governor and policies of a region.
+        """Kind, name, sector count, governor, policies and status of a region; its `treasury`
+        (credits) only for admins and the region's governor.
 
         Args:
             region_id: the ``{region_id}`` of the path (an id).

@@ -28,7 +28,7 @@ from starlane.domain.commands import Autopilot, Command, Move, SpawnPlayer
 from starlane.domain.data import DEFAULT_RULES, GameRules
 from starlane.domain.errors import InTransitError, PlayerExistsError
 from starlane.domain.events import RecordedEvent
-from starlane.domain.model import TERRAN_REGION_ID, Player, RegionState
+from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
@@ -297,6 +297,18 @@ class GalaxyService:
         if sector_id >= first + count:
             return None
         return engines[region_id].state
+
+    def region_info(self, region_id: int) -> Region | None:
+        """A region's identity and governance (live), or None for an unknown region id.
+
+        Args:
+            region_id: the region.
+
+        Returns:
+            Its :class:`~starlane.domain.model.Region`, or None.
+        """
+        engine = self.engines.get(region_id)
+        return None if engine is None else engine.state.region
 
     def regions(self) -> list[RegionState]:
         """The live state of every region, by region id."""
