@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from starlane.domain.codec import copy_state, decode_event, encode_event
-from starlane.domain.commands import Arrive, Depart, Move, SettleTransfer
+from starlane.domain.commands import Arrive, CloseTransfers, Depart, Move, SettleTransfer
 from starlane.domain.data import Immigration, RegionKind
 from starlane.domain.errors import (
     DomainError,
@@ -267,3 +267,18 @@ def test_any_interleaving_conserves_credits_and_cargo(steps) -> None:
             )
         )
         assert held == cargo
+
+
+def test_arrivals_close_together_at_the_source_once(pair) -> None:
+    a, b = pair
+    spawn(a, 8)
+    place(a, 8, GATE_A)
+    depart(a, b, 7, "t1")
+    depart(a, b, 8, "t2")
+    arrive(a, b, 7, "t1")
+    arrive(a, b, 8, "t2")
+    (closed,) = run(a, CloseTransfers(0, ("t1", "t2", "unknown")))
+    assert closed.transfer_ids == ("t1", "t2") and a.transfers_out == {}
+    assert run(a, CloseTransfers(0, ("t1", "t2"))) == []
+    a.region.active = False  # a suspended source still closes what it owes
+    assert run(a, CloseTransfers(0, ("t1",))) == []

@@ -199,3 +199,16 @@ class SettleTransfer(Command):
     transfer_id: str
     outcome: str
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CloseTransfers(Command):
+    """Close, in one event, departures whose arrival the destinations recorded (saga step 3
+    for admitted passages, batched; ``player_id`` is 0: the platform acts).
+
+    Attributes:
+        transfer_ids: the transfers to close (ids not pending any more are skipped).
+    """
+
+    name: ClassVar[str] = "close_transfers"
+    transfer_ids: tuple[str, ...]

@@ -363,6 +363,18 @@ class TransferCompleted(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TransfersClosed(Event):
+    """The source closed departures the destinations admitted, several at once (saga step 3).
+
+    Attributes:
+        transfer_ids: the closed transfers.
+    """
+
+    type: ClassVar[str] = "transfers_closed"
+    transfer_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TransferCompensated(Event):
     """The destination refused: the player is back at the gate sector (saga step 3).
 
@@ -455,5 +467,6 @@ for _cls in (
     TransferRefused,
     TransferCompleted,
     TransferCompensated,
+    TransfersClosed,
 ):
     register_event(_cls)

@@ -14,7 +14,8 @@ one region:
    them (immigration policy, region suspended or closed). Either is remembered in
    ``transfers_in``, so a repeated delivery decides nothing and answers the same outcome;
 3. **settlement** at the source (:func:`decide_settle`): ``TransferCompleted`` closes an
-   admitted departure; ``TransferCompensated`` puts a refused player back at the gate sector
+   admitted departure (or ``TransfersClosed`` closes many at once, :func:`decide_close`);
+   ``TransferCompensated`` puts a refused player back at the gate sector
    with the toll and turns refunded.
 
 At every moment each credit and each unit of cargo is in exactly one place: with a player,
@@ -29,7 +30,7 @@ from typing import Any
 
 import msgspec
 
-from starlane.domain.commands import Arrive, Command, Depart, SettleTransfer
+from starlane.domain.commands import Arrive, CloseTransfers, Command, Depart, SettleTransfer
 from starlane.domain.data import GameRules, Immigration
 from starlane.domain.errors import (
     AlreadyThereError,
@@ -48,6 +49,7 @@ from starlane.domain.events import (
     TransferCompleted,
     TransferDeparted,
     TransferRefused,
+    TransfersClosed,
 )
 from starlane.domain.model import GateLink, PendingTransfer, Player, Region, RegionState
 from starlane.domain.movement import current_turns
@@ -62,6 +64,7 @@ __all__ = [
     "check_admission",
     "copy_player",
     "decide_arrive",
+    "decide_close",
     "decide_depart",
     "decide_settle",
     "gate_to",
@@ -372,14 +375,37 @@ def decide_settle(
     ]
 
 
+def decide_close(
+    state: RegionState, command: CloseTransfers, now: float, rng: random.Random | None = None
+) -> list[Event]:
+    """Close admitted departures in one event (saga step 3, batched), idempotently.
+
+    The caller closes only transfers whose arrival the destination recorded.
+
+    Args:
+        state: the source region (suspended regions close too).
+        command: the transfers to close.
+        now: unix seconds.
+        rng: unused.
+
+    Returns:
+        ``[]`` when none of them is pending; else one ``TransfersClosed`` with those that are.
+    """
+    pending = tuple(tid for tid in command.transfer_ids if tid in state.transfers_out)
+    if not pending:
+        return []
+    return [TransfersClosed(region_id=state.region.id, at=now, transfer_ids=pending)]
+
+
 # --- evolve --------------------------------------------------------------------------------------
 def _departed(state: RegionState, e: TransferDeparted) -> None:
     left = state.players.pop(e.player_id, None)
     if left is not None:
         state.player_removed(left)
+    # the pending transfer shares the event's player: neither is ever changed
     state.transfers_out[e.transfer_id] = PendingTransfer(
         transfer_id=e.transfer_id,
-        player=copy_player(e.player),
+        player=e.player,
         gate_sector_id=e.sector_id,
         to_region_id=e.to_region_id,
         to_sector_id=e.to_sector_id,
@@ -404,6 +430,11 @@ def _completed(state: RegionState, e: TransferCompleted) -> None:
     state.transfers_out.pop(e.transfer_id, None)
 
 
+def _closed(state: RegionState, e: TransfersClosed) -> None:
+    for tid in e.transfer_ids:
+        state.transfers_out.pop(tid, None)
+
+
 def _compensated(state: RegionState, e: TransferCompensated) -> None:
     pending = state.transfers_out.pop(e.transfer_id)
     player = copy_player(pending.player)
@@ -416,7 +447,12 @@ def _compensated(state: RegionState, e: TransferCompensated) -> None:
 
 
 DECIDERS: Mapping[type[Command], Callable[[RegionState, Any, float, random.Random], list[Event]]]
-DECIDERS = {Depart: decide_depart, Arrive: decide_arrive, SettleTransfer: decide_settle}
+DECIDERS = {
+    Depart: decide_depart,
+    Arrive: decide_arrive,
+    SettleTransfer: decide_settle,
+    CloseTransfers: decide_close,
+}
 """The travel commands' deciders, registered by :mod:`starlane.domain.rules`."""
 
 EVOLVERS: Mapping[type[Event], Callable[[RegionState, Any], None]] = {
@@ -425,8 +461,9 @@ EVOLVERS: Mapping[type[Event], Callable[[RegionState, Any], None]] = {
     TransferRefused: _refused,
     TransferCompleted: _completed,
     TransferCompensated: _compensated,
+    TransfersClosed: _closed,
 }
 """The travel events' evolvers, registered by :mod:`starlane.domain.rules`."""
 
-SAGA_COMMANDS: frozenset[type[Command]] = frozenset({Arrive, SettleTransfer})
+SAGA_COMMANDS: frozenset[type[Command]] = frozenset({Arrive, SettleTransfer, CloseTransfers})
 """Saga steps a suspended region still decides (a refusal or a settlement is owed)."""

@@ -3,9 +3,11 @@
 A crossing is two commits on the answer's path: the source region commits the departure
 (:class:`~starlane.domain.commands.Depart`), then the destination commits the arrival or the
 refusal (:class:`~starlane.domain.commands.Arrive`, decided at most once per transfer id).
-The source then settles (:class:`~starlane.domain.commands.SettleTransfer`): after an arrival
-off the answer's path (the player is already answered and placed), after a refusal before
-answering, since the compensation is what puts the player back.
+The source then settles: after an arrival off the answer's path (the player is already
+answered and placed), the arrivals of one loop turn closed together in one event
+(:class:`~starlane.domain.commands.CloseTransfers`); after a refusal before answering
+(:class:`~starlane.domain.commands.SettleTransfer`), since the compensation is what puts the
+player back.
 
 Between the departure and the arrival the player is in transit (the player directory knows),
 and :class:`~starlane.engine.router.GalaxyService` refuses their other commands with
@@ -24,7 +26,14 @@ from typing import Any, Protocol
 
 import structlog
 
-from starlane.domain.commands import Arrive, Autopilot, Depart, Move, SettleTransfer
+from starlane.domain.commands import (
+    Arrive,
+    Autopilot,
+    CloseTransfers,
+    Depart,
+    Move,
+    SettleTransfer,
+)
 from starlane.domain.errors import (
     DomainError,
     ImmigrationRefusedError,
@@ -104,6 +113,7 @@ class GateSaga:
         self._accounts = accounts
         self._new_id = new_id
         self._tasks: set[asyncio.Task[None]] = set()
+        self._to_close: dict[int, list[tuple[int, str]]] = {}  # source region -> arrivals
 
     # --- the passage ------------------------------------------------------------------------
     def gate_target(self, player_id: int, to_sector_id: int) -> RegionEngine | None:
@@ -183,29 +193,41 @@ class GateSaga:
         arrived = await destination.submit(arrive)
         decided = destination.state.transfers_in.get(transfer_id, ARRIVED)
         if decided == ARRIVED:
-            self._spawn(self._settle(source, player_id, transfer_id, ARRIVED, decided))
+            self._close_later(source, player_id, transfer_id)
             return arrived
         await source.submit(SettleTransfer(player_id, transfer_id, REFUSED, decided))
         raise refusal_error(decided, destination.state)
 
-    async def _settle(
-        self, source: RegionEngine, player_id: int, transfer_id: str, outcome: str, reason: str
-    ) -> None:
-        settle = SettleTransfer(player_id, transfer_id, outcome, reason)
+    def _close_later(self, source: RegionEngine, player_id: int, transfer_id: str) -> None:
+        """Queue an arrived transfer for closing at its source: one closing event per source
+        and loop turn, whatever the number of arrivals."""
+        queued = self._to_close.setdefault(source.region_id, [])
+        queued.append((player_id, transfer_id))
+        if len(queued) == 1:
+            self._spawn(self._close(source))
+
+    async def _close(self, source: RegionEngine) -> None:
+        await asyncio.sleep(0)  # let this loop turn's arrivals join
         delay = 0.05
-        while transfer_id in source.state.transfers_out:
+        while True:
+            queued = self._to_close.pop(source.region_id, None)
+            if not queued:
+                return
             try:
-                await source.submit(settle)
+                await source.submit(CloseTransfers(0, tuple(tid for _, tid in queued)))
             except EngineError as exc:
-                _log.warning("saga.settle_retry", transfer_id=transfer_id, error=str(exc))
+                _log.warning("saga.close_retry", transfers=len(queued), error=str(exc))
+                self._to_close.setdefault(source.region_id, []).extend(queued)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
-        if outcome == ARRIVED and self._accounts is not None:
-            where = self._directory.region_of(player_id)
-            try:
-                await self._accounts.set_region(player_id, where)
-            except Exception:
-                _log.exception("accounts.set_region_failed", player_id=player_id)
+                continue
+            if self._accounts is not None:
+                for player_id, _ in queued:
+                    where = self._directory.region_of(player_id)
+                    try:
+                        await self._accounts.set_region(player_id, where)
+                    except Exception:
+                        _log.exception("accounts.set_region_failed", player_id=player_id)
 
     async def _drive(self, source: RegionEngine, transfer_id: str) -> None:
         """Drive one pending transfer to its end, retrying while an engine cannot take it."""
