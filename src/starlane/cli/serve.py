@@ -78,8 +78,13 @@ def serve(
         int, typer.Option("--bots", min=0, max=1000, help="Simulated players to start.")
     ] = 0,
     bot_strategy: Annotated[
-        str, typer.Option("--bot-strategy", help="trader, explorer, hunter or mixed.")
-    ] = "mixed",
+        str,
+        typer.Option(
+            "--bot-strategy",
+            help="trader, explorer, hunter, crossing, mixed or galaxy (mixed plus bots that "
+            "cross into other regions).",
+        ),
+    ] = "galaxy",
     log_level: Annotated[
         str | None, typer.Option("--log-level", help="debug, info, warning or error.")
     ] = None,
@@ -170,13 +175,13 @@ def _event_store(engine: AsyncEngine) -> EventStore:
     return EventStore(engine)
 
 
-async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "mixed") -> None:
+async def run_server(settings: Settings, *, bots: int = 0, bot_strategy: str = "galaxy") -> None:
     """Prepare the database, serve the API with uvicorn and run bots against it.
 
     Args:
         settings: the server settings.
         bots: simulated players to start once the server answers.
-        bot_strategy: their strategy (``trader``, ``explorer``, ``hunter`` or ``mixed``).
+        bot_strategy: their strategy (a name of ``starlane.bots.strategies.STRATEGIES``).
     """
     from starlane.api.app import create_app
 
