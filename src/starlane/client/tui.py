@@ -26,6 +26,7 @@ from starlane.client.api import ApiError, StarlaneClient
 from starlane.client.dialogs import (
     AttackDialog,
     AutopilotDialog,
+    GateDialog,
     LoginScreen,
     StardockDialog,
     TradeDialog,
@@ -168,6 +169,10 @@ class StarlaneApp(App[None]):
             Button(str(w["to_sector_id"]), id=f"warp-{w['to_sector_id']}", classes="warp")
             for w in self.sector.get("warps", [])
         )
+        gate = self.sector.get("gate")
+        if gate:
+            name = gate.get("to_region_name") or f"region {gate['to_region_id']}"
+            await warps.mount(Button(f"gate: {name}", id="gate", classes="warp"))
 
     def log_event(self, text: str) -> None:
         """Append a line to the event pane.
@@ -216,6 +221,15 @@ class StarlaneApp(App[None]):
         button_id = event.button.id or ""
         if button_id.startswith("warp-"):
             await self.move(int(button_id.removeprefix("warp-")))
+        elif button_id == "gate" and self.sector and self.sector.get("gate"):
+            gate = self.sector["gate"]
+
+            async def cross(ok: bool | None) -> None:
+                if ok:
+                    await self.move(int(gate["to_sector_id"]))
+
+            credits = int((self.me or {}).get("credits", 0))
+            self.push_screen(GateDialog(gate, credits), cross)
 
     async def move(self, to_sector_id: int) -> None:
         """Move along one warp.
