@@ -246,3 +246,24 @@ async def _run_steps(steps) -> None:
 @given(st.lists(STEP, max_size=30))
 def test_interleaved_steps_and_crashes_never_lose_or_duplicate(steps) -> None:
     asyncio.run(_run_steps(steps))
+
+
+async def test_the_account_records_learn_the_new_region(store):
+    class Accounts:
+        def __init__(self) -> None:
+            self.regions: dict[int, int | None] = {}
+
+        async def set_region(self, account_id: int, region_id: int | None) -> bool:
+            self.regions[account_id] = region_id
+            return True
+
+    await seed(store)
+    accounts = Accounts()
+    service = GalaxyService(store, Bus(), accounts=accounts, clock=lambda: T0 + 10)
+    await service.start()
+    await service.execute(Move(1, GATE_B))
+    await service.execute(Move(3, GATE_B))
+    await service.execute(Move(3, GATE_A))
+    await service.saga.drain()
+    assert accounts.regions == {1: 3, 3: 1}
+    await service.stop()

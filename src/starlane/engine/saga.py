@@ -19,6 +19,7 @@ start-up, or by a background retry when a step failed while the server runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from itertools import pairwise
@@ -52,9 +53,12 @@ from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import EngineError
 from starlane.engine.region import RegionEngine
 
-__all__ = ["GateSaga", "check_route_turns", "refusal_error"]
+__all__ = ["ACCOUNT_SYNC_SECONDS", "GateSaga", "check_route_turns", "refusal_error"]
 
 _log = structlog.get_logger("starlane.engine.saga")
+
+ACCOUNT_SYNC_SECONDS = 2.0
+"""Seconds between writes of crossed players' regions to their account records."""
 
 _REFUSALS: dict[str, type[DomainError]] = {
     "immigration_refused": ImmigrationRefusedError,
@@ -114,6 +118,9 @@ class GateSaga:
         self._new_id = new_id
         self._tasks: set[asyncio.Task[None]] = set()
         self._to_close: dict[int, list[tuple[int, str]]] = {}  # source region -> arrivals
+        self._moved: dict[int, None] = {}  # players whose account region is behind
+        self._recorder: asyncio.Task[None] | None = None
+        self._flush_now = asyncio.Event()
 
     # --- the passage ------------------------------------------------------------------------
     def gate_target(self, player_id: int, to_sector_id: int) -> RegionEngine | None:
@@ -223,11 +230,30 @@ class GateSaga:
                 continue
             if self._accounts is not None:
                 for player_id, _ in queued:
+                    self._moved[player_id] = None
+                if self._recorder is None:
+                    self._recorder = asyncio.get_running_loop().create_task(self._record())
+
+    async def _record(self) -> None:
+        """Tell the account records where crossed players are now, at most every
+        ``ACCOUNT_SYNC_SECONDS`` (one write per player however often they crossed meanwhile):
+        the directory is the authority, the account's region a slower copy."""
+        assert self._accounts is not None
+        try:
+            while self._moved:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._flush_now.wait(), ACCOUNT_SYNC_SECONDS)
+                moved, self._moved = self._moved, {}
+                for player_id in moved:
                     where = self._directory.region_of(player_id)
+                    if where is None:
+                        continue
                     try:
                         await self._accounts.set_region(player_id, where)
                     except Exception:
                         _log.exception("accounts.set_region_failed", player_id=player_id)
+        finally:
+            self._recorder = None
 
     async def _drive(self, source: RegionEngine, transfer_id: str) -> None:
         """Drive one pending transfer to its end, retrying while an engine cannot take it."""
@@ -274,9 +300,15 @@ class GateSaga:
         return len(work)
 
     async def drain(self) -> None:
-        """Wait for the settlements and retries running in the background."""
+        """Wait for the settlements and retries running in the background, and write the
+        account regions still owed."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        recorder = self._recorder
+        if recorder is not None:
+            self._flush_now.set()
+            await asyncio.gather(recorder, return_exceptions=True)
+            self._flush_now.clear()
 
     # --- autopilot across regions ----------------------------------------------------------------
     async def autopilot(self, command: Autopilot, route: Route) -> list[RecordedEvent]:
