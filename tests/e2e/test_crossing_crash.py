@@ -120,7 +120,7 @@ async def test_sigkill_during_200_concurrent_crossings(
                 return  # the server died under the request
             if r.status_code == 200:
                 answered += 1
-                if answered >= PLAYERS // 4 and not killed.is_set():
+                if answered >= 1 and not killed.is_set():  # the first answer: most in flight
                     killed.set()
                     assert server.proc is not None
                     server.proc.send_signal(signal.SIGKILL)
