@@ -282,3 +282,20 @@ def test_arrivals_close_together_at_the_source_once(pair) -> None:
     assert run(a, CloseTransfers(0, ("t1", "t2"))) == []
     a.region.active = False  # a suspended source still closes what it owes
     assert run(a, CloseTransfers(0, ("t1",))) == []
+
+
+def test_copy_player_copies_every_field_and_shares_nothing(pair) -> None:
+    import dataclasses
+
+    from starlane.domain.travel import copy_player
+
+    p = pair[0].players[7]
+    p.last_jump_at, p.joined_at = 5.0, 6.0
+    for f in dataclasses.fields(p):  # every field differs from its default here
+        if f.default is not dataclasses.MISSING:
+            assert getattr(p, f.name) != f.default or f.name == "membership", f.name
+    q = copy_player(p)
+    assert q == p and q.ship == p.ship
+    q.ship.cargo["ore"] += 1
+    q.explored.add(999)
+    assert p.ship.cargo["ore"] == 10 and 999 not in p.explored

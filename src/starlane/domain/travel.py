@@ -28,8 +28,6 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import msgspec
-
 from starlane.domain.commands import Arrive, CloseTransfers, Command, Depart, SettleTransfer
 from starlane.domain.data import GameRules, Immigration
 from starlane.domain.errors import (
@@ -51,7 +49,7 @@ from starlane.domain.events import (
     TransferRefused,
     TransfersClosed,
 )
-from starlane.domain.model import GateLink, PendingTransfer, Player, Region, RegionState
+from starlane.domain.model import GateLink, PendingTransfer, Player, Region, RegionState, Ship
 from starlane.domain.movement import current_turns
 
 __all__ = [
@@ -166,7 +164,29 @@ def copy_player(player: Player) -> Player:
     Returns:
         An equal player sharing no mutable object with ``player``.
     """
-    return msgspec.convert(msgspec.to_builtins(player), Player)
+    ship = player.ship
+    return Player(
+        id=player.id,
+        name=player.name,
+        region_id=player.region_id,
+        sector_id=player.sector_id,
+        credits=player.credits,
+        turns=player.turns,
+        turns_at=player.turns_at,
+        ship=Ship(
+            ship.type,
+            ship.name,
+            ship.holds,
+            ship.fighters,
+            ship.shields,
+            ship.hull,
+            dict(ship.cargo),
+        ),
+        membership=player.membership,
+        explored=set(player.explored),
+        last_jump_at=player.last_jump_at,
+        joined_at=player.joined_at,
+    )
 
 
 def in_flight(state: RegionState, arrived: Callable[[str, int], bool]) -> list[PendingTransfer]:
