@@ -6,7 +6,7 @@ import contextlib
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from starlane.domain.codec import copy_state, decode_event, encode_event
@@ -208,7 +208,7 @@ def test_travel_events_and_pending_transfers_survive_the_codec(pair) -> None:
 STEP = st.tuples(st.sampled_from(["depart", "deliver", "settle", "policy"]), st.integers(0, 5))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(STEP, max_size=60))
 def test_any_interleaving_conserves_credits_and_cargo(steps) -> None:
     a, b = two_regions(toll=10, gate_toll=25)

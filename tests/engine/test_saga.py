@@ -241,7 +241,9 @@ async def _run_steps(steps) -> None:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(st.lists(STEP, max_size=30))
 def test_interleaved_steps_and_crashes_never_lose_or_duplicate(steps) -> None:
