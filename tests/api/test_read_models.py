@@ -85,6 +85,13 @@ def test_real_views_validate_and_dump_back_unchanged(busy: RegionState) -> None:
     _same(s.StardockCatalog, reads.stardock_catalog(busy, me.ship))
     _same(s.RegionOut, reads.region_view(busy.region))
     gate = reads.sector_view(busy, 9, me, admin=False, now=T0)
-    assert gate is not None and gate["gate"] == {"to_region_id": 2, "to_sector_id": 400, "toll": 50}
+    assert gate is not None and gate["gate"] == {
+        "to_region_id": 2,
+        "to_sector_id": 400,
+        "toll": 50,
+        "turn_cost": 3,
+        "to_region_name": None,  # no destination look-up given
+        "immigration": None,
+    }
     six = reads.sector_view(busy, PIRATE_SECTOR, me, admin=False, now=T0)
     assert six is not None and six["pirates"] and six["ships"]

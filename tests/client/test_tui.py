@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 from rich.text import Text
-from textual.widgets import Input, RichLog, Select, Static
+from textual.widgets import Button, Input, RichLog, Select, Static
 
 from starlane.client.api import StarlaneClient
 from starlane.client.render import Names, event_text, map_text, sector_text, status_text
@@ -232,3 +233,35 @@ async def test_play_command_refuses_a_bad_server_url() -> None:
 
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["play", "--server", "nope"])
     assert result.exit_code == 2
+
+
+async def test_a_gate_link_names_its_destination_and_asks_before_paying(tmp_path: Path) -> None:
+    async with served_app(small_settings(tmp_path)) as base:
+        app = StarlaneApp(base, live=False)
+        async with app.run_test(size=(180, 50)) as pilot:
+            app.screen.query_one("#username", Input).value = "gate_1"
+            app.screen.query_one("#password", Input).value = PASSWORD
+            await pilot.click("#register-button")
+            await until(pilot, lambda: app.me is not None and app.sector is not None)
+            regions = (await app.api.regions())["items"]
+            nexus = next(r for r in regions if r["kind"] == "nexus")
+            plan = await app.api.autopilot(nexus["first_sector_id"], execute=False)
+            path = plan["path"]
+            gate = next(a for a, b in pairwise(path) if b >= nexus["first_sector_id"])
+            await app.api.autopilot(gate)
+            await app.refresh_view()
+            await until(pilot, lambda: app.me["sector_id"] == gate)
+            assert f"gate to {nexus['name']}" in panel(app, "#sector")
+            assert "toll 0 cr, 3 turns, open" in panel(app, "#sector")
+            # cancelling stays put; confirming crosses
+            app.query_one("#gate", Button).press()  # the last button of the warp row
+            await until(pilot, lambda: app.screen.id == "gate-dialog")
+            await pilot.click("#gate-cancel")
+            await pilot.pause(0.2)
+            assert app.me["sector_id"] == gate
+            app.query_one("#gate", Button).press()
+            await until(pilot, lambda: app.screen.id == "gate-dialog")
+            await pilot.click("#gate-go")
+            await until(pilot, lambda: app.me["region_id"] == nexus["id"])
+            assert app.me["sector_id"] != gate
+            await pilot.press("q")

@@ -51,17 +51,19 @@ def move_answer(game: GameApi, principal: Principal, events: list[ev.Event]) -> 
     Returns:
         The move and the sector arrived in.
     """
-    moved = _moves(events)
+    moved = _steps(events)
     last = moved[-1] if moved else None
     player, state = game.player(principal)
     sector = state.sectors[player.sector_id]
     return dict(
         from_sector_id=last.from_sector_id if last else player.sector_id,
         sector_id=player.sector_id,
+        region_id=player.region_id,
         turns_spent=sum(m.turns_spent for m in moved),
         turns_left=last.turns_left if last else player.turns,
         first_visit=bool(last and last.first_visit),
-        sector=reads.sector_contents(state, sector, player, game.clock()),
+        toll_paid=sum(e.toll for e in events if isinstance(e, ev.TransferArrived)),
+        sector=reads.sector_contents(state, sector, player, game.clock(), game.service.region_info),
     )
 
 
@@ -114,7 +116,7 @@ def autopilot_answer(
             sector_id=plan.sector_id,
             turns_left=available,
         )
-    moved = _moves(events)
+    moved = _steps(events)
     player, _ = game.player(principal)
     return s.AutopilotResponse(
         path=path,
@@ -124,6 +126,7 @@ def autopilot_answer(
         moves=[_move_result(m) for m in moved],
         sector_id=player.sector_id,
         turns_left=moved[-1].turns_left if moved else available,
+        region_id=player.region_id,
     )
 
 
@@ -272,11 +275,43 @@ def _strength(x: ev.Strength) -> s.StrengthOut:
     return s.StrengthOut(fighters=x.fighters, shields=x.shields, hull=x.hull)
 
 
-def _moves(events: list[ev.Event]) -> list[ev.PlayerMoved]:
-    return [e for e in events if isinstance(e, ev.PlayerMoved)]
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One step flown: a warp, or a gate passage (``turns_spent``: the passage's turns)."""
+
+    from_sector_id: int
+    sector_id: int
+    turns_spent: int
+    turns_left: int
+    first_visit: bool
 
 
-def _move_result(m: ev.PlayerMoved) -> s.MoveResult:
+def _steps(events: list[ev.Event]) -> list[_Step]:
+    """The warps and gate passages of a move or an autopilot run, in order."""
+    steps: list[_Step] = []
+    departed: dict[str, ev.TransferDeparted] = {}
+    for e in events:
+        if isinstance(e, ev.PlayerMoved):
+            steps.append(
+                _Step(e.from_sector_id, e.sector_id, e.turns_spent, e.turns_left, e.first_visit)
+            )
+        elif isinstance(e, ev.TransferDeparted):
+            departed[e.transfer_id] = e
+        elif isinstance(e, ev.TransferArrived):
+            d = departed.get(e.transfer_id)
+            steps.append(
+                _Step(
+                    d.sector_id if d else e.sector_id,
+                    e.sector_id,
+                    d.turns_cost if d else 0,
+                    e.player.turns,
+                    e.first_visit,
+                )
+            )
+    return steps
+
+
+def _move_result(m: _Step) -> s.MoveResult:
     return s.MoveResult(
         from_sector_id=m.from_sector_id,
         sector_id=m.sector_id,

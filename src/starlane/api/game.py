@@ -196,7 +196,12 @@ class GameApi:
         view = None
         if found is not None:
             view = reads.sector_view(
-                found[1], sector_id, player, admin=principal.is_admin, now=self.clock()
+                found[1],
+                sector_id,
+                player,
+                admin=principal.is_admin,
+                now=self.clock(),
+                destinations=self.service.region_info,
             )
         if view is None:
             raise _not_found("sector", sector_id)
@@ -256,12 +261,16 @@ class GameApi:
         nxt = None if page["next_after"] is None else encode_cursor(page["next_after"])
         return s.Page[s.RegionOut].model_validate({"items": page["items"], "next_cursor": nxt})
 
-    def region(self, region_id: int) -> s.RegionOut:
-        """``GET /regions/{id}``."""
+    def region(self, region_id: int, principal: Principal | None = None) -> s.RegionOut:
+        """``GET /regions/{id}``; the treasury only for admins and the region's governor."""
         state = self.region_states().get(region_id)
         if state is None:
             raise _not_found("region", region_id)
-        return s.RegionOut.model_validate(reads.region_view(state.region))
+        region = state.region
+        show = principal is not None and (
+            principal.is_admin or principal.account_id == region.governor_id
+        )
+        return s.RegionOut.model_validate(reads.region_view(region, show_treasury=show))
 
     def region_map(
         self, principal: Principal, region_id: int, cursor: str | None, limit: int

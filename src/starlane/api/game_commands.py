@@ -76,14 +76,19 @@ GAME_COMMANDS: tuple[GameCommand, ...] = (
         name="move",
         method="POST",
         path=f"{_ME}/move",
-        summary="Move one warp",
-        description="Move along one warp to an adjacent sector.",
+        summary="Move one warp (or through a gate)",
+        description=(
+            "Move along one warp to an adjacent sector, or to the sector at the other end of the "
+            "gate in your sector: a passage into another region (3 turns plus the toll; "
+            "`immigration_refused`, `region_suspended`, `insufficient_credits`, `in_transit`)."
+        ),
         input=s.MoveRequest,
         command=c.Move,
         build=lambda pid, a: c.Move(pid, a.input.to_sector_id),
         answer=lambda g, p, a, events: answers.move_answer(g, p, events),
         response=s.MoveResponse,
-        answer_doc="the move and the sector arrived in",
+        answer_doc="the move (or gate passage), `region_id`, `sector_id`, `toll_paid` and the "
+        "sector arrived in",
         ws_op="move",
         tag="player",
     ),
@@ -93,8 +98,9 @@ GAME_COMMANDS: tuple[GameCommand, ...] = (
         path=f"{_ME}/autopilot",
         summary="Plan (and fly) the cheapest route",
         description=(
-            "Plan the least-turn route to a sector; with ``execute`` fly it (refused up front "
-            "when turns do not cover it)."
+            "Plan the least-turn route to a sector of any region; with ``execute`` fly it, "
+            "through the gates on the way (refused up front when turns do not cover it; a "
+            "refused step stops it where it is, its `context.stopped_at` says where)."
         ),
         input=s.AutopilotRequest,
         command=c.Autopilot,
@@ -104,7 +110,7 @@ GAME_COMMANDS: tuple[GameCommand, ...] = (
             g, p, a.prepared, events, a.input.execute
         ),
         response=s.AutopilotResponse,
-        answer_doc="`path`, `turn_cost`, and with `execute` the `moves` flown",
+        answer_doc="`path`, `turn_cost`, and with `execute` the `moves` flown and `region_id`",
         ws_op="autopilot",
         tag="player",
         client_defaults={"execute": True},
@@ -298,10 +304,14 @@ GAME_COMMANDS: tuple[GameCommand, ...] = (
         method="GET",
         path="/api/v1/regions/{region_id}",
         summary="One region",
-        description="Kind, name, sector count, governor and policies of a region.",
-        answer=lambda g, p, a, events: g.region(a.path["region_id"]),
+        description=(
+            "Kind, name, sector count, governor, policies and status of a region; its "
+            "`treasury` (credits) only for admins and the region's governor."
+        ),
+        answer=lambda g, p, a, events: g.region(a.path["region_id"], p),
         response=s.RegionOut,
-        answer_doc="kind, name, sector count, governor, policies",
+        answer_doc="kind, name, sector count, governor, policies, status; `treasury` for admins "
+        "and the governor",
         tag="world",
     ),
     GameCommand(

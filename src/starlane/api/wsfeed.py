@@ -185,7 +185,10 @@ class Connection:
         pid = self.pid
         player_id = getattr(e, "player_id", None)
         if player_id == pid:
-            if isinstance(e, ev.PlayerMoved | ev.PlayerSpawned):
+            if isinstance(
+                e,
+                ev.PlayerMoved | ev.PlayerSpawned | ev.TransferArrived | ev.TransferCompensated,
+            ):
                 self.place(e.region_id, e.sector_id)
             return "player" if "player" in self.channels else None
         if (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from itertools import pairwise
 from typing import Any
 
 from starlane.bench.workload import ClientSpec
@@ -165,6 +166,58 @@ async def place_clients(
             quote_port=home if home in ports else 1,
             seed=seed * 100_003 + i,
         )
+
+    return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens))))
+
+
+async def find_gate(base_url: str) -> tuple[int, int]:
+    """The Terran Space gate sector and the sector across it (from a probe account's route
+    plan from Sol to the Central Nexus).
+
+    Args:
+        base_url: the server's root URL.
+
+    Returns:
+        ``(gate sector, sector at the other end)``.
+
+    Raises:
+        RuntimeError: no route from Sol leads through a gate.
+    """
+    async with StarlaneClient(base_url) as api:
+        await api.register(f"gprobe{secrets.token_hex(4)}", BENCH_PASSWORD)
+        regions = (await api.regions())["items"]
+        nexus = next((r for r in regions if r["kind"] == "nexus"), None)
+        if nexus is None:
+            raise RuntimeError("no Central Nexus: nothing to cross into")
+        first = int(nexus["first_sector_id"])
+        path = (await api.autopilot(first, execute=False))["path"]
+    for a, b in pairwise(path):
+        if b >= first > a:
+            return int(a), int(b)
+    raise RuntimeError("the route from Sol to the Nexus takes no gate")
+
+
+async def place_crossers(
+    base_url: str, tokens: list[str], gate: tuple[int, int], seed: int
+) -> list[ClientSpec]:
+    """Fly each client to the gate sector; their specs bounce across the gate.
+
+    Args:
+        base_url: the server's root URL.
+        tokens: the clients' access tokens.
+        gate: from :func:`find_gate`.
+        seed: seed of the clients' random choices.
+
+    Returns:
+        One ``crossing`` spec per token (``home`` the gate sector, ``away`` across it).
+    """
+    semaphore = asyncio.Semaphore(16)
+
+    async def one(i: int, token: str) -> ClientSpec:
+        async with semaphore, StarlaneClient(base_url, timeout=30.0) as api:
+            api.access_token = token
+            await api.autopilot(gate[0])
+        return ClientSpec(token, gate[0], gate[1], seed=seed * 100_003 + i, mix="crossing")
 
     return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens))))
 

@@ -46,8 +46,10 @@ from rich.console import Console
 
 from starlane.bench.calibrate import rules_reference
 from starlane.bench.placement import (
+    find_gate,
     find_pairs,
     place_clients,
+    place_crossers,
     register_many,
 )
 from starlane.bench.rawhttp import RawHttp
@@ -76,6 +78,8 @@ class BenchConfig:
             the benchmark read the map to place clients on port pairs).
         rest_rate, ws_rate: offered actions/s of an extra open-loop game-mix workload over
             REST / the WebSocket, after the closed-loop one (None: skip).
+        crossing: also measure gate passages between regions: fresh clients bounce across the
+            Terran gate (every action a crossing), after the game mix of each transport.
     """
 
     clients: int = 100
@@ -90,6 +94,7 @@ class BenchConfig:
     admin_password: str | None = None
     rest_rate: float | None = None
     ws_rate: float | None = None
+    crossing: bool = False
 
 
 async def _run_jobs(pool: ProcessPoolExecutor | None, jobs: list[dict[str, Any]]) -> Recorder:
@@ -362,6 +367,18 @@ async def run_benchmark(config: BenchConfig, *, console: Console | None = None) 
                 )
                 name = f"{label} game mix, {offered_label(rate)}/s offered"
                 results.append(offered.summary(name, config.duration, offered_rate=rate))
+            if config.crossing:
+                console.print(f"{transport}: placing {config.clients} clients at the gate ...")
+                tokens = await register_many(base_url, f"b{run_id}{transport}x_", config.clients)
+                gate = await find_gate(base_url)
+                crossers = await place_crossers(base_url, tokens, gate, seed=len(results))
+                console.print(
+                    f"{transport}: crossings {gate[0]} <-> {gate[1]} for {config.duration:g} s ..."
+                )
+                crossed = await record(
+                    pool, base_url, crossers, mode="game", seed=len(results), **common
+                )
+                results.append(crossed.summary(f"{label} gate crossings", config.duration))
         if config.idle_clients:
             console.print(f"event delivery with {config.idle_clients} idle WebSockets ...")
             results.append(

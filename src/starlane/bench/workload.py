@@ -46,6 +46,10 @@ _decode = msgspec.json.Decoder().decode
 GAME_MIX: tuple[tuple[str, int], ...] = (("move", 50), ("quote", 20), ("trade", 25), ("sector", 5))
 """The game mix: action -> percent of actions."""
 
+CROSSING_MIX: tuple[tuple[str, int], ...] = (("cross", 100),)
+"""The crossing workload: every action a gate passage (``home`` and ``away`` are the two ends
+of a gate between regions, so each move between them crosses)."""
+
 EXHAUSTED_CODES = frozenset({"port_out_of_stock", "port_demand_exhausted"})
 """Refusals after which a client stops asking that port for that commodity and side."""
 
@@ -65,6 +69,7 @@ class ClientSpec:
         ports: port id -> ``{"sells": [...], "buys": [...]}`` of ``home``/``away`` ports.
         quote_port: the port it asks quotes of.
         seed: seed of its random choices.
+        mix: ``game`` (:data:`GAME_MIX`) or ``crossing`` (:data:`CROSSING_MIX`).
     """
 
     token: str
@@ -73,6 +78,7 @@ class ClientSpec:
     ports: dict[int, dict[str, list[str]]] = field(default_factory=dict)
     quote_port: int = 1
     seed: int = 0
+    mix: str = "game"
 
 
 class GameMix:
@@ -83,8 +89,9 @@ class GameMix:
         self.rng = random.Random(spec.seed)
         self.sector = spec.home
         self.cargo: dict[str, int] = {}
-        self._weights = [w for _, w in GAME_MIX]
-        self._names = [n for n, _ in GAME_MIX]
+        mix = CROSSING_MIX if spec.mix == "crossing" else GAME_MIX
+        self._weights = [w for _, w in mix]
+        self._names = [n for n, _ in mix]
         self._exhausted: set[tuple[int, str, str]] = set()  # (port, commodity, side)
         # per port sector: the commodities another port of the pair buys
         self._wanted = {
@@ -101,7 +108,7 @@ class GameMix:
         """
         action = self.rng.choices(self._names, self._weights)[0]
         spec = self.spec
-        if action == "move":
+        if action in ("move", "cross"):
             to = spec.away if self.sector == spec.home else spec.home
             return action, "move", {"to_sector_id": to}
         if action == "sector":

@@ -646,23 +646,36 @@ def _might(party: JSON) -> int:
 
 Strategy = Trader | Explorer | Hunter
 
+
+def _crosser() -> Any:
+    from starlane.bots.crossing import Crosser
+
+    return Crosser()
+
+
 STRATEGIES: dict[str, Callable[[], Any]] = {
     "trader": Trader,
     "explorer": Explorer,
     "hunter": Hunter,
+    "crossing": _crosser,
     "mixed": Trader,
+    "galaxy": Trader,
 }
-"""Strategy name -> factory. ``mixed`` gives a fleet of traders, explorers and hunters."""
+"""Strategy name -> factory. ``mixed`` gives a fleet of traders, explorers and hunters;
+``galaxy`` the same with bots that cross into other regions (``crossing``)."""
 
 MIXED_CYCLE = ("trader", "explorer", "trader", "hunter")
 """The strategies of a mixed fleet, in turn: half traders, a quarter each of the others."""
+
+GALAXY_CYCLE = ("trader", "crossing", "explorer", "crossing", "hunter")
+"""The strategies of a ``galaxy`` fleet, in turn: crossing traders among the mixed fleet."""
 
 
 def strategy_for(name: str, index: int) -> Strategy:
     """The strategy of the ``index``-th bot of a fleet.
 
     Args:
-        name: ``trader``, ``explorer``, ``hunter`` or ``mixed``.
+        name: ``trader``, ``explorer``, ``hunter``, ``crossing``, ``mixed`` or ``galaxy``.
         index: the bot's index in its fleet, from 0.
 
     Returns:
@@ -675,4 +688,6 @@ def strategy_for(name: str, index: int) -> Strategy:
         raise ValueError(f"unknown strategy {name!r}: choose one of {', '.join(STRATEGIES)}")
     if name == "mixed":
         name = MIXED_CYCLE[index % len(MIXED_CYCLE)]
+    elif name == "galaxy":
+        name = GALAXY_CYCLE[index % len(GALAXY_CYCLE)]
     return STRATEGIES[name]()  # type: ignore[no-any-return]

@@ -28,6 +28,12 @@ def bench(
         ),
     ] = None,
     transport: Annotated[str, typer.Option("--transport", help="rest, ws or both.")] = "both",
+    crossing: Annotated[
+        bool,
+        typer.Option(
+            "--crossing", help="Also measure gate passages between regions (every action one)."
+        ),
+    ] = False,
     idle_clients: Annotated[
         int,
         typer.Option(
@@ -113,6 +119,7 @@ def bench(
         admin_password=admin_password,
         rest_rate=rest_rate,
         ws_rate=ws_rate,
+        crossing=crossing,
     )
     report = asyncio.run(run_benchmark(config, console=console))
     if json_out:

@@ -81,8 +81,13 @@ def serve(
         int, typer.Option("--bots", min=0, max=1000, help="Simulated players to start.")
     ] = 0,
     bot_strategy: Annotated[
-        str, typer.Option("--bot-strategy", help="trader, explorer, hunter or mixed.")
-    ] = "mixed",
+        str,
+        typer.Option(
+            "--bot-strategy",
+            help="trader, explorer, hunter, crossing, mixed or galaxy (mixed plus bots that "
+            "cross into other regions).",
+        ),
+    ] = "galaxy",
     bot_turn_reserve: Annotated[
         int | None,
         typer.Option(
@@ -200,7 +205,7 @@ async def run_server(
     settings: Settings,
     *,
     bots: int = 0,
-    bot_strategy: str = "mixed",
+    bot_strategy: str = "galaxy",
     bot_turn_pacing: TurnPacing | None = None,
 ) -> None:
     """Prepare the database, serve the API with uvicorn and run bots against it.
@@ -208,7 +213,7 @@ async def run_server(
     Args:
         settings: the server settings.
         bots: simulated players to start once the server answers.
-        bot_strategy: their strategy (``trader``, ``explorer``, ``hunter`` or ``mixed``).
+        bot_strategy: their strategy (a name of ``starlane.bots.strategies.STRATEGIES``).
         bot_turn_pacing: how fast the bots spend turns (default: no faster than they
             regenerate).
     """

@@ -1,4 +1,4 @@
-"""Modal dialogs of the terminal client: log in, trade, autopilot, StarDock, attack.
+"""Modal dialogs of the terminal client: log in, trade, autopilot, StarDock, attack, gate.
 
 Each dialog is a Textual :class:`~textual.screen.ModalScreen` that dismisses with the request
 to send (a dict) or None when cancelled (Cancel or Escape). Dialogs that need the server
@@ -411,3 +411,27 @@ class AttackDialog(Dialog):
         if isinstance(target, str):
             kind, ident = target.split(":", 1)
             self.dismiss({"target_kind": kind, "target_id": int(ident)})
+
+
+class GateDialog(ModalScreen[bool]):
+    """Ask before passing a gate: where it leads, the toll and the turns it costs."""
+
+    def __init__(self, gate: JSON, credits: int) -> None:
+        super().__init__(id="gate-dialog")
+        self.gate = gate
+        self.credits = credits
+
+    def compose(self) -> ComposeResult:
+        from starlane.client.render import gate_text
+
+        toll = int(self.gate.get("toll", 0))
+        with Vertical(classes="dialog"):
+            yield Label(f"[b]Pass the gate?[/b] {gate_text(self.gate)}")
+            yield Label(f"You have {self.credits:,} credits; the toll is {toll:,}.")
+            with Horizontal(classes="buttons"):
+                yield Button("Pay and cross", id="gate-go", variant="primary")
+                yield Button("Cancel", id="gate-cancel")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Cross (dismiss with True) or stay (False)."""
+        self.dismiss(event.button.id == "gate-go")

@@ -41,13 +41,16 @@ class GameMethods(ABC):
         return await self.send_command(ClientCommand("GET", "/api/v1/me", False))
 
     async def move(self, to_sector_id: int) -> JSON:
-        """Move along one warp to an adjacent sector.
+        """Move along one warp to an adjacent sector, or to the sector at the other end of the gate
+        in your sector: a passage into another region (3 turns plus the toll; `immigration_refused`,
+        `region_suspended`, `insufficient_credits`, `in_transit`).
 
         Args:
             to_sector_id: ``MoveRequest.to_sector_id``.
 
         Returns:
-            The answer: the move and the sector arrived in.
+            The answer: the move (or gate passage), ``region_id``, ``sector_id``, ``toll_paid`` and
+                the sector arrived in.
 
         Raises:
             ApiError: the server refused it (the problem's ``code``).
@@ -58,15 +61,17 @@ class GameMethods(ABC):
         )
 
     async def autopilot(self, to_sector_id: int, *, execute: bool = True) -> JSON:
-        """Plan the least-turn route to a sector; with ``execute`` fly it (refused up front when
-        turns do not cover it).
+        """Plan the least-turn route to a sector of any region; with ``execute`` fly it, through the
+        gates on the way (refused up front when turns do not cover it; a refused step stops it where
+        it is, its `context.stopped_at` says where).
 
         Args:
             to_sector_id: ``AutopilotRequest.to_sector_id``.
             execute: ``AutopilotRequest.execute``.
 
         Returns:
-            The answer: ``path``, ``turn_cost``, and with ``execute`` the ``moves`` flown.
+            The answer: ``path``, ``turn_cost``, and with ``execute`` the ``moves`` flown and
+                ``region_id``.
 
         Raises:
             ApiError: the server refused it (the problem's ``code``).
@@ -331,13 +336,15 @@ class GameMethods(ABC):
         )
 
     async def region(self, region_id: int) -> JSON:
-        """Kind, name, sector count, governor and policies of a region.
+        """Kind, name, sector count, governor, policies and status of a region; its `treasury`
+        (credits) only for admins and the region's governor.
 
         Args:
             region_id: the ``{region_id}`` of the path (an id).
 
         Returns:
-            The answer: kind, name, sector count, governor, policies.
+            The answer: kind, name, sector count, governor, policies, status; ``treasury`` for
+                admins and the governor.
 
         Raises:
             ApiError: the server refused it (the problem's ``code``).

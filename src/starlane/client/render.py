@@ -203,9 +203,28 @@ def sector_text(
             f"{pirate['fighters']} fighters, hull {pirate['hull']})"
         )
     if sector.get("gate"):
-        gate = sector["gate"]
-        lines.append(f"gate to region {gate['to_region_id']} (sector {gate['to_sector_id']})")
+        lines.append(f"[cyan]{gate_text(sector['gate'])}[/]")
     return "\n".join(lines)
+
+
+def gate_text(gate: JSON) -> str:
+    """A gate link: destination region and sector, toll, turns and immigration policy.
+
+    Args:
+        gate: a ``GateOut``.
+
+    Returns:
+        One line of plain text, e.g. ``gate to Central Nexus (sector 301): toll 0 cr, 3
+        turns, open``.
+    """
+    name = gate.get("to_region_name") or f"region {gate['to_region_id']}"
+    text = (
+        f"gate to {escape(name)} (sector {gate['to_sector_id']}): toll {gate.get('toll', 0):,} cr"
+    )
+    text += f", {gate.get('turn_cost', 3)} turns"
+    if gate.get("immigration"):
+        text += f", {gate['immigration']}"
+    return text
 
 
 def map_text(sector: JSON, known: dict[int, JSON]) -> str:

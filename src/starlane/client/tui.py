@@ -29,6 +29,7 @@ from starlane.client.api import ApiError, StarlaneClient
 from starlane.client.dialogs import (
     AttackDialog,
     AutopilotDialog,
+    GateDialog,
     LoginScreen,
     StardockDialog,
     TradeDialog,
@@ -199,6 +200,10 @@ class StarlaneApp(App[None]):
             (f"warp-{to}", warp_label(self.sector, to, self.known))
             for to in (int(w["to_sector_id"]) for w in self.sector.get("warps", []))
         ]
+        gate = self.sector.get("gate")
+        if gate:
+            name = gate.get("to_region_name") or f"region {gate['to_region_id']}"
+            wanted.append(("gate", f"gate: {name}"))
         warps = self.query_one("#warps", HorizontalGroup)
         shown = [(b.id, str(b.label)) for b in warps.query(Button)]
         if shown == wanted:
@@ -208,7 +213,7 @@ class StarlaneApp(App[None]):
         await warps.mount_all(
             Button(label, id=button_id, classes="warp") for button_id, label in wanted
         )
-        if focused is not None and focused.startswith("warp-") and wanted:
+        if focused is not None and (focused.startswith("warp-") or focused == "gate") and wanted:
             self.query_one(f"#{wanted[0][0]}", Button).focus()  # the warps changed under it
 
     def log_event(self, text: str) -> None:
@@ -262,6 +267,15 @@ class StarlaneApp(App[None]):
         button_id = event.button.id or ""
         if button_id.startswith("warp-"):
             await self.move(int(button_id.removeprefix("warp-")))
+        elif button_id == "gate" and self.sector and self.sector.get("gate"):
+            gate = self.sector["gate"]
+
+            async def cross(ok: bool | None) -> None:
+                if ok:
+                    await self.move(int(gate["to_sector_id"]))
+
+            credits = int((self.me or {}).get("credits", 0))
+            self.push_screen(GateDialog(gate, credits), cross)
 
     async def move(self, to_sector_id: int) -> None:
         """Move along one warp.

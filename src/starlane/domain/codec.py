@@ -24,7 +24,16 @@ import msgspec
 
 from starlane.domain.data import DEFAULT_RULES, GameRules, Hardware
 from starlane.domain.events import EVENT_TYPES, Event, HardwareBought
-from starlane.domain.model import Pirate, Planet, Player, Port, Region, RegionState, Sector
+from starlane.domain.model import (
+    PendingTransfer,
+    Pirate,
+    Planet,
+    Player,
+    Port,
+    Region,
+    RegionState,
+    Sector,
+)
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -192,6 +201,8 @@ class _Snapshot:
     pirates: dict[int, Pirate] = field(default_factory=dict)
     players: dict[int, Player] = field(default_factory=dict)
     seq: int = 0
+    transfers_out: dict[str, PendingTransfer] = field(default_factory=dict)
+    transfers_in: dict[str, str] = field(default_factory=dict)
 
 
 _snapshot_decoder = msgspec.msgpack.Decoder(_Snapshot)
@@ -214,6 +225,8 @@ def encode_state(state: RegionState) -> bytes:
         state.pirates,
         state.players,
         state.seq,
+        state.transfers_out,
+        state.transfers_in,
     )
     return _msgpack_encoder.encode(snap)
 
@@ -244,6 +257,8 @@ def decode_state(data: bytes, rules: GameRules = DEFAULT_RULES) -> RegionState:
         snap.players,
         snap.seq,
         rules,
+        snap.transfers_out,
+        snap.transfers_in,
     )
 
 

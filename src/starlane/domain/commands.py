@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from starlane.domain.data import Hardware, Membership, Side
+from starlane.domain.model import PendingTransfer
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +159,72 @@ class AdjustCredits(Command):
     delta: int
     actor_id: int
     justification: str
+
+
+# --- gate passage between regions (the saga's steps; see starlane.domain.travel) -----------
+@dataclass(frozen=True, slots=True)
+class Depart(Command):
+    """Leave the region through the gate in the player's sector (saga step 1, at the source).
+
+    The engine fills in the destination's terms, read from the destination region just before.
+
+    Attributes:
+        to_sector_id: the global id of the sector at the other end of the gate.
+        transfer_id: the saga's idempotent id.
+        to_region_id: the destination region.
+        region_toll: the destination region's ``gate_toll`` (credits).
+    """
+
+    name: ClassVar[str] = "depart"
+    to_sector_id: int
+    transfer_id: str
+    to_region_id: int
+    region_toll: int
+
+
+@dataclass(frozen=True, slots=True)
+class Arrive(Command):
+    """Enter the region through a gate (saga step 2, at the destination; at most once per id).
+
+    Attributes:
+        transfer_id: the saga's idempotent id.
+        from_region_id: the region the player left.
+        to_sector_id: the sector the gate arrives in.
+        carried: the departure's carried state (:class:`~starlane.domain.model.PendingTransfer`).
+    """
+
+    name: ClassVar[str] = "arrive"
+    transfer_id: str
+    from_region_id: int
+    to_sector_id: int
+    carried: PendingTransfer
+
+
+@dataclass(frozen=True, slots=True)
+class SettleTransfer(Command):
+    """Settle a departure at the source once the destination has decided (saga step 3).
+
+    Attributes:
+        transfer_id: the saga's idempotent id.
+        outcome: ``"arrived"`` (the departure is closed) or ``"refused"`` (compensation: the
+            player is put back at the gate sector, toll and turns refunded).
+        reason: the destination's refusal code when refused (``immigration_refused``, ...).
+    """
+
+    name: ClassVar[str] = "settle_transfer"
+    transfer_id: str
+    outcome: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CloseTransfers(Command):
+    """Close, in one event, departures whose arrival the destinations recorded (saga step 3
+    for admitted passages, batched; ``player_id`` is 0: the platform acts).
+
+    Attributes:
+        transfer_ids: the transfers to close (ids not pending any more are skipped).
+    """
+
+    name: ClassVar[str] = "close_transfers"
+    transfer_ids: tuple[str, ...]

@@ -262,6 +262,14 @@ class NoGateError(DomainError):
     kind = "conflict"
 
 
+class InTransitError(DomainError):
+    """The player is passing a gate between regions and takes no other command until
+    the passage is settled."""
+
+    code = "in_transit"
+    kind = "conflict"
+
+
 ALL_ERRORS: tuple[type[DomainError], ...] = tuple(
     cls
     for cls in list(globals().values())

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from starlane.domain.data import Hardware, Membership, Side
+from starlane.domain.model import Player
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -278,6 +279,122 @@ class PirateDestroyed(Event):
     by_player_id: int
 
 
+# --- gate passage between regions (a saga; see starlane.domain.travel) ----------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferDeparted(Event):
+    """A player left the region through a gate (saga step 1, recorded at the source).
+
+    The player leaves the region's players and is held in its transfers in flight until the
+    destination decides.
+
+    Attributes:
+        transfer_id: the saga's idempotent id.
+        sector_id: the gate sector the player left from.
+        to_region_id: the destination region.
+        to_sector_id: the sector the gate arrives in.
+        toll: credits paid for the passage (destination toll plus the gate's own), owed to the
+            destination's treasury.
+        turns_cost: turns the passage cost.
+        player: the player as they travel: ship, cargo, explored sectors, credits and turns
+            after paying.
+    """
+
+    type: ClassVar[str] = "transfer_departed"
+    player_id: int
+    transfer_id: str
+    sector_id: int
+    to_region_id: int
+    to_sector_id: int
+    toll: int
+    turns_cost: int
+    player: Player
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferArrived(Event):
+    """A player entered the region through a gate (saga step 2, at the destination, once).
+
+    Attributes:
+        transfer_id: the saga's idempotent id.
+        from_region_id: the region the player left.
+        sector_id: the sector the player arrived in.
+        toll: credits paid into this region's treasury.
+        treasury_after: the region's treasury after the toll (credits).
+        first_visit: the player had not discovered ``sector_id`` before.
+        player: the player as they arrive (region and sector set to the arrival).
+    """
+
+    type: ClassVar[str] = "transfer_arrived"
+    player_id: int
+    transfer_id: str
+    from_region_id: int
+    sector_id: int
+    toll: int
+    treasury_after: int
+    first_visit: bool
+    player: Player
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferRefused(Event):
+    """The destination refused an arrival (saga step 2, at the destination, once).
+
+    Attributes:
+        transfer_id: the saga's idempotent id.
+        from_region_id: the region the player left (which compensates).
+        reason: the refusal code (``immigration_refused``, ``region_suspended``, ...).
+    """
+
+    type: ClassVar[str] = "transfer_refused"
+    player_id: int
+    transfer_id: str
+    from_region_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferCompleted(Event):
+    """The source closed a departure the destination admitted (saga step 3)."""
+
+    type: ClassVar[str] = "transfer_completed"
+    player_id: int
+    transfer_id: str
+    to_region_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransfersClosed(Event):
+    """The source closed departures the destinations admitted, several at once (saga step 3).
+
+    Attributes:
+        transfer_ids: the closed transfers.
+    """
+
+    type: ClassVar[str] = "transfers_closed"
+    transfer_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferCompensated(Event):
+    """The destination refused: the player is back at the gate sector (saga step 3).
+
+    Attributes:
+        transfer_id: the saga's idempotent id.
+        sector_id: the gate sector the player is put back in.
+        credits_after: the player's credits with the toll refunded.
+        turns_after: the player's turns with the passage's turns refunded.
+        reason: the destination's refusal code.
+    """
+
+    type: ClassVar[str] = "transfer_compensated"
+    player_id: int
+    transfer_id: str
+    sector_id: int
+    credits_after: int
+    turns_after: int
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class RecordedEvent:
     """An event as the event store recorded it: the envelope every consumer receives.
@@ -345,6 +462,12 @@ for _cls in (
     CombatResolved,
     ShipDestroyed,
     PirateDestroyed,
+    TransferDeparted,
+    TransferArrived,
+    TransferRefused,
+    TransferCompleted,
+    TransferCompensated,
+    TransfersClosed,
 ):
     register_event(_cls)
 

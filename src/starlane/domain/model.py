@@ -304,6 +304,9 @@ class Region:
         treasury: credits collected from taxes and tolls.
         opened_at: unix seconds the region opened.
         active: False while an operator has suspended it.
+        permits: player ids on the region's permit list (admitted under ``permit``).
+        citizens: player ids of the region's citizens (admitted under every policy).
+        closed: True once the region has closed (it admits no one through its gates).
     """
 
     id: int
@@ -318,6 +321,42 @@ class Region:
     treasury: int = 0
     opened_at: float = 0.0
     active: bool = True
+    permits: list[int] = field(default_factory=list)
+    citizens: list[int] = field(default_factory=list)
+    closed: bool = False
+
+    @property
+    def status(self) -> str:
+        """``active``, ``suspended`` (by an operator) or ``closed``."""
+        if self.closed:
+            return "closed"
+        return "active" if self.active else "suspended"
+
+
+@dataclass(slots=True)
+class PendingTransfer:
+    """A player who left this region through a gate and whose arrival is not yet settled.
+
+    Attributes:
+        transfer_id: the saga's idempotent id.
+        player: the player as they travel (credits and turns after paying the passage).
+        gate_sector_id: the sector they left from (where a compensation puts them back).
+        to_region_id: the destination region.
+        to_sector_id: the sector the gate arrives in.
+        toll: credits paid for the passage, owed to the destination's treasury on arrival
+            and refunded on compensation.
+        turns_cost: turns the passage cost (refunded on compensation).
+        at: unix seconds of the departure.
+    """
+
+    transfer_id: str
+    player: Player
+    gate_sector_id: int
+    to_region_id: int
+    to_sector_id: int
+    toll: int
+    turns_cost: int
+    at: float
 
 
 @dataclass(slots=True)
@@ -333,6 +372,9 @@ class RegionState:
         players: player id -> player, for players currently in this region.
         seq: sequence number of the last event applied (0 = freshly generated).
         rules: the rule numbers in force (not persisted in events; set by the server).
+        transfers_out: transfer id -> departure through a gate not yet settled (saga step 1).
+        transfers_in: transfer id -> ``"arrived"``, or the refusal code, for every arrival this
+            region has decided (so a repeated delivery answers the same and changes nothing).
 
     Two derived indexes answer "who is in this sector" without scanning every player and
     pirate of the region (a sector view is the most frequent read): players by sector and
@@ -349,6 +391,8 @@ class RegionState:
     players: dict[int, Player] = field(default_factory=dict)
     seq: int = 0
     rules: GameRules = field(default=DEFAULT_RULES)
+    transfers_out: dict[str, PendingTransfer] = field(default_factory=dict)
+    transfers_in: dict[str, str] = field(default_factory=dict)
     _players_at: dict[int, dict[int, Player]] | None = field(
         default=None, repr=False, compare=False
     )
@@ -413,6 +457,23 @@ class RegionState:
                 if not left:
                     del index[from_sector_id]
         index.setdefault(player.sector_id, {})[player.id] = player
+
+    def player_removed(self, player: Player) -> None:
+        """Keep the players-by-sector index in step after a player left the region.
+
+        Called by ``evolve`` only, once the player is no longer in :attr:`players`.
+
+        Args:
+            player: the player who left (their ``sector_id`` is the sector they left from).
+        """
+        index = self._players_at
+        if index is None:
+            return
+        here = index.get(player.sector_id)
+        if here is not None:
+            here.pop(player.id, None)
+            if not here:
+                del index[player.sector_id]
 
 
 @dataclass(slots=True)

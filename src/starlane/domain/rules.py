@@ -61,6 +61,9 @@ from starlane.domain.events import (
 from starlane.domain.model import SOL_SECTOR_ID, Player, PortStock, RegionState, Ship
 from starlane.domain.movement import decide_autopilot, decide_move, decide_scan
 from starlane.domain.stardock import decide_buy_hardware, decide_buy_ship, decide_repair_hull
+from starlane.domain.travel import DECIDERS as _TRAVEL_DECIDERS
+from starlane.domain.travel import EVOLVERS as _TRAVEL_EVOLVERS
+from starlane.domain.travel import SAGA_COMMANDS as _SAGA_COMMANDS
 
 
 def decide_spawn(
@@ -116,6 +119,7 @@ _DECIDERS: dict[type[Command], _Decider] = {
     BuyHardware: decide_buy_hardware,
     RepairHull: decide_repair_hull,
     Attack: decide_attack,
+    **_TRAVEL_DECIDERS,
 }
 
 
@@ -146,7 +150,7 @@ def decide(state: RegionState, command: Command, now: float, rng: random.Random)
             ``region_suspended`` while an operator has suspended the region and
             ``invalid_command`` for a command type this region does not handle.
     """
-    if not state.region.active:
+    if not state.region.active and type(command) not in _SAGA_COMMANDS:
         raise RegionSuspendedError(f"region {state.region.name} is suspended")
     handler = _DECIDERS.get(type(command))
     if handler is None:
@@ -276,6 +280,7 @@ _EVOLVERS: dict[type[Event], Callable[[RegionState, Any], None]] = {
     CombatResolved: _combat,
     ShipDestroyed: _ship_destroyed,
     PirateDestroyed: _pirate_destroyed,
+    **_TRAVEL_EVOLVERS,
 }
 
 

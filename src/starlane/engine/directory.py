@@ -8,11 +8,21 @@ as soon as the command that moved the player is decided, before its answer, exac
 live states the reads look at. A player who leaves a region (an event after which the region
 no longer holds them) loses the entry only if it still points at that region, so a crossing
 between regions leaves the player where they arrived, whichever region applies its event first.
+
+A player who left a region through a gate and is not yet placed anywhere is **in transit**
+(:meth:`PlayerDirectory.in_transit`): the departure marks them, their arrival or compensation
+clears the mark, and a region's pending departures mark them again when it is loaded.
 """
 
 from __future__ import annotations
 
-from starlane.domain.events import Event
+from starlane.domain.events import (
+    Event,
+    TransferArrived,
+    TransferCompensated,
+    TransferCompleted,
+    TransferDeparted,
+)
 from starlane.domain.model import RegionState
 
 __all__ = ["PlayerDirectory"]
@@ -21,10 +31,11 @@ __all__ = ["PlayerDirectory"]
 class PlayerDirectory:
     """player id -> ``(region_id, sector_id)`` for every player in the galaxy (see the module)."""
 
-    __slots__ = ("_where",)
+    __slots__ = ("_transit", "_where")
 
     def __init__(self) -> None:
         self._where: dict[int, tuple[int, int]] = {}
+        self._transit: dict[int, str] = {}  # player id -> transfer id of a departure
 
     def __len__(self) -> int:
         return len(self._where)
@@ -48,6 +59,21 @@ class PlayerDirectory:
         where = self._where.get(player_id)
         return None if where is None else where[0]
 
+    def in_transit(self, player_id: int) -> bool:
+        """Whether a player has left a region through a gate and is in none yet.
+
+        Args:
+            player_id: the player.
+
+        Returns:
+            True between the departure and the arrival (or the compensation).
+        """
+        return player_id in self._transit and player_id not in self._where
+
+    def transit_id(self, player_id: int) -> str | None:
+        """The transfer id of a player's gate passage in flight, or None."""
+        return self._transit.get(player_id) if self.in_transit(player_id) else None
+
     def observe(self, state: RegionState, event: Event) -> None:
         """Update the entry of the player an event is about, from the state it was applied to.
 
@@ -58,6 +84,13 @@ class PlayerDirectory:
         player_id = getattr(event, "player_id", None)
         if not isinstance(player_id, int):
             return
+        if isinstance(event, TransferDeparted):
+            self._transit[player_id] = event.transfer_id
+        elif (
+            isinstance(event, TransferArrived | TransferCompensated | TransferCompleted)
+            and self._transit.get(player_id) == event.transfer_id
+        ):
+            del self._transit[player_id]
         player = state.players.get(player_id)
         region_id = state.region_id
         if player is not None:
@@ -85,3 +118,5 @@ class PlayerDirectory:
             del self._where[pid]
         for pid, player in state.players.items():
             self._where[pid] = (region_id, player.sector_id)
+        for tid, pending in state.transfers_out.items():
+            self._transit[pending.player.id] = tid

@@ -24,16 +24,17 @@ from typing import Protocol
 import structlog
 
 from starlane.bus import Bus
-from starlane.domain.commands import Command, SpawnPlayer
+from starlane.domain.commands import Autopilot, Command, Move, SpawnPlayer
 from starlane.domain.data import DEFAULT_RULES, GameRules
-from starlane.domain.errors import PlayerExistsError
+from starlane.domain.errors import InTransitError, PlayerExistsError
 from starlane.domain.events import RecordedEvent
-from starlane.domain.model import TERRAN_REGION_ID, Player, RegionState
+from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
 from starlane.engine.recovery import Decide, Evolve, default_rules_functions, load_region_state
 from starlane.engine.region import RegionEngine
+from starlane.engine.saga import GateSaga, check_route_turns
 from starlane.engine.timers import TimerRule
 from starlane.store.ports import EventStore
 
@@ -55,6 +56,7 @@ class GalaxyService:
         engines: region id -> running engine.
         rules: the rule numbers in force.
         directory: where every player is, kept by the engines.
+        saga: drives gate passages between the regions.
     """
 
     def __init__(
@@ -102,6 +104,7 @@ class GalaxyService:
         self._timer_rules = tuple(timer_rules)
         self.engines: dict[int, RegionEngine] = {}
         self.directory = PlayerDirectory()
+        self.saga = GateSaga(self.engines, self.directory, accounts=accounts)
         # (engines dict, [(first sector id, sector count, region id)], [first sector ids])
         self._sector_index: (
             tuple[dict[int, RegionEngine], list[tuple[int, int, int]], list[int]] | None
@@ -147,6 +150,7 @@ class GalaxyService:
             )
         for engine in self.engines.values():
             await engine.start()
+        await self.saga.recover()
         self._started = True
         _log.info(
             "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
@@ -154,6 +158,7 @@ class GalaxyService:
 
     async def stop(self) -> None:
         """Drain every engine's queue, write final snapshots and stop the engines."""
+        await self.saga.drain()
         for engine in self.engines.values():
             await engine.stop()
         self._started = False
@@ -163,6 +168,10 @@ class GalaxyService:
     async def execute(self, command: Command) -> list[RecordedEvent]:
         """Route a command to the engine of the player's region and wait for its commit.
 
+        A :class:`Move` to the sector across the gate in the player's sector is a gate passage,
+        and an :class:`Autopilot` to a sector of another region flies through the gates on its
+        route (both through :attr:`saga`).
+
         Args:
             command: the command; a :class:`SpawnPlayer` goes to Terran Space.
 
@@ -170,6 +179,7 @@ class GalaxyService:
             The committed events.
 
         Raises:
+            InTransitError: the player is passing a gate (``in_transit``).
             PlayerNotFoundError: the player is in no region (and the command is not a spawn).
             DomainError: the rules refused the command (``player_exists`` for a second spawn).
             EngineBusyError: the region's queue is full.
@@ -185,10 +195,25 @@ class GalaxyService:
                 )
             region_id = TERRAN_REGION_ID
         else:
-            found = self.locate(command.player_id)
+            player_id = command.player_id
+            found = self.locate(player_id)
             if found is None:
-                raise PlayerNotFoundError(f"player {command.player_id} is not in the galaxy")
+                if self.directory.in_transit(player_id):
+                    raise InTransitError(
+                        f"player {player_id} is passing a gate", player_id=player_id
+                    )
+                raise PlayerNotFoundError(f"player {player_id} is not in the galaxy")
             region_id = found
+            if isinstance(command, Move):
+                if self.saga.gate_target(player_id, command.to_sector_id) is not None:
+                    return await self.saga.cross(command)
+            elif isinstance(command, Autopilot):
+                target = self.sector_region(command.to_sector_id)
+                if target is not None and target.region_id != region_id:
+                    route = self.plan_route(player_id, command.to_sector_id)
+                    state = self.engine(region_id).state
+                    check_route_turns(route, state, player_id, self._clock())
+                    return await self.saga.autopilot(command, route)
         engine = self.engine(region_id)
         recorded = await engine.submit(command)
         if isinstance(command, SpawnPlayer) and self._accounts is not None:
@@ -272,6 +297,18 @@ class GalaxyService:
         if sector_id >= first + count:
             return None
         return engines[region_id].state
+
+    def region_info(self, region_id: int) -> Region | None:
+        """A region's identity and governance (live), or None for an unknown region id.
+
+        Args:
+            region_id: the region.
+
+        Returns:
+            Its :class:`~starlane.domain.model.Region`, or None.
+        """
+        engine = self.engines.get(region_id)
+        return None if engine is None else engine.state.region
 
     def regions(self) -> list[RegionState]:
         """The live state of every region, by region id."""

@@ -136,7 +136,10 @@ class GateOut(ApiModel):
 
     to_region_id: Id
     to_sector_id: Id
-    toll: int
+    toll: int = Field(description="credits a passage costs: the destination's toll plus the gate's")
+    turn_cost: int = 3
+    to_region_name: str | None = None
+    immigration: str | None = Field(default=None, description="open, permit or closed")
 
 
 class SectorOut(ApiModel):
@@ -178,9 +181,11 @@ class MoveResult(ApiModel):
 
 
 class MoveResponse(MoveResult):
-    """``POST /api/v1/me/move``: the move and the sector arrived in."""
+    """``POST /api/v1/me/move``: the move (or gate passage) and the sector arrived in."""
 
     sector: SectorOut
+    region_id: Id = Field(description="the region the player is in after the move")
+    toll_paid: int = Field(default=0, description="credits paid to pass a gate")
 
 
 class AutopilotRequest(RequestModel):
@@ -210,6 +215,7 @@ class AutopilotResponse(ApiModel):
     moves: list[MoveResult]
     sector_id: Id
     turns_left: int
+    region_id: Id | None = Field(default=None, description="the region the player is in after")
 
 
 class ScanResponse(ApiModel):

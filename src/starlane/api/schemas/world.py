@@ -40,6 +40,11 @@ class RegionOut(ApiModel):
     policies: RegionPolicyOut
     active: bool
     opened_at: float
+    status: str = "active"
+    treasury: int | None = Field(
+        default=None,
+        description="credits from taxes and tolls; shown to admins and the region's governor",
+    )
 
 
 class MapWarp(ApiModel):

@@ -36,6 +36,9 @@ class RegionView(TypedDict):
         policies: the governor's rules.
         active: False while an operator has suspended it.
         opened_at: unix seconds it opened.
+        status: ``active``, ``suspended`` or ``closed``.
+        treasury: credits from taxes and tolls; None unless the viewer is an admin or its
+            governor.
     """
 
     id: int
@@ -48,6 +51,8 @@ class RegionView(TypedDict):
     policies: RegionPolicyView
     active: bool
     opened_at: float
+    status: str
+    treasury: int | None
 
 
 class RegionPage(TypedDict):
@@ -94,11 +99,13 @@ class RegionMapPage(TypedDict):
     next_after: int | None
 
 
-def region_view(region: Region) -> RegionView:
+def region_view(region: Region, *, show_treasury: bool = False) -> RegionView:
     """A region's summary.
 
     Args:
         region: the region.
+        show_treasury: include the treasury (credits): for platform admins and the region's
+            governor only; others see None.
 
     Returns:
         The summary.
@@ -123,6 +130,8 @@ def region_view(region: Region) -> RegionView:
         },
         "active": region.active,
         "opened_at": region.opened_at,
+        "status": region.status,
+        "treasury": region.treasury if show_treasury else None,
     }
 
 

@@ -7,11 +7,12 @@ caller already knows the viewer may see (the sector a player has just moved into
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypedDict
 
 from starlane.domain.combat import pirate_present, pirate_strength
 from starlane.domain.data import PORT_CLASSES, GameRules
-from starlane.domain.model import Pirate, Player, Port, RegionState, Sector
+from starlane.domain.model import GateLink, Pirate, Player, Port, Region, RegionState, Sector
 from starlane.domain.reads.fog import can_see_sector
 from starlane.domain.routes import warp_cost
 
@@ -78,11 +79,49 @@ class ShipPresentView(TypedDict):
 
 
 class GateView(TypedDict):
-    """A warp gate to another region; ``toll`` in credits."""
+    """A warp gate to another region.
+
+    Attributes:
+        to_region_id, to_sector_id: where it leads.
+        toll: credits a passage costs in all (the destination's toll plus the gate's own).
+        turn_cost: turns a passage costs.
+        to_region_name: the destination region's name (None when unknown to the reader).
+        immigration: the destination's policy, ``open``, ``permit`` or ``closed`` (None when
+            unknown).
+    """
 
     to_region_id: int
     to_sector_id: int
     toll: int
+    turn_cost: int
+    to_region_name: str | None
+    immigration: str | None
+
+
+Destinations = Callable[[int], Region | None]
+"""``destinations(region_id)``: a region's identity and policy, for gate views (None: unknown)."""
+
+
+def gate_view(gate: GateLink, rules: GameRules, destinations: Destinations | None) -> GateView:
+    """What a gate shows: where it leads, what a passage costs, whom the other side admits.
+
+    Args:
+        gate: the gate.
+        rules: the rule numbers in force (the passage's turns).
+        destinations: looks up the destination region (None: only the gate's own toll known).
+
+    Returns:
+        The gate's view.
+    """
+    dest = None if destinations is None else destinations(gate.to_region_id)
+    return {
+        "to_region_id": gate.to_region_id,
+        "to_sector_id": gate.to_sector_id,
+        "toll": gate.toll + (0 if dest is None else dest.policy.gate_toll),
+        "turn_cost": rules.gate_turns,
+        "to_region_name": None if dest is None else dest.name,
+        "immigration": None if dest is None else str(dest.policy.immigration),
+    }
 
 
 class SectorView(TypedDict):
@@ -159,7 +198,11 @@ def port_summary(port: Port) -> PortSummaryView:
 
 
 def sector_contents(
-    state: RegionState, sector: Sector, viewer: Player | None, now: float
+    state: RegionState,
+    sector: Sector,
+    viewer: Player | None,
+    now: float,
+    destinations: Destinations | None = None,
 ) -> SectorView:
     """A sector's view, without the fog-of-war check (see :func:`sector_view`).
 
@@ -168,6 +211,7 @@ def sector_contents(
         sector: the sector.
         viewer: the viewing player (discovered warps, their own ship left out), or None.
         now: unix seconds (pirate respawns).
+        destinations: looks up the region a gate leads to (its name, toll and policy).
 
     Returns:
         The sector view.
@@ -230,18 +274,18 @@ def sector_contents(
         "planets": planets,
         "pirates": pirates,
         "ships": ships,
-        "gate": None
-        if gate is None
-        else {
-            "to_region_id": gate.to_region_id,
-            "to_sector_id": gate.to_sector_id,
-            "toll": gate.toll,
-        },
+        "gate": None if gate is None else gate_view(gate, rules, destinations),
     }
 
 
 def sector_view(
-    state: RegionState, sector_id: int, viewer: Player | None, *, admin: bool, now: float
+    state: RegionState,
+    sector_id: int,
+    viewer: Player | None,
+    *,
+    admin: bool,
+    now: float,
+    destinations: Destinations | None = None,
 ) -> SectorView | None:
     """A sector as a viewer sees it, under fog of war.
 
@@ -251,6 +295,7 @@ def sector_view(
         viewer: the viewing player, or None (an admin who has not entered the galaxy).
         admin: the viewer is an admin (sees every sector).
         now: unix seconds (pirate respawns).
+        destinations: looks up the region a gate leads to (its name, toll and policy).
 
     Returns:
         The sector view; None when the sector is not in ``state`` or the viewer may not see
@@ -259,7 +304,7 @@ def sector_view(
     sector = state.sectors.get(sector_id)
     if sector is None or not can_see_sector(viewer, sector_id, admin=admin):
         return None
-    return sector_contents(state, sector, viewer, now)
+    return sector_contents(state, sector, viewer, now, destinations)
 
 
 def scan_neighbours(state: RegionState, player: Player, now: float) -> list[SectorView]:
