@@ -15,12 +15,12 @@ from starlane.api.metrics import WebSocketSends
 from starlane.api.ws import (
     HOLD_EVENTS_SECONDS,
     MAX_QUEUED,
-    EventJsonCache,
     _Connection,
     _reader,
     _writer,
 )
 from starlane.api.wsfeed import FeedHub, Outbox
+from starlane.api.wspush import EventJsonCache
 from starlane.bus import Bus
 from starlane.config import SecuritySettings
 from starlane.domain import events as ev

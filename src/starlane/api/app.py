@@ -41,9 +41,9 @@ from starlane.api.ratelimit import RateLimiter
 from starlane.api.routes import admin, admin_accounts, auth, health
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
-from starlane.api.ws import EventJsonCache
 from starlane.api.ws import router as ws_router
 from starlane.api.wsfeed import FeedHub
+from starlane.api.wspush import EventJsonCache
 from starlane.config import Settings
 
 if TYPE_CHECKING:

@@ -1,9 +1,9 @@
 """The one ASGI middleware every HTTP request passes: request id, body limit, metrics,
 last-resort problem.
 
-These concerns used to be nested middlewares; each layer of pure-ASGI wrapping
-costs a coroutine, a ``send`` wrapper and a few dictionary copies per request, so they are one
-layer here (the request path is the hot path of the REST benchmark, issue 5).
+Each layer of pure-ASGI wrapping costs a coroutine, a ``send`` wrapper and a few dictionary
+copies per request, so these concerns share one layer (the request path is the hot path of the
+REST benchmark).
 
 - **Request id**: the client's ``X-Request-ID`` when it is sane (1-64 printable characters),
   else a new one (32 hex characters: a random per-process prefix and a counter, unique without

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from starlane.api.game import GameApi
     from starlane.api.metrics import Metrics
     from starlane.api.ratelimit import RateLimiter
-    from starlane.api.ws import EventJsonCache
     from starlane.api.wsfeed import Connection, FeedHub
+    from starlane.api.wspush import EventJsonCache
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
     from starlane.bus import Bus

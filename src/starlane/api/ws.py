@@ -55,7 +55,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import OrderedDict
 from typing import Any
 
 import msgspec
@@ -68,9 +67,8 @@ from starlane.api.auth import Principal
 from starlane.api.deps import ServicesDep, client_ip
 from starlane.api.errors import ApiError, error_to_problem, problem
 from starlane.api.inputs import check_json_depth
-from starlane.api.metrics import WebSocketSends
 from starlane.api.services import Services
-from starlane.api.wsfeed import Connection, Outbox, envelope_text
+from starlane.api.wsfeed import Connection, Outbox
 from starlane.api.wsmessages import (
     Request,
     decode_json,
@@ -78,9 +76,7 @@ from starlane.api.wsmessages import (
     reply_text,
     validation_problem,
 )
-from starlane.domain import events as ev
-from starlane.domain.codec import event_to_dict
-from starlane.domain.envelope import BusMessage, Envelope
+from starlane.api.wspush import compose
 
 router = APIRouter()
 _log = structlog.get_logger("starlane.api.ws")
@@ -137,28 +133,6 @@ _json = msgspec.json.Encoder()
 HOLD_EVENTS_SECONDS = 0.05
 """Longest, in seconds, a connection's events wait for the reply to the command being
 answered for it (they then leave in the same message: one socket write instead of two)."""
-
-
-class EventJsonCache:
-    """The JSON of recently published events, encoded once however many sockets receive them.
-
-    A sector event reaches every player in the sector; encoding it once per event instead of
-    once per recipient keeps the fan-out cost to a string join per socket.
-    """
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._items: OrderedDict[int, str] = OrderedDict()
-
-    def body(self, recorded: ev.RecordedEvent) -> str:
-        """The ``event`` object of a push message, as JSON text."""
-        text = self._items.get(recorded.position)
-        if text is None:
-            text = _json.encode(event_to_dict(recorded.event)).decode()
-            self._items[recorded.position] = text
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return text
 
 
 class _Refused(Exception):
@@ -331,18 +305,6 @@ async def _run(ws: WebSocket, st: Services, principal: Principal, auth_id: str |
             await ws.close(refused.code, refused.reason)
 
 
-def _event_text(recorded: BusMessage, channel: str, bodies: EventJsonCache) -> str:
-    """The single-event push message (or a relational change's), as JSON text."""
-    if isinstance(recorded, Envelope):
-        return envelope_text(recorded, channel)
-    actor = "null" if recorded.actor_id is None else str(recorded.actor_id)
-    return (
-        f'{{"type":"event","channel":"{channel}","position":{recorded.position},'
-        f'"region_id":{recorded.region_id},"seq":{recorded.seq},"actor_id":{actor},'
-        f'"event":{bodies.body(recorded)}}}'
-    )
-
-
 MAX_QUEUED = 64
 """Replies and notices waiting for the writer at most before the reader stops reading."""
 
@@ -375,7 +337,7 @@ async def _writer(conn: _Connection, outbox: Outbox) -> None:
             continue  # events only, while a command is answered: they leave with its reply
         events = outbox.take()
         if queued or events:
-            text = _compose(queued, events, outbox.offered - len(events), bodies, sends)
+            text = compose(queued, events, outbox.offered - len(events), bodies, sends)
             queued.clear()
             conn.drained.set()
             await conn.ws.send_text(text)
@@ -385,58 +347,6 @@ async def _writer(conn: _Connection, outbox: Outbox) -> None:
         await conn.ws.close(CLOSE_TRY_AGAIN, "slow consumer")
     else:
         await conn.ws.close(1001, "server shutting down")
-
-
-def _compose(
-    queued: list[tuple[str, str, int]],
-    events: list[tuple[BusMessage, str]],
-    first: int,
-    bodies: EventJsonCache,
-    sends: WebSocketSends,
-) -> str:
-    """One message carrying the queued messages and the events, in the order they got ready.
-
-    Args:
-        queued: ``(text, kind, mark)`` replies and notices; each goes after the events whose
-            outbox index is below its mark.
-        events: ``(event, channel)`` pairs taken from the outbox.
-        first: the outbox index of ``events[0]``.
-        bodies: the event JSON cache.
-        sends: the send counters (:class:`~starlane.api.metrics.WebSocketSends`), bumped.
-
-    Returns:
-        The message: a lone message as itself, several as a ``batch`` message.
-    """
-    count = len(queued) + len(events)
-    sends.events_pushed += len(events)
-    if count == 1:
-        if events:
-            sends.event += 1
-            recorded, channel = events[0]
-            return _event_text(recorded, channel, bodies)
-        text, kind, _ = queued[0]
-        if kind == "reply":
-            sends.reply += 1
-        else:
-            sends.other += 1
-        return text
-    parts: list[str] = []
-    index = 0
-    for text, kind, mark in queued:
-        while index < len(events) and first + index < mark:
-            recorded, channel = events[index]
-            parts.append(_event_text(recorded, channel, bodies))
-            index += 1
-        parts.append(text)
-        if kind == "reply":
-            sends.batched_reply += 1
-        else:
-            sends.batched_other += 1
-    for recorded, channel in events[index:]:
-        parts.append(_event_text(recorded, channel, bodies))
-    sends.batched_event += len(events)
-    sends.batch += 1
-    return f'{{"type":"batch","messages":[{",".join(parts)}]}}'
 
 
 async def _heartbeat(conn: _Connection) -> None:
