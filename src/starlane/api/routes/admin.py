@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 import structlog
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from starlane.api.auth import Principal
@@ -60,8 +60,13 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not authenticated"},
     403: {"description": "not an admin (``forbidden``), or ``self_approval``"},
+    404: {"description": "no such account, entry or approval"},
+    409: {"description": "refused in the current state (``already_reverted``, decided)"},
     422: {"description": "invalid input, ``justification_required``"},
 }
+
+EntryIndex = Annotated[int, Path(ge=0, description="the entry's index in the log (0, 1, 2...)")]
+"""An audit entry's index as a path parameter (the route matches digits only)."""
 
 
 async def require_stored_admin(
@@ -350,7 +355,7 @@ async def audit_export(
     responses={**PROBLEMS, 404: {"description": "no such entry"}},
     summary="One entry",
 )
-async def audit_entry(caller: AdminCaller, index: int) -> AuditEntryOut:
+async def audit_entry(caller: AdminCaller, index: EntryIndex) -> AuditEntryOut:
     """The entry, with ``leaf`` (base64 of its exact leaf bytes) and who reverted it."""
     services = caller[1]
     stored = await get_entry(services.db, index)
@@ -366,7 +371,7 @@ async def audit_entry(caller: AdminCaller, index: int) -> AuditEntryOut:
     summary="Inclusion proof",
 )
 async def audit_proof(
-    caller: AdminCaller, index: int, tree_size: Annotated[int, Query(ge=1)]
+    caller: AdminCaller, index: EntryIndex, tree_size: Annotated[int, Query(ge=1)]
 ) -> InclusionProofOut:
     """The RFC 9162 inclusion proof of entry ``index`` in the tree of ``tree_size`` entries."""
     db = caller[1].db
@@ -387,7 +392,7 @@ async def audit_proof(
     summary="Revert an action",
 )
 async def audit_revert(
-    request: Request, caller: AdminCaller, index: int, body: Justified
+    request: Request, caller: AdminCaller, index: EntryIndex, body: Justified
 ) -> ActionDone | JSONResponse:
     """Undo a reversible action as a new entry pointing at it (409 ``already_reverted``)."""
     principal, services = caller

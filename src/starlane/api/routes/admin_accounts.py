@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from starlane.api.auth import Principal
@@ -42,6 +42,9 @@ from starlane.store.admin_accounts import membership_expiry, search_accounts
 from starlane.store.audit_reads import list_approvals
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+AccountId = Annotated[int, Path(ge=1, description="the account's id")]
+"""An account id as a path parameter."""
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -82,7 +85,7 @@ async def accounts_list(
 
 
 @router.get("/accounts/{account_id}", response_model=AdminAccountDetail, responses=PROBLEMS)
-async def accounts_get(caller: AdminCaller, account_id: int) -> AdminAccountDetail:
+async def accounts_get(caller: AdminCaller, account_id: AccountId) -> AdminAccountDetail:
     """An account and its player's state."""
     services = caller[1]
     account = await services.accounts.get(account_id)
@@ -106,7 +109,11 @@ async def accounts_get(caller: AdminCaller, account_id: int) -> AdminAccountDeta
 
 
 async def _disable(
-    request: Request, caller: tuple[Principal, Services], account_id: int, body: Justified, on: bool
+    request: Request,
+    caller: tuple[Principal, Services],
+    account_id: AccountId,
+    body: Justified,
+    on: bool,
 ) -> ActionDone | JSONResponse:
     principal, services = caller
     outcome = await actions_of(services).set_disabled(
@@ -119,7 +126,7 @@ async def _disable(
     "/accounts/{account_id}/disable", response_model=ActionDone, responses=ACTION_RESPONSES
 )
 async def accounts_disable(
-    request: Request, caller: AdminCaller, account_id: int, body: Justified
+    request: Request, caller: AdminCaller, account_id: AccountId, body: Justified
 ) -> ActionDone | JSONResponse:
     """Disable an account: its access tokens are refused from the next request."""
     return await _disable(request, caller, account_id, body, True)
@@ -127,7 +134,7 @@ async def accounts_disable(
 
 @router.post("/accounts/{account_id}/enable", response_model=ActionDone, responses=ACTION_RESPONSES)
 async def accounts_enable(
-    request: Request, caller: AdminCaller, account_id: int, body: Justified
+    request: Request, caller: AdminCaller, account_id: AccountId, body: Justified
 ) -> ActionDone | JSONResponse:
     """Enable a disabled account again."""
     return await _disable(request, caller, account_id, body, False)
@@ -135,7 +142,7 @@ async def accounts_enable(
 
 @router.post("/accounts/{account_id}/roles", response_model=ActionDone, responses=ACTION_RESPONSES)
 async def accounts_roles(
-    request: Request, caller: AdminCaller, account_id: int, body: RolesRequest
+    request: Request, caller: AdminCaller, account_id: AccountId, body: RolesRequest
 ) -> ActionDone | JSONResponse:
     """Grant and revoke roles (the admin role needs a second admin by default)."""
     principal, services = caller
@@ -149,7 +156,7 @@ async def accounts_roles(
     "/accounts/{account_id}/membership", response_model=ActionDone, responses=ACTION_RESPONSES
 )
 async def accounts_membership(
-    request: Request, caller: AdminCaller, account_id: int, body: MembershipRequest
+    request: Request, caller: AdminCaller, account_id: AccountId, body: MembershipRequest
 ) -> ActionDone | JSONResponse:
     """Set the membership tier and its end (RFC 3339, or null for none)."""
     principal, services = caller
@@ -164,7 +171,7 @@ async def accounts_membership(
     "/accounts/{account_id}/credits", response_model=ActionDone, responses=ACTION_RESPONSES
 )
 async def accounts_credits(
-    request: Request, caller: AdminCaller, account_id: int, body: CreditsRequest
+    request: Request, caller: AdminCaller, account_id: AccountId, body: CreditsRequest
 ) -> ActionDone | JSONResponse:
     """Adjust a player's credits (an engine command; large ones need a second admin)."""
     principal, services = caller
