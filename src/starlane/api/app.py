@@ -129,9 +129,14 @@ async def _ensure_admin(services: Services) -> None:
 
 
 async def _start_audit(services: Services) -> Checkpointer:
-    """Start the audit checkpointer and the admin actions; load the disabled accounts."""
+    """Start the audit checkpointer and the admin actions; load the disabled accounts.
+
+    Before the admin actions exist, every credit adjustment the engines committed without its
+    audit entry (a crash between the two) gets the entry (``reconcile_credit_entries``).
+    """
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
+    from starlane.audit.reconcile import reconcile_credit_entries
 
     settings = services.settings
     checkpointer = Checkpointer(
@@ -144,6 +149,7 @@ async def _start_audit(services: Services) -> Checkpointer:
     )
     await checkpointer.start()
     services.checkpointer = checkpointer
+    await reconcile_credit_entries(services.event_store, services.db, services.uow)
     services.admin = AdminActions(
         services.uow,
         services.clock,

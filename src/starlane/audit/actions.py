@@ -9,11 +9,12 @@ values before and after, the actor and where the request came from (:class:`Acto
 - A credit adjustment is an engine command (:class:`~starlane.domain.commands.AdjustCredits`),
   so the player's credits live in one place, the region's event stream. The engine commits
   the ``CreditsAdjusted`` event first (a unit of work never waits for an engine); the audit
-  entry is appended right after, in a unit of work. A crash between the two leaves the
-  event without its entry: the event itself carries the admin's id and justification, and the
-  failure is logged (``audit.credits_entry_missing``) with the event's position, so the
-  operator can append the entry by hand; the reverse (an entry for credits never moved)
-  cannot happen.
+  entry is appended right after, in a unit of work, with the event's global position
+  (``after.event_position``). A crash between the two leaves the event without its entry for
+  the time the server is down: the failure is logged (``audit.credits_entry_missing``), and
+  at the next start :func:`~starlane.audit.reconcile.reconcile_credit_entries` appends the
+  entry from the event (which carries the admin's id and justification) before the admin API
+  takes requests. The reverse (an entry for credits never moved) cannot happen.
 - The two-person rule: an action in ``two_person`` (``roles.grant.admin``,
   ``roles.revoke.admin``, ``credits.adjust.large`` above ``credit_threshold``, ...) is stored
   as a pending request (:class:`Pending`) and runs only when another admin approves it.
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from starlane.audit.leaf import JsonValue
+from starlane.audit.reconcile import credit_entry
 from starlane.domain.commands import AdjustCredits
 from starlane.domain.errors import DomainError
 from starlane.domain.events import CreditsAdjusted
@@ -682,26 +684,12 @@ class AdminActions:
             AdjustCredits(account_id, delta, actor.account_id, justification)
         )
         event = next(r for r in recorded if isinstance(r.event, CreditsAdjusted))
-        adjusted = event.event
-        assert isinstance(adjusted, CreditsAdjusted)
-        before: dict[str, Any] = {"credits": adjusted.credits_after - delta}
-        after = {
-            "credits": adjusted.credits_after,
-            "delta": delta,
-            "event_position": event.position,
-        } | self._approval_note(params)
+        fields = credit_entry(event)
+        fields["after"] |= self._approval_note(params)
+        before, after = fields["before"], fields["after"]
         try:
             async with self._uow() as uow:
-                stored = await uow.audit.append(
-                    **self._who(actor),
-                    action="credits.adjust",
-                    target_kind="account",
-                    target_id=str(account_id),
-                    before=before,
-                    after=after,
-                    justification=justification,
-                    reverts=reverts,
-                )
+                stored = await uow.audit.append(**self._who(actor), reverts=reverts, **fields)
         except BaseException:
             _log.error(
                 "audit.credits_entry_missing",

@@ -5,6 +5,7 @@ outside units of work; appends are :mod:`starlane.store.audit`'s).
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -102,6 +103,25 @@ async def reverted_by(engine: AsyncEngine, index: int) -> int | None:
         )
         value = found.scalar()
     return None if value is None else int(value)
+
+
+async def credit_event_positions(engine: AsyncEngine) -> set[int]:
+    """The event positions the ``credits.adjust`` entries record (``after.event_position``).
+
+    Args:
+        engine: the database.
+
+    Returns:
+        The global event-store positions of the ``CreditsAdjusted`` events that have an entry.
+    """
+    query = select(audit_entries.c.after).where(audit_entries.c.action == "credits.adjust")
+    positions: set[int] = set()
+    async with engine.connect() as conn:
+        for (after,) in (await conn.execute(query)).all():
+            value = json.loads(after)
+            if isinstance(value, dict) and isinstance(value.get("event_position"), int):
+                positions.add(value["event_position"])
+    return positions
 
 
 async def log_size(engine: AsyncEngine) -> int:

@@ -74,6 +74,12 @@ _READ_ALL = (
     .order_by(events.c.position)
     .limit(bindparam("limit"))
 )
+_READ_TYPE = (
+    select(*_EVENT_COLUMNS)
+    .where(events.c.type == bindparam("type"), events.c.position > bindparam("after"))
+    .order_by(events.c.position)
+    .limit(bindparam("limit"))
+)
 _HEAD = select(func.coalesce(func.max(events.c.position), 0))
 
 
@@ -419,6 +425,24 @@ class EventStore:
         async with self.engine.connect() as conn:
             result = await conn.execute(_READ_ALL, {"after": after_position, "limit": limit})
             rows = result.all()
+        return [_recorded(row) for row in rows]
+
+    async def read_of_type(
+        self, event_type: str, after_position: int = 0, limit: int = 1_000
+    ) -> list[RecordedEvent]:
+        """Events of one type, of every region, in global position order.
+
+        Args:
+            event_type: the events' ``type`` (e.g. ``credits_adjusted``).
+            after_position: only events with a greater position.
+            limit: at most this many events.
+
+        Returns:
+            Up to ``limit`` recorded events, positions increasing.
+        """
+        params = {"type": event_type, "after": after_position, "limit": limit}
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(_READ_TYPE, params)).all()
         return [_recorded(row) for row in rows]
 
     async def head_position(self) -> int:
