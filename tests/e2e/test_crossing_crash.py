@@ -3,7 +3,8 @@ and every player is in exactly one region with credits and cargo conserved.
 
 Counts are read from the event store itself (latest snapshot plus the events after it, as the
 server recovers), not from the server's answers: players in every region, departures still in
-flight, treasuries.
+flight, treasuries. Runs on SQLite (the embedded file) and on PostgreSQL (a database of its own,
+dropped after; skipped with the reason when no server answers).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlane.domain.model import NEXUS_REGION_ID, TERRAN_REGION_ID
 from starlane.engine.recovery import load_region_state
 from starlane.store.db import create_db_engine
 from starlane.store.eventstore import EventStore
+from tests.conftest import postgres_unavailable_reason
 from tests.e2e.test_serve_bots_restart import BOT_PASSWORD, Server
 
 pytestmark = pytest.mark.slow
@@ -26,9 +28,20 @@ pytestmark = pytest.mark.slow
 PLAYERS = 200
 
 
-async def _census(data_dir: Path) -> tuple[dict[int, int], int, int, dict[int, int]]:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The server's database: its default SQLite file under tmp_path, or a new PostgreSQL one."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'starlane.db'}"
+    reason = postgres_unavailable_reason()  # outside the event loop, as the shared probe needs
+    if reason:
+        pytest.skip(reason)
+    return request.getfixturevalue("postgres_url")
+
+
+async def _census(db_url: str) -> tuple[dict[int, int], int, int, dict[int, int]]:
     """(player -> places holding them, credits, cargo units, region -> treasury) from the store."""
-    engine = create_db_engine(f"sqlite+aiosqlite:///{data_dir / 'starlane.db'}")
+    engine = create_db_engine(db_url)
     try:
         store = EventStore(engine)
         places: dict[int, int] = {}
@@ -55,8 +68,8 @@ async def _census(data_dir: Path) -> tuple[dict[int, int], int, int, dict[int, i
         await engine.dispose()
 
 
-async def _gate(data_dir: Path) -> tuple[int, int]:
-    engine = create_db_engine(f"sqlite+aiosqlite:///{data_dir / 'starlane.db'}")
+async def _gate(db_url: str) -> tuple[int, int]:
+    engine = create_db_engine(db_url)
     try:
         state = (await load_region_state(EventStore(engine), TERRAN_REGION_ID)).state
     finally:
@@ -68,15 +81,17 @@ async def _gate(data_dir: Path) -> tuple[int, int]:
 
 
 async def test_sigkill_during_200_concurrent_crossings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STARLANE_RATE__ENABLED", "false")  # 200 registrations from one address
+    if not db_url.startswith("sqlite"):
+        monkeypatch.setenv("STARLANE_DATABASE_URL", db_url)  # the server's environment
     server = Server(tmp_path)
     server.start()
     headers: list[dict[str, str]] = []
     try:
         await server.wait_ready()
-        gate, there = await _gate(tmp_path)
+        gate, there = await _gate(db_url)
         limits = httpx.Limits(max_connections=64)
         async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as http:
             sem = asyncio.Semaphore(16)
@@ -105,7 +120,7 @@ async def test_sigkill_during_200_concurrent_crossings(
 
             headers = list(await asyncio.gather(*(prepare(i) for i in range(PLAYERS))))
         # the state before: read from the store while the server is idle
-        places, credits, cargo, _ = await _census(tmp_path)
+        places, credits, cargo, _ = await _census(db_url)
         assert len(places) == PLAYERS and set(places.values()) == {1}
         assert cargo == sum(1 + i % 5 for i in range(PLAYERS))
 
@@ -153,7 +168,7 @@ async def test_sigkill_during_200_concurrent_crossings(
     finally:
         restarted.stop()
     assert restarted.proc is not None and restarted.proc.returncode == 0
-    after_places, after_credits, after_cargo, _ = await _census(tmp_path)
+    after_places, after_credits, after_cargo, _ = await _census(db_url)
     assert len(after_places) == PLAYERS and set(after_places.values()) == {1}
     assert (after_credits, after_cargo) == (credits, cargo)
 

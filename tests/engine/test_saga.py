@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from starlane.bus import Bus
 from starlane.domain.commands import Arrive, Autopilot, Depart, Move, Scan, SettleTransfer
@@ -170,74 +171,82 @@ STEP = st.tuples(
 )
 
 
-async def _run_steps(steps) -> None:
+async def _run_steps(steps, postgres_url: str | None = None) -> None:
+    """Run one example on a fresh SQLite file, or on ``postgres_url`` emptied first."""
     with tempfile.TemporaryDirectory() as tmp:
-        engine = create_db_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'p.db'}")
-        await upgrade_database(engine)
-        store = EventStore(engine)
-        await seed(store)
-        service = await galaxy(store)
-        start = totals(service)
-        n = 0
-        for op, k in steps:
-            pid = k + 1
-            pending = [
-                (rid, t)
-                for rid, e in service.engines.items()
-                for t in e.state.transfers_out.values()
-            ]
-            try:
-                if op == "depart":
-                    where = service.directory.locate(pid)
-                    if where is None:
-                        continue
-                    src, dst = where[0], 3 if where[0] == 1 else 1
-                    gate, to = (GATE_A, GATE_B) if src == 1 else (GATE_B, GATE_A)
-                    if where[1] != gate:
-                        continue
-                    n += 1
-                    toll = service.region_state(dst).region.policy.gate_toll
-                    await service.engine(src).submit(Depart(pid, to, f"t{n}", dst, toll))
-                elif op in ("deliver", "dup") and pending:
-                    src, t = pending[k % len(pending)]
-                    dst_engine = service.engine(t.to_region_id)
-                    arrive = Arrive(t.player.id, t.transfer_id, src, t.to_sector_id, t)
-                    for _ in range(2 if op == "dup" else 1):
-                        await dst_engine.submit(arrive)
-                elif op == "settle" and pending:
-                    src, t = pending[k % len(pending)]
-                    decided = service.region_state(t.to_region_id).transfers_in.get(t.transfer_id)
-                    if decided is not None:
-                        outcome = ARRIVED if decided == ARRIVED else REFUSED
-                        await service.engine(src).submit(
-                            SettleTransfer(t.player.id, t.transfer_id, outcome, decided)
-                        )
-                elif op == "policy":
-                    region = service.region_state(3).region
-                    region.policy.immigration = [Immigration.OPEN, Immigration.CLOSED][k % 2]
-                elif op == "cross":
-                    where = service.directory.locate(pid)
-                    if where is not None and where[1] in (GATE_A, GATE_B):
-                        await service.execute(Move(pid, GATE_B if where[1] == GATE_A else GATE_A))
-                elif op == "crash":
-                    # the process dies: nothing is stopped or snapshotted; a new one recovers
-                    service = await galaxy(store)
-                    credits, cargo, places = totals(service)
-                    assert all(v == 1 for v in places.values()), places
-                    assert sorted(places) == list(PLAYERS)
-                    for state in service.regions():
-                        assert state.transfers_out == {}
-                    assert (credits, cargo) == start[:2]
-            except DomainError:
-                pass
-            credits, cargo, places = totals(service)
-            assert (credits, cargo) == start[:2]
-            assert sorted(places) == list(PLAYERS) and set(places.values()) == {1}
-        service = await galaxy(store)
+        engine = create_db_engine(postgres_url or f"sqlite+aiosqlite:///{Path(tmp) / 'p.db'}")
+        try:
+            if postgres_url is not None:  # one database per test: every example starts empty
+                async with engine.begin() as conn:
+                    await conn.execute(text("DROP SCHEMA public CASCADE"))
+                    await conn.execute(text("CREATE SCHEMA public"))
+            await upgrade_database(engine)
+            await _check_steps(EventStore(engine), steps)
+        finally:
+            await engine.dispose()
+
+
+async def _check_steps(store: EventStore, steps) -> None:
+    await seed(store)
+    service = await galaxy(store)
+    start = totals(service)
+    n = 0
+    for op, k in steps:
+        pid = k + 1
+        pending = [
+            (rid, t) for rid, e in service.engines.items() for t in e.state.transfers_out.values()
+        ]
+        try:
+            if op == "depart":
+                where = service.directory.locate(pid)
+                if where is None:
+                    continue
+                src, dst = where[0], 3 if where[0] == 1 else 1
+                gate, to = (GATE_A, GATE_B) if src == 1 else (GATE_B, GATE_A)
+                if where[1] != gate:
+                    continue
+                n += 1
+                toll = service.region_state(dst).region.policy.gate_toll
+                await service.engine(src).submit(Depart(pid, to, f"t{n}", dst, toll))
+            elif op in ("deliver", "dup") and pending:
+                src, t = pending[k % len(pending)]
+                dst_engine = service.engine(t.to_region_id)
+                arrive = Arrive(t.player.id, t.transfer_id, src, t.to_sector_id, t)
+                for _ in range(2 if op == "dup" else 1):
+                    await dst_engine.submit(arrive)
+            elif op == "settle" and pending:
+                src, t = pending[k % len(pending)]
+                decided = service.region_state(t.to_region_id).transfers_in.get(t.transfer_id)
+                if decided is not None:
+                    outcome = ARRIVED if decided == ARRIVED else REFUSED
+                    await service.engine(src).submit(
+                        SettleTransfer(t.player.id, t.transfer_id, outcome, decided)
+                    )
+            elif op == "policy":
+                region = service.region_state(3).region
+                region.policy.immigration = [Immigration.OPEN, Immigration.CLOSED][k % 2]
+            elif op == "cross":
+                where = service.directory.locate(pid)
+                if where is not None and where[1] in (GATE_A, GATE_B):
+                    await service.execute(Move(pid, GATE_B if where[1] == GATE_A else GATE_A))
+            elif op == "crash":
+                # the process dies: nothing is stopped or snapshotted; a new one recovers
+                service = await galaxy(store)
+                credits, cargo, places = totals(service)
+                assert all(v == 1 for v in places.values()), places
+                assert sorted(places) == list(PLAYERS)
+                for state in service.regions():
+                    assert state.transfers_out == {}
+                assert (credits, cargo) == start[:2]
+        except DomainError:
+            pass
         credits, cargo, places = totals(service)
-        assert (credits, cargo) == start[:2] and set(places.values()) == {1}
-        assert sorted(places) == list(PLAYERS)
-        await engine.dispose()
+        assert (credits, cargo) == start[:2]
+        assert sorted(places) == list(PLAYERS) and set(places.values()) == {1}
+    service = await galaxy(store)
+    credits, cargo, places = totals(service)
+    assert (credits, cargo) == start[:2] and set(places.values()) == {1}
+    assert sorted(places) == list(PLAYERS)
 
 
 @settings(
@@ -248,6 +257,19 @@ async def _run_steps(steps) -> None:
 @given(st.lists(STEP, max_size=30))
 def test_interleaved_steps_and_crashes_never_lose_or_duplicate(steps) -> None:
     asyncio.run(_run_steps(steps))
+
+
+@pytest.mark.postgres
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(STEP, max_size=30))
+def test_interleaved_steps_and_crashes_never_lose_or_duplicate_on_postgresql(
+    postgres_url: str, steps
+) -> None:
+    asyncio.run(_run_steps(steps, postgres_url))
 
 
 async def test_the_account_records_learn_the_new_region(store):
