@@ -17,7 +17,11 @@ def bots(
     ] = "http://127.0.0.1:8000",
     count: Annotated[int, typer.Option("--count", min=1, max=1000, help="Number of bots.")] = 5,
     strategy: Annotated[
-        str, typer.Option("--strategy", help="trader, explorer, hunter or mixed.")
+        str,
+        typer.Option(
+            "--strategy",
+            help="trader, explorer, hunter, crossing, mixed or galaxy (mixed plus crossing bots).",
+        ),
     ] = "mixed",
     duration: Annotated[
         float | None,
