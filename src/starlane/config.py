@@ -220,6 +220,12 @@ class Settings(BaseSettings):
             ``region.transfer``, ``region.close``.
         audit_two_person_credit_threshold: a credit adjustment whose size (either sign) is
             above this many credits is ``credits.adjust.large``.
+        billing_webhook_secret: the Standard Webhooks secret (``whsec_...``) the payment
+            provider signs ``POST /api/v1/billing/webhook`` with; empty: the webhook is off
+            (answers 503 ``billing_disabled``).
+        billing_grace_days: days a Galactic Citizen keeps the tier after ``payment.failed``
+            before it lapses (unless renewed).
+        regions_per_citizen: regions a Galactic Citizen may own at once.
     """
 
     model_config = SettingsConfigDict(
@@ -268,6 +274,9 @@ class Settings(BaseSettings):
         ]
     )
     audit_two_person_credit_threshold: int = Field(100_000, ge=0)
+    billing_webhook_secret: str = ""
+    billing_grace_days: float = Field(7.0, ge=0, le=365)
+    regions_per_citizen: int = Field(1, ge=0, le=1_000)
 
     @field_validator("rules")
     @classmethod

@@ -41,7 +41,7 @@ async def test_upgrade_from_empty_creates_schema_without_drift(db_url):
     try:
         assert await database_revision(engine) is None
         await upgrade_database(engine)
-        assert await database_revision(engine) == HEAD == "0004_audit"
+        assert await database_revision(engine) == HEAD == "0005_regions"
         async with engine.connect() as conn:
             assert await conn.run_sync(_drift) == []
             tables = await conn.run_sync(_tables)
@@ -264,3 +264,38 @@ async def test_security_revision_keeps_accounts_and_never_reuses_ids(db_url):
         assert {v for (v,) in versions} == {0}
     finally:
         await engine.dispose()
+
+
+async def test_regions_revision_keeps_the_catalogue_and_marks_regions_active(engine):
+    """0005_regions adds the catalogue's status (existing regions: active) and owner, and
+    downgrades and upgrades again without losing a region."""
+    from starlane.store import catalogue
+
+    await catalogue.add_region(engine, RegionRow(1, "terran", "Terran Space", 42, 300, 1, 5.0))
+    await catalogue.add_region(
+        engine, RegionRow(3, "player", "Vega Reach", 7, 500, 3_301, 6.0, owner_id=9)
+    )
+    assert await catalogue.set_region_status(engine, 3, "closed")
+    assert not await catalogue.set_region_status(engine, 99, "closed")
+    with pytest.raises(ValueError):
+        await catalogue.set_region_status(engine, 3, "deleted")
+    rows = {r.id: r for r in await catalogue.list_regions(engine)}
+    assert (rows[1].status, rows[1].owner_id) == ("active", None)
+    assert (rows[3].status, rows[3].owner_id) == ("closed", 9)
+    async with engine.begin() as conn:
+        await conn.run_sync(_downgrade_to("0004_audit"))
+        tables = await conn.run_sync(_tables)
+    assert "billing_events" not in tables and "region_moderators" not in tables
+    await upgrade_database(engine)
+    assert await database_revision(engine) == "0005_regions"
+    rows = {r.id: r for r in await catalogue.list_regions(engine)}
+    assert sorted(rows) == [1, 3] and rows[3].status == "active"  # the column came back new
+
+
+def _downgrade_to(revision: str):
+    def run(sync_conn) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = sync_conn
+        command.downgrade(cfg, revision)
+
+    return run

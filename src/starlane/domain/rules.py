@@ -372,3 +372,7 @@ def _credits_adjusted(state: RegionState, e: CreditsAdjusted) -> None:
 
 register_decider(AdjustCredits, decide_adjust_credits)
 register_evolver(CreditsAdjusted, _credits_adjusted)
+
+# Domain modules that register their own commands and events (imported last: they import this
+# module's registration functions).
+from starlane.domain import terminals as _terminals  # noqa: E402, F401

@@ -225,6 +225,28 @@ class GalaxyService:
                 )
         return recorded
 
+    async def execute_in(self, region_id: int, command: Command) -> list[RecordedEvent]:
+        """Submit a command to one region's engine, wherever the acting player is.
+
+        Governance and platform commands (a governor's policy change, an operator's
+        suspension, a Nexus gate terminal) act on a region, not on the player's own position:
+        they go to that region's engine. Game commands go through :meth:`execute`.
+
+        Args:
+            region_id: the region whose engine decides the command.
+            command: the command.
+
+        Returns:
+            The committed events.
+
+        Raises:
+            UnknownRegionError: no such region is running.
+            DomainError: the rules refused the command.
+            EngineBusyError: the region's queue is full.
+            EngineUnavailableError: the region engine is stopped or recovering.
+        """
+        return await self.engine(region_id).submit(command)
+
     # --- reads ---------------------------------------------------------------------------
     def engine(self, region_id: int) -> RegionEngine:
         """The engine of a region.

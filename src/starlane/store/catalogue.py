@@ -33,6 +33,10 @@ class RegionRow:
         first_sector_id: global id of the region's first sector (ids are contiguous).
         created_at: unix seconds of creation.
         params: further generation parameters (JSON object).
+        status: ``active``, or ``closed`` for a region an operator closed (kept in the
+            catalogue; its engine is not run).
+        owner_id: the Galactic Citizen who requested a provisioned region, None for the
+            generated galaxy's regions.
     """
 
     id: int
@@ -43,6 +47,8 @@ class RegionRow:
     first_sector_id: int
     created_at: float
     params: dict[str, Any] = field(default_factory=dict)
+    status: str = "active"
+    owner_id: int | None = None
 
 
 def _row(row: Row[Any]) -> RegionRow:
@@ -55,6 +61,8 @@ def _row(row: Row[Any]) -> RegionRow:
         first_sector_id=row.first_sector_id,
         created_at=row.created_at,
         params=msgspec.json.decode(row.params) if row.params else {},
+        status=row.status,
+        owner_id=row.owner_id,
     )
 
 
@@ -91,6 +99,8 @@ async def add_regions(engine: AsyncEngine, rows: Sequence[RegionRow]) -> None:
             "first_sector_id": row.first_sector_id,
             "created_at": row.created_at,
             "params": msgspec.json.encode(row.params).decode(),
+            "status": row.status,
+            "owner_id": row.owner_id,
         }
         for row in rows
     ]
@@ -131,3 +141,26 @@ async def get_region(engine: AsyncEngine, region_id: int) -> RegionRow | None:
     async with engine.connect() as conn:
         row = (await conn.execute(select(regions).where(regions.c.id == region_id))).first()
     return None if row is None else _row(row)
+
+
+async def set_region_status(engine: AsyncEngine, region_id: int, status: str) -> bool:
+    """Set a region's catalogue status (``active`` or ``closed``).
+
+    Args:
+        engine: the database engine.
+        region_id: the region id.
+        status: the new status.
+
+    Returns:
+        True when the catalogue had the region.
+
+    Raises:
+        ValueError: a status other than ``active`` or ``closed``.
+    """
+    if status not in ("active", "closed"):
+        raise ValueError(f"a catalogue status is active or closed, not {status!r}")
+    async with engine.execution_options(**WRITE_TRANSACTION).begin() as conn:
+        result = await conn.execute(
+            regions.update().where(regions.c.id == region_id).values(status=status)
+        )
+    return bool(result.rowcount)

@@ -19,7 +19,10 @@ Tables:
 - ``audit_entries``, ``audit_nodes``, ``audit_checkpoints``: the tamper-evident audit log (each
   entry's exact leaf bytes and leaf hash, the root of every complete block of 256 leaves, the
   signed checkpoints); ``audit_approvals``: two-person-rule requests; ``membership_terms``:
-  the end of a membership an operator set.
+  the end of a membership (set by an operator or a billing webhook) and a failed payment's
+  grace period.
+- ``billing_events``: every billing webhook delivery applied, by its ``webhook-id``.
+- ``region_moderators``: the moderators a region's governor appointed.
 
 Times are unix seconds (double precision). JSON values are stored as text.
 """
@@ -72,6 +75,10 @@ regions = Table(
     Column("first_sector_id", Integer, nullable=False),
     Column("created_at", Double, nullable=False),
     Column("params", Text, nullable=False, server_default=text("'{}'")),
+    # ``active`` or ``closed``: a closed region stays in the catalogue (its engine is not run).
+    Column("status", String, nullable=False, server_default=text("'active'")),
+    # The Galactic Citizen who requested a provisioned region (None for generated ones).
+    Column("owner_id", Integer, nullable=True, index=True),
 )
 
 events = Table(
@@ -266,4 +273,36 @@ membership_terms = Table(
         autoincrement=False,
     ),
     Column("expires_at", Double, nullable=True),
+    # A failed payment's grace period: membership lapses at this time unless renewed.
+    Column("grace_until", Double, nullable=True),
+    # Who set the terms last: ``manual`` (an operator) or ``webhook`` (a billing provider).
+    Column("source", String, nullable=False, server_default=text("'manual'")),
+)
+
+billing_events = Table(
+    "billing_events",
+    metadata,
+    # The Standard Webhooks ``webhook-id``: a delivery seen twice is applied once.
+    Column("webhook_id", String, primary_key=True),
+    Column("type", String, nullable=False),
+    Column("account_id", Integer, nullable=False, index=True),
+    Column("period_end", Double, nullable=True),
+    Column("received_at", Double, nullable=False, index=True),
+    Column("payload", Text, nullable=False),
+)
+
+region_moderators = Table(
+    "region_moderators",
+    metadata,
+    Column("region_id", Integer, nullable=False),
+    Column(
+        "account_id",
+        Integer,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("appointed_by", Integer, nullable=False),
+    Column("appointed_at", Double, nullable=False),
+    PrimaryKeyConstraint("region_id", "account_id"),
 )
