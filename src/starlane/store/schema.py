@@ -23,6 +23,9 @@ Tables:
   grace period.
 - ``billing_events``: every billing webhook delivery applied, by its ``webhook-id``.
 - ``region_moderators``: the moderators a region's governor appointed.
+- ``region_hourly``: a read model of each region's traffic and trade per clock hour (arrivals,
+  departures, trades, trade value, tax and tolls collected), for the governors' and the
+  operators' views.
 
 Times are unix seconds (double precision). JSON values are stored as text.
 """
@@ -305,4 +308,19 @@ region_moderators = Table(
     Column("appointed_by", Integer, nullable=False),
     Column("appointed_at", Double, nullable=False),
     PrimaryKeyConstraint("region_id", "account_id"),
+)
+
+region_hourly = Table(
+    "region_hourly",
+    metadata,
+    # A read model: one row per region and clock hour (unix seconds of the hour's start).
+    Column("region_id", Integer, nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("arrivals", Integer, nullable=False, server_default=text("0")),
+    Column("departures", Integer, nullable=False, server_default=text("0")),
+    Column("trades", Integer, nullable=False, server_default=text("0")),
+    Column("trade_value", BigInteger, nullable=False, server_default=text("0")),
+    Column("tax", BigInteger, nullable=False, server_default=text("0")),
+    Column("tolls", BigInteger, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("region_id", "hour"),
 )

@@ -1,4 +1,4 @@
-"""Regions as a product: catalogue status and owner, billing events, membership grace, moderators.
+"""Regions as a product: catalogue status and owner, billing, moderators, region_hourly.
 
 Revision ID: 0005_regions
 Revises: 0004_audit
@@ -56,10 +56,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("region_id", "account_id", name=op.f("pk_region_moderators")),
     )
     op.create_index(op.f("ix_region_moderators_account_id"), "region_moderators", ["account_id"])
+    counters = ("arrivals", "departures", "trades", "trade_value", "tax", "tolls")
+    op.create_table(
+        "region_hourly",
+        sa.Column("region_id", sa.Integer(), nullable=False),
+        sa.Column("hour", sa.BigInteger(), nullable=False),
+        *(
+            sa.Column(
+                name,
+                sa.BigInteger() if name in ("trade_value", "tax", "tolls") else sa.Integer(),
+                server_default=sa.text("0"),
+                nullable=False,
+            )
+            for name in counters
+        ),
+        sa.PrimaryKeyConstraint("region_id", "hour", name=op.f("pk_region_hourly")),
+    )
 
 
 def downgrade() -> None:
     """Drop what :func:`upgrade` added."""
+    op.drop_table("region_hourly")
     op.drop_index(op.f("ix_region_moderators_account_id"), table_name="region_moderators")
     op.drop_table("region_moderators")
     op.drop_index(op.f("ix_billing_events_received_at"), table_name="billing_events")
