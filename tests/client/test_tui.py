@@ -22,7 +22,7 @@ from tests.client.conftest import served_app, small_settings
 PASSWORD = "a long password"
 
 
-async def until(pilot, condition: Callable[[], bool], seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def until(pilot, condition: Callable[[], bool], seconds: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     for _ in range(int(seconds / 0.05)):
         if condition():
             return
