@@ -349,3 +349,13 @@ async def test_an_operator_grant_after_the_webhook_is_manual_and_clears_the_grac
     assert detail["account"]["membership_grace_until"] is None
     billing.clock.advance(365 * DAY_SECONDS)
     assert await billing.tier() == "galactic_citizen"
+
+
+@pytest.mark.parametrize("secret", ["whsec_c2hvcnQ=", "not-a-whsec-secret", "whsec_@@@@"])
+async def test_a_malformed_secret_stops_the_server_at_start(
+    app_factory: Callable[..., FastAPI], secret: str
+) -> None:
+    app = app_factory(billing_webhook_secret=secret)
+    with pytest.raises(ValueError, match="STARLANE_BILLING_WEBHOOK_SECRET"):
+        async with app.router.lifespan_context(app):
+            pass

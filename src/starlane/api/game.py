@@ -22,7 +22,7 @@ from starlane.billing.book import MembershipBook
 from starlane.domain import commands as c
 from starlane.domain import events as ev
 from starlane.domain import reads
-from starlane.domain.data import Side
+from starlane.domain.data import Membership, Side
 from starlane.domain.errors import DomainError
 from starlane.domain.model import Player, RegionState, Sector
 from starlane.engine.errors import EngineError
@@ -190,6 +190,23 @@ class GameApi:
         book = self.membership
         terms = None if book is None else book.terms(player.id, player.membership)
         return reads.me_view(player, state, principal.roles, self.clock(), terms)
+
+    def is_citizen(self, principal: Principal) -> bool | None:
+        """Whether the caller is a Galactic Citizen now, from the membership book (None
+        without a book or a player: the region's state decides).
+
+        Args:
+            principal: the caller.
+
+        Returns:
+            True or False, or None.
+        """
+        book = self.membership
+        player = self.service.player(principal.account_id)
+        if book is None or player is None:
+            return None
+        terms = book.terms(player.id, player.membership)
+        return terms.effective(self.clock()) is Membership.CITIZEN
 
     def sector_data(self, principal: Principal, sector_id: int) -> reads.SectorView:
         """``GET /sectors/{id}`` with fog of war, as plain data

@@ -1,11 +1,12 @@
 """Every account's membership terms in memory, for the hot reads (``GET /api/v1/me``).
 
 The book is loaded from the database when the server starts (:meth:`MembershipBook.load`) and
-kept up to date by the bus: it is a listener of ``membership.changed`` messages, which
-:func:`~starlane.billing.provider.change_membership` adds to the unit of work that writes the
-terms (so the book learns a change right after it commits, in this process or, through the
-bus adapter, in another). An account it does not hold has never had terms: its tier is the one
-it was created with.
+kept up to date by the bus (the newest message of an account by outbox position wins, so a
+repeated or late message never rolls terms back): it is a listener of ``membership.changed``
+messages, which :func:`~starlane.billing.provider.change_membership` adds to the unit of work
+that writes the terms: the book learns a change right after it commits, in this process, or
+from the outbox publisher's sweep when another process (``starlane admin``) made it. An account
+it does not hold has never had terms: its tier is the one it was created with.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class MembershipBook:
 
     def __init__(self) -> None:
         self._terms: dict[int, MembershipTerms] = {}
+        self._seen: dict[int, int] = {}  # account id -> outbox position of its terms
+        self._floor = 0  # messages at or below this position are in the loaded terms
 
     async def load(self, db: AsyncEngine) -> None:
         """Read every account's terms from the database (at start-up).
@@ -40,7 +43,8 @@ class MembershipBook:
         Args:
             db: the database.
         """
-        self._terms = await all_terms(db)
+        self._terms, self._floor = await all_terms(db)
+        self._seen.clear()
 
     def terms(
         self, account_id: int, created_as: Membership | str = Membership.FREE
@@ -64,7 +68,13 @@ class MembershipBook:
                 continue
             p = message.payload
             try:
-                self._terms[int(p["account_id"])] = MembershipTerms(
+                account_id = int(p["account_id"])
+                # delivery is at least once and a sweep may repeat an old message: keep the
+                # newest terms by outbox position (which follows commit order)
+                if message.position <= max(self._floor, self._seen.get(account_id, 0)):
+                    continue
+                self._seen[account_id] = message.position
+                self._terms[account_id] = MembershipTerms(
                     Membership(p["tier"]),
                     None if p.get("expires_at") is None else float(p["expires_at"]),
                     None if p.get("grace_until") is None else float(p["grace_until"]),

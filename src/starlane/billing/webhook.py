@@ -26,6 +26,7 @@ nothing changed:
 
 from __future__ import annotations
 
+import base64
 import binascii
 import hmac
 import json
@@ -172,13 +173,15 @@ class WebhookBilling:
     """Verifies and applies billing deliveries (see the module docstring).
 
     Args:
-        secret: the Standard Webhooks secret (``whsec_`` + base64); empty: disabled.
+        secret: the Standard Webhooks secret (``whsec_`` + the base64 of 24 to 64 bytes);
+            empty: disabled.
         uow: makes units of work.
         clock: unix seconds now (the timestamp window and the grace period use it).
         grace_days: days of grace after ``payment.failed``.
 
     Raises:
-        ValueError: a secret that is not ``whsec_`` + base64 (refused at start-up).
+        ValueError: a secret that is not ``whsec_`` + the base64 of 24 to 64 bytes (the
+            server refuses to start).
     """
 
     source = TermsSource.WEBHOOK
@@ -196,12 +199,7 @@ class WebhookBilling:
         self.grace_days = grace_days
         self._webhook: Webhook | None = None
         if secret:
-            try:
-                self._webhook = Webhook(secret)
-            except (binascii.Error, ValueError) as exc:
-                raise ValueError(
-                    "STARLANE_BILLING_WEBHOOK_SECRET must be 'whsec_' followed by base64"
-                ) from exc
+            self._webhook = Webhook(_secret_bytes(secret))
 
     @property
     def enabled(self) -> bool:
@@ -403,3 +401,17 @@ class WebhookBilling:
             terms=terms,
             now=now,
         )
+
+
+def _secret_bytes(secret: str) -> bytes:
+    """The key of a ``whsec_`` secret, refusing anything else (Standard Webhooks: 24-64 bytes)."""
+    problem = "STARLANE_BILLING_WEBHOOK_SECRET must be 'whsec_' + the base64 of 24 to 64 bytes"
+    if not secret.startswith("whsec_"):
+        raise ValueError(problem)
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(problem) from exc
+    if not 24 <= len(key) <= 64:
+        raise ValueError(problem)
+    return key

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from starlane.domain.data import Membership
 from starlane.domain.membership import API_TIERS, MembershipTerms, TermsSource, effective_tier
-from starlane.store.schema import accounts, billing_events, membership_terms
+from starlane.store.schema import accounts, billing_events, membership_terms, outbox
 
 __all__ = [
     "MembershipStatus",
@@ -188,7 +188,7 @@ async def terms_of(db: AsyncEngine, account_ids: Sequence[int]) -> dict[int, Mem
     return {int(r.id): _terms_of(r) for r in rows}
 
 
-async def all_terms(db: AsyncEngine) -> dict[int, MembershipTerms]:
+async def all_terms(db: AsyncEngine) -> tuple[dict[int, MembershipTerms], int]:
     """The terms of every account that is (or was) more than plainly free: a stored citizen
     tier or a terms row. Every other account is free with no end.
 
@@ -196,7 +196,8 @@ async def all_terms(db: AsyncEngine) -> dict[int, MembershipTerms]:
         db: the database.
 
     Returns:
-        Account id -> terms.
+        ``(account id -> terms, outbox position)``: every outbox message at or below the
+        position was committed before the terms were read (so they reflect it).
     """
     query = _terms_query().where(
         or_(
@@ -205,8 +206,9 @@ async def all_terms(db: AsyncEngine) -> dict[int, MembershipTerms]:
         )
     )
     async with db.connect() as conn:
+        position = (await conn.execute(select(func.max(outbox.c.position)))).scalar()
         rows = (await conn.execute(query)).all()
-    return {int(r.id): _terms_of(r) for r in rows}
+    return {int(r.id): _terms_of(r) for r in rows}, int(position or 0)
 
 
 async def citizens_count(db: AsyncEngine | AsyncConnection, now: float) -> int:
