@@ -99,7 +99,7 @@ class TermsChange:
     Attributes:
         before: the terms before.
         after: the terms after.
-        index: the audit entry's index (None: nothing changed, no entry).
+        index: the audit entry's index (None: nothing changed and no entry was written).
         before_json: the audit entry's ``before``.
         after_json: the audit entry's ``after``.
     """
@@ -113,7 +113,7 @@ class TermsChange:
     @property
     def changed(self) -> bool:
         """Whether the terms changed."""
-        return self.index is not None
+        return self.after != self.before
 
 
 def terms_json(terms: MembershipTerms, now: float) -> dict[str, Any]:

@@ -384,19 +384,20 @@ class WebhookBilling:
             )
             terms = None if change is None else change.after
             index = None if change is None else change.index
+            changed = change is not None and change.changed
         _log.info(
             "billing.applied",
             webhook_id=webhook_id,
             type=event.type,
             account_id=account_id,
-            changed=index is not None,
+            changed=changed,
         )
         return Receipt(
             "applied",
             webhook_id,
             event.type,
             account_id,
-            changed=index is not None,
+            changed=changed,
             audit_index=index,
             terms=terms,
             now=now,
