@@ -221,9 +221,16 @@ async def test_roles_membership_revert_and_refusals(world: World) -> None:
         headers=world.root,
     )
     assert r.status_code == 200, r.text
-    assert r.json()["after"] == {"tier": "galactic_citizen", "expires_at": "2030-01-01T00:00:00Z"}
+    assert r.json()["after"] == {
+        "tier": "galactic_citizen",
+        "effective": "galactic_citizen",
+        "expires_at": "2030-01-01T00:00:00Z",
+        "grace_until": None,
+        "source": "manual",
+    }
     detail = (await world.c.get(f"{A}/accounts/{pid}", headers=world.root)).json()
-    assert detail["account"]["membership"] == "citizen"
+    assert detail["account"]["membership"] == "galactic_citizen"
+    assert detail["account"]["membership_stored"] == "citizen"
     assert detail["account"]["membership_expires_at"] is not None
     assert detail["player"]["credits"] == 10_000
     r = await world.c.post(f"{A}/audit/{r.json()['index']}/revert", json=WHY, headers=world.root)

@@ -28,6 +28,11 @@ def test_every_operation_documents_its_problem_responses(app: FastAPI) -> None:
                 assert 422 in errors, where
             if path.startswith("/api/v1/admin/"):  # the operator's actions and the audit log
                 assert {401, 403, 404, 409, 422} <= set(errors), where
+            elif path == "/api/v1/billing/webhook":  # signed, no bearer token
+                assert not op.get("security"), where
+                assert {401, 422} <= set(errors) and "503" in responses, where
+                for status in (401, 422, 503):
+                    assert responses[str(status)]["content"] == PROBLEM, (where, status)
             elif path.startswith("/api/v1/") and "/auth/" not in path:  # the game's commands
                 assert {401, 403, 404, 409, 422, 429} <= set(errors), where
             checked += 1

@@ -81,6 +81,12 @@ def test_account_verbs_are_audited_and_need_a_justification(env: tuple[str, Path
         _admin(url, "membership", "pilot", "--tier", "galactic_citizen", "-j", "gift").exit_code
         == 0
     )
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:  # the manual billing provider
+        terms = db.execute(
+            "SELECT a.membership, t.expires_at, t.grace_until, t.source FROM accounts a "
+            "JOIN membership_terms t ON t.account_id = a.id WHERE a.username = 'pilot'"
+        ).fetchall()
+    assert terms == [("citizen", None, None, "manual")]
     pending = _admin(url, "roles", "pilot", "--grant", "admin", "--actor", "root", "-j", "new op")
     assert pending.exit_code == 0 and "pending: approval" in pending.output, pending.output
     approval_id = pending.output.split("approval ")[1].split()[0]

@@ -93,6 +93,16 @@ def test_citizen_may_buy_warp_jumper(docked: RegionState) -> None:
     assert isinstance(e, ShipBought) and docked.players[7].ship.type == "warp_jumper"
 
 
+def test_the_membership_in_force_is_the_one_the_caller_found(docked: RegionState) -> None:
+    # the API passes the account's tier in force now (membership lapses by time, outside the
+    # region's state): a lapsed citizen is refused, a new one sold the ship
+    docked.players[7].membership = Membership.CITIZEN
+    assert _refused(docked, BuyShip(7, "warp_jumper", citizen=False)).code == "citizens_only"
+    docked.players[7].membership = Membership.FREE
+    (e,) = run(docked, BuyShip(7, "warp_jumper", citizen=True))
+    assert isinstance(e, ShipBought) and docked.players[7].ship.type == "warp_jumper"
+
+
 def BuyFighters(player_id: int, count: int) -> BuyHardware:
     return BuyHardware(player_id, Hardware.FIGHTERS, count)
 

@@ -38,12 +38,15 @@ from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
 from starlane.api.openapi_problems import install_openapi_problems
 from starlane.api.ratelimit import RateLimiter
-from starlane.api.routes import admin, admin_accounts, auth, health
+from starlane.api.routes import admin, admin_accounts, auth, billing, health
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
 from starlane.api.ws import router as ws_router
 from starlane.api.wsfeed import FeedHub
 from starlane.api.wspush import EventJsonCache
+from starlane.billing.book import KINDS as BOOK_KINDS
+from starlane.billing.book import MembershipBook
+from starlane.billing.webhook import WebhookBilling
 from starlane.config import Settings
 
 if TYPE_CHECKING:
@@ -250,6 +253,7 @@ def create_app(
         projections: ProjectionRunner | ProjectorProcess | None = None
         bus = Bus()
         feed = FeedHub(bus)
+        book = MembershipBook()
         event_store: EventStore | None = None
         outbox: OutboxPublisher | None = None
         checkpointer = None
@@ -261,6 +265,8 @@ def create_app(
             outbox = OutboxPublisher(db, bus, clock=now)
             uow = UnitOfWorkFactory(db, clock=now, on_commit=outbox.committed)
             accounts = SqlAccountStore(db, uow)
+            await book.load(db)  # before the outbox publishes what an earlier run left
+            bus.add_listener(book, kinds=BOOK_KINDS)
             await outbox.start()
             g = settings.galaxy
             await ensure_galaxy(
@@ -300,10 +306,18 @@ def create_app(
                 tokens=tokens,
                 passwords=passwords,
                 dummy_hash=dummy_hash,
-                game=GameApi(service, limiter, metrics, now),
+                game=GameApi(service, limiter, metrics, now, book),
                 commands=table,
                 event_json=EventJsonCache(),
                 projections=projections,
+                membership=book,
+                billing=(
+                    WebhookBilling(
+                        settings.billing_webhook_secret, uow, now, settings.billing_grace_days
+                    )
+                    if settings.billing_webhook_secret
+                    else None
+                ),
             )
             checkpointer = await _start_audit(services)
             started.append(services)
@@ -370,7 +384,7 @@ def create_app(
     # node that is matched twice per request. The routes are built with their full paths, so
     # the OpenAPI schema is the same as from included routers.
     app.router.routes.extend(game_routes(table))
-    for module in (auth, health, admin, admin_accounts):
+    for module in (auth, health, admin, admin_accounts, billing):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
     install_docs(app)

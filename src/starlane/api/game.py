@@ -18,10 +18,11 @@ from starlane.api.auth import Principal
 from starlane.api.errors import ApiError
 from starlane.api.metrics import Metrics
 from starlane.api.ratelimit import RateLimiter
+from starlane.billing.book import MembershipBook
 from starlane.domain import commands as c
 from starlane.domain import events as ev
 from starlane.domain import reads
-from starlane.domain.data import Side
+from starlane.domain.data import Membership, Side
 from starlane.domain.errors import DomainError
 from starlane.domain.model import Player, RegionState, Sector
 from starlane.engine.errors import EngineError
@@ -75,6 +76,7 @@ class GameApi:
         limiter: the app's rate limits.
         metrics: the app's metrics.
         clock: unix seconds now.
+        membership: every account's membership terms (None: each player's tier as created).
     """
 
     def __init__(
@@ -83,11 +85,13 @@ class GameApi:
         limiter: RateLimiter,
         metrics: Metrics,
         clock: Callable[[], float],
+        membership: MembershipBook | None = None,
     ) -> None:
         self.service = service
         self.limiter = limiter
         self.metrics = metrics
         self.clock = clock
+        self.membership = membership
 
     # --- lookups ---------------------------------------------------------------------------
     def player(self, principal: Principal) -> tuple[Player, RegionState]:
@@ -180,9 +184,29 @@ class GameApi:
     # without building pydantic models (MeOut, SectorOut, QuoteOut document it, and
     # tests/api/test_ws.py holds it to them); the others validate it into their models.
     def me_data(self, principal: Principal) -> reads.MeView:
-        """``GET /me`` as plain data (:class:`~starlane.api.schemas.MeOut`'s fields)."""
+        """``GET /me`` as plain data (:class:`~starlane.api.schemas.MeOut`'s fields); the
+        membership is the account's tier in force now (from the membership book)."""
         player, state = self.player(principal)
-        return reads.me_view(player, state, principal.roles, self.clock())
+        book = self.membership
+        terms = None if book is None else book.terms(player.id, player.membership)
+        return reads.me_view(player, state, principal.roles, self.clock(), terms)
+
+    def is_citizen(self, principal: Principal) -> bool | None:
+        """Whether the caller is a Galactic Citizen now, from the membership book (None
+        without a book or a player: the region's state decides).
+
+        Args:
+            principal: the caller.
+
+        Returns:
+            True or False, or None.
+        """
+        book = self.membership
+        player = self.service.player(principal.account_id)
+        if book is None or player is None:
+            return None
+        terms = book.terms(player.id, player.membership)
+        return terms.effective(self.clock()) is Membership.CITIZEN
 
     def sector_data(self, principal: Principal, sector_id: int) -> reads.SectorView:
         """``GET /sectors/{id}`` with fog of war, as plain data

@@ -214,7 +214,9 @@ GAME_COMMANDS: tuple[GameCommand, ...] = (
         description="Buy a ship at the StarDock in your sector, trading in the current one.",
         input=s.BuyShipRequest,
         command=c.BuyShip,
-        build=lambda pid, a: c.BuyShip(pid, a.input.ship_type, a.input.ship_name),
+        # the tier in force now (membership lapses by time, outside the region's state)
+        prepare=lambda g, p, a: g.is_citizen(p),
+        build=lambda pid, a: c.BuyShip(pid, a.input.ship_type, a.input.ship_name, a.prepared),
         answer=lambda g, p, a, events: answers.ship_answer(g, p, events),
         response=s.BuyShipReceipt,
         answer_doc="the new ship, price, trade-in, credits",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from starlane.api.wslimits import SocketCounts
+from starlane.billing.book import MembershipBook
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from starlane.api.wspush import EventJsonCache
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
+    from starlane.billing.webhook import WebhookBilling
     from starlane.bus import Bus
     from starlane.config import Settings
     from starlane.engine.router import GalaxyService
@@ -69,6 +71,9 @@ class Services:
         admin: the audited operator actions (the admin API's).
         checkpointer: signs the audit log's checkpoints.
         ws_counts: open WebSockets per client address and per account (the caps).
+        membership: every account's membership terms (kept by the bus), for ``GET /me``.
+        billing: the billing webhook provider (None: no secret configured, the webhook
+            answers 503 ``billing_disabled``).
     """
 
     settings: Settings
@@ -95,3 +100,5 @@ class Services:
     admin: AdminActions | None = None
     checkpointer: Checkpointer | None = None
     ws_counts: SocketCounts = field(default_factory=SocketCounts)
+    membership: MembershipBook = field(default_factory=MembershipBook)
+    billing: WebhookBilling | None = None

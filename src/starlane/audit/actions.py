@@ -5,7 +5,10 @@ non-empty justification (``justification_required``) and appends one audit entry
 values before and after, the actor and where the request came from (:class:`Actor`).
 
 - Relational changes (disable/enable, roles, membership) and their entry commit in one unit
-  of work: there is never one without the other.
+  of work: there is never one without the other. Membership goes through the ``manual``
+  billing provider (:class:`~starlane.billing.provider.ManualBilling`): source ``manual``,
+  any grace period cleared; its entry's before and after hold the stored tier, the tier in
+  force, the end, the grace period and the source.
 - A credit adjustment is an engine command (:class:`~starlane.domain.commands.AdjustCredits`),
   so the player's credits live in one place, the region's event stream. The engine commits
   the ``CreditsAdjusted`` event first (a unit of work never waits for an engine); the audit
@@ -30,7 +33,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -38,6 +41,7 @@ import structlog
 from starlane.audit.leaf import JsonValue
 from starlane.audit.reconcile import credit_entry
 from starlane.domain.commands import AdjustCredits
+from starlane.domain.data import Membership
 from starlane.domain.errors import DomainError
 from starlane.domain.events import CreditsAdjusted
 from starlane.store.audit import Approval
@@ -187,12 +191,6 @@ class Pending:
 Outcome = Done | Pending
 
 _Runner = Callable[["Actor", int, dict[str, Any], str, int | None], Awaitable[Done]]
-
-
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _require(justification: str) -> str:
@@ -642,29 +640,31 @@ class AdminActions:
         justification: str,
         reverts: int | None,
     ) -> Done:
+        # The manual billing provider: source 'manual', grace cleared, through the one writer
+        # of membership terms (starlane.billing.provider.change_membership).
+        from starlane.billing.provider import ManualBilling, ManualChange, change_membership
+
         tier = str(params["tier"])
         expires = params.get("expires_at")
+        change = ManualChange(Membership(TIERS[tier]), None if expires is None else float(expires))
         async with self._uow() as uow:
             account = await uow.accounts.get(account_id, for_update=True)
             if account is None:
                 raise AccountNotFoundError(f"no account {account_id}", account_id=account_id)
-            old_expiry = await uow.audit.membership_expiry(account_id)
-            old_tier = next((k for k, v in TIERS.items() if v == account.membership), "free")
-            await uow.accounts.set_membership(account_id, TIERS[tier])
-            await uow.audit.set_membership_expiry(account_id, expires)
-            before: dict[str, Any] = {"tier": old_tier, "expires_at": _iso(old_expiry)}
-            after = {"tier": tier, "expires_at": _iso(expires)} | self._approval_note(params)
-            stored = await uow.audit.append(
-                **self._who(actor),
-                action="membership.change",
-                target_kind="account",
-                target_id=str(account_id),
-                before=before,
-                after=after,
+            done = await change_membership(
+                uow,
+                ManualBilling(),
+                account_id,
+                change,
+                self._clock(),
+                who=self._who(actor),
                 justification=justification,
                 reverts=reverts,
+                note=self._approval_note(params),
+                always_audit=True,
             )
-        return Done(stored.entry.index, before, after)
+            assert done is not None and done.index is not None  # the row is locked
+        return Done(done.index, done.before_json, done.after_json)
 
     async def _adjust_credits(
         self,

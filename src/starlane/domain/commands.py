@@ -103,11 +103,15 @@ class BuyShip(Command):
     Attributes:
         ship_type: a key of ``SHIP_TYPES``.
         ship_name: the new ship's name; None keeps the current name.
+        citizen: whether the buyer is a Galactic Citizen now, as the caller found it from the
+            account's membership terms (which lapse by time, outside the region's state);
+            None: the tier the player holds in the region's state.
     """
 
     name: ClassVar[str] = "buy_ship"
     ship_type: str
     ship_name: str | None = None
+    citizen: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,9 @@ ROLE_GRANTED = "role.granted"
 """An account received a role; payload ``{account_id, role}``."""
 ROLE_REVOKED = "role.revoked"
 """An account lost a role; payload ``{account_id, role}``."""
+MEMBERSHIP_CHANGED = "membership.changed"
+"""An account's membership terms changed; payload ``{account_id, tier, expires_at,
+grace_until, source}`` (stored tier, unix seconds or None)."""
 
 
 @dataclass(frozen=True, slots=True)

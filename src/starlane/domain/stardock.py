@@ -105,7 +105,10 @@ def decide_buy_ship(
         raise UnknownShipTypeError(
             f"the StarDock sells no ship type {command.ship_type!r}", ship_type=command.ship_type
         )
-    if spec.citizens_only and player.membership != Membership.CITIZEN:
+    citizen = command.citizen
+    if citizen is None:
+        citizen = player.membership == Membership.CITIZEN
+    if spec.citizens_only and not citizen:
         raise CitizensOnlyError(f"only Galactic Citizens may own a {spec.name}", ship_type=spec.key)
     old = player.ship
     cargo_units = sum(old.cargo.values())

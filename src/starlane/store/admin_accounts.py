@@ -36,6 +36,7 @@ async def search_accounts(
     membership: str | None = None,
     after_id: int = 0,
     limit: int = 50,
+    now: float | None = None,
 ) -> list[Account]:
     """A page of accounts matching the criteria, in id order.
 
@@ -43,9 +44,12 @@ async def search_accounts(
         engine: the database.
         name: a substring of the username (case-insensitive).
         role: a role the account has.
-        membership: the stored tier (``free``, ``citizen``).
+        membership: the tier in force at ``now``: ``galactic_citizen`` (or ``citizen``) for
+            Galactic Citizens, ``free`` for the others (a lapsed citizen is free); with
+            ``now`` None, the stored tier.
         after_id: cursor: only ids above this.
         limit: at most this many.
+        now: unix seconds (for the tier in force).
 
     Returns:
         The accounts.
@@ -65,7 +69,34 @@ async def search_accounts(
             )
         )
     if membership:
-        query = query.where(accounts.c.membership == membership)
+        stored = "citizen" if membership == "galactic_citizen" else membership
+        if now is None:
+            query = query.where(accounts.c.membership == stored)
+        else:
+            citizen = accounts.c.id.in_(
+                select(accounts.c.id)
+                .select_from(
+                    accounts.outerjoin(
+                        membership_terms, membership_terms.c.account_id == accounts.c.id
+                    )
+                )
+                .where(
+                    accounts.c.membership == "citizen",
+                    or_(
+                        membership_terms.c.expires_at.is_(None), membership_terms.c.expires_at > now
+                    ),
+                    or_(
+                        membership_terms.c.grace_until.is_(None),
+                        membership_terms.c.grace_until > now,
+                    ),
+                )
+            )
+            if stored == "citizen":
+                query = query.where(citizen)
+            elif stored == "free":
+                query = query.where(~citizen)
+            else:
+                query = query.where(accounts.c.membership == stored)
     query = query.order_by(accounts.c.id).limit(limit)
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()

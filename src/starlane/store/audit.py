@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy import Row, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,7 +38,6 @@ from starlane.store.schema import (
     audit_approvals,
     audit_entries,
     audit_nodes,
-    membership_terms,
 )
 
 AUDIT_LOCK_KEY = 0x5354_4C4E_4155_4454
@@ -451,36 +450,3 @@ class SqlAuditRepository:
             )
         )
         return int(result.rowcount) == 1
-
-    async def membership_expiry(self, account_id: int) -> float | None:
-        """When an account's membership ends (unix seconds), or None for no end.
-
-        Args:
-            account_id: the account.
-
-        Returns:
-            The end, or None.
-        """
-        value = (
-            await self._conn.execute(
-                select(membership_terms.c.expires_at).where(
-                    membership_terms.c.account_id == account_id
-                )
-            )
-        ).scalar()
-        return None if value is None else float(value)
-
-    async def set_membership_expiry(self, account_id: int, expires_at: float | None) -> None:
-        """Record when an account's membership ends (None: no end).
-
-        Args:
-            account_id: the account.
-            expires_at: unix seconds, or None.
-        """
-        await self._conn.execute(
-            delete(membership_terms).where(membership_terms.c.account_id == account_id)
-        )
-        if expires_at is not None:
-            await self._conn.execute(
-                insert(membership_terms).values(account_id=account_id, expires_at=expires_at)
-            )

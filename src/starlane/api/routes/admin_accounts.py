@@ -37,9 +37,12 @@ from starlane.api.schemas.admin import (
     RolesRequest,
 )
 from starlane.api.services import Services
+from starlane.domain.data import Membership
+from starlane.domain.membership import MembershipTerms
 from starlane.store.accounts import Account
-from starlane.store.admin_accounts import membership_expiry, search_accounts
+from starlane.store.admin_accounts import search_accounts
 from starlane.store.audit_reads import list_approvals
+from starlane.store.membership import terms_of
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -48,13 +51,18 @@ AccountId = Annotated[int, Path(ge=1, description="the account's id")]
 
 
 # --- accounts --------------------------------------------------------------------------------
-def _account_out(account: Account, expires: float | None = None) -> AdminAccountOut:
+def _account_out(account: Account, terms: MembershipTerms | None, now: float) -> AdminAccountOut:
+    if terms is None:
+        terms = MembershipTerms(Membership(account.membership))
     return AdminAccountOut(
         id=account.id,
         username=account.username,
         roles=list(account.roles),
-        membership=account.membership,
-        membership_expires_at=expires,
+        membership=terms.api_tier(now),
+        membership_stored=str(terms.tier),
+        membership_expires_at=terms.expires_at,
+        membership_grace_until=terms.grace_until,
+        membership_source=str(terms.source),
         region_id=account.region_id,
         created_at=account.created_at,
         disabled=account.disabled,
@@ -70,16 +78,22 @@ async def accounts_list(
     cursor: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AdminAccountPage:
-    """Accounts in id order, searched by name (substring), role and membership."""
+    """Accounts in id order, searched by name (substring), role and membership (the tier in
+    force now: ``galactic_citizen`` or ``free``; a lapsed Galactic Citizen is ``free``)."""
+    services = caller[1]
+    now = services.clock()
     found = await search_accounts(
-        caller[1].db,
+        services.db,
         name=name,
         role=role,
         membership=membership,
         after_id=cursor_value(cursor) or 0,
         limit=limit + 1,
+        now=now,
     )
-    items = [_account_out(a) for a in found[:limit]]
+    page = found[:limit]
+    terms = await terms_of(services.db, [a.id for a in page])
+    items = [_account_out(a, terms.get(a.id), now) for a in page]
     more = len(found) > limit
     return AdminAccountPage(items=items, next_cursor=str(items[-1].id) if more else None)
 
@@ -91,7 +105,8 @@ async def accounts_get(caller: AdminCaller, account_id: AccountId) -> AdminAccou
     account = await services.accounts.get(account_id)
     if account is None:
         raise ApiError(404, "account_not_found", f"no account {account_id}")
-    expires = await membership_expiry(services.db, account_id)
+    now = services.clock()
+    terms = (await terms_of(services.db, [account_id])).get(account_id)
     p = services.galaxy.player(account_id)
     player = (
         None
@@ -105,7 +120,7 @@ async def accounts_get(caller: AdminCaller, account_id: AccountId) -> AdminAccou
             membership=str(p.membership),
         )
     )
-    return AdminAccountDetail(account=_account_out(account, expires), player=player)
+    return AdminAccountDetail(account=_account_out(account, terms, now), player=player)
 
 
 async def _disable(

@@ -29,17 +29,25 @@ from starlane.api.schemas import (
 )
 from starlane.domain.commands import SpawnPlayer
 from starlane.domain.data import Membership
+from starlane.domain.membership import API_TIERS, rfc3339
+from starlane.store.membership import MembershipStatus, membership_status
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _log = structlog.get_logger("starlane.api.auth")
 
 
-def _account_out(account: Any) -> AccountOut:
+def _account_out(account: Any, status: MembershipStatus | None = None) -> AccountOut:
+    if status is None:  # a new account: the tier it was created with, no end
+        tier, expires, grace = API_TIERS[Membership(account.membership)], None, None
+    else:
+        tier, expires, grace = status.tier, status.expires_at, status.grace_until
     return AccountOut(
         id=account.id,
         username=account.username,
         roles=list(account.roles),
-        membership=str(account.membership),
+        membership=tier,
+        membership_expires_at=rfc3339(expires),
+        membership_grace_until=rfc3339(grace),
         created_at=account.created_at,
     )
 
@@ -160,8 +168,10 @@ async def logout(request: Request, principal: CurrentPrincipal, st: ServicesDep)
     summary="The caller's account",
 )
 async def account(principal: CurrentPrincipal, st: ServicesDep) -> AccountOut:
-    """The authenticated caller's account (id, username, roles, membership)."""
+    """The authenticated caller's account (id, username, roles, the membership tier in force
+    now with the paid period's end and a failed payment's grace period)."""
     acc = await st.accounts.get(principal.account_id)
-    if acc is None:
+    status = await membership_status(st.db, principal.account_id, st.clock())
+    if acc is None or status is None:
         raise ApiError(404, "not_found", "the account no longer exists")
-    return _account_out(acc)
+    return _account_out(acc, status)

@@ -56,12 +56,21 @@ class TokenPair(ApiModel):
 
 
 class AccountOut(ApiModel):
-    """An account as its owner sees it."""
+    """An account as its owner sees it.
+
+    Attributes:
+        membership: the tier in force now, ``free`` or ``galactic_citizen`` (a lapsed Galactic
+            Citizen is ``free``).
+        membership_expires_at: when the paid period ends (RFC 3339), None for no end.
+        membership_grace_until: when a failed payment's grace period ends (RFC 3339), None.
+    """
 
     id: Id
     username: str
     roles: list[str]
     membership: str
+    membership_expires_at: str | None = None
+    membership_grace_until: str | None = None
     created_at: float
 
 

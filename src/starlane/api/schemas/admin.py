@@ -144,13 +144,26 @@ class ApprovalPage(ApiModel):
 
 
 class AdminAccountOut(ApiModel):
-    """An account as an operator sees it."""
+    """An account as an operator sees it.
+
+    Attributes:
+        membership: the tier in force now (``free``, ``galactic_citizen``; a lapsed Galactic
+            Citizen is ``free``).
+        membership_stored: the stored tier (``free``, ``citizen``), which lapses by time.
+        membership_expires_at: unix seconds the paid period ends (None: no end).
+        membership_grace_until: unix seconds a failed payment's grace period ends (None).
+        membership_source: who set the terms last (``manual``: an operator, ``webhook``: the
+            billing provider).
+    """
 
     id: int
     username: str
     roles: list[str]
     membership: str
+    membership_stored: str = "free"
     membership_expires_at: float | None = None
+    membership_grace_until: float | None = None
+    membership_source: str = "manual"
     region_id: int | None
     created_at: float
     disabled: bool

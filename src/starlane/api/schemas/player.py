@@ -65,7 +65,16 @@ class MeOut(ApiModel):
     id: Id
     name: str
     roles: list[str]
-    membership: str
+    membership: str = Field(
+        description="the tier in force now: `free` or `galactic_citizen` (a lapsed Galactic "
+        "Citizen is `free`)"
+    )
+    membership_expires_at: str | None = Field(
+        description="when the paid period ends (RFC 3339), null for no end"
+    )
+    membership_grace_until: str | None = Field(
+        description="when a failed payment's grace period ends (RFC 3339), null if none"
+    )
     credits: int
     turns: TurnsOut
     region_id: Id

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from starlane.domain.membership import MembershipTerms, rfc3339
 from starlane.domain.model import Player, RegionState, Ship
 from starlane.domain.movement import current_turns, next_turn_at
 
@@ -60,7 +61,10 @@ class MeView(TypedDict):
     Attributes:
         id, name: player id (= account id) and name.
         roles: the account's roles.
-        membership: ``free`` or ``citizen``.
+        membership: the tier in force now, ``free`` or ``galactic_citizen`` (a lapsed
+            Galactic Citizen is ``free``).
+        membership_expires_at: when the paid period ends (RFC 3339), None for no end.
+        membership_grace_until: when a failed payment's grace period ends (RFC 3339), None.
         credits: credits carried.
         turns: turns now.
         region_id, region_name: the region the player is in.
@@ -73,6 +77,8 @@ class MeView(TypedDict):
     name: str
     roles: list[str]
     membership: str
+    membership_expires_at: str | None
+    membership_grace_until: str | None
     credits: int
     turns: TurnsView
     region_id: int
@@ -109,7 +115,13 @@ def ship_view(ship: Ship) -> ShipView:
     }
 
 
-def me_view(player: Player, state: RegionState, roles: tuple[str, ...], now: float) -> MeView:
+def me_view(
+    player: Player,
+    state: RegionState,
+    roles: tuple[str, ...],
+    now: float,
+    terms: MembershipTerms | None = None,
+) -> MeView:
     """A player as they see themselves, turns regenerated up to ``now``.
 
     Args:
@@ -117,18 +129,23 @@ def me_view(player: Player, state: RegionState, roles: tuple[str, ...], now: flo
         state: the region the player is in (its name and rule numbers).
         roles: the player's account roles.
         now: unix seconds.
+        terms: the account's membership terms (None: the tier the player was created with,
+            no end).
 
     Returns:
         The player view (``sector_number`` 0 when the sector is not in ``state``).
     """
     rules = state.rules
+    membership = terms if terms is not None else MembershipTerms(player.membership)
     turns, _ = current_turns(player, now, rules)
     sector = state.sectors.get(player.sector_id)
     return {
         "id": player.id,
         "name": player.name,
         "roles": list(roles),
-        "membership": str(player.membership),
+        "membership": membership.api_tier(now),
+        "membership_expires_at": rfc3339(membership.expires_at),
+        "membership_grace_until": rfc3339(membership.grace_until),
         "credits": player.credits,
         "turns": {
             "available": turns,
