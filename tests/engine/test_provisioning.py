@@ -28,6 +28,7 @@ from starlane.domain.galaxy import generate_galaxy
 from starlane.domain.model import NEXUS_REGION_ID
 from starlane.domain.provisioning import NotACitizenError, RegionNameTakenError
 from starlane.domain.terminals import OpenGateTerminal
+from starlane.engine.errors import EngineUnavailableError
 from starlane.engine.router import GalaxyService
 from starlane.store.catalogue import RegionRow
 from starlane.store.db import create_db_engine, upgrade_database
@@ -224,6 +225,7 @@ async def test_the_rules_are_checked_before_anything_is_written(store: EventStor
 WORKER = """
 import asyncio, os, signal, sys
 from starlane.bus import Bus
+from starlane.engine.errors import EngineUnavailableError
 from starlane.engine.router import GalaxyService
 from starlane.store.db import create_db_engine, upgrade_database
 from starlane.store.eventstore import EventStore
@@ -271,3 +273,17 @@ async def test_sigkill_right_after_the_terminal_opened(tmp_path: Path) -> None:
         await galaxy.stop()
         store.close()
         await engine.dispose()
+
+
+async def test_nothing_is_decided_while_the_nexus_engine_is_not_running(
+    store: EventStore,
+) -> None:
+    await make_galaxy(store)
+    galaxy = await started(store)
+    try:
+        await galaxy.engine(NEXUS_REGION_ID).stop()
+        with pytest.raises(EngineUnavailableError):
+            await provision(galaxy, 41, "Vega Reach")
+        assert await store.load_snapshot(max(galaxy.engines) + 1) is None
+    finally:
+        await galaxy.stop()

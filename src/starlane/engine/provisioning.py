@@ -52,6 +52,7 @@ from starlane.domain.provisioning import (
     next_region_slot,
 )
 from starlane.domain.terminals import CloseGateTerminal, OpenGateTerminal, TerminalTakenError
+from starlane.engine.errors import EngineUnavailableError
 from starlane.store.catalogue import RegionRow
 
 if TYPE_CHECKING:
@@ -209,11 +210,18 @@ class RegionProvisioner:
             RegionNameTakenError: ``name_taken``.
             NoFreeTerminalError: no free terminal is left in the Nexus (``no_free_terminal``).
             ValueError: a size out of bounds (the API refuses it first).
-            EngineError: the Nexus engine could not take the terminal (nothing was opened).
+            UnknownRegionError: the galaxy runs no Central Nexus.
+            EngineError: the Nexus engine is not running, or could not take the terminal
+                (``engine_busy``/``engine_unavailable``; nothing was opened).
             Exception: a store failure; before the commit point nothing exists, after it the
                 region is finished by the next provisioning or the next start.
         """
         async with self._lock:
+            nexus = self._galaxy.engine(NEXUS_REGION_ID)
+            if nexus.status != "running":
+                # e.g. reloading after a failed commit, which may have been the terminal of an
+                # earlier request: its state must be the store's before anything is decided
+                raise EngineUnavailableError(f"the Central Nexus engine is {nexus.status}")
             await self._finish_pending()
             rows = await self._store.list_regions()
             live = [engine.state.region for engine in self._galaxy.engines.values()]
