@@ -278,3 +278,50 @@ async def test_concurrent_requests_take_distinct_ids_and_ranges(
         galaxy = app.state.services.galaxy
         for m in made:
             assert galaxy.sector_region(m["gate_sector_id"]).region.id == m["id"]
+
+
+def test_the_live_feed_follows_players_into_a_new_region(
+    app_factory: Callable[..., FastAPI],
+) -> None:
+    """A watcher inside the new region sees an arrival on its sector channel and its map:
+    the feed and the reads need nothing besides the engine in ``galaxy.engines``."""
+    from fastapi.testclient import TestClient
+
+    from tests.api.conftest import PASSWORD
+    from tests.api.test_travel import _about
+    from tests.api.test_wsfeed import _recv, _until
+
+    app = app_factory(rules=RULES)
+    with TestClient(app) as tc:
+        tokens: dict[str, str] = {}
+        for name in ("alice", "bob", "carol"):
+            r = tc.post("/api/v1/auth/register", json={"username": name, "password": PASSWORD})
+            tokens[name] = r.json()["tokens"]["access_token"]
+            if name == "alice":
+                account = r.json()["account"]["id"]
+                tc.portal.call(app.state.services.accounts.set_membership, account, "citizen")
+        h = {n: {"Authorization": f"Bearer {t}"} for n, t in tokens.items()}
+        r = tc.post("/api/v1/regions", json={"name": "Vega Reach"}, headers=h["alice"])
+        assert r.status_code == 201, r.text
+        region = r.json()
+        terminal, gate = region["terminal_sector_id"], region["gate_sector_id"]
+        for name in ("bob", "carol"):
+            r = tc.post(
+                "/api/v1/me/autopilot",
+                json={"to_sector_id": terminal, "execute": True},
+                headers=h[name],
+            )
+            assert r.status_code == 200, r.text
+        r = tc.post("/api/v1/me/move", json={"to_sector_id": gate}, headers=h["bob"])
+        assert r.status_code == 200, r.text
+        with tc.websocket_connect(f"/api/v1/ws?token={tokens['bob']}") as ws:
+            _recv(ws)
+            ws.send_json({"id": "s", "op": "subscribe", "args": {"channel": "sector"}})
+            _until(ws, lambda m: m.get("id") == "s")
+            r = tc.post("/api/v1/me/move", json={"to_sector_id": gate}, headers=h["carol"])
+            assert r.status_code == 200, r.text
+            seen = _until(ws, lambda m: _about(m, "transfer_arrived"))
+            assert seen["channel"] == "sector"
+        r = tc.get(f"/api/v1/regions/{region['id']}/map", headers=h["bob"])
+        assert r.status_code == 200, r.text
+        assert gate in [s["id"] for s in r.json()["items"]]
