@@ -25,7 +25,7 @@ from starlane.domain.codec import encode_state
 from starlane.domain.commands import Autopilot, Move, SpawnPlayer
 from starlane.domain.data import DEFAULT_RULES
 from starlane.domain.galaxy import generate_galaxy
-from starlane.domain.model import NEXUS_REGION_ID
+from starlane.domain.model import NEXUS_REGION_ID, RegionState
 from starlane.domain.provisioning import NotACitizenError, RegionNameTakenError
 from starlane.domain.terminals import OpenGateTerminal
 from starlane.engine.errors import EngineUnavailableError
@@ -285,5 +285,31 @@ async def test_nothing_is_decided_while_the_nexus_engine_is_not_running(
         with pytest.raises(EngineUnavailableError):
             await provision(galaxy, 41, "Vega Reach")
         assert await store.load_snapshot(max(galaxy.engines) + 1) is None
+    finally:
+        await galaxy.stop()
+
+
+async def test_a_terminal_taken_in_the_meantime_is_replaced_by_a_free_one(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlane.engine import provisioning as module
+
+    await make_galaxy(store)
+    galaxy = await started(store)
+    try:
+        nexus = galaxy.region_state(NEXUS_REGION_ID)
+        taken = next(s.id for s in nexus.sectors.values() if s.gate is not None)
+        picks: list[int] = []
+        real = module.free_transit_terminal
+
+        def pick(state: RegionState) -> int:  # the first pick is a terminal already in use
+            picks.append(taken if not picks else real(state))
+            return picks[-1]
+
+        monkeypatch.setattr(module, "free_transit_terminal", pick)
+        made = await provision(galaxy, 41, "Vega Reach")
+        assert picks[0] == taken and made.terminal_sector_id == picks[1] != taken
+        assert await assert_consistent(galaxy, store) == {made.region_id}
+        await cross(galaxy, 1_001, made.region_id)
     finally:
         await galaxy.stop()

@@ -127,10 +127,9 @@ def _generate(
     description: str,
     governor_id: int,
     opened_at: float,
-    terminal: int,
     rules: GameRules,
-) -> tuple[RegionState, bytes]:
-    """Generate the region, link its gate to the terminal and encode it (worker thread)."""
+) -> RegionState:
+    """Generate the region (in a worker thread); its gate is linked afterwards."""
     state = generate_region(
         region_id,
         RegionKind.PLAYER,
@@ -143,10 +142,7 @@ def _generate(
         rules=rules,
     )
     state.region.description = description
-    gate = gate_sector_id(state)
-    assert gate is not None
-    state.sectors[gate].gate = GateLink(NEXUS_REGION_ID, terminal)
-    return state, encode_state(state)
+    return state
 
 
 class RegionProvisioner:
@@ -252,6 +248,22 @@ class RegionProvisioner:
         seed = self._seeds()
         now = self._clock()
         log = _log.bind(region_id=region_id, owner_id=owner_id)
+        state = await asyncio.to_thread(
+            _generate,
+            region_id,
+            sector_count,
+            first_sector_id,
+            seed,
+            name,
+            description,
+            owner_id,
+            now,
+            self._galaxy.rules,
+        )
+        self._step("generated", region_id)
+        found = gate_sector_id(state)
+        assert found is not None
+        gate: int = found
         for attempt in range(1, _TERMINAL_ATTEMPTS + 1):
             try:
                 terminal = free_transit_terminal(nexus.state)
@@ -259,30 +271,15 @@ class RegionProvisioner:
                 raise NoFreeTerminalError(
                     "every gate terminal of the Nexus transit authority is taken"
                 ) from None
-            state, data = await asyncio.to_thread(
-                _generate,
-                region_id,
-                sector_count,
-                first_sector_id,
-                seed,
-                name,
-                description,
-                owner_id,
-                now,
-                terminal,
-                self._galaxy.rules,
-            )
-            self._step("generated", region_id)
+            state.sectors[gate].gate = GateLink(NEXUS_REGION_ID, terminal)
+            data = await asyncio.to_thread(encode_state, state)
             await self._store.save_snapshot(region_id, 0, data)
             self._step("snapshot_saved", region_id)
-            found = gate_sector_id(state)
-            assert found is not None
-            gate: int = found
             try:
                 await self._galaxy.execute_in(
                     NEXUS_REGION_ID, OpenGateTerminal(0, terminal, region_id, gate, name)
                 )
-            except TerminalTakenError:  # taken since it was picked: pick again
+            except TerminalTakenError:  # taken since it was picked: pick another
                 if attempt == _TERMINAL_ATTEMPTS:
                     raise
                 log.warning("provisioning.terminal_taken", terminal=terminal)
