@@ -248,6 +248,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 
+@pytest.mark.slow
 async def test_sigkill_right_after_the_terminal_opened(tmp_path: Path) -> None:
     """The worker dies past the commit point; the restart finishes the region."""
     step = "terminal_opened"
