@@ -15,6 +15,8 @@ POST     /api/v1/auth/logout                          RefreshRequest -> 204
 (game)   /api/v1/me, /ports, /stardock, /sectors,     one route per declared game command
          /regions                                     (:mod:`starlane.api.game_commands`;
                                                       the table: ``docs/api.md``)
+POST     /api/v1/regions                              RegionRequest -> 201 ProvisionedRegionOut
+                                                      (Galactic Citizens; routes/provisioning)
 WS       /api/v1/ws                                   ?token= or {"op": "auth"} first
 =======  ===========================================  ==========================================
 """

@@ -32,7 +32,14 @@ from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
-from starlane.engine.recovery import Decide, Evolve, default_rules_functions, load_region_state
+from starlane.engine.provisioning import RegionProvisioner
+from starlane.engine.recovery import (
+    Decide,
+    Evolve,
+    LoadedRegion,
+    default_rules_functions,
+    load_region_state,
+)
 from starlane.engine.region import RegionEngine
 from starlane.engine.saga import GateSaga, check_route_turns
 from starlane.engine.timers import TimerRule
@@ -57,6 +64,8 @@ class GalaxyService:
         rules: the rule numbers in force.
         directory: where every player is, kept by the engines.
         saga: drives gate passages between the regions.
+        provisioning: provisions player regions while the galaxy runs (and finishes an
+            interrupted provisioning at start-up).
     """
 
     def __init__(
@@ -110,9 +119,14 @@ class GalaxyService:
             tuple[dict[int, RegionEngine], list[tuple[int, int, int]], list[int]] | None
         ) = None
         self._started = False
+        self.provisioning = RegionProvisioner(self, store, clock=clock)
 
     async def start(self) -> None:
         """Recover every region of the catalogue, start its engine and re-arm its timers.
+
+        A provisioning interrupted after its Nexus terminal was recorded is finished here
+        (:meth:`RegionProvisioner.finish_pending
+        <starlane.engine.provisioning.RegionProvisioner.finish_pending>`).
 
         Raises:
             LookupError: a region of the catalogue has no snapshot (never bootstrapped).
@@ -125,22 +139,7 @@ class GalaxyService:
             loaded = await load_region_state(
                 self._store, row.id, rules=self.rules, evolve=self._evolve
             )
-            rng = random.Random(None if self._rng_seed is None else self._rng_seed + row.id)
-            engine = RegionEngine(
-                loaded.state,
-                self._store,
-                self._bus,
-                snapshot_every=self._snapshot_every,
-                queue_size=self._queue_size,
-                clock=self._clock,
-                rng=rng,
-                decide=self._decide,
-                evolve=self._evolve,
-                timer_rules=self._timer_rules,
-                snapshot_seq=loaded.snapshot_seq,
-                directory=self.directory,
-            )
-            self.engines[row.id] = engine
+            self.engines[row.id] = self._new_engine(loaded)
             _log.info(
                 "region.recovered",
                 region_id=row.id,
@@ -150,11 +149,67 @@ class GalaxyService:
             )
         for engine in self.engines.values():
             await engine.start()
+        # a provisioning interrupted past its commit point (its Nexus terminal is recorded)
+        await self.provisioning.finish_pending()
         await self.saga.recover()
         self._started = True
         _log.info(
             "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
         )
+
+    def _new_engine(self, loaded: LoadedRegion) -> RegionEngine:
+        """A (stopped) engine for a region rebuilt from the store, set up like every other."""
+        region_id = loaded.state.region_id
+        rng = random.Random(None if self._rng_seed is None else self._rng_seed + region_id)
+        return RegionEngine(
+            loaded.state,
+            self._store,
+            self._bus,
+            snapshot_every=self._snapshot_every,
+            queue_size=self._queue_size,
+            clock=self._clock,
+            rng=rng,
+            decide=self._decide,
+            evolve=self._evolve,
+            timer_rules=self._timer_rules,
+            snapshot_seq=loaded.snapshot_seq,
+            directory=self.directory,
+        )
+
+    async def add_region_engine(
+        self, region_id: int, state: RegionState | None = None
+    ) -> RegionEngine:
+        """Start the engine of a region catalogued while the galaxy runs, and route to it.
+
+        Used by provisioning (:mod:`starlane.engine.provisioning`). Once in :attr:`engines`
+        the region is seen by everything that reads that mapping: the router, the sector
+        index, the gate saga, route planning, the metrics and the health checks.
+
+        Args:
+            region_id: the region.
+            state: its initial state exactly as stored at seq 0 (saves decoding the
+                snapshot); None to rebuild it from the store.
+
+        Returns:
+            The running engine.
+
+        Raises:
+            ValueError: the region already has an engine.
+            LookupError: ``state`` is None and the region has no snapshot.
+        """
+        if region_id in self.engines:
+            raise ValueError(f"region {region_id} already has an engine")
+        if state is None:
+            loaded = await load_region_state(
+                self._store, region_id, rules=self.rules, evolve=self._evolve
+            )
+        else:
+            loaded = LoadedRegion(state, state.seq, 0)
+        engine = self._new_engine(loaded)
+        await engine.start()
+        self.engines[region_id] = engine
+        _log.info("region.added", region_id=region_id, seq=loaded.state.seq)
+        return engine
 
     async def stop(self) -> None:
         """Drain every engine's queue, write final snapshots and stop the engines."""
