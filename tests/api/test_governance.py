@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from starlane.config import RateLimits
 from starlane.domain.data import PORT_CLASSES
 from starlane.domain.model import NEXUS_REGION_ID, TERRAN_REGION_ID
 from starlane.domain.policies import ChangePolicy, GrantPermit
@@ -288,3 +289,20 @@ async def test_governance_survives_a_restart_and_lost_entries_are_recovered(
                 people["mod_a"]["id"],
                 "moderator",
             )
+
+
+async def test_governor_commands_share_the_players_command_rate_limit(
+    regions_factory: Callable[..., FastAPI],
+) -> None:
+    limits = RateLimits(commands_burst=3, login_per_minute=100, trusted_networks=[])
+    app = regions_factory(rate=limits)
+    async with app.router.lifespan_context(app), client_of(app) as c:
+        people = await cast(app, c)  # the moderator's appointment is one command
+        gov = people["gov_a"]["headers"]
+        for rate in (0.11, 0.12):
+            r = await c.patch(POLICIES, json={"tax_rate": rate}, headers=gov)
+            assert r.status_code == 200, r.text
+        r = await c.get(f"/api/v1/regions/{REGION_A}/permits", headers=gov)
+        body = assert_problem(r, 429, "rate_limited")
+        assert "retry-after" in r.headers and body["status"] == 429
+        assert app.state.services.galaxy.region_info(REGION_A).policy.tax_rate == 0.12

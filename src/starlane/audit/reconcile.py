@@ -136,16 +136,24 @@ class AuditedEvent:
         entry: builds the entry's fields from the stored event (``action``, ``target_kind``,
             ``target_id``, ``before``, ``after`` with ``event_position``, ``justification``).
         actor: ``(actor_id, actor_role)`` from the event.
+        log_event: the warning logged for each entry recovered at start-up.
     """
 
     event_type: str
     action: str
     entry: Callable[[RecordedEvent], dict[str, Any]]
     actor: Callable[[Event], tuple[int | None, str]]
+    log_event: str = "audit.region_entry_recovered"
 
 
 AUDITED_EVENTS: tuple[AuditedEvent, ...] = (
-    AuditedEvent(CreditsAdjusted.type, "credits.adjust", credit_entry, _credit_actor),
+    AuditedEvent(
+        CreditsAdjusted.type,
+        "credits.adjust",
+        credit_entry,
+        _credit_actor,
+        "audit.credits_entry_recovered",
+    ),
     AuditedEvent(RegionPolicyChanged.type, "region.policies.change", region_entry, _policy_actor),
     AuditedEvent(PermitGranted.type, "region.permit.grant", region_entry, _permit_actor),
     AuditedEvent(PermitRevoked.type, "region.permit.revoke", region_entry, _permit_actor),
@@ -219,7 +227,7 @@ async def reconcile_event_entries(
                 recorded.add(item.position)
                 appended.append(stored.entry.index)
                 _log.warning(
-                    "audit.entry_recovered",
+                    kind.log_event,
                     action=kind.action,
                     index=stored.entry.index,
                     position=item.position,

@@ -170,6 +170,7 @@ async def list_permits(
 ) -> PermitPage:
     """The region's permit holders by player id, a page at a time (the governor and the
     moderators)."""
+    await _limit(caller)
     after = int(cursor) if cursor else 0
     holders = sorted(p for p in caller.region.permits if p > after)
     page = holders[:limit]
@@ -223,5 +224,6 @@ async def dismiss_moderator(
 @router.get("/regions/{region_id}/moderators", response_model=ModeratorList, responses=PROBLEMS)
 async def list_moderators(caller: ModeratorReader, region_id: RegionId) -> ModeratorList:
     """The region's moderators by player id (the governor and the moderators)."""
+    await _limit(caller)
     found = await moderators_of(caller.services.db, region_id)
     return ModeratorList(region_id=region_id, moderators=sorted(found))
