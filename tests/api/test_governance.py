@@ -4,17 +4,20 @@ moderators, refusals, persistence across a restart, and the audit entries of eve
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from starlane.api.app import create_app
 from starlane.config import RateLimits
 from starlane.domain.data import PORT_CLASSES
 from starlane.domain.model import NEXUS_REGION_ID, TERRAN_REGION_ID
 from starlane.domain.policies import ChangePolicy, GrantPermit
 from starlane.store.region_moderators import moderators_of
-from tests.api.conftest import assert_problem
+from tests.api.conftest import FakeClock, assert_problem
 from tests.api.regions import (
     REGION_A,
     REGION_B,
@@ -23,6 +26,7 @@ from tests.api.regions import (
     cast,
     client_of,
     login,
+    region_settings,
 )
 
 pytest_plugins = ("tests.api.region_fixtures",)  # the two-region galaxy's fixtures
@@ -238,6 +242,59 @@ async def test_a_permit_admits_a_player_through_a_permit_regions_gate(
 async def test_governance_survives_a_restart_and_lost_entries_are_recovered(
     regions_factory: Callable[..., FastAPI],
 ) -> None:
+    await _restart_scenario(regions_factory)
+
+
+@pytest.mark.postgres
+async def test_governance_survives_a_restart_on_postgresql(tmp_path: Path) -> None:
+    from tests.conftest import postgres_unavailable_reason_async
+
+    reason = await postgres_unavailable_reason_async()
+    if reason:
+        pytest.skip(reason)
+    url = await _make_pg_db()
+    clock = FakeClock()
+    try:
+        await _restart_scenario(
+            lambda: create_app(region_settings(tmp_path, database_url=url), clock=clock)
+        )
+    finally:
+        await _drop_pg_db(url)
+
+
+_PG_NAME = "starlane_governance_api"
+
+
+def _pg_admin() -> str:
+    from tests.conftest import _admin_url
+
+    return _admin_url().replace("postgresql+asyncpg", "postgresql")
+
+
+async def _make_pg_db() -> str:
+    import asyncpg
+
+    conn = await asyncpg.connect(_pg_admin())
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {_PG_NAME} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {_PG_NAME}")
+    finally:
+        await conn.close()
+    base = _pg_admin().rsplit("/", 1)[0].replace("postgresql", "postgresql+asyncpg", 1)
+    return f"{base}/{_PG_NAME}"
+
+
+async def _drop_pg_db(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_pg_admin())
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {_PG_NAME} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+async def _restart_scenario(regions_factory: Callable[[], FastAPI]) -> None:
     first = regions_factory()
     async with first.router.lifespan_context(first), client_of(first) as c:
         people = await cast(first, c)
