@@ -12,10 +12,12 @@ import pytest
 from fastapi import FastAPI
 
 from starlane.api.app import create_app
+from starlane.audit.stored_verify import verify_stored_log
 from starlane.config import RateLimits
 from starlane.domain.data import PORT_CLASSES
 from starlane.domain.model import NEXUS_REGION_ID, TERRAN_REGION_ID
 from starlane.domain.policies import ChangePolicy, GrantPermit
+from starlane.store.db import create_db_engine
 from starlane.store.region_moderators import moderators_of
 from tests.api.conftest import FakeClock, assert_problem
 from tests.api.regions import (
@@ -346,6 +348,14 @@ async def _restart_scenario(regions_factory: Callable[[], FastAPI]) -> None:
                 people["mod_a"]["id"],
                 "moderator",
             )
+            settings = again.state.services.settings
+        # ``starlane audit verify``'s check on the stopped server: the log is intact
+        engine = create_db_engine(settings.resolved_database_url())
+        try:
+            result = await verify_stored_log(engine, settings.data_dir)
+        finally:
+            await engine.dispose()
+        assert result.ok, result.summary
 
 
 async def test_governor_commands_share_the_players_command_rate_limit(

@@ -356,3 +356,12 @@ def test_a_snapshot_keeps_the_policies_and_permits() -> None:
     copy = copy_state(state)
     assert copy.region == state.region
     assert copy.region.policy.price_multipliers == {"ore": 1.1}
+
+
+def test_a_staff_action_is_recorded_in_the_highest_role_held() -> None:
+    from starlane.domain.governance import RegionRole, acting_role
+
+    both = {RegionRole.PLAYER, RegionRole.MODERATOR, RegionRole.GOVERNOR}
+    assert acting_role(both) == "governor"
+    assert acting_role({RegionRole.PLAYER, RegionRole.MODERATOR}) == "moderator"
+    assert acting_role({RegionRole.PLAYER}) == "player"
