@@ -38,7 +38,15 @@ from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
 from starlane.api.openapi_problems import install_openapi_problems
 from starlane.api.ratelimit import RateLimiter
-from starlane.api.routes import admin, admin_accounts, auth, billing, health, provisioning
+from starlane.api.routes import (
+    admin,
+    admin_accounts,
+    auth,
+    billing,
+    governance,
+    health,
+    provisioning,
+)
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
 from starlane.api.ws import router as ws_router
@@ -134,12 +142,13 @@ async def _ensure_admin(services: Services) -> None:
 async def _start_audit(services: Services) -> Checkpointer:
     """Start the audit checkpointer and the admin actions; load the disabled accounts.
 
-    Before the admin actions exist, every credit adjustment the engines committed without its
-    audit entry (a crash between the two) gets the entry (``reconcile_credit_entries``).
+    Before the admin actions exist, every audited engine event (credit adjustment, policy change,
+    permit) committed without its audit entry (a crash between the two) gets the entry
+    (``reconcile_event_entries``).
     """
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
-    from starlane.audit.reconcile import reconcile_credit_entries
+    from starlane.audit.reconcile import reconcile_event_entries
 
     settings = services.settings
     checkpointer = Checkpointer(
@@ -152,7 +161,7 @@ async def _start_audit(services: Services) -> Checkpointer:
     )
     await checkpointer.start()
     services.checkpointer = checkpointer
-    await reconcile_credit_entries(services.event_store, services.db, services.uow)
+    await reconcile_event_entries(services.event_store, services.db, services.uow)
     services.admin = AdminActions(
         services.uow,
         services.clock,
@@ -384,7 +393,7 @@ def create_app(
     # node that is matched twice per request. The routes are built with their full paths, so
     # the OpenAPI schema is the same as from included routers.
     app.router.routes.extend(game_routes(table))
-    for module in (auth, health, admin, admin_accounts, billing, provisioning):
+    for module in (auth, health, admin, admin_accounts, billing, provisioning, governance):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
     install_docs(app)

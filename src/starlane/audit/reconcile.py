@@ -1,23 +1,28 @@
-"""Credit adjustments and their audit entries: one entry shape, and the start-up reconciliation.
+"""Audited engine events and their entries: one entry shape each, and the start-up reconciliation.
 
-A credit adjustment is committed by a region engine (a ``CreditsAdjusted`` event) before its
-audit entry is appended (see :mod:`starlane.audit.actions`). A crash between the two leaves
-the event without its entry. At start-up, before the admin API takes requests,
-:func:`reconcile_credit_entries` finds every ``CreditsAdjusted`` event whose global position
-no ``credits.adjust`` entry records (``after.event_position``) and appends the missing entry,
-built from the event alone by :func:`credit_entry` (the same function the normal path uses),
+An audited action that is an engine command (an operator's credit adjustment, a governor's
+policy change, a permit granted or revoked) is committed by a region engine first; its audit
+entry is appended right after with the event's global position (``after.event_position``;
+see :mod:`starlane.audit.actions` and :mod:`starlane.audit.governance`). A crash between the
+two leaves the event without its entry. At start-up, before the API takes requests,
+:func:`reconcile_event_entries` goes through :data:`AUDITED_EVENTS` (one row per audited
+event type: its entry's action, how the entry is built from the event alone, and who acted in
+which role) and appends every missing entry, built by the same function the normal path uses,
 with the request id :data:`RECOVERED`. It is idempotent: a second run finds nothing missing.
+:func:`reconcile_credit_entries` does the same for credit adjustments only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from starlane.domain.events import CreditsAdjusted, RecordedEvent
-from starlane.store.audit_reads import credit_event_positions
+from starlane.domain.events import CreditsAdjusted, Event, RecordedEvent
+from starlane.domain.policies import PermitGranted, PermitRevoked, RegionPolicyChanged
+from starlane.store.audit_reads import event_positions
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -66,6 +71,96 @@ def credit_entry(recorded: RecordedEvent) -> dict[str, Any]:
     }
 
 
+def region_entry(recorded: RecordedEvent) -> dict[str, Any]:
+    """The audit entry's fields for a committed governor or moderator action on a region.
+
+    Args:
+        recorded: the stored ``RegionPolicyChanged``, ``PermitGranted`` or ``PermitRevoked``.
+
+    Returns:
+        ``action`` (``region.policies.change``, ``region.permit.grant`` or
+        ``region.permit.revoke``), ``target_kind`` (``region``), ``target_id`` (the region id
+        as text), ``before`` and ``after`` (the changed policies' values, or whether the player
+        holds a permit; ``after`` also has ``event_position``) and ``justification`` (empty:
+        a governor's controls need none).
+
+    Raises:
+        TypeError: another event type.
+    """
+    event = recorded.event
+    position = recorded.position
+    if isinstance(event, RegionPolicyChanged):
+        return {
+            "action": "region.policies.change",
+            "target_kind": "region",
+            "target_id": str(event.region_id),
+            "before": dict(event.before),
+            "after": dict(event.after) | {"event_position": position},
+            "justification": "",
+        }
+    if isinstance(event, PermitGranted | PermitRevoked):
+        granted = isinstance(event, PermitGranted)
+        return {
+            "action": "region.permit.grant" if granted else "region.permit.revoke",
+            "target_kind": "region",
+            "target_id": str(event.region_id),
+            "before": {"player_id": event.player_id, "permit": not granted},
+            "after": {"player_id": event.player_id, "permit": granted, "event_position": position},
+            "justification": "",
+        }
+    raise TypeError(f"{event.type} is not a governor's action")
+
+
+def _credit_actor(event: Event) -> tuple[int | None, str]:
+    assert isinstance(event, CreditsAdjusted)
+    return event.actor_id, "admin"
+
+
+def _policy_actor(event: Event) -> tuple[int | None, str]:
+    assert isinstance(event, RegionPolicyChanged)
+    return event.actor_id, "governor"
+
+
+def _permit_actor(event: Event) -> tuple[int | None, str]:
+    assert isinstance(event, PermitGranted | PermitRevoked)
+    return event.actor_id, event.actor_role
+
+
+@dataclass(frozen=True)
+class AuditedEvent:
+    """An engine event type that is an audited action.
+
+    Attributes:
+        event_type: the event's ``type``.
+        action: its audit entry's action.
+        entry: builds the entry's fields from the stored event (``action``, ``target_kind``,
+            ``target_id``, ``before``, ``after`` with ``event_position``, ``justification``).
+        actor: ``(actor_id, actor_role)`` from the event.
+        log_event: the warning logged for each entry recovered at start-up.
+    """
+
+    event_type: str
+    action: str
+    entry: Callable[[RecordedEvent], dict[str, Any]]
+    actor: Callable[[Event], tuple[int | None, str]]
+    log_event: str = "audit.region_entry_recovered"
+
+
+AUDITED_EVENTS: tuple[AuditedEvent, ...] = (
+    AuditedEvent(
+        CreditsAdjusted.type,
+        "credits.adjust",
+        credit_entry,
+        _credit_actor,
+        "audit.credits_entry_recovered",
+    ),
+    AuditedEvent(RegionPolicyChanged.type, "region.policies.change", region_entry, _policy_actor),
+    AuditedEvent(PermitGranted.type, "region.permit.grant", region_entry, _permit_actor),
+    AuditedEvent(PermitRevoked.type, "region.permit.revoke", region_entry, _permit_actor),
+)
+"""Every engine event that records an audited action (add a row for a new one)."""
+
+
 async def reconcile_credit_entries(
     events: EventStore, db: AsyncEngine, uow: Callable[[], UnitOfWork]
 ) -> list[int]:
@@ -84,34 +179,59 @@ async def reconcile_credit_entries(
     Returns:
         The indexes of the entries appended (empty when none was missing).
     """
-    recorded = await credit_event_positions(db)
+    return await reconcile_event_entries(events, db, uow, AUDITED_EVENTS[:1])
+
+
+async def reconcile_event_entries(
+    events: EventStore,
+    db: AsyncEngine,
+    uow: Callable[[], UnitOfWork],
+    audited: Sequence[AuditedEvent] = AUDITED_EVENTS,
+) -> list[int]:
+    """Append the audit entry of every audited engine event that has none.
+
+    Run it at start-up, before any audited action can be in flight (an action whose entry is
+    being appended would otherwise be recovered twice). Each recovered entry names the actor
+    and role the event carries, and the request id :data:`RECOVERED`; it is appended in its
+    own unit of work, in event position order per event type.
+
+    Args:
+        events: the event store.
+        db: the database holding the audit log.
+        uow: makes units of work.
+        audited: the event types to reconcile (default: all of :data:`AUDITED_EVENTS`).
+
+    Returns:
+        The indexes of the entries appended (empty when none was missing).
+    """
     appended: list[int] = []
-    after = 0
-    while True:
-        batch = await events.read_of_type(CreditsAdjusted.type, after, _BATCH)
-        if not batch:
-            break
-        after = batch[-1].position
-        for item in batch:
-            if item.position in recorded:
-                continue
-            event = item.event
-            assert isinstance(event, CreditsAdjusted)
-            async with uow() as work:
-                stored = await work.audit.append(
-                    actor_id=event.actor_id,
-                    actor_role="admin",
-                    request_id=RECOVERED,
-                    **credit_entry(item),
+    for kind in audited:
+        recorded = await event_positions(db, (kind.action,))
+        after = 0
+        while True:
+            batch = await events.read_of_type(kind.event_type, after, _BATCH)
+            if not batch:
+                break
+            after = batch[-1].position
+            for item in batch:
+                if item.position in recorded:
+                    continue
+                actor_id, actor_role = kind.actor(item.event)
+                async with uow() as work:
+                    stored = await work.audit.append(
+                        actor_id=actor_id,
+                        actor_role=actor_role,
+                        request_id=RECOVERED,
+                        **kind.entry(item),
+                    )
+                recorded.add(item.position)
+                appended.append(stored.entry.index)
+                _log.warning(
+                    kind.log_event,
+                    action=kind.action,
+                    index=stored.entry.index,
+                    position=item.position,
+                    region_id=item.region_id,
+                    seq=item.seq,
                 )
-            recorded.add(item.position)
-            appended.append(stored.entry.index)
-            _log.warning(
-                "audit.credits_entry_recovered",
-                index=stored.entry.index,
-                position=item.position,
-                region_id=item.region_id,
-                seq=item.seq,
-                account_id=event.player_id,
-            )
     return appended

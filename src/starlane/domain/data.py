@@ -342,6 +342,9 @@ class GameRules:
     min_price_multiplier: float = 0.8
     max_price_multiplier: float = 1.25
     max_gate_toll: int = 10_000
+    max_starting_credits: int = 50_000  #: credits a region may grant each new citizen, at most
+    max_region_name_length: int = 40  #: characters of a region's name, at most
+    max_region_description_length: int = 2_000  #: characters of a region's description
     #: fraction of a port's capacity it starts with, per class side: stock, open demand.
     #: Ports regenerate toward full, so a new galaxy starts near that steady state, where a
     #: buy-low/sell-high round trip pays (buy at ~0.66x base, sell at ~1.26x base at 0.9 fill).
@@ -353,7 +356,14 @@ class GameRules:
 DEFAULT_RULES: Final = GameRules()
 
 _POSITIVE_RULES: Final = frozenset(
-    {"turns_per_day", "max_turns", "max_trade_units", "max_combat_rounds", "fighter_hit_points"}
+    {
+        "turns_per_day",
+        "max_turns",
+        "max_trade_units",
+        "max_combat_rounds",
+        "fighter_hit_points",
+        "max_region_name_length",
+    }
 )
 _FRACTION_RULES: Final = frozenset(
     {

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from starlane.domain.model import Region
 
-__all__ = ["REGION_RIGHTS", "RegionRole", "may", "region_roles"]
+__all__ = ["REGION_RIGHTS", "RegionRole", "acting_role", "may", "region_roles"]
 
 
 class RegionRole(StrEnum):
@@ -47,6 +47,7 @@ REGION_RIGHTS: dict[str, frozenset[RegionRole]] = {
     # staff (governor and the moderators they appointed)
     "region.permits.change": _STAFF,
     "region.permits.list": _STAFF,
+    "region.moderators.list": _STAFF,
     # views
     "region.stats.read": _GOVERNOR_OR_ADMIN,
     "region.read": _ANYONE,
@@ -98,3 +99,26 @@ def may(action: str, roles: Collection[RegionRole]) -> bool:
     """
     allowed = REGION_RIGHTS.get(action)
     return allowed is not None and not allowed.isdisjoint(roles)
+
+
+def acting_role(roles: Collection[RegionRole]) -> str:
+    """The role a staff action is recorded in (events, audit log): the highest one held.
+
+    Not a permission check (:func:`may` decides those): a governor who is also a moderator
+    acts as governor.
+
+    Args:
+        roles: the caller's roles in the region (:func:`region_roles`).
+
+    Returns:
+        ``governor``, ``moderator``, ``admin``, ``citizen`` or ``player``, the first held.
+    """
+    for role in (
+        RegionRole.GOVERNOR,
+        RegionRole.MODERATOR,
+        RegionRole.ADMIN,
+        RegionRole.CITIZEN,
+    ):
+        if role in roles:
+            return str(role)
+    return str(RegionRole.PLAYER)

@@ -375,4 +375,5 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 
 # Domain modules that register their own commands and events (imported last: they import this
 # module's registration functions).
+from starlane.domain import policies as _policies  # noqa: E402, F401
 from starlane.domain import terminals as _terminals  # noqa: E402, F401

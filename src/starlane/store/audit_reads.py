@@ -114,7 +114,20 @@ async def credit_event_positions(engine: AsyncEngine) -> set[int]:
     Returns:
         The global event-store positions of the ``CreditsAdjusted`` events that have an entry.
     """
-    query = select(audit_entries.c.after).where(audit_entries.c.action == "credits.adjust")
+    return await event_positions(engine, ("credits.adjust",))
+
+
+async def event_positions(engine: AsyncEngine, actions: Sequence[str]) -> set[int]:
+    """The event positions the entries of some actions record (``after.event_position``).
+
+    Args:
+        engine: the database.
+        actions: the entries' actions (e.g. ``("region.policies.change",)``).
+
+    Returns:
+        The global event-store positions of the engine events that have an entry.
+    """
+    query = select(audit_entries.c.after).where(audit_entries.c.action.in_(list(actions)))
     positions: set[int] = set()
     async with engine.connect() as conn:
         for (after,) in (await conn.execute(query)).all():
