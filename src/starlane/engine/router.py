@@ -32,6 +32,7 @@ from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
+from starlane.engine.payout import TreasuryPayouts
 from starlane.engine.recovery import Decide, Evolve, default_rules_functions, load_region_state
 from starlane.engine.region import RegionEngine
 from starlane.engine.saga import GateSaga, check_route_turns
@@ -57,6 +58,7 @@ class GalaxyService:
         rules: the rule numbers in force.
         directory: where every player is, kept by the engines.
         saga: drives gate passages between the regions.
+        payouts: drives payouts from a region's treasury to a player in any region.
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class GalaxyService:
         self.engines: dict[int, RegionEngine] = {}
         self.directory = PlayerDirectory()
         self.saga = GateSaga(self.engines, self.directory, accounts=accounts)
+        self.payouts = TreasuryPayouts(self.engines, self.directory)
         # (engines dict, [(first sector id, sector count, region id)], [first sector ids])
         self._sector_index: (
             tuple[dict[int, RegionEngine], list[tuple[int, int, int]], list[int]] | None
@@ -151,6 +154,7 @@ class GalaxyService:
         for engine in self.engines.values():
             await engine.start()
         await self.saga.recover()
+        await self.payouts.recover()
         self._started = True
         _log.info(
             "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
@@ -159,6 +163,7 @@ class GalaxyService:
     async def stop(self) -> None:
         """Drain every engine's queue, write final snapshots and stop the engines."""
         await self.saga.drain()
+        await self.payouts.drain()
         for engine in self.engines.values():
             await engine.stop()
         self._started = False
