@@ -385,5 +385,6 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 
 # Domain modules that register their own commands and events (imported last: they import this
 # module's registration functions).
+from starlane.domain import citizenship as _citizenship  # noqa: E402, F401
 from starlane.domain import terminals as _terminals  # noqa: E402, F401
 from starlane.domain import treasury as _treasury  # noqa: E402, F401

@@ -43,6 +43,7 @@ from starlane.domain.rules import register_decider, register_evolver
 __all__ = [
     "PAID",
     "RETURNED",
+    "WITHDRAW",
     "CreditPayout",
     "PayoutCredited",
     "SettlePayout",
@@ -61,6 +62,8 @@ PAID = "paid"
 """Outcome of a payout credited to its player (also its ``transfers_in`` value there)."""
 RETURNED = "returned"
 """Outcome of a payout whose player is in no region: the amount went back to the treasury."""
+WITHDRAW = "withdraw"
+"""The ``reason`` of a governor's withdrawal from the treasury to their own credits."""
 
 
 class TreasuryInsufficientError(DomainError):

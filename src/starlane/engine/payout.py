@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import structlog
 
 from starlane.domain.errors import UnknownPlayerError
+from starlane.domain.events import RecordedEvent
 from starlane.domain.treasury import (
     PAID,
     RETURNED,
@@ -68,6 +69,7 @@ class Payout:
             had been started before this call).
         treasury_after: the paying treasury right after step 1, credits (idem).
         position: the global event position of step 1 (idem).
+        started: the recorded event of step 1 (idem).
     """
 
     transfer_id: str
@@ -79,6 +81,7 @@ class Payout:
     treasury_before: int | None = None
     treasury_after: int | None = None
     position: int | None = None
+    started: RecordedEvent | None = None
 
 
 class TreasuryPayouts:
@@ -174,6 +177,7 @@ class TreasuryPayouts:
             treasury_before=after + amount,
             treasury_after=after,
             position=started.position,
+            started=started,
         )
 
     async def drive(self, region_id: int, transfer_id: str, *, wait: float | None = None) -> str:

@@ -30,6 +30,7 @@ from starlane.domain.errors import InTransitError, PlayerExistsError
 from starlane.domain.events import RecordedEvent
 from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
+from starlane.engine.citizenship import CitizenshipMoves
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
 from starlane.engine.payout import TreasuryPayouts
@@ -59,6 +60,7 @@ class GalaxyService:
         directory: where every player is, kept by the engines.
         saga: drives gate passages between the regions.
         payouts: drives payouts from a region's treasury to a player in any region.
+        citizenship: makes a region a player's home (and pays its starting credits).
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class GalaxyService:
         self.directory = PlayerDirectory()
         self.saga = GateSaga(self.engines, self.directory, accounts=accounts)
         self.payouts = TreasuryPayouts(self.engines, self.directory)
+        self.citizenship = CitizenshipMoves(self.engines, self.directory, self.payouts)
         # (engines dict, [(first sector id, sector count, region id)], [first sector ids])
         self._sector_index: (
             tuple[dict[int, RegionEngine], list[tuple[int, int, int]], list[int]] | None
@@ -155,6 +158,7 @@ class GalaxyService:
             await engine.start()
         await self.saga.recover()
         await self.payouts.recover()
+        await self.citizenship.recover()
         self._started = True
         _log.info(
             "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
