@@ -13,15 +13,17 @@
 - ``DELETE /api/v1/regions/{region_id}/citizenship``: give it up (200, ``changed`` false when
   the caller was not a citizen).
 
-Permissions come from the one region dependency (:func:`~starlane.api.region_access.region_caller`).
+Each counts against the caller's game-command rate (429). Permissions come from the one region
+dependency (:func:`~starlane.api.region_access.region_caller`).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 
+from starlane.api.deps import SECURITY_SCHEME
 from starlane.api.errors import problem_responses
 from starlane.api.region_access import RegionCaller, region_caller
 from starlane.api.routes.admin import actor_of
@@ -30,6 +32,10 @@ from starlane.audit.treasury import WITHDRAW_ACTION, withdraw
 from starlane.engine.citizenship import CitizenshipChange
 
 router = APIRouter(prefix="/api/v1", tags=["regions"])
+
+_OPENAPI: dict[str, Any] = {"security": [{SECURITY_SCHEME: []}]}
+"""The bearer token these routes need (the region dependency verifies it itself)."""
+_PROBLEMS = problem_responses(401, 403, 404, 409, 422, 429, 503)
 
 Governor = Annotated[RegionCaller, region_caller(WITHDRAW_ACTION)]
 """The region's governor (403 ``forbidden`` for anyone else)."""
@@ -40,7 +46,8 @@ Citizen = Annotated[RegionCaller, region_caller("region.citizenship.request")]
 @router.post(
     "/regions/{region_id}/treasury/withdraw",
     response_model=WithdrawalOut,
-    responses=problem_responses(403, 404, 409, 503),
+    responses=_PROBLEMS,
+    openapi_extra=_OPENAPI,
 )
 async def withdraw_from_treasury(
     request: Request, caller: Governor, body: WithdrawRequest
@@ -48,6 +55,7 @@ async def withdraw_from_treasury(
     """Withdraw credits from the region's treasury to the governor's own credits (audited)."""
     actor = actor_of(request, caller.principal, role="governor")
     services = caller.services
+    await _hit(caller)
     done = await withdraw(services.galaxy, services.uow, actor, caller.region.id, body.amount)
     payout = done.payout
     assert payout.treasury_before is not None and payout.treasury_after is not None
@@ -60,6 +68,11 @@ async def withdraw_from_treasury(
         outcome=payout.outcome,
         audit_index=done.index,
     )
+
+
+async def _hit(caller: RegionCaller) -> None:
+    """Count the request against the caller's command rate (429 ``rate_limited`` over it)."""
+    await caller.services.limiter.hit("command", f"player:{caller.principal.account_id}")
 
 
 def _citizenship_out(caller: RegionCaller, change: CitizenshipChange) -> CitizenshipOut:
@@ -79,12 +92,14 @@ def _citizenship_out(caller: RegionCaller, change: CitizenshipChange) -> Citizen
 @router.post(
     "/regions/{region_id}/citizenship",
     response_model=CitizenshipOut,
-    responses=problem_responses(403, 404, 409, 503),
+    responses=_PROBLEMS,
+    openapi_extra=_OPENAPI,
 )
 async def request_citizenship(caller: Citizen) -> CitizenshipOut:
     """Make this region the caller's home region (starting credits paid once, from its
     treasury)."""
     galaxy = caller.services.galaxy
+    await _hit(caller)
     change = await galaxy.citizenship.request(caller.region.id, caller.principal.account_id)
     return _citizenship_out(caller, change)
 
@@ -92,10 +107,12 @@ async def request_citizenship(caller: Citizen) -> CitizenshipOut:
 @router.delete(
     "/regions/{region_id}/citizenship",
     response_model=CitizenshipOut,
-    responses=problem_responses(403, 404, 503),
+    responses=_PROBLEMS,
+    openapi_extra=_OPENAPI,
 )
 async def renounce_citizenship(caller: Citizen) -> CitizenshipOut:
     """Give up citizenship of this region."""
     galaxy = caller.services.galaxy
+    await _hit(caller)
     change = await galaxy.citizenship.renounce(caller.region.id, caller.principal.account_id)
     return _citizenship_out(caller, change)
