@@ -46,6 +46,7 @@ from starlane.api.routes import (
     governance,
     health,
     provisioning,
+    region_treasury,
 )
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
@@ -149,6 +150,7 @@ async def _start_audit(services: Services) -> Checkpointer:
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
     from starlane.audit.reconcile import reconcile_event_entries
+    from starlane.audit.treasury import reconcile_withdrawal_entries
 
     settings = services.settings
     checkpointer = Checkpointer(
@@ -162,6 +164,7 @@ async def _start_audit(services: Services) -> Checkpointer:
     await checkpointer.start()
     services.checkpointer = checkpointer
     await reconcile_event_entries(services.event_store, services.db, services.uow)
+    await reconcile_withdrawal_entries(services.event_store, services.db, services.uow)
     services.admin = AdminActions(
         services.uow,
         services.clock,
@@ -393,7 +396,16 @@ def create_app(
     # node that is matched twice per request. The routes are built with their full paths, so
     # the OpenAPI schema is the same as from included routers.
     app.router.routes.extend(game_routes(table))
-    for module in (auth, health, admin, admin_accounts, billing, provisioning, governance):
+    for module in (
+        auth,
+        health,
+        admin,
+        admin_accounts,
+        billing,
+        provisioning,
+        governance,
+        region_treasury,
+    ):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
     install_docs(app)

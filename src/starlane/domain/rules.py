@@ -123,14 +123,24 @@ _DECIDERS: dict[type[Command], _Decider] = {
 }
 
 
-def register_decider(command_type: type[Command], handler: _Decider) -> None:
+_SAGA_STEPS: set[type[Command]] = set(_SAGA_COMMANDS)
+"""Command types a suspended region still decides (saga steps owed to another aggregate)."""
+
+
+def register_decider(
+    command_type: type[Command], handler: _Decider, *, saga_step: bool = False
+) -> None:
     """Let another domain module (travel, governance, ...) decide its own command type.
 
     Args:
         command_type: the command class.
         handler: ``handler(state, command, now, rng) -> list[Event]``; raises ``DomainError``.
+        saga_step: the command is a step of a saga between aggregates, decided even while the
+            region is suspended (the handler checks the region's status itself if it must).
     """
     _DECIDERS[command_type] = handler
+    if saga_step:
+        _SAGA_STEPS.add(command_type)
 
 
 def decide(state: RegionState, command: Command, now: float, rng: random.Random) -> list[Event]:
@@ -150,7 +160,7 @@ def decide(state: RegionState, command: Command, now: float, rng: random.Random)
             ``region_suspended`` while an operator has suspended the region and
             ``invalid_command`` for a command type this region does not handle.
     """
-    if not state.region.active and type(command) not in _SAGA_COMMANDS:
+    if not state.region.active and type(command) not in _SAGA_STEPS:
         raise RegionSuspendedError(f"region {state.region.name} is suspended")
     handler = _DECIDERS.get(type(command))
     if handler is None:
@@ -375,5 +385,7 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 
 # Domain modules that register their own commands and events (imported last: they import this
 # module's registration functions).
+from starlane.domain import citizenship as _citizenship  # noqa: E402, F401
 from starlane.domain import policies as _policies  # noqa: E402, F401
 from starlane.domain import terminals as _terminals  # noqa: E402, F401
+from starlane.domain import treasury as _treasury  # noqa: E402, F401

@@ -30,8 +30,10 @@ from starlane.domain.errors import InTransitError, PlayerExistsError
 from starlane.domain.events import RecordedEvent
 from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
+from starlane.engine.citizenship import CitizenshipMoves
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
+from starlane.engine.payout import TreasuryPayouts
 from starlane.engine.provisioning import RegionProvisioner
 from starlane.engine.recovery import (
     Decide,
@@ -66,6 +68,8 @@ class GalaxyService:
         saga: drives gate passages between the regions.
         provisioning: provisions player regions while the galaxy runs (and finishes an
             interrupted provisioning at start-up).
+        payouts: drives payouts from a region's treasury to a player in any region.
+        citizenship: makes a region a player's home (and pays its starting credits).
     """
 
     def __init__(
@@ -114,6 +118,8 @@ class GalaxyService:
         self.engines: dict[int, RegionEngine] = {}
         self.directory = PlayerDirectory()
         self.saga = GateSaga(self.engines, self.directory, accounts=accounts)
+        self.payouts = TreasuryPayouts(self.engines, self.directory)
+        self.citizenship = CitizenshipMoves(self.engines, self.directory, self.payouts)
         # (engines dict, [(first sector id, sector count, region id)], [first sector ids])
         self._sector_index: (
             tuple[dict[int, RegionEngine], list[tuple[int, int, int]], list[int]] | None
@@ -152,6 +158,8 @@ class GalaxyService:
         # a provisioning interrupted past its commit point (its Nexus terminal is recorded)
         await self.provisioning.finish_pending()
         await self.saga.recover()
+        await self.payouts.recover()
+        await self.citizenship.recover()
         self._started = True
         _log.info(
             "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
@@ -214,6 +222,7 @@ class GalaxyService:
     async def stop(self) -> None:
         """Drain every engine's queue, write final snapshots and stop the engines."""
         await self.saga.drain()
+        await self.payouts.drain()
         for engine in self.engines.values():
             await engine.stop()
         self._started = False

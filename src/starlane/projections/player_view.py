@@ -146,6 +146,13 @@ def _credits_and(field: str) -> Handler:
     return handler
 
 
+def _credits(rows: dict[int, Row], e: Any) -> None:
+    """A handler for an event that only sets a player's credits (``credits_after``)."""
+    row = rows.get(e.player_id)
+    if row is not None:
+        row["credits"] = e.credits_after
+
+
 PLAYER_VIEW_HANDLERS: dict[str, Handler] = {
     PlayerSpawned.type: _spawned,
     PlayerMoved.type: _moved,
@@ -155,6 +162,7 @@ PLAYER_VIEW_HANDLERS: dict[str, Handler] = {
     "hull_repaired": _credits_and("hull"),
     CombatResolved.type: _combat,
     ShipDestroyed.type: _ship_destroyed,
+    "payout_credited": _credits,  # a treasury payout (starlane.domain.treasury)
 }
 """Event type -> handler updating the player rows it touches."""
 
