@@ -69,6 +69,8 @@ async def cast(app: FastAPI, client: httpx.AsyncClient) -> dict[str, dict[str, A
     galaxy.region_info(REGION_A).governor_id = people["gov_a"]["id"]
     galaxy.region_info(REGION_B).governor_id = people["gov_b"]["id"]
     galaxy.region_info(REGION_A).citizens.append(people["cit_a"]["id"])
+    for region_id in (REGION_A, REGION_B):  # something for a governor to withdraw
+        galaxy.region_info(region_id).treasury = 1_000
     r = await client.put(
         f"/api/v1/regions/{REGION_A}/moderators/{people['mod_a']['id']}",
         headers=people["gov_a"]["headers"],

@@ -247,9 +247,14 @@ async def test_a_lapsed_membership_is_refused(
     app = app_factory()
     async with app.router.lifespan_context(app), _client(app) as c:
         alice = await citizen(app, c, "alice")
-        uow_factory = app.state.services.uow
-        async with uow_factory() as uow:
-            await uow.audit.set_membership_expiry(alice["account"]["id"], clock.now + 60)
+        from starlane.store.schema import membership_terms
+
+        async with app.state.services.db.begin() as conn:  # a paid period ending in a minute
+            await conn.execute(
+                membership_terms.insert().values(
+                    account_id=alice["account"]["id"], expires_at=clock.now + 60
+                )
+            )
         clock.advance(61)
         assert_problem(await request_region(c, alice, "Vega Reach"), 403, "not_a_citizen")
 
