@@ -38,7 +38,7 @@ from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
 from starlane.api.openapi_problems import install_openapi_problems
 from starlane.api.ratelimit import RateLimiter
-from starlane.api.routes import admin, admin_accounts, auth, health
+from starlane.api.routes import admin, admin_accounts, auth, health, region_views
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
 from starlane.api.ws import router as ws_router
@@ -300,7 +300,7 @@ def create_app(
                 tokens=tokens,
                 passwords=passwords,
                 dummy_hash=dummy_hash,
-                game=GameApi(service, limiter, metrics, now),
+                game=GameApi(service, limiter, metrics, now, catalogue=event_store.list_regions),
                 commands=table,
                 event_json=EventJsonCache(),
                 projections=projections,
@@ -370,7 +370,7 @@ def create_app(
     # node that is matched twice per request. The routes are built with their full paths, so
     # the OpenAPI schema is the same as from included routers.
     app.router.routes.extend(game_routes(table))
-    for module in (auth, health, admin, admin_accounts):
+    for module in (auth, health, admin, admin_accounts, region_views):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
     install_docs(app)

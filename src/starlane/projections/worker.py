@@ -2,12 +2,12 @@
 
 The server's event loop runs the game; the projections (``player_view``, ``activity``,
 ``region_hourly``) only need the committed events, which the event store holds in position
-order (and the relational changes, which the ``outbox`` table holds). Run in the server's process they take CPU from the
-game under load, so by default (``projector = "process"``) the server starts ``starlane
-projector`` as a child process (:class:`ProjectorProcess`) and stops it on shutdown. The
-projector polls the store from its checkpoints (:class:`ProjectionRunner` without a bus) and
-writes the read-model database (``read_database_url``: for SQLite a file of its own, so its
-transactions never hold the event store's write lock).
+order (and the relational changes, which the ``outbox`` table holds). Run in the server's
+process they take CPU from the game under load, so by default (``projector = "process"``) the
+server starts ``starlane projector`` as a child process (:class:`ProjectorProcess`) and stops
+it on shutdown. The projector polls the store from its checkpoints (:class:`ProjectionRunner`
+without a bus) and writes the read-model database (``read_database_url``: for SQLite a file of
+its own, so its transactions never hold the event store's write lock).
 
 A projector started by the server exits by itself when the server process goes away.
 """
