@@ -157,8 +157,8 @@ async def test_platform_overview_for_admins_only(views: Views) -> None:
     v = views
     await _trade_and_cross(v)
     db, now = v.services.db, v.clock.now
-    # Galactic Citizens: root (the bootstrap admin) and gov (no end), alice (paid to next
-    # month); bob's grace period after a failed payment has run out
+    # Galactic Citizens now: root (the bootstrap admin: no end) and alice (paid to next
+    # month); not gov (period ended a second ago) nor bob (grace period over)
     accounts = v.services.accounts
     for name in ("gov", "alice", "bob"):
         await accounts.set_membership(v.ids[name], "citizen")
@@ -171,6 +171,12 @@ async def test_platform_overview_for_admins_only(views: Views) -> None:
                     "expires_at": now + 30 * DAY,
                     "grace_until": None,
                     "source": "webhook",
+                },
+                {
+                    "account_id": v.ids["gov"],
+                    "expires_at": now - 1,
+                    "grace_until": None,
+                    "source": "manual",
                 },
                 {
                     "account_id": v.ids["bob"],
@@ -213,7 +219,7 @@ async def test_platform_overview_for_admins_only(views: Views) -> None:
     assert online == {TERRAN_REGION_ID: 1, NEXUS_REGION_ID: 1}
     assert (body["online_total"], body["in_transit"], body["online_window_seconds"]) == (2, 0, 300)
     assert body["gate_traffic"] == {"departures": 1, "arrivals": 1, "tolls": 120}
-    assert body["galactic_citizens"] == 3
+    assert body["galactic_citizens"] == 2
     assert body["billing"]["total"] == 3
     assert body["billing"]["by_type"] == {"subscription.activated": 1, "subscription.renewed": 2}
     # six minutes later alice is no longer online; bob's socket still counts
