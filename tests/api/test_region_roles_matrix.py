@@ -72,6 +72,7 @@ ROUTES: tuple[RouteCase, ...] = (
     RouteCase(
         "POST", "/api/v1/regions/{region}/treasury/withdraw", frozenset({GOVERNOR}), {"amount": 1}
     ),
+    RouteCase("GET", "/api/v1/regions/{region}/stats", frozenset({GOVERNOR, ADMIN})),
 )
 """Every governor and moderator route, with the roles that may call it."""
 

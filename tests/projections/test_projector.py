@@ -111,7 +111,7 @@ async def test_run_projector_without_an_event_store_fails(tmp_path: Path) -> Non
 
 def test_default_projections_are_fresh_instances() -> None:
     a, b = default_projections(), default_projections()
-    assert [p.name for p in a] == ["player_view", "activity"]
+    assert [p.name for p in a] == ["player_view", "activity", "region_hourly"]
     assert all(x is not y for x, y in zip(a, b, strict=True))
 
 

@@ -47,6 +47,7 @@ from starlane.api.routes import (
     health,
     provisioning,
     region_treasury,
+    region_views,
 )
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
@@ -318,7 +319,9 @@ def create_app(
                 tokens=tokens,
                 passwords=passwords,
                 dummy_hash=dummy_hash,
-                game=GameApi(service, limiter, metrics, now, book),
+                game=GameApi(
+                    service, limiter, metrics, now, book, catalogue=event_store.list_regions
+                ),
                 commands=table,
                 event_json=EventJsonCache(),
                 projections=projections,
@@ -405,6 +408,7 @@ def create_app(
         provisioning,
         governance,
         region_treasury,
+        region_views,
     ):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)

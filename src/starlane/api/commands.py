@@ -69,7 +69,8 @@ class Args:
 Build = Callable[[int, Args], Command | None]
 """``build(player_id, args)``: the domain command to execute, or None to execute nothing."""
 Answer = Callable[["GameApi", Principal, Args, list[Event]], Any]
-"""``answer(game, principal, args, events)``: the response (a model, or plain data)."""
+"""``answer(game, principal, args, events)``: the response (a model, or plain data), or an
+awaitable of it for an answer that reads the database."""
 Prepare = Callable[["GameApi", Principal, Args], Any]
 """``prepare(game, principal, args)``: computed before anything changes (kept in ``args``)."""
 
@@ -157,7 +158,8 @@ class GameCommand:
             command = self.build(principal.account_id, args)
             if command is not None:
                 events = await game.execute(principal, command)
-        return self.answer(game, principal, args, events)
+        result = self.answer(game, principal, args, events)
+        return await result if inspect.isawaitable(result) else result
 
 
 # --- the WebSocket side ---------------------------------------------------------------------
@@ -301,6 +303,8 @@ def rest_endpoint(
             if domain_command is not None:
                 events = await game.execute(principal, domain_command)
         result = answer(game, principal, args, events)
+        if inspect.isawaitable(result):  # an answer that reads the database
+            result = await result
         if type(result) is dict:
             return DataResponse(result)
         return result

@@ -11,7 +11,7 @@ authenticated account id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from starlane.api import schemas as s
 from starlane.api.auth import Principal
@@ -27,6 +27,7 @@ from starlane.domain.errors import DomainError
 from starlane.domain.model import Player, RegionState, Sector
 from starlane.engine.errors import EngineError
 from starlane.engine.router import GalaxyService
+from starlane.store.catalogue import RegionRow
 
 CURSOR_DIGITS = 9
 """Longest cursor, in digits (ids are below 2**31)."""
@@ -77,6 +78,8 @@ class GameApi:
         metrics: the app's metrics.
         clock: unix seconds now.
         membership: every account's membership terms (None: each player's tier as created).
+        catalogue: reads the galaxy catalogue (``EventStore.list_regions``), for the regions
+            list's closed regions; None lists the running regions only.
     """
 
     def __init__(
@@ -86,12 +89,15 @@ class GameApi:
         metrics: Metrics,
         clock: Callable[[], float],
         membership: MembershipBook | None = None,
+        *,
+        catalogue: Callable[[], Awaitable[list[RegionRow]]] | None = None,
     ) -> None:
         self.service = service
         self.limiter = limiter
         self.metrics = metrics
         self.clock = clock
         self.membership = membership
+        self.catalogue = catalogue
 
     # --- lookups ---------------------------------------------------------------------------
     def player(self, principal: Principal) -> tuple[Player, RegionState]:
@@ -277,11 +283,60 @@ class GameApi:
         player, state = self.player(principal)
         return s.StardockCatalog.model_validate(reads.stardock_catalog(state, player.ship))
 
-    def regions(self, cursor: str | None, limit: int) -> s.Page[s.RegionOut]:
-        """``GET /regions``: a page of region summaries, by id."""
+    async def regions(
+        self,
+        cursor: str | None,
+        limit: int,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+    ) -> s.Page[s.RegionOut]:
+        """``GET /regions``: a page of region summaries, by id, optionally filtered.
+
+        Every region with an engine is summarised from its live state (with its population);
+        the catalogue's status ``closed`` overrides the engine's, and a closed region whose
+        engine no longer runs is summarised from the catalogue alone.
+
+        Args:
+            cursor: the previous page's ``next_cursor``.
+            limit: regions per page.
+            kind: only this region kind.
+            status: only this status (``active``, ``suspended``, ``closed``).
+
+        Returns:
+            The page.
+
+        Raises:
+            ApiError: 422 ``invalid_cursor``.
+        """
         after = decode_cursor(cursor)
-        states = self.region_states().values()
-        page = reads.region_page((st.region for st in states), after=after, limit=limit)
+        rows = await self.catalogue() if self.catalogue is not None else []
+        states = self.region_states()
+        closed = {row.id for row in rows if row.status == "closed"}
+        views: list[reads.RegionView] = []
+        for state in states.values():
+            view = reads.region_view(state.region, population=len(state.players))
+            if state.region.id in closed:
+                view["status"], view["active"] = "closed", False
+            views.append(view)
+        for row in rows:
+            if row.id in closed and row.id not in states:
+                views.append(
+                    reads.closed_region_view(
+                        row.id,
+                        row.kind,
+                        row.name,
+                        row.sector_count,
+                        row.first_sector_id,
+                        row.created_at,
+                    )
+                )
+        wanted = [
+            v
+            for v in views
+            if (kind is None or v["kind"] == kind) and (status is None or v["status"] == status)
+        ]
+        page = reads.region_views_page(wanted, after=after, limit=limit)
         nxt = None if page["next_after"] is None else encode_cursor(page["next_after"])
         return s.Page[s.RegionOut].model_validate({"items": page["items"], "next_cursor": nxt})
 
@@ -294,7 +349,8 @@ class GameApi:
         show = principal is not None and (
             principal.is_admin or principal.account_id == region.governor_id
         )
-        return s.RegionOut.model_validate(reads.region_view(region, show_treasury=show))
+        view = reads.region_view(region, show_treasury=show, population=len(state.players))
+        return s.RegionOut.model_validate(view)
 
     def region_map(
         self, principal: Principal, region_id: int, cursor: str | None, limit: int

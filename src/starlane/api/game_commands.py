@@ -294,11 +294,17 @@ GAME_COMMANDS: tuple[GameCommand, ...] = (
         method="GET",
         path="/api/v1/regions",
         summary="All regions",
-        description="Every region's summary, by id, a page at a time.",
-        input=s.PageQuery,
-        answer=lambda g, p, a, events: g.regions(a.input.cursor, a.input.limit),
+        description=(
+            "Every region's summary (population, gate toll, governor, policies, status), by "
+            "id, a page at a time; `kind` (`terran`, `nexus`, `player`) and `status` "
+            "(`active`, `suspended`, `closed`) filter it. Closed regions are listed too."
+        ),
+        input=s.RegionsQuery,
+        answer=lambda g, p, a, events: g.regions(
+            a.input.cursor, a.input.limit, kind=a.input.kind, status=a.input.status
+        ),
         response=s.Page[s.RegionOut],
-        answer_doc="page of region summaries",
+        answer_doc="page of region summaries with `population` and `gate_toll`",
         tag="world",
     ),
     GameCommand(

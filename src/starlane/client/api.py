@@ -345,6 +345,27 @@ class StarlaneClient(GameMethods):
         if tokens.get("refresh_token"):
             self.refresh_token = str(tokens["refresh_token"])
 
+    # --- governance ------------------------------------------------------------------------
+    async def change_region_policies(self, region_id: int, changes: JSON) -> JSON:
+        """Change a region's policies, as its governor (``PATCH /regions/{id}/policies``).
+
+        Args:
+            region_id: the region.
+            changes: the fields to change (any of ``tax_rate``, ``regen_multiplier``,
+                ``price_multipliers``, ``immigration``, ``pvp``, ``gate_toll``,
+                ``starting_credits``, ``name``, ``description``).
+
+        Returns:
+            The server's answer.
+
+        Raises:
+            ApiError: refused (``policy_out_of_bounds`` naming the field in the problem's
+                ``context``, ``forbidden`` for anyone but the governor...).
+        """
+        return await self._object(
+            "PATCH", f"{API_PREFIX}/regions/{region_id}/policies", json=changes
+        )
+
     # --- game commands ---------------------------------------------------------------------
     async def send_command(self, command: ClientCommand, **args: Any) -> JSON:
         """Send one game command: path parameters into the path, the other arguments (those

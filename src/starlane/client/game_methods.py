@@ -316,15 +316,25 @@ class GameMethods(ABC):
             sector_id=sector_id,
         )
 
-    async def regions(self, cursor: str | None = None, limit: int = 100) -> JSON:
-        """Every region's summary, by id, a page at a time.
+    async def regions(
+        self,
+        cursor: str | None = None,
+        limit: int = 100,
+        kind: str | None = None,
+        status: str | None = None,
+    ) -> JSON:
+        """Every region's summary (population, gate toll, governor, policies, status), by id, a page
+        at a time; `kind` (`terran`, `nexus`, `player`) and `status` (`active`, `suspended`,
+        `closed`) filter it. Closed regions are listed too.
 
         Args:
-            cursor: ``PageQuery.cursor``.
-            limit: ``PageQuery.limit``.
+            cursor: ``RegionsQuery.cursor``.
+            limit: ``RegionsQuery.limit``.
+            kind: ``RegionsQuery.kind``.
+            status: ``RegionsQuery.status``.
 
         Returns:
-            The answer: page of region summaries.
+            The answer: page of region summaries with ``population`` and ``gate_toll``.
 
         Raises:
             ApiError: the server refused it (the problem's ``code``).
@@ -333,6 +343,8 @@ class GameMethods(ABC):
             ClientCommand("GET", "/api/v1/regions", False),
             cursor=cursor,
             limit=limit,
+            kind=kind,
+            status=status,
         )
 
     async def region(self, region_id: int) -> JSON:

@@ -5,8 +5,10 @@ pirates), a neighbourhood map, the player's status and a live event pane fed by 
 WebSocket, naming players and sectors. Move by pressing a warp's button (``⇢`` marks a one-way
 warp); ``a`` autopilot to a sector id, ``t`` trade at the port (quantity proposed, quote,
 price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``r``
-refresh, ``q`` quit; Escape closes a dialog. Game keys do nothing until the player has logged
-in, nor while a dialog is open; events arriving never move the keyboard focus.
+refresh, ``q`` quit; Escape closes a dialog. The region panel shows the current region's
+governor and policies; its governor (only) gets ``g``, the governor's screen
+(:class:`~starlane.client.governance.GovernorDialog`). Game keys do nothing until the player
+has logged in, nor while a dialog is open; events arriving never move the keyboard focus.
 
 The client talks to the server only through :class:`~starlane.client.api.StarlaneClient` and
 :class:`~starlane.client.live.LiveConnection`; tests drive it headless with ``App.run_test()``.
@@ -34,6 +36,7 @@ from starlane.client.dialogs import (
     StardockDialog,
     TradeDialog,
 )
+from starlane.client.governance import GovernorDialog, region_text
 from starlane.client.render import (
     Names,
     event_text,
@@ -65,12 +68,13 @@ class StarlaneApp(App[None]):
         Binding("d", "stardock", "StarDock"),
         Binding("x", "attack", "Attack"),
         Binding("s", "scan", "Scan"),
+        Binding("g", "govern", "Govern"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
 
     GAME_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"autopilot", "trade", "stardock", "attack", "scan", "refresh"}
+        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern"}
     )
     """Actions that act in the game: only on the main screen, once logged in."""
 
@@ -90,6 +94,7 @@ class StarlaneApp(App[None]):
         self.me: JSON | None = None
         self.sector: JSON | None = None
         self.port: JSON | None = None
+        self.region: JSON | None = None
         self.known: dict[int, JSON] = {}
         self.live: Any = None
         self._refresh_pending = False
@@ -105,9 +110,16 @@ class StarlaneApp(App[None]):
         Returns:
             False for a game action that may not run now (Textual then ignores the key).
         """
+        if action == "govern" and not self.governs():
+            return False  # the key is only for the region's governor
         if action in self.GAME_ACTIONS:
             return self.me is not None and len(self.screen_stack) == 1
         return True
+
+    def governs(self) -> bool:
+        """Whether the logged-in player governs the region they are in."""
+        me, region = self.me or {}, self.region or {}
+        return me.get("id") is not None and region.get("governor_id") == me.get("id")
 
     # --- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -120,6 +132,7 @@ class StarlaneApp(App[None]):
             with Vertical(id="middle"):
                 yield Static("", id="map", classes="panel")
                 yield Static("", id="status", classes="panel")
+                yield Static("", id="region", classes="panel")
             with VerticalScroll(id="right"):
                 yield RichLog(id="events", markup=True, wrap=True, max_lines=500)
         yield Footer()
@@ -171,6 +184,8 @@ class StarlaneApp(App[None]):
             return
         self.me = me
         self.names.players[int(me["id"])] = str(me["name"])
+        if self.region is None or self.region.get("id") != me.get("region_id"):
+            await self.refresh_region()
         sector = await self.call(self.api.sector(int(me["sector_id"])))
         if sector is None:
             return
@@ -189,11 +204,22 @@ class StarlaneApp(App[None]):
                     self.names.learn_sector(self.known[to])
         await self.redraw()
 
+    async def refresh_region(self) -> None:
+        """Fetch the current region (governor, policies) and show the governor's key or not."""
+        if self.me is None:
+            return
+        self.region = await self.call(self.api.region(int(self.me["region_id"])))
+        self.refresh_bindings()
+
     async def redraw(self) -> None:
         """Render the panels and the warp buttons from the current state."""
         if self.me is None or self.sector is None:
             return
         self.query_one("#status", Static).update(status_text(self.me))
+        if self.region is not None:
+            governor = self.region.get("governor_id")
+            name = None if governor is None else self.names.players.get(int(governor))
+            self.query_one("#region", Static).update(region_text(self.region, name))
         self.query_one("#sector", Static).update(sector_text(self.sector, self.port, self.known))
         self.query_one("#map", Static).update(map_text(self.sector, self.known))
         wanted = [
@@ -294,8 +320,24 @@ class StarlaneApp(App[None]):
             )
 
     async def action_refresh(self) -> None:
-        """Fetch everything again."""
+        """Fetch everything again (the region too)."""
+        self.region = None
         await self.refresh_view()
+
+    def action_govern(self) -> None:
+        """The governor's screen: change the region's policies."""
+        if self.region is None or not self.governs():
+            return
+
+        async def changed(result: JSON | None) -> None:
+            if result is None:
+                return
+            fields = ", ".join(f"{k} {v}" for k, v in sorted(result["changes"].items()))
+            self.log_event(f"[green]policies changed[/]: {escape(fields)}")
+            await self.refresh_region()
+            await self.redraw()
+
+        self.push_screen(GovernorDialog(self.api, self.region), changed)
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""

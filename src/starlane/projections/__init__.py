@@ -3,6 +3,8 @@
 - :class:`Projection`, :class:`ProjectionRunner` (``projections.base``): the framework.
 - :class:`PlayerViewProjection` (``player_view`` table): each player's current state.
 - :class:`ActivityProjection` (``activity`` table): recent activity, one row per event.
+- :class:`RegionHourlyProjection` (``region_hourly`` table): each region's traffic and trade
+  per clock hour.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from starlane.projections.player_view import (
     PlayerViewProjection,
     register_player_view_handler,
 )
+from starlane.projections.region_hourly import RegionHourlyProjection
 
 __all__ = [
     "PLAYER_VIEW_HANDLERS",
@@ -21,5 +24,6 @@ __all__ = [
     "PlayerViewProjection",
     "Projection",
     "ProjectionRunner",
+    "RegionHourlyProjection",
     "register_player_view_handler",
 ]

@@ -1,13 +1,13 @@
 """The projector: the read-model projections in a process of their own.
 
-The server's event loop runs the game; the projections (``player_view``, ``activity``) only
-need the committed events, which the event store holds in position order (and the relational
-changes, which the ``outbox`` table holds). Run in the server's process they take CPU from the
-game under load, so by default (``projector = "process"``) the server starts ``starlane
-projector`` as a child process (:class:`ProjectorProcess`) and stops it on shutdown. The
-projector polls the store from its checkpoints (:class:`ProjectionRunner` without a bus) and
-writes the read-model database (``read_database_url``: for SQLite a file of its own, so its
-transactions never hold the event store's write lock).
+The server's event loop runs the game; the projections (``player_view``, ``activity``,
+``region_hourly``) only need the committed events, which the event store holds in position
+order (and the relational changes, which the ``outbox`` table holds). Run in the server's
+process they take CPU from the game under load, so by default (``projector = "process"``) the
+server starts ``starlane projector`` as a child process (:class:`ProjectorProcess`) and stops
+it on shutdown. The projector polls the store from its checkpoints (:class:`ProjectionRunner`
+without a bus) and writes the read-model database (``read_database_url``: for SQLite a file of
+its own, so its transactions never hold the event store's write lock).
 
 A projector started by the server exits by itself when the server process goes away.
 """
@@ -28,6 +28,7 @@ from starlane.config import Settings
 from starlane.projections.activity import ActivityProjection
 from starlane.projections.base import Projection, ProjectionRunner
 from starlane.projections.player_view import PlayerViewProjection
+from starlane.projections.region_hourly import RegionHourlyProjection
 
 _log = structlog.get_logger("starlane.projections")
 
@@ -39,9 +40,9 @@ def default_projections() -> list[Projection]:
     """The read models every Starlane server keeps.
 
     Returns:
-        New instances: the player view and the activity feed.
+        New instances: the player view, the activity feed and the regions' hourly counts.
     """
-    return [PlayerViewProjection(), ActivityProjection()]
+    return [PlayerViewProjection(), ActivityProjection(), RegionHourlyProjection()]
 
 
 async def run_projector(

@@ -78,6 +78,13 @@ from starlane.api.schemas.player import (
     TurnsOut,
     WarpOut,
 )
+from starlane.api.schemas.views import (
+    BillingSummaryOut,
+    GateTrafficOut,
+    PlatformOut,
+    RegionOnlineOut,
+    RegionStatsOut,
+)
 from starlane.api.schemas.world import (
     HealthOut,
     MapSector,
@@ -85,6 +92,7 @@ from starlane.api.schemas.world import (
     RegionMap,
     RegionOut,
     RegionPolicyOut,
+    RegionsQuery,
 )
 from starlane.api.schemas.ws import (
     WS_CHANNELS,
@@ -107,6 +115,7 @@ __all__ = [
     "AttackRequest",
     "AutopilotRequest",
     "AutopilotResponse",
+    "BillingSummaryOut",
     "BuyHardwareItemRequest",
     "BuyHardwareRequest",
     "BuyShipReceipt",
@@ -115,6 +124,7 @@ __all__ = [
     "CommodityKey",
     "FieldError",
     "GateOut",
+    "GateTrafficOut",
     "HardwareOut",
     "HardwareReceipt",
     "HealthOut",
@@ -130,6 +140,7 @@ __all__ = [
     "PageQuery",
     "PirateOut",
     "PlanetOut",
+    "PlatformOut",
     "PortCommodityOut",
     "PortOut",
     "PortSummary",
@@ -138,8 +149,11 @@ __all__ = [
     "QuoteQuery",
     "RefreshRequest",
     "RegionMap",
+    "RegionOnlineOut",
     "RegionOut",
     "RegionPolicyOut",
+    "RegionStatsOut",
+    "RegionsQuery",
     "RegisterRequest",
     "RegisterResponse",
     "RepairReceipt",

@@ -11,6 +11,7 @@ from starlane.api.schemas.common import (
     CommodityKey,
     Id,
     Page,
+    PageQuery,
 )
 
 
@@ -37,13 +38,37 @@ class RegionOut(ApiModel):
     sector_count: int
     first_sector_id: Id
     governor_id: Id | None
-    policies: RegionPolicyOut
+    policies: RegionPolicyOut | None = Field(
+        description="the governor's rules; None for a closed region whose engine no longer runs"
+    )
     active: bool
     opened_at: float
     status: str = "active"
     treasury: int | None = Field(
         default=None,
         description="credits from taxes and tolls; shown to admins and the region's governor",
+    )
+    population: int = Field(default=0, ge=0, description="players in the region now")
+    gate_toll: int | None = Field(
+        default=None,
+        description="credits charged for entering through one of its gates (the policy's "
+        "`gate_toll`); None for a closed region whose engine no longer runs",
+    )
+
+
+class RegionsQuery(PageQuery):
+    """The query parameters of ``GET /api/v1/regions``: a page, optionally filtered.
+
+    Attributes:
+        kind: only regions of this kind (``terran``, ``nexus``, ``player``).
+        status: only regions in this status (``active``, ``suspended``, ``closed``).
+    """
+
+    kind: Literal["terran", "nexus", "player"] | None = Field(
+        default=None, description="only regions of this kind"
+    )
+    status: Literal["active", "suspended", "closed"] | None = Field(
+        default=None, description="only regions in this status"
     )
 
 

@@ -36,10 +36,12 @@ from starlane.domain.reads.region import (
     RegionPage,
     RegionPolicyView,
     RegionView,
+    closed_region_view,
     map_sector,
     region_map_page,
     region_page,
     region_view,
+    region_views_page,
 )
 from starlane.domain.reads.sector import (
     GateView,
@@ -80,6 +82,7 @@ __all__ = [
     "TurnsView",
     "WarpView",
     "can_see_sector",
+    "closed_region_view",
     "map_sector",
     "me_view",
     "pirate_in_sight",
@@ -89,6 +92,7 @@ __all__ = [
     "region_map_page",
     "region_page",
     "region_view",
+    "region_views_page",
     "scan_neighbours",
     "sector_contents",
     "sector_view",

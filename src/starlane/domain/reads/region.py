@@ -39,6 +39,10 @@ class RegionView(TypedDict):
         status: ``active``, ``suspended`` or ``closed``.
         treasury: credits from taxes and tolls; None unless the viewer is an admin or its
             governor.
+        population: players in the region now (0 for a closed region whose engine no
+            longer runs).
+        gate_toll: credits charged for entering through one of its gates (the policy's
+            ``gate_toll``); None for a closed region whose engine no longer runs.
     """
 
     id: int
@@ -48,11 +52,13 @@ class RegionView(TypedDict):
     sector_count: int
     first_sector_id: int
     governor_id: int | None
-    policies: RegionPolicyView
+    policies: RegionPolicyView | None
     active: bool
     opened_at: float
     status: str
     treasury: int | None
+    population: int
+    gate_toll: int | None
 
 
 class RegionPage(TypedDict):
@@ -99,13 +105,14 @@ class RegionMapPage(TypedDict):
     next_after: int | None
 
 
-def region_view(region: Region, *, show_treasury: bool = False) -> RegionView:
+def region_view(region: Region, *, show_treasury: bool = False, population: int = 0) -> RegionView:
     """A region's summary.
 
     Args:
         region: the region.
         show_treasury: include the treasury (credits): for platform admins and the region's
             governor only; others see None.
+        population: players in the region now (``len(RegionState.players)``).
 
     Returns:
         The summary.
@@ -132,6 +139,41 @@ def region_view(region: Region, *, show_treasury: bool = False) -> RegionView:
         "opened_at": region.opened_at,
         "status": region.status,
         "treasury": region.treasury if show_treasury else None,
+        "population": population,
+        "gate_toll": p.gate_toll,
+    }
+
+
+def closed_region_view(
+    region_id: int, kind: str, name: str, sector_count: int, first_sector_id: int, opened_at: float
+) -> RegionView:
+    """The summary of a closed region whose engine no longer runs (from the catalogue only).
+
+    Its governance died with it: no governor, no policies, no toll, nobody inside.
+
+    Args:
+        region_id, kind, name: the catalogue's identity of the region.
+        sector_count, first_sector_id: its sectors.
+        opened_at: unix seconds it was created.
+
+    Returns:
+        The summary, status ``closed``.
+    """
+    return {
+        "id": region_id,
+        "kind": kind,
+        "name": name,
+        "description": "",
+        "sector_count": sector_count,
+        "first_sector_id": first_sector_id,
+        "governor_id": None,
+        "policies": None,
+        "active": False,
+        "opened_at": opened_at,
+        "status": "closed",
+        "treasury": None,
+        "population": 0,
+        "gate_toll": None,
     }
 
 
@@ -146,12 +188,23 @@ def region_page(regions: Iterable[Region], *, after: int, limit: int) -> RegionP
     Returns:
         The page.
     """
-    rest = sorted((r for r in regions if r.id > after), key=lambda r: r.id)
+    return region_views_page((region_view(r) for r in regions), after=after, limit=limit)
+
+
+def region_views_page(views: Iterable[RegionView], *, after: int, limit: int) -> RegionPage:
+    """A page of region summaries already built (e.g. filtered), by id.
+
+    Args:
+        views: the summaries, in any order.
+        after: list regions with an id above this (0 for the first page).
+        limit: most regions on the page (at least 1).
+
+    Returns:
+        The page.
+    """
+    rest = sorted((v for v in views if v["id"] > after), key=lambda v: v["id"])
     page = rest[:limit]
-    return {
-        "items": [region_view(r) for r in page],
-        "next_after": page[-1].id if len(rest) > limit else None,
-    }
+    return {"items": page, "next_after": page[-1]["id"] if len(rest) > limit else None}
 
 
 def map_sector(state: RegionState, sector: Sector) -> MapSectorView:
