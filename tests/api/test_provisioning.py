@@ -212,7 +212,7 @@ async def test_refusals(limited_app: FastAPI) -> None:
             {"name": "  ab  "},
             {"name": "x" * 41},
             {"name": "Vega\nReach"},
-            {"name": "Vega Reach", "description": "d" * 501},
+            {"name": "Vega Reach", "description": "d" * 2_001},
             {"name": "Vega Reach", "owner_id": 1},
             {"sector_count": 500},
         ):

@@ -80,7 +80,7 @@ def test_the_table_holds_the_games_bounds() -> None:
     assert BOUNDS["immigration"].choices == ("open", "permit", "closed")
     assert (BOUNDS["gate_toll"].low, BOUNDS["gate_toll"].high) == (0, 10_000)
     assert (BOUNDS["starting_credits"].low, BOUNDS["starting_credits"].high) == (0, 50_000)
-    assert BOUNDS["name"].low == 1
+    assert BOUNDS["name"].low == 3
     # an operator's rules move the bounds
     rules = replace(DEFAULT_RULES, max_tax_rate=0.4)
     assert policy_bounds(rules)["tax_rate"].high == 0.4
@@ -178,16 +178,16 @@ def test_pvp_is_never_on_where_the_region_kind_forbids_it() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    name=st.text(min_size=1, max_size=40).filter(
-        lambda s: s.strip() == s and s and all(ord(c) >= 32 and ord(c) != 127 for c in s)
+    name=st.text(min_size=3, max_size=40).filter(
+        lambda s: s.strip() == s and len(s) >= 3 and all(ord(c) >= 32 and ord(c) != 127 for c in s)
     ),
     long=st.integers(41, 200),
 )
-def test_a_name_is_one_to_forty_printable_characters(name: str, long: int) -> None:
+def test_a_name_is_three_to_forty_printable_characters(name: str, long: int) -> None:
     state = _region()
     run(state, ChangePolicy(GOVERNOR, {"name": f"  {name} "}))
     assert state.region.name == name
-    for bad in ("", "   ", "x" * long, "tab\there", "bell\a"):
+    for bad in ("", "   ", "ab", " ab ", "x" * long, "tab\there", "bell\a"):
         assert _refused(state, {"name": bad}).context["field"] == "name"
     assert state.region.name == name
 

@@ -116,7 +116,7 @@ POLICY_FIELDS: tuple[PolicyField, ...] = (
     PolicyField("pvp", PolicyKind.FLAG, unit="never on where the region kind forbids it"),
     PolicyField("gate_toll", PolicyKind.INTEGER, 0, "max_gate_toll", "credits"),
     PolicyField("starting_credits", PolicyKind.INTEGER, 0, "max_starting_credits", "credits"),
-    PolicyField("name", PolicyKind.TEXT, 1, "max_region_name_length", "characters"),
+    PolicyField("name", PolicyKind.TEXT, 3, "max_region_name_length", "characters"),
     PolicyField("description", PolicyKind.TEXT, 0, "max_region_description_length", "characters"),
 )
 """Every field a governor may change, with its bounds (``GAME.md``, Governor controls)."""

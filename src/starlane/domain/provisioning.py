@@ -41,8 +41,8 @@ NAME_MIN = 3
 """Characters of a region name at least (after trimming)."""
 NAME_MAX = 40
 """Characters of a region name at most (after trimming)."""
-DESCRIPTION_MAX = 500
-"""Characters of a region description at most."""
+DESCRIPTION_MAX = 2_000
+"""Characters of a region description at most (as a governor's ``description`` policy)."""
 SECTORS_MIN = REGION_KINDS[RegionKind.PLAYER].min_sectors
 """Sectors of a provisioned region at least (100)."""
 SECTORS_MAX = REGION_KINDS[RegionKind.PLAYER].max_sectors

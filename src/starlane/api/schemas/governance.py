@@ -45,7 +45,7 @@ class PolicyChange(ApiModel):
     starting_credits: Credits | None = Field(
         default=None, description="credits a new citizen receives once, 0-50,000"
     )
-    name: StrictStr | None = Field(default=None, description="1-40 characters, unique")
+    name: StrictStr | None = Field(default=None, description="3-40 characters, unique")
     description: StrictStr | None = Field(default=None, description="0-2,000 characters")
 
 
