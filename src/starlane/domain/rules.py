@@ -133,6 +133,20 @@ def register_decider(command_type: type[Command], handler: _Decider) -> None:
     _DECIDERS[command_type] = handler
 
 
+_WHILE_SUSPENDED: set[type[Command]] = set()
+"""Command types a suspended (or closing) region still decides, besides the saga's steps
+(see :func:`allow_while_suspended`)."""
+
+
+def allow_while_suspended(command_type: type[Command]) -> None:
+    """Let a suspended or closing region decide a command type (leaving, operator actions).
+
+    Args:
+        command_type: the command class.
+    """
+    _WHILE_SUSPENDED.add(command_type)
+
+
 def decide(state: RegionState, command: Command, now: float, rng: random.Random) -> list[Event]:
     """Validate a command against the region's state and return the events it produces.
 
@@ -147,11 +161,21 @@ def decide(state: RegionState, command: Command, now: float, rng: random.Random)
 
     Raises:
         DomainError: a subclass with a stable ``code`` when the rules refuse the command;
-            ``region_suspended`` while an operator has suspended the region and
+            ``region_suspended`` while an operator has suspended (or is closing) the region,
+            except for the commands that let players leave and the operator's own
+            (:func:`allow_while_suspended`, :mod:`~starlane.domain.region_admin`), and
             ``invalid_command`` for a command type this region does not handle.
     """
-    if not state.region.active and type(command) not in _SAGA_COMMANDS:
-        raise RegionSuspendedError(f"region {state.region.name} is suspended")
+    if (
+        not state.region.active
+        and type(command) not in _SAGA_COMMANDS
+        and type(command) not in _WHILE_SUSPENDED
+    ):
+        raise RegionSuspendedError(
+            f"region {state.region.name} is {state.region.status}",
+            region_id=state.region.id,
+            status=state.region.status,
+        )
     handler = _DECIDERS.get(type(command))
     if handler is None:
         raise InvalidCommandError(f"command {command.name!r} is not handled by a region")
@@ -376,3 +400,4 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 # Domain modules that register their own commands and events (imported last: they import this
 # module's registration functions).
 from starlane.domain import terminals as _terminals  # noqa: E402, F401
+from starlane.domain import region_admin as _region_admin  # noqa: E402, F401

@@ -30,12 +30,14 @@ from starlane.domain.errors import InTransitError, PlayerExistsError
 from starlane.domain.events import RecordedEvent
 from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
+from starlane.engine.closure import RegionClosures
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
 from starlane.engine.recovery import Decide, Evolve, default_rules_functions, load_region_state
 from starlane.engine.region import RegionEngine
 from starlane.engine.saga import GateSaga, check_route_turns
 from starlane.engine.timers import TimerRule
+from starlane.store.catalogue import set_region_status
 from starlane.store.ports import EventStore
 
 _log = structlog.get_logger("starlane.engine.router")
@@ -57,6 +59,7 @@ class GalaxyService:
         rules: the rule numbers in force.
         directory: where every player is, kept by the engines.
         saga: drives gate passages between the regions.
+        closures: drives operators' region closures (resumed at start-up).
     """
 
     def __init__(
@@ -105,6 +108,7 @@ class GalaxyService:
         self.engines: dict[int, RegionEngine] = {}
         self.directory = PlayerDirectory()
         self.saga = GateSaga(self.engines, self.directory, accounts=accounts)
+        self.closures = RegionClosures(self, self._mark_closed)
         # (engines dict, [(first sector id, sector count, region id)], [first sector ids])
         self._sector_index: (
             tuple[dict[int, RegionEngine], list[tuple[int, int, int]], list[int]] | None
@@ -148,9 +152,12 @@ class GalaxyService:
                 snapshot_seq=loaded.snapshot_seq,
                 replayed=loaded.replayed,
             )
-        for engine in self.engines.values():
-            await engine.start()
+        closed = {row.id for row in rows if row.status == "closed"}
+        for region_id, engine in self.engines.items():
+            if region_id not in closed:  # a closed region's state is kept, read-only
+                await engine.start()
         await self.saga.recover()
+        await self.closures.resume()
         self._started = True
         _log.info(
             "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
@@ -158,11 +165,18 @@ class GalaxyService:
 
     async def stop(self) -> None:
         """Drain every engine's queue, write final snapshots and stop the engines."""
+        await self.closures.stop()
         await self.saga.drain()
         for engine in self.engines.values():
             await engine.stop()
         self._started = False
         _log.info("galaxy.stopped", regions=len(self.engines))
+
+    async def _mark_closed(self, region_id: int) -> None:
+        """Record a closed region in the catalogue (the event store's database)."""
+        db = getattr(self._store, "engine", None)
+        if db is not None:
+            await set_region_status(db, region_id, "closed")
 
     # --- commands -----------------------------------------------------------------------
     async def execute(self, command: Command) -> list[RecordedEvent]:
