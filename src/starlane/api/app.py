@@ -38,7 +38,7 @@ from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
 from starlane.api.openapi_problems import install_openapi_problems
 from starlane.api.ratelimit import RateLimiter
-from starlane.api.routes import admin, admin_accounts, auth, health
+from starlane.api.routes import admin, admin_accounts, admin_regions, auth, health
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
 from starlane.api.ws import router as ws_router
@@ -132,11 +132,13 @@ async def _start_audit(services: Services) -> Checkpointer:
     """Start the audit checkpointer and the admin actions; load the disabled accounts.
 
     Before the admin actions exist, every credit adjustment the engines committed without its
-    audit entry (a crash between the two) gets the entry (``reconcile_credit_entries``).
+    audit entry (a crash between the two) gets the entry (``reconcile_credit_entries``), and so
+    does every operator region event (``reconcile_region_entries``).
     """
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
     from starlane.audit.reconcile import reconcile_credit_entries
+    from starlane.audit.region_actions import RegionActions, reconcile_region_entries
 
     settings = services.settings
     checkpointer = Checkpointer(
@@ -158,6 +160,8 @@ async def _start_audit(services: Services) -> Checkpointer:
         credit_threshold=settings.audit_two_person_credit_threshold,
         on_disabled=lambda account_id, _disabled: services.tokens.forget(account_id),
     )
+    await reconcile_region_entries(services.event_store, services.db, services.uow)
+    services.region_admin = RegionActions(services.admin, services.uow, services.galaxy)
     return checkpointer
 
 
@@ -370,7 +374,7 @@ def create_app(
     # node that is matched twice per request. The routes are built with their full paths, so
     # the OpenAPI schema is the same as from included routers.
     app.router.routes.extend(game_routes(table))
-    for module in (auth, health, admin, admin_accounts):
+    for module in (auth, health, admin, admin_accounts, admin_regions):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
     install_docs(app)
