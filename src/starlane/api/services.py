@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from starlane.api.wsfeed import Connection, FeedHub
     from starlane.api.wspush import EventJsonCache
     from starlane.audit.actions import AdminActions
-    from starlane.audit.region_actions import RegionActions
     from starlane.audit.checkpointer import Checkpointer
+    from starlane.audit.region_actions import RegionActions
     from starlane.bus import Bus
     from starlane.config import Settings
     from starlane.engine.router import GalaxyService

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from starlane.audit.actions import AccountNotFoundError, Actor, AdminActions, Done, Outcome
 from starlane.audit.reconcile import RECOVERED
 from starlane.domain.commands import Command
+from starlane.domain.data import RegionKind
 from starlane.domain.errors import DomainError
 from starlane.domain.events import RecordedEvent
 from starlane.domain.region_admin import (
@@ -45,7 +46,6 @@ from starlane.domain.region_admin import (
     ResumeRegion,
     SuspendRegion,
 )
-from starlane.domain.data import RegionKind
 from starlane.store.schema import audit_entries
 
 if TYPE_CHECKING:
@@ -102,7 +102,11 @@ def region_entry(recorded: RecordedEvent) -> dict[str, Any]:
     elif isinstance(e, RegionResumed):
         action, before, after = "region.resume", {"status": "suspended"}, {"status": "active"}
     elif isinstance(e, GovernorChanged):
-        action, before, after = "region.transfer", {"governor_id": e.before}, {"governor_id": e.after}
+        action, before, after = (
+            "region.transfer",
+            {"governor_id": e.before},
+            {"governor_id": e.after},
+        )
     elif isinstance(e, RegionClosing):
         action = "region.close"
         before = {
@@ -197,7 +201,9 @@ class RegionActions:
             raise AlreadyGovernorError(f"player {governor_id} governs {region.name} already")
         await self._account(governor_id)
         params = {"governor_id": governor_id}
-        return await self._actions.submit(actor, "region.transfer", region_id, params, justification)
+        return await self._actions.submit(
+            actor, "region.transfer", region_id, params, justification
+        )
 
     async def close(self, actor: Actor, region_id: int, justification: str) -> Outcome:
         """Close a region (two-person by default): its players are evacuated to the Nexus,
@@ -227,9 +233,7 @@ class RegionActions:
     def _open(self, region_id: int) -> None:
         region = self._region(region_id)
         if region.closed or region.closing:
-            raise RegionClosedError(
-                f"region {region.name} is {region.status}", region_id=region_id
-            )
+            raise RegionClosedError(f"region {region.name} is {region.status}", region_id=region_id)
 
     def _player_region(self, region_id: int) -> None:
         region = self._region(region_id)

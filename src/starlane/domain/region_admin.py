@@ -573,8 +573,9 @@ for _command, _decider in (
     allow_while_suspended(_command)
 
 # Players inside a suspended region may leave: along warps, by autopilot, through the gate.
-for _command in (Move, Autopilot, Scan, Depart, AdjustCredits):
-    allow_while_suspended(_command)
+_LEAVING: tuple[type[Command], ...] = (Move, Autopilot, Scan, Depart, AdjustCredits)
+for _leaving in _LEAVING:
+    allow_while_suspended(_leaving)
 
 for _event, _evolver in (
     (RegionSuspended, _suspended),

@@ -80,7 +80,7 @@ async def regions_list(caller: AdminCaller) -> AdminRegionList:
             id=s.region.id,
             name=s.region.name,
             kind=str(s.region.kind),
-            status=s.region.status,  # type: ignore[arg-type]
+            status=s.region.status,
             governor_id=s.region.governor_id,
             players=len(s.players),
             treasury=s.region.treasury,
@@ -90,9 +90,7 @@ async def regions_list(caller: AdminCaller) -> AdminRegionList:
     return AdminRegionList(items=items)
 
 
-@router.post(
-    "/regions/{region_id}/suspend", response_model=ActionDone, responses=ACTION_RESPONSES
-)
+@router.post("/regions/{region_id}/suspend", response_model=ActionDone, responses=ACTION_RESPONSES)
 async def regions_suspend(
     request: Request, caller: AdminCaller, region_id: RegionId, body: Justified
 ) -> ActionDone | JSONResponse:
@@ -113,9 +111,7 @@ async def regions_resume(
     return answer(outcome)
 
 
-@router.post(
-    "/regions/{region_id}/transfer", response_model=ActionDone, responses=ACTION_RESPONSES
-)
+@router.post("/regions/{region_id}/transfer", response_model=ActionDone, responses=ACTION_RESPONSES)
 async def regions_transfer(
     request: Request, caller: AdminCaller, region_id: RegionId, body: TransferRequest
 ) -> ActionDone | JSONResponse:
