@@ -524,6 +524,11 @@ class AdminActions:
                 raise ApprovalDecidedError(f"request {approval_id} is {approval.status}")
             if status == "approved" and approval.requested_by == actor.account_id:
                 raise SelfApprovalError("a request needs another admin's approval")
+            if status == "approved" and approval.action not in self._run:
+                raise EngineRequiredError(
+                    f"{approval.action} runs in the server's engines: approve it through the "
+                    "admin API"
+                )
             assert actor.account_id is not None
             if not await uow.audit.decide_approval(
                 approval_id, status, actor.account_id, self._clock(), justification
