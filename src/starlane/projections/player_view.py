@@ -146,6 +146,12 @@ def _credits_and(field: str) -> Handler:
     return handler
 
 
+def _credits_only(rows: dict[int, Row], e: Any) -> None:
+    row = rows.get(e.player_id)
+    if row is not None:
+        row["credits"] = e.credits_after
+
+
 PLAYER_VIEW_HANDLERS: dict[str, Handler] = {
     PlayerSpawned.type: _spawned,
     PlayerMoved.type: _moved,
@@ -155,6 +161,7 @@ PLAYER_VIEW_HANDLERS: dict[str, Handler] = {
     "hull_repaired": _credits_and("hull"),
     CombatResolved.type: _combat,
     ShipDestroyed.type: _ship_destroyed,
+    "closure_treasury_paid": _credits_only,  # a closing region's treasury to its governor
 }
 """Event type -> handler updating the player rows it touches."""
 
