@@ -192,7 +192,7 @@ async def test_transfer_needs_a_second_admin_and_an_existing_account(world: Worl
     assert_problem(r, 409, "already_governor")
 
 
-async def test_close_after_approval_evacuates_closes_and_survives_a_restart(
+async def test_close_after_approval_closes_the_region_and_the_catalogue_row(
     data_dir: Path, world: World
 ) -> None:
     galaxy = world.services.galaxy
@@ -211,6 +211,8 @@ async def test_close_after_approval_evacuates_closes_and_survives_a_restart(
         r = await world.c.post(f"{A}/regions/{R}/{verb}", json=WHY, headers=world.root)
         assert_problem(r, 409, "region_closed")
     assert len(await _audit(world, "region.close")) == 1
+    r = await world.c.get("/readyz")  # a closed region's stopped engine is not a failure
+    assert r.status_code == 200, r.text
 
 
 async def test_a_missing_region_entry_is_appended_at_start_up(data_dir: Path) -> None:

@@ -26,7 +26,7 @@ import structlog
 from starlane.bus import Bus
 from starlane.domain.commands import Autopilot, Command, Move, SpawnPlayer
 from starlane.domain.data import DEFAULT_RULES, GameRules
-from starlane.domain.errors import InTransitError, PlayerExistsError
+from starlane.domain.errors import InTransitError, PlayerExistsError, RegionSuspendedError
 from starlane.domain.events import RecordedEvent
 from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
@@ -255,11 +255,18 @@ class GalaxyService:
 
         Raises:
             UnknownRegionError: no such region is running.
+            RegionSuspendedError: the region is closed (its engine is not run).
             DomainError: the rules refused the command.
             EngineBusyError: the region's queue is full.
             EngineUnavailableError: the region engine is stopped or recovering.
         """
-        return await self.engine(region_id).submit(command)
+        engine = self.engine(region_id)
+        region = engine.state.region
+        if region.closed and engine.status == "stopped":
+            raise RegionSuspendedError(
+                f"region {region.name} is closed", region_id=region_id, status="closed"
+            )
+        return await engine.submit(command)
 
     # --- reads ---------------------------------------------------------------------------
     def engine(self, region_id: int) -> RegionEngine:
