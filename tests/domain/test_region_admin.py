@@ -25,12 +25,10 @@ from starlane.domain.errors import DomainError
 from starlane.domain.region_admin import (
     BeginClosure,
     ChangeGovernor,
-    Evacuate,
-    FinishClosure,
-    PayTreasury,
     ResumeRegion,
     SuspendRegion,
 )
+from starlane.domain.region_closure import Evacuate, FinishClosure, PayTreasury
 from starlane.domain.rules import decide, evolve
 from tests.domain.conftest import T0, build_region, run, spawn
 

@@ -10,7 +10,6 @@ from starlane.domain.data import RegionKind, Side
 from starlane.domain.errors import RegionSuspendedError
 from starlane.domain.model import GateLink, RegionState
 from starlane.domain.region_admin import (
-    REFUGEE_DISTRICT,
     AlreadySuspendedError,
     BeginClosure,
     ChangeGovernor,
@@ -20,6 +19,7 @@ from starlane.domain.region_admin import (
     ResumeRegion,
     SuspendRegion,
 )
+from starlane.domain.region_closure import REFUGEE_DISTRICT, Evacuate
 from starlane.domain.travel import ARRIVED
 from starlane.engine.router import GalaxyService
 from starlane.store.catalogue import get_region
@@ -201,8 +201,6 @@ async def test_a_restart_in_the_middle_of_a_closure_finishes_it(store):
     await service.execute_in(3, BeginClosure(0, 9, "owner request"))
     # the process stops right after the closing event, some players already evacuated
     r = service.engine(3)
-    from starlane.domain.region_admin import Evacuate
-
     for pid in range(10, 20):
         await r.submit(Evacuate(pid, f"evac-{pid}", 2, REFUGE[0]))
     await service.stop()

@@ -35,7 +35,7 @@ import structlog
 
 from starlane.domain.errors import DomainError, UnknownPlayerError
 from starlane.domain.model import NEXUS_REGION_ID
-from starlane.domain.region_admin import (
+from starlane.domain.region_closure import (
     Evacuate,
     FinishClosure,
     PayTreasury,
