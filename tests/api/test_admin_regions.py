@@ -14,7 +14,9 @@ from fastapi import FastAPI
 
 from starlane.api.app import create_app
 from starlane.config import GalaxySettings
+from starlane.domain.commands import Autopilot
 from starlane.domain.model import NEXUS_REGION_ID, TERRAN_REGION_ID
+from starlane.domain.region_closure import refugee_sectors
 from starlane.store.catalogue import get_region
 from tests.api.conftest import PASSWORD, FakeClock, assert_problem, make_settings, register
 
@@ -196,6 +198,23 @@ async def test_close_after_approval_closes_the_region_and_the_catalogue_row(
     data_dir: Path, world: World
 ) -> None:
     galaxy = world.services.galaxy
+    pilots = [world.player_id] + [
+        (await register(world.c, f"pilot{i}"))["account"]["id"] for i in (1, 2)
+    ]
+    region = galaxy.region_state(R)
+    gate = next(sid for sid, sector in region.sectors.items() if sector.gate is not None)
+    for pid in pilots:  # fly into the region by autopilot, through the Nexus terminal
+        await galaxy.execute(Autopilot(pid, gate))
+        assert galaxy.locate(pid) == R
+    r = await world.c.post(
+        f"{A}/regions/{R}/transfer", json={"governor_id": pilots[0], **WHY}, headers=world.root
+    )
+    r = await world.c.post(
+        f"{A}/approvals/{r.json()['approval_id']}/approve", json=WHY, headers=world.second
+    )
+    assert r.status_code == 200, r.text
+    credits = {pid: galaxy.player(pid).credits for pid in pilots}
+    treasury = galaxy.region_state(R).region.treasury
     r = await world.c.post(f"{A}/regions/{R}/close", json=WHY, headers=world.root)
     assert r.status_code == 202, r.text
     approval = r.json()["approval_id"]
@@ -204,7 +223,14 @@ async def test_close_after_approval_closes_the_region_and_the_catalogue_row(
     assert r.status_code == 200, r.text
     assert r.json()["after"]["status"] == "closing"
     await galaxy.closures.wait(R)
+    await galaxy.saga.drain()
     assert (await _regions(world))[R]["status"] == "closed"
+    refuge = set(refugee_sectors(galaxy.region_state(NEXUS_REGION_ID)))
+    for pid in pilots:  # in the refugee district, credits kept (the governor's with the treasury)
+        me = galaxy.player(pid)
+        assert me.region_id == NEXUS_REGION_ID and me.sector_id in refuge
+        assert me.credits == credits[pid] + (treasury if pid == pilots[0] else 0)
+    assert galaxy.region_state(R).region.treasury == 0
     row = await get_region(world.services.db, R)
     assert row is not None and row.status == "closed"
     for verb in ("suspend", "resume", "close"):
