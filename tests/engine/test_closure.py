@@ -85,6 +85,9 @@ def totals(service: GalaxyService) -> tuple[int, int, set[int]]:
             credits += t.player.credits + t.toll
             cargo += t.player.ship.cargo_units
             who.add(t.player.id)
+        for tid, payout in state.payouts_out.items():  # payouts not credited yet
+            if service.payouts.credited_in(tid) is None:
+                credits += payout.amount
     return credits, cargo, who
 
 
@@ -225,5 +228,37 @@ async def test_the_treasury_rides_with_a_governor_inside(store):
     await service.saga.drain()
     assert service.region_state(2).players[2].credits == credits + 5_000
     assert service.region_state(3).region.treasury == 0
+    assert totals(service) == before
+    await service.stop()
+
+
+async def test_the_treasury_is_paid_to_a_governor_outside_through_the_payout_saga(store):
+    states = galaxy_states(3, in_nexus=1)
+    states[2].region.governor_id = 500  # in the Nexus
+    await bootstrap_regions(store, states)
+    service = await start(store)
+    before = totals(service)
+    credits = service.region_state(2).players[500].credits
+    await service.execute_in(3, BeginClosure(0, 9, "closing"))
+    await service.stop()  # a restart between the closing event and the payout
+    service = await start(store)
+    await service.closures.wait(3)
+    await service.saga.drain()
+    assert service.region_state(2).players[500].credits == credits + 5_000
+    r = service.region_state(3)
+    assert r.region.status == "closed" and r.region.treasury == 0 and not r.payouts_out
+    assert totals(service) == before
+    await service.stop()
+
+
+async def test_a_governor_in_no_region_leaves_the_treasury_in_the_closed_region(store):
+    await bootstrap_regions(store, galaxy_states(2))  # governor 1000 never entered
+    service = await start(store)
+    before = totals(service)
+    await service.execute_in(3, BeginClosure(0, 9, "closing"))
+    service.closures.start(3)
+    await service.closures.wait(3)
+    r = service.region_state(3)
+    assert r.region.status == "closed" and r.region.treasury == 5_000
     assert totals(service) == before
     await service.stop()

@@ -172,3 +172,21 @@ async def test_activity_keeps_only_recent_rows_when_asked(store, db_engine):
     assert sorted(kept) == [3, 4]  # events 100 s apart: only those within 150 s of the newest
     await runner.stop()
     await service.stop()
+
+
+async def test_player_view_follows_a_treasury_payout(store, db_engine):
+    bus = Bus()
+    service = await start_galaxy(store, bus)
+    runner = ProjectionRunner(db_engine, store, bus, [PlayerViewProjection()])
+    await runner.start()
+    await service.execute(SpawnPlayer(7, "p7"))
+    service.region_state(2).region.treasury = 500  # test set-up: the Nexus pays
+    payout = await service.payouts.pay(2, 7, 300, reason="withdraw")
+    assert payout.outcome == "paid"
+    await runner.wait_until(await store.head_position(), timeout=10)
+    async with db_engine.connect() as conn:
+        query = select(player_view.c.credits).where(player_view.c.player_id == 7)
+        credits = (await conn.execute(query)).scalar_one()
+    assert credits == service.player(7).credits
+    await runner.stop()
+    await service.stop()

@@ -38,7 +38,14 @@ from starlane.api.metrics import Metrics
 from starlane.api.middleware import HttpMiddleware
 from starlane.api.openapi_problems import install_openapi_problems
 from starlane.api.ratelimit import RateLimiter
-from starlane.api.routes import admin, admin_accounts, admin_regions, auth, health
+from starlane.api.routes import (
+    admin,
+    admin_accounts,
+    admin_regions,
+    auth,
+    health,
+    region_treasury,
+)
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
 from starlane.api.ws import router as ws_router
@@ -139,6 +146,7 @@ async def _start_audit(services: Services) -> Checkpointer:
     from starlane.audit.checkpointer import Checkpointer
     from starlane.audit.reconcile import reconcile_credit_entries
     from starlane.audit.region_actions import RegionActions, reconcile_region_entries
+    from starlane.audit.treasury import reconcile_withdrawal_entries
 
     settings = services.settings
     checkpointer = Checkpointer(
@@ -152,6 +160,7 @@ async def _start_audit(services: Services) -> Checkpointer:
     await checkpointer.start()
     services.checkpointer = checkpointer
     await reconcile_credit_entries(services.event_store, services.db, services.uow)
+    await reconcile_withdrawal_entries(services.event_store, services.db, services.uow)
     services.admin = AdminActions(
         services.uow,
         services.clock,
@@ -374,7 +383,7 @@ def create_app(
     # node that is matched twice per request. The routes are built with their full paths, so
     # the OpenAPI schema is the same as from included routers.
     app.router.routes.extend(game_routes(table))
-    for module in (auth, health, admin, admin_accounts, admin_regions):
+    for module in (auth, health, admin, admin_accounts, admin_regions, region_treasury):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)
     install_docs(app)

@@ -25,6 +25,7 @@ import msgspec
 from starlane.domain.data import DEFAULT_RULES, GameRules, Hardware
 from starlane.domain.events import EVENT_TYPES, Event, HardwareBought
 from starlane.domain.model import (
+    PendingPayout,
     PendingTransfer,
     Pirate,
     Planet,
@@ -203,6 +204,8 @@ class _Snapshot:
     seq: int = 0
     transfers_out: dict[str, PendingTransfer] = field(default_factory=dict)
     transfers_in: dict[str, str] = field(default_factory=dict)
+    payouts_out: dict[str, PendingPayout] = field(default_factory=dict)
+    payouts_done: dict[str, str] = field(default_factory=dict)
 
 
 _snapshot_decoder = msgspec.msgpack.Decoder(_Snapshot)
@@ -227,6 +230,8 @@ def encode_state(state: RegionState) -> bytes:
         state.seq,
         state.transfers_out,
         state.transfers_in,
+        state.payouts_out,
+        state.payouts_done,
     )
     return _msgpack_encoder.encode(snap)
 
@@ -259,6 +264,8 @@ def decode_state(data: bytes, rules: GameRules = DEFAULT_RULES) -> RegionState:
         rules,
         snap.transfers_out,
         snap.transfers_in,
+        snap.payouts_out,
+        snap.payouts_done,
     )
 
 

@@ -309,6 +309,10 @@ class Region:
         closed: True once the region has closed (it admits no one through its gates).
         closing: True while an operator's closure evacuates the region
             (:mod:`starlane.domain.region_admin`); ``active`` is False meanwhile.
+        welcomed: player ids who have ever received this region's starting credits (a
+            citizen is welcomed once per region, ever).
+        joining: player id -> the region they left as citizens when they became citizens
+            here, until that region has removed them (step 2 of the citizenship move).
     """
 
     id: int
@@ -327,6 +331,8 @@ class Region:
     citizens: list[int] = field(default_factory=list)
     closed: bool = False
     closing: bool = False
+    welcomed: list[int] = field(default_factory=list)
+    joining: dict[int, int] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -365,6 +371,25 @@ class PendingTransfer:
 
 
 @dataclass(slots=True)
+class PendingPayout:
+    """Credits taken out of this region's treasury and not yet settled (payout saga step 1).
+
+    Attributes:
+        transfer_id: the payout's idempotent id.
+        player_id: the player paid (wherever they are).
+        amount: credits, > 0.
+        reason: why (``withdraw``, ``starting_credits``, ``closure``...).
+        at: unix seconds the payout started.
+    """
+
+    transfer_id: str
+    player_id: int
+    amount: int
+    reason: str
+    at: float
+
+
+@dataclass(slots=True)
 class RegionState:
     """Everything one region engine owns: the unit of consistency and of event sourcing.
 
@@ -379,7 +404,11 @@ class RegionState:
         rules: the rule numbers in force (not persisted in events; set by the server).
         transfers_out: transfer id -> departure through a gate not yet settled (saga step 1).
         transfers_in: transfer id -> ``"arrived"``, or the refusal code, for every arrival this
-            region has decided (so a repeated delivery answers the same and changes nothing).
+            region has decided (so a repeated delivery answers the same and changes nothing);
+            a treasury payout credited to a player here is recorded as ``"paid"``.
+        payouts_out: transfer id -> treasury payout of this region not yet settled.
+        payouts_done: transfer id -> outcome (``"paid"`` or ``"returned"``) of every settled
+            payout of this region's treasury (a repeated start is a no-op).
 
     Two derived indexes answer "who is in this sector" without scanning every player and
     pirate of the region (a sector view is the most frequent read): players by sector and
@@ -398,6 +427,8 @@ class RegionState:
     rules: GameRules = field(default=DEFAULT_RULES)
     transfers_out: dict[str, PendingTransfer] = field(default_factory=dict)
     transfers_in: dict[str, str] = field(default_factory=dict)
+    payouts_out: dict[str, PendingPayout] = field(default_factory=dict)
+    payouts_done: dict[str, str] = field(default_factory=dict)
     _players_at: dict[int, dict[int, Player]] | None = field(
         default=None, repr=False, compare=False
     )

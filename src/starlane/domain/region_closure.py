@@ -104,8 +104,8 @@ class RegionClosed(Event):
     """The closing region is empty and closed for good.
 
     Attributes:
-        treasury: credits left in its treasury (owed to no one in the region: a governor
-            outside is paid by the payout saga).
+        treasury: credits left in its treasury (0 unless the governor was in no region
+            when the closure ended).
     """
 
     type: ClassVar[str] = "region_closed"
@@ -234,12 +234,14 @@ def decide_finish_closure(
         RegionNotEmptyError: players are still in it or departures still pending.
     """
     _closing(state)
-    if state.players or state.transfers_out:
+    if state.players or state.transfers_out or state.payouts_out:
         raise RegionNotEmptyError(
-            f"region {state.region.name} still holds {len(state.players)} players and "
-            f"{len(state.transfers_out)} pending departures",
+            f"region {state.region.name} still holds {len(state.players)} players, "
+            f"{len(state.transfers_out)} pending departures and {len(state.payouts_out)} "
+            "pending payouts",
             players=len(state.players),
             transfers=len(state.transfers_out),
+            payouts=len(state.payouts_out),
         )
     return [RegionClosed(region_id=state.region.id, at=now, treasury=state.region.treasury)]
 

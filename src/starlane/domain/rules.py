@@ -123,19 +123,24 @@ _DECIDERS: dict[type[Command], _Decider] = {
 }
 
 
-def register_decider(command_type: type[Command], handler: _Decider) -> None:
+_SAGA_STEPS: set[type[Command]] = set(_SAGA_COMMANDS)
+"""Command types a suspended region still decides (saga steps owed to another aggregate)."""
+
+
+def register_decider(
+    command_type: type[Command], handler: _Decider, *, saga_step: bool = False
+) -> None:
     """Let another domain module (travel, governance, ...) decide its own command type.
 
     Args:
         command_type: the command class.
         handler: ``handler(state, command, now, rng) -> list[Event]``; raises ``DomainError``.
+        saga_step: the command is a step of a saga between aggregates, decided even while the
+            region is suspended (the handler checks the region's status itself if it must).
     """
     _DECIDERS[command_type] = handler
-
-
-_WHILE_SUSPENDED: set[type[Command]] = set()
-"""Command types a suspended (or closing) region still decides, besides the saga's steps
-(see :func:`allow_while_suspended`)."""
+    if saga_step:
+        _SAGA_STEPS.add(command_type)
 
 
 def allow_while_suspended(command_type: type[Command]) -> None:
@@ -144,7 +149,7 @@ def allow_while_suspended(command_type: type[Command]) -> None:
     Args:
         command_type: the command class.
     """
-    _WHILE_SUSPENDED.add(command_type)
+    _SAGA_STEPS.add(command_type)
 
 
 def decide(state: RegionState, command: Command, now: float, rng: random.Random) -> list[Event]:
@@ -166,11 +171,7 @@ def decide(state: RegionState, command: Command, now: float, rng: random.Random)
             (:func:`allow_while_suspended`, :mod:`~starlane.domain.region_admin`), and
             ``invalid_command`` for a command type this region does not handle.
     """
-    if (
-        not state.region.active
-        and type(command) not in _SAGA_COMMANDS
-        and type(command) not in _WHILE_SUSPENDED
-    ):
+    if not state.region.active and type(command) not in _SAGA_STEPS:
         raise RegionSuspendedError(
             f"region {state.region.name} is {state.region.status}",
             region_id=state.region.id,
@@ -399,5 +400,7 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 
 # Domain modules that register their own commands and events (imported last: they import this
 # module's registration functions).
+from starlane.domain import citizenship as _citizenship  # noqa: E402, F401
 from starlane.domain import region_admin as _region_admin  # noqa: E402, F401
 from starlane.domain import terminals as _terminals  # noqa: E402, F401
+from starlane.domain import treasury as _treasury  # noqa: E402, F401

@@ -17,7 +17,8 @@ and :class:`RegionClosures` drives it to its end, in rounds until nothing is lef
 
 When the region is empty, the Nexus terminal to it closes (``CloseGateTerminal``: from then
 on no departure towards it can even be decided), the departures still towards it are driven
-once more, a treasury owed to a governor outside the region is paid by the payout saga,
+once more, a treasury owed to a governor outside the region is paid by the treasury payout
+saga (:mod:`starlane.engine.payout`),
 ``FinishClosure`` records ``RegionClosed``, the catalogue marks the region ``closed``
 and its engine stops. Every step is idempotent and its state is in the event streams, so at
 start-up (:meth:`RegionClosures.resume`) a region found ``closing`` resumes its closure and a
@@ -42,7 +43,7 @@ from starlane.domain.region_closure import (
     refugee_sectors,
 )
 from starlane.domain.terminals import CloseGateTerminal
-from starlane.engine.errors import EngineError
+from starlane.engine.errors import EngineError, PlayerNotFoundError
 
 if TYPE_CHECKING:
     from starlane.engine.region import RegionEngine
@@ -201,30 +202,30 @@ class RegionClosures:
         return True
 
     async def _pay_governor_outside(self, engine: RegionEngine) -> None:
-        """Pay a treasury left after the evacuation to a governor outside the region."""
+        """Pay a treasury left after the evacuation to a governor outside the region, through
+        the treasury payout saga (idempotent transfer id ``closure-<region id>``; waits for
+        its end). A governor who is in no region keeps no claim the saga could pay: the
+        treasury then stays, recorded, in the closed region (``RegionClosed.treasury``)."""
         region = engine.state.region
         if region.treasury <= 0 or region.governor_id is None:
             return
-        payouts = getattr(self._galaxy, "payouts", None)
-        if payouts is None:
-            # LEAD: wire the treasury payout saga (branch ``treasury``, engine/payout.py):
-            # ``await galaxy.payouts.pay(region.id, region.governor_id, region.treasury,
-            # reason="region_closed", transfer_id=f"closure-{region.id}")``. Until then the
-            # treasury stays, recorded, in the closed region (``RegionClosed.treasury``).
+        try:
+            await self._galaxy.payouts.pay(
+                region.id,
+                region.governor_id,
+                region.treasury,
+                reason="closure",
+                transfer_id=f"closure-{region.id}",
+                when_inactive=True,
+                wait=None,
+            )
+        except PlayerNotFoundError:
             _log.warning(
-                "closure.treasury_unpaid",
+                "closure.treasury_kept",
                 region_id=region.id,
                 governor_id=region.governor_id,
                 treasury=region.treasury,
             )
-            return
-        await payouts.pay(
-            region.id,
-            region.governor_id,
-            region.treasury,
-            reason="region_closed",
-            transfer_id=f"closure-{region.id}",
-        )
 
     async def _finish(self, engine: RegionEngine) -> None:
         """Mark a closed region closed in the catalogue and stop its engine."""

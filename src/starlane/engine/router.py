@@ -30,9 +30,11 @@ from starlane.domain.errors import InTransitError, PlayerExistsError, RegionSusp
 from starlane.domain.events import RecordedEvent
 from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
+from starlane.engine.citizenship import CitizenshipMoves
 from starlane.engine.closure import RegionClosures
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
+from starlane.engine.payout import TreasuryPayouts
 from starlane.engine.recovery import Decide, Evolve, default_rules_functions, load_region_state
 from starlane.engine.region import RegionEngine
 from starlane.engine.saga import GateSaga, check_route_turns
@@ -60,6 +62,8 @@ class GalaxyService:
         directory: where every player is, kept by the engines.
         saga: drives gate passages between the regions.
         closures: drives operators' region closures (resumed at start-up).
+        payouts: drives payouts from a region's treasury to a player in any region.
+        citizenship: makes a region a player's home (and pays its starting credits).
     """
 
     def __init__(
@@ -108,6 +112,8 @@ class GalaxyService:
         self.engines: dict[int, RegionEngine] = {}
         self.directory = PlayerDirectory()
         self.saga = GateSaga(self.engines, self.directory, accounts=accounts)
+        self.payouts = TreasuryPayouts(self.engines, self.directory)
+        self.citizenship = CitizenshipMoves(self.engines, self.directory, self.payouts)
         self.closures = RegionClosures(self, self._mark_closed)
         # (engines dict, [(first sector id, sector count, region id)], [first sector ids])
         self._sector_index: (
@@ -157,6 +163,8 @@ class GalaxyService:
             if region_id not in closed:  # a closed region's state is kept, read-only
                 await engine.start()
         await self.saga.recover()
+        await self.payouts.recover()
+        await self.citizenship.recover()
         await self.closures.resume()
         self._started = True
         _log.info(
@@ -167,6 +175,7 @@ class GalaxyService:
         """Drain every engine's queue, write final snapshots and stop the engines."""
         await self.closures.stop()
         await self.saga.drain()
+        await self.payouts.drain()
         for engine in self.engines.values():
             await engine.stop()
         self._started = False

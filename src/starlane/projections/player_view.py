@@ -146,7 +146,8 @@ def _credits_and(field: str) -> Handler:
     return handler
 
 
-def _credits_only(rows: dict[int, Row], e: Any) -> None:
+def _credits(rows: dict[int, Row], e: Any) -> None:
+    """A handler for an event that only sets a player's credits (``credits_after``)."""
     row = rows.get(e.player_id)
     if row is not None:
         row["credits"] = e.credits_after
@@ -161,7 +162,8 @@ PLAYER_VIEW_HANDLERS: dict[str, Handler] = {
     "hull_repaired": _credits_and("hull"),
     CombatResolved.type: _combat,
     ShipDestroyed.type: _ship_destroyed,
-    "closure_treasury_paid": _credits_only,  # a closing region's treasury to its governor
+    "payout_credited": _credits,  # a treasury payout (starlane.domain.treasury)
+    "closure_treasury_paid": _credits,  # a closing region's treasury to its governor
 }
 """Event type -> handler updating the player rows it touches."""
 

@@ -114,7 +114,20 @@ async def credit_event_positions(engine: AsyncEngine) -> set[int]:
     Returns:
         The global event-store positions of the ``CreditsAdjusted`` events that have an entry.
     """
-    query = select(audit_entries.c.after).where(audit_entries.c.action == "credits.adjust")
+    return await event_positions(engine, "credits.adjust")
+
+
+async def event_positions(engine: AsyncEngine, action: str) -> set[int]:
+    """The event positions the entries of one action record (``after.event_position``).
+
+    Args:
+        engine: the database.
+        action: the entries' action (``credits.adjust``, ``region.treasury.withdraw``...).
+
+    Returns:
+        The global event-store positions of the events that have an entry of that action.
+    """
+    query = select(audit_entries.c.after).where(audit_entries.c.action == action)
     positions: set[int] = set()
     async with engine.connect() as conn:
         for (after,) in (await conn.execute(query)).all():
