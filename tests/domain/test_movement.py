@@ -54,10 +54,12 @@ def test_spawn_refusals(world: RegionState) -> None:
     assert _refused(other, SpawnPlayer(9, "x")).code == "invalid_command"
 
 
-def test_suspended_region_refuses_everything(world: RegionState) -> None:
+def test_suspended_region_refuses_all_but_leaving(world: RegionState) -> None:
     world.region.active = False
-    err = _refused(world, Move(7, 2))
+    err = _refused(world, SpawnPlayer(9, "x"))
     assert err.code == "region_suspended" and err.kind == "forbidden"
+    # players inside may leave (issue 19): warps, autopilot and scans are still decided
+    assert run(world, Move(7, 2))[0].type == "player_moved"
 
 
 def test_unknown_command_type(world: RegionState) -> None:

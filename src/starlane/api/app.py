@@ -41,6 +41,7 @@ from starlane.api.ratelimit import RateLimiter
 from starlane.api.routes import (
     admin,
     admin_accounts,
+    admin_regions,
     auth,
     billing,
     governance,
@@ -145,12 +146,14 @@ async def _start_audit(services: Services) -> Checkpointer:
     """Start the audit checkpointer and the admin actions; load the disabled accounts.
 
     Before the admin actions exist, every audited engine event (credit adjustment, policy change,
-    permit) committed without its audit entry (a crash between the two) gets the entry
-    (``reconcile_event_entries``).
+    permit, operator region action, treasury withdrawal) committed without its audit entry (a
+    crash between the two) gets the entry (``reconcile_event_entries``,
+    ``reconcile_region_entries``, ``reconcile_withdrawal_entries``).
     """
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
     from starlane.audit.reconcile import reconcile_event_entries
+    from starlane.audit.region_actions import RegionActions, reconcile_region_entries
     from starlane.audit.treasury import reconcile_withdrawal_entries
 
     settings = services.settings
@@ -174,6 +177,8 @@ async def _start_audit(services: Services) -> Checkpointer:
         credit_threshold=settings.audit_two_person_credit_threshold,
         on_disabled=lambda account_id, _disabled: services.tokens.forget(account_id),
     )
+    await reconcile_region_entries(services.event_store, services.db, services.uow)
+    services.region_admin = RegionActions(services.admin, services.uow, services.galaxy)
     return checkpointer
 
 
@@ -404,6 +409,7 @@ def create_app(
         health,
         admin,
         admin_accounts,
+        admin_regions,
         billing,
         provisioning,
         governance,

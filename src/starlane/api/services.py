@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from starlane.api.wspush import EventJsonCache
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
+    from starlane.audit.region_actions import RegionActions
     from starlane.billing.webhook import WebhookBilling
     from starlane.bus import Bus
     from starlane.config import Settings
@@ -69,6 +70,7 @@ class Services:
         projections: the read models' runner (in-process) or child process, None when off.
         ws_connections: the open WebSocket connections.
         admin: the audited operator actions (the admin API's).
+        region_admin: the audited operator region controls (suspend, transfer, close).
         checkpointer: signs the audit log's checkpoints.
         ws_counts: open WebSockets per client address and per account (the caps).
         membership: every account's membership terms (kept by the bus), for ``GET /me``.
@@ -98,6 +100,7 @@ class Services:
     projections: ProjectionRunner | ProjectorProcess | None = None
     ws_connections: set[Connection] = field(default_factory=set)
     admin: AdminActions | None = None
+    region_admin: RegionActions | None = None
     checkpointer: Checkpointer | None = None
     ws_counts: SocketCounts = field(default_factory=SocketCounts)
     membership: MembershipBook = field(default_factory=MembershipBook)

@@ -191,6 +191,7 @@ class Pending:
 Outcome = Done | Pending
 
 _Runner = Callable[["Actor", int, dict[str, Any], str, int | None], Awaitable[Done]]
+_Reverter = Callable[["Actor", int, dict[str, Any], str, int], Awaitable[Done]]
 
 
 def _require(justification: str) -> str:
@@ -240,6 +241,60 @@ class AdminActions:
             "credits.adjust": self._adjust_credits,
             "revert": self._revert_now,
         }
+        self._kinds: dict[str, str] = {}  # action -> target kind (default: account)
+        self._reverters: dict[str, _Reverter] = {}
+
+    def register(
+        self,
+        action: str,
+        runner: _Runner,
+        *,
+        target_kind: str,
+        reverter: _Reverter | None = None,
+    ) -> None:
+        """Add an action on another kind of target (regions: :mod:`starlane.audit.region_actions`).
+
+        It gets the same machinery: the two-person rule (a pending request runs ``runner``
+        when approved) and, with a ``reverter``, reverts.
+
+        Args:
+            action: the action's name (as in ``audit_two_person_actions``).
+            runner: ``runner(actor, target_id, params, justification, reverts) -> Done``.
+            target_kind: the audit entries' ``target_kind``.
+            reverter: ``reverter(actor, target_id, note, justification, index) -> Done``,
+                undoing an entry of this action.
+        """
+        self._run[action] = runner
+        self._kinds[action] = target_kind
+        if reverter is not None:
+            self._reverters[action] = reverter
+
+    async def submit(
+        self,
+        actor: Actor,
+        action: str,
+        target_id: int,
+        params: dict[str, Any],
+        justification: str,
+    ) -> Outcome:
+        """Run a registered action now, or store it as a pending request when the
+        two-person rule covers it.
+
+        Args:
+            actor: who acts.
+            action: a registered action.
+            target_id: its target's id.
+            params: its parameters.
+            justification: the reason (required).
+
+        Returns:
+            The outcome.
+
+        Raises:
+            JustificationRequiredError: empty justification.
+            DomainError: the action refused.
+        """
+        return await self._submit(actor, action, target_id, params, justification)
 
     # --- the verbs ---------------------------------------------------------------------------
     async def set_disabled(
@@ -373,7 +428,7 @@ class AdminActions:
             if stored is None:
                 raise EntryNotFoundError(f"no audit entry {index}", index=index)
             entry = stored.entry
-            if entry.action not in REVERSIBLE:
+            if entry.action not in REVERSIBLE and entry.action not in self._reverters:
                 raise NotReversibleError(f"entry {index} ({entry.action}) cannot be reverted")
             done = await uow.audit.reverted_by(index)
             if done is not None:
@@ -467,6 +522,11 @@ class AdminActions:
                 raise ApprovalDecidedError(f"request {approval_id} is {approval.status}")
             if status == "approved" and approval.requested_by == actor.account_id:
                 raise SelfApprovalError("a request needs another admin's approval")
+            if status == "approved" and approval.action not in self._run:
+                raise EngineRequiredError(
+                    f"{approval.action} runs in the server's engines: approve it through the "
+                    "admin API"
+                )
             assert actor.account_id is not None
             if not await uow.audit.decide_approval(
                 approval_id, status, actor.account_id, self._clock(), justification
@@ -531,8 +591,10 @@ class AdminActions:
             return await self._run[action](actor, account_id, params, justification, None)
         assert actor.account_id is not None
         approval_id = uuid.uuid4().hex
+        kind = self._kinds.get(action, "account")
         async with self._uow() as uow:
-            if action != "revert" and await uow.accounts.get(account_id) is None:
+            exists = kind != "account" or await uow.accounts.get(account_id) is not None
+            if action != "revert" and not exists:
                 raise AccountNotFoundError(f"no account {account_id}", account_id=account_id)
             stored = await uow.audit.append(
                 **self._who(actor),
@@ -543,7 +605,7 @@ class AdminActions:
                 after={
                     "status": "pending",
                     "action": action,
-                    "target_kind": "account",
+                    "target_kind": kind,
                     "target_id": str(account_id),
                     "params": params,
                 },
@@ -553,7 +615,7 @@ class AdminActions:
                 Approval(
                     id=approval_id,
                     action=action,
-                    target_kind="account",
+                    target_kind=kind,
                     target_id=str(account_id),
                     params=params,
                     justification=justification,
@@ -741,4 +803,7 @@ class AdminActions:
             if entry.action == "credits.adjust":
                 inverse = self._inverse_params(entry.action, entry.before, entry.after) | note
                 return await self._adjust_credits(actor, target, inverse, justification, index)
+            reverter = self._reverters.get(entry.action)
+            if reverter is not None:
+                return await reverter(actor, target, note, justification, index)
             raise NotReversibleError(f"entry {index} ({entry.action}) cannot be reverted")

@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 
     from starlane.audit.actions import Actor, AdminActions, Outcome
 
-app = typer.Typer(help="Operator verbs (accounts and roles).", no_args_is_help=True)
+app = typer.Typer(
+    help="Operator verbs (accounts and roles; regions through the server: admin region).",
+    no_args_is_help=True,
+)
 
 ADMIN_ROLES = ("player", "admin")
 
@@ -342,3 +345,9 @@ def reject(
         return await a.reject(who, approval_id, justification)
 
     _run_action(db, actor, call)
+
+
+# ``starlane admin region ...``: region controls through the running server's admin API.
+from starlane.cli import admin_regions as _admin_regions  # noqa: E402
+
+app.add_typer(_admin_regions.app, name="region")

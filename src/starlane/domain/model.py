@@ -307,6 +307,8 @@ class Region:
         permits: player ids on the region's permit list (admitted under ``permit``).
         citizens: player ids of the region's citizens (admitted under every policy).
         closed: True once the region has closed (it admits no one through its gates).
+        closing: True while an operator's closure evacuates the region
+            (:mod:`starlane.domain.region_admin`); ``active`` is False meanwhile.
         welcomed: player ids who have ever received this region's starting credits (a
             citizen is welcomed once per region, ever).
         joining: player id -> the region they left as citizens when they became citizens
@@ -328,14 +330,17 @@ class Region:
     permits: list[int] = field(default_factory=list)
     citizens: list[int] = field(default_factory=list)
     closed: bool = False
+    closing: bool = False
     welcomed: list[int] = field(default_factory=list)
     joining: dict[int, int] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
-        """``active``, ``suspended`` (by an operator) or ``closed``."""
+        """``active``, ``suspended`` (by an operator), ``closing`` or ``closed``."""
         if self.closed:
             return "closed"
+        if self.closing:
+            return "closing"
         return "active" if self.active else "suspended"
 
 

@@ -143,6 +143,15 @@ def register_decider(
         _SAGA_STEPS.add(command_type)
 
 
+def allow_while_suspended(command_type: type[Command]) -> None:
+    """Let a suspended or closing region decide a command type (leaving, operator actions).
+
+    Args:
+        command_type: the command class.
+    """
+    _SAGA_STEPS.add(command_type)
+
+
 def decide(state: RegionState, command: Command, now: float, rng: random.Random) -> list[Event]:
     """Validate a command against the region's state and return the events it produces.
 
@@ -157,11 +166,17 @@ def decide(state: RegionState, command: Command, now: float, rng: random.Random)
 
     Raises:
         DomainError: a subclass with a stable ``code`` when the rules refuse the command;
-            ``region_suspended`` while an operator has suspended the region and
+            ``region_suspended`` while an operator has suspended (or is closing) the region,
+            except for the commands that let players leave and the operator's own
+            (:func:`allow_while_suspended`, :mod:`~starlane.domain.region_admin`), and
             ``invalid_command`` for a command type this region does not handle.
     """
     if not state.region.active and type(command) not in _SAGA_STEPS:
-        raise RegionSuspendedError(f"region {state.region.name} is suspended")
+        raise RegionSuspendedError(
+            f"region {state.region.name} is {state.region.status}",
+            region_id=state.region.id,
+            status=state.region.status,
+        )
     handler = _DECIDERS.get(type(command))
     if handler is None:
         raise InvalidCommandError(f"command {command.name!r} is not handled by a region")
@@ -387,5 +402,6 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 # module's registration functions).
 from starlane.domain import citizenship as _citizenship  # noqa: E402, F401
 from starlane.domain import policies as _policies  # noqa: E402, F401
+from starlane.domain import region_admin as _region_admin  # noqa: E402, F401
 from starlane.domain import terminals as _terminals  # noqa: E402, F401
 from starlane.domain import treasury as _treasury  # noqa: E402, F401

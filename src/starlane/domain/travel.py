@@ -296,7 +296,9 @@ def decide_arrive(
 
     Returns:
         ``[]`` when this transfer id was already decided (the outcome stays the one recorded
-        in ``state.transfers_in``); else one ``TransferArrived`` or one ``TransferRefused``
+        in ``state.transfers_in``); else one ``TransferArrived`` (a closing region admits
+        every arrival, toll refunded, and its closure then evacuates them to the Nexus) or
+        one ``TransferRefused``
         (reason ``region_suspended``, ``immigration_refused``, ``unknown_sector`` or
         ``player_exists``).
     """
@@ -307,8 +309,10 @@ def decide_arrive(
     carried = command.carried
     player_id = command.player_id
     reason = ""
+    closing = region.closing  # a closing region takes in whoever was already on the way
     try:
-        check_admission(region, player_id)
+        if not closing:
+            check_admission(region, player_id)
     except (RegionSuspendedError, ImmigrationRefusedError) as refused:
         reason = refused.code
     if not reason and command.to_sector_id not in state.sectors:
@@ -331,6 +335,10 @@ def decide_arrive(
     arriving.sector_id = command.to_sector_id
     first_visit = command.to_sector_id not in arriving.explored
     arriving.explored.add(command.to_sector_id)
+    toll = carried.toll
+    if closing:  # admitted only to be evacuated to the Nexus: the toll goes back to them
+        arriving.credits += toll
+        toll = 0
     return [
         TransferArrived(
             region_id=region.id,
@@ -339,8 +347,8 @@ def decide_arrive(
             transfer_id=tid,
             from_region_id=command.from_region_id,
             sector_id=command.to_sector_id,
-            toll=carried.toll,
-            treasury_after=region.treasury + carried.toll,
+            toll=toll,
+            treasury_after=region.treasury + toll,
             first_visit=first_visit,
             player=arriving,
         )

@@ -26,11 +26,12 @@ import structlog
 from starlane.bus import Bus
 from starlane.domain.commands import Autopilot, Command, Move, SpawnPlayer
 from starlane.domain.data import DEFAULT_RULES, GameRules
-from starlane.domain.errors import InTransitError, PlayerExistsError
+from starlane.domain.errors import InTransitError, PlayerExistsError, RegionSuspendedError
 from starlane.domain.events import RecordedEvent
 from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
 from starlane.engine.citizenship import CitizenshipMoves
+from starlane.engine.closure import RegionClosures
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
 from starlane.engine.payout import TreasuryPayouts
@@ -45,6 +46,7 @@ from starlane.engine.recovery import (
 from starlane.engine.region import RegionEngine
 from starlane.engine.saga import GateSaga, check_route_turns
 from starlane.engine.timers import TimerRule
+from starlane.store.catalogue import set_region_status
 from starlane.store.ports import EventStore
 
 _log = structlog.get_logger("starlane.engine.router")
@@ -68,6 +70,7 @@ class GalaxyService:
         saga: drives gate passages between the regions.
         provisioning: provisions player regions while the galaxy runs (and finishes an
             interrupted provisioning at start-up).
+        closures: drives operators' region closures (resumed at start-up).
         payouts: drives payouts from a region's treasury to a player in any region.
         citizenship: makes a region a player's home (and pays its starting credits).
     """
@@ -120,6 +123,7 @@ class GalaxyService:
         self.saga = GateSaga(self.engines, self.directory, accounts=accounts)
         self.payouts = TreasuryPayouts(self.engines, self.directory)
         self.citizenship = CitizenshipMoves(self.engines, self.directory, self.payouts)
+        self.closures = RegionClosures(self, self._mark_closed)
         # (engines dict, [(first sector id, sector count, region id)], [first sector ids])
         self._sector_index: (
             tuple[dict[int, RegionEngine], list[tuple[int, int, int]], list[int]] | None
@@ -153,13 +157,16 @@ class GalaxyService:
                 snapshot_seq=loaded.snapshot_seq,
                 replayed=loaded.replayed,
             )
-        for engine in self.engines.values():
-            await engine.start()
+        closed = {row.id for row in rows if row.status == "closed"}
+        for region_id, engine in self.engines.items():
+            if region_id not in closed:  # a closed region's state is kept, read-only
+                await engine.start()
         # a provisioning interrupted past its commit point (its Nexus terminal is recorded)
         await self.provisioning.finish_pending()
         await self.saga.recover()
         await self.payouts.recover()
         await self.citizenship.recover()
+        await self.closures.resume()
         self._started = True
         _log.info(
             "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
@@ -221,12 +228,19 @@ class GalaxyService:
 
     async def stop(self) -> None:
         """Drain every engine's queue, write final snapshots and stop the engines."""
+        await self.closures.stop()
         await self.saga.drain()
         await self.payouts.drain()
         for engine in self.engines.values():
             await engine.stop()
         self._started = False
         _log.info("galaxy.stopped", regions=len(self.engines))
+
+    async def _mark_closed(self, region_id: int) -> None:
+        """Record a closed region in the catalogue (the event store's database)."""
+        db = getattr(self._store, "engine", None)
+        if db is not None:
+            await set_region_status(db, region_id, "closed")
 
     # --- commands -----------------------------------------------------------------------
     async def execute(self, command: Command) -> list[RecordedEvent]:
@@ -305,11 +319,18 @@ class GalaxyService:
 
         Raises:
             UnknownRegionError: no such region is running.
+            RegionSuspendedError: the region is closed (its engine is not run).
             DomainError: the rules refused the command.
             EngineBusyError: the region's queue is full.
             EngineUnavailableError: the region engine is stopped or recovering.
         """
-        return await self.engine(region_id).submit(command)
+        engine = self.engine(region_id)
+        region = engine.state.region
+        if region.closed and engine.status == "stopped":
+            raise RegionSuspendedError(
+                f"region {region.name} is closed", region_id=region_id, status="closed"
+            )
+        return await engine.submit(command)
 
     # --- reads ---------------------------------------------------------------------------
     def engine(self, region_id: int) -> RegionEngine:

@@ -255,6 +255,17 @@ class GateSaga:
         finally:
             self._recorder = None
 
+    async def drive(self, source: RegionEngine, transfer_id: str) -> None:
+        """Drive one departure of ``source`` to its end (arrival and settlement, or refusal
+        and compensation), retrying while an engine cannot take a step; nothing when it is
+        not pending (the region closures' forced departures use it).
+
+        Args:
+            source: the departure's region engine.
+            transfer_id: the transfer.
+        """
+        await self._drive(source, transfer_id)
+
     async def _drive(self, source: RegionEngine, transfer_id: str) -> None:
         """Drive one pending transfer to its end, retrying while an engine cannot take it."""
         delay = 0.05

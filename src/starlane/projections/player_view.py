@@ -163,6 +163,7 @@ PLAYER_VIEW_HANDLERS: dict[str, Handler] = {
     CombatResolved.type: _combat,
     ShipDestroyed.type: _ship_destroyed,
     "payout_credited": _credits,  # a treasury payout (starlane.domain.treasury)
+    "closure_treasury_paid": _credits,  # a closing region's treasury to its governor
 }
 """Event type -> handler updating the player rows it touches."""
 

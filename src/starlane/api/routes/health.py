@@ -35,7 +35,10 @@ async def readyz(services: ServicesDep) -> Response:
     except Exception:
         checks["database"] = False
     engines = services.galaxy.engines
-    checks["engines"] = bool(engines) and all(e.status == "running" for e in engines.values())
+    checks["engines"] = bool(engines) and all(
+        e.status == "running" or e.state.region.closed  # a closed region's engine is not run
+        for e in engines.values()
+    )
     ok = all(checks.values())
     body = HealthOut(status="ok" if ok else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
