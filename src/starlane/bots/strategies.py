@@ -9,7 +9,7 @@ through the API. Strategies never see the server's state beyond what the API sho
   neighbours and looks at the ports of discovered sectors from afar; it looks again on each
   arrival), looks for a commodity some known port sells cheaper than another known port buys it,
   buys the quantity that earns most after its own price impact and tax at both ends (among the
-  most profitable hauls, the one that earns most per warp flown, since turns are scarce), hauls
+  most profitable hauls, the one that earns most per turn, since turns are scarce), hauls
   it there (autopilot) and sells where the cargo earns most over what it paid. It takes a haul
   when its estimated profit is at least ``min_margin`` of its cost, or, once it knows
   ``patience`` ports, any haul that earns something; it never buys at an estimated loss. It
