@@ -273,3 +273,15 @@ async def test_over_half_an_hour_a_default_trader_gains_credits_within_its_regen
     assert stats.by_action["trade"] >= 4  # it did trade: two hauls or more
     assert game.credits > 10_000 and not game.cargo  # richer, holding nothing
     assert game.waited_with_cargo == 0.0  # it never waited for turns holding cargo
+
+
+async def test_a_plan_asks_the_autopilot_and_spends_no_turns() -> None:
+    from starlane.bots.runner import Bot, FleetStats
+    from starlane.bots.strategies import Action
+
+    game = FakeMarket()
+    bot = Bot(game, "bot1", "password-123", Trader(), FleetStats(), sleep=game.sleep)  # type: ignore[arg-type]
+    await bot.perform(Action("plan", {"to_sector_id": 3}), here=1)
+    assert bot.memory.planned == {(1, 3): 2}
+    assert game.turns == 1_000 and game.sector_id == 1
+    assert leg_turns(bot.memory, 1, 3, unknown_warps=6) == 2  # the plan, not the assumption

@@ -110,7 +110,7 @@ class FleetStats:
         table.add_row("elapsed", f"{self.elapsed:,.0f} s")
         table.add_row("actions/s", f"{self.actions_per_second:,.1f}")
         table.add_row("actions", f"{self.actions:,}")
-        for kind in (*GAME_ACTIONS, "quote", "port", "scan", "wait", "turn wait"):
+        for kind in (*GAME_ACTIONS, "quote", "port", "scan", "plan", "wait", "turn wait"):
             if self.by_action.get(kind):
                 table.add_row(f"  {kind}", f"{self.by_action[kind]:,}")
         table.add_row("credits earned", f"{self.credits_earned:+,}")
@@ -296,6 +296,12 @@ class Bot:
                 self.memory.observe_port(port)
                 self.stats.by_action["port"] += 1
                 return
+            if action.kind == "plan":
+                target = int(args["to_sector_id"])
+                plan = await self._call(self.api.autopilot, target, execute=False)
+                self.memory.planned[(here, target)] = int(plan.get("turn_cost", 0))
+                self.stats.by_action["plan"] += 1
+                return
             if action.kind == "scan":
                 scan = await self._call(self.api.scan)
                 self.memory.scanned.add(here)
@@ -343,7 +349,7 @@ class Bot:
                 raise
             self.stats.actions += 1
             self.stats.errors[exc.code] += 1
-            if action.kind in ("autopilot", "move") and exc.code in (
+            if action.kind in ("autopilot", "move", "plan") and exc.code in (
                 "no_route",
                 "unknown_sector",
                 "not_adjacent",

@@ -51,7 +51,8 @@ class Action:
 
     Attributes:
         kind: ``move``, ``autopilot``, ``trade``, ``attack``, ``port`` (look at the port),
-            or ``wait``.
+            ``scan``, ``plan`` (ask the autopilot what a trip costs, without flying), or
+            ``wait``.
         args: the arguments of the matching API call.
         reason: a short human explanation (for logs and tests).
         committed: a leg of a haul whose turns the bot has saved (the runner sends it as soon
@@ -83,6 +84,8 @@ class BotMemory:
             reserve, every available turn may be planned with).
         now: the runner's clock at this step, seconds (monotonic).
         port_seen: port id -> ``now`` when its view was last seen.
+        planned: (from sector, to sector) -> turns the server's autopilot plan costs (a plan
+            costs no turns; warps do not change, so a plan is kept).
     """
 
     sectors: dict[int, JSON] = field(default_factory=dict)
@@ -98,6 +101,7 @@ class BotMemory:
     turn_reserve: int | None = None
     now: float = 0.0
     port_seen: dict[int, float] = field(default_factory=dict)
+    planned: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def arrive(self, sector_id: int) -> None:
         """Note the sector the bot is in; arriving somewhere new makes its port worth a look.
@@ -269,7 +273,8 @@ def _turns(me: JSON) -> int:
 def leg_turns(
     memory: BotMemory, start: int, goal: int, *, move_turns: int = 1, unknown_warps: int = 6
 ) -> int:
-    """Turns a trip costs along the shortest known path (the autopilot's is never dearer).
+    """Turns a trip costs: the autopilot's plan when the bot has one, else along the shortest
+    known path (the autopilot's is never dearer), else an assumption.
 
     Args:
         memory: the bot's memory (its known warps and their turn costs).
@@ -281,6 +286,10 @@ def leg_turns(
     Returns:
         Turns (0 when ``start`` is ``goal``).
     """
+    if start == goal:
+        return 0
+    if (start, goal) in memory.planned:
+        return memory.planned[(start, goal)]
     path = path_to(memory, start, lambda s: s == goal)
     if path is None:
         return unknown_warps * move_turns
@@ -293,6 +302,17 @@ def leg_turns(
         total += cost * move_turns
         prev = sid
     return total
+
+
+def _unknown_trip(memory: BotMemory, start: int, goal: int) -> bool:
+    """Whether a trip's turns are only assumed: no plan, no known path (the autopilot can
+    tell, for free)."""
+    return (
+        start != goal
+        and (start, goal) not in memory.planned
+        and goal not in memory.unreachable
+        and path_to(memory, start, lambda s: s == goal) is None
+    )
 
 
 def turns_to_spend(me: JSON, memory: BotMemory) -> tuple[int, float]:
@@ -513,6 +533,11 @@ class Trader:
         for pid in (haul.route.buy_port, haul.route.sell_port):  # a drained route shows
             if memory.now - memory.port_seen.get(pid, memory.now) > self.fresh_for:
                 return Action("port", {"port_id": pid}, "look again before a haul (free)")
+        leg = (here, haul.route.buy_port) if haul.route.buy_port != here else None
+        if leg is None and haul.route.sell_port != here:
+            leg = (here, haul.route.sell_port)  # at the seller: the selling leg is plannable
+        if leg is not None and _unknown_trip(memory, *leg):
+            return Action("plan", {"to_sector_id": leg[1]}, "learn what the trip costs (free)")
         if spare < need:  # save the haul's turns before buying anything
             wait = (need - spare) / regen if regen > 0 else self.max_wait
             return Action(
@@ -576,16 +601,19 @@ class Trader:
                 _, pid, commodity, n = here_sales[0]
                 return self._sell(pid, commodity, n, "sell cargo at a profit")
         if sales:
-            return replace(travel_to(sector, memory, sales[0][1]), committed=True)
+            target = sales[0][1]
+            if _unknown_trip(memory, here, target):
+                return Action("plan", {"to_sector_id": target}, "learn what the trip costs (free)")
+            return replace(travel_to(sector, memory, target), committed=True)
         if here_port is not None:  # nowhere known pays what it cost: cut the loss here
             wanted = offers(here_port, "buys")
             for commodity, units in sorted(cargo.items()):
                 if commodity in wanted and wanted[commodity].quantity > 0:
                     n = min(units, wanted[commodity].quantity)
                     return self._sell(int(here_port["id"]), commodity, n, "sell at a loss")
-        target = self._nearest_buyer(memory, here, cargo)
-        if target is not None:
-            return replace(travel_to(sector, memory, target), committed=True)
+        buyer = self._nearest_buyer(memory, here, cargo)
+        if buyer is not None:
+            return replace(travel_to(sector, memory, buyer), committed=True)
         return explore(sector, memory, rng)
 
     @staticmethod
