@@ -78,6 +78,7 @@ def test_trader_buys_where_cheap_with_a_price_guard() -> None:
     memory = BotMemory()
     memory.observe_port(port(5, sells={"ore": 10.0}, buys={}))
     memory.observe_port(port(9, sells={}, buys={"ore": 30.0}))
+    memory.planned[(5, 9)] = 4  # the autopilot's plan of the selling leg (asked first)
     here = sector(5, [6], port={**SUMMARY, "id": 5})
     action = Trader().decide(me(5, credits=1_000), here, memory, random.Random(1))
     assert action.kind == "trade"
@@ -132,6 +133,7 @@ def test_thin_margins_wait_for_patience() -> None:
     memory = BotMemory(tax_rate=0.0)
     memory.observe_port(port(5, sells={"ore": 20.0}, buys={}, qty=10_000))
     memory.observe_port(port(9, sells={}, buys={"ore": 21.0}, qty=10_000))
+    memory.planned[(5, 9)] = 4
     here = sector(5, [6], port={**SUMMARY, "id": 5})
     impatient = Trader(patience=2).decide(me(5), here, memory, random.Random(1))
     assert impatient.kind == "trade"
@@ -145,6 +147,7 @@ def test_trader_buys_less_where_its_own_purchase_would_eat_the_margin() -> None:
     memory = BotMemory()
     memory.observe_port(port(5, sells={"ore": 10.0}, buys={}, qty=200))
     memory.observe_port(port(9, sells={}, buys={"ore": 30.0}, qty=200))
+    memory.planned[(5, 9)] = 4
     here = sector(5, [6], port={**SUMMARY, "id": 5})
     action = Trader(budget_share=1.0).decide(me(5), here, memory, random.Random(1))
     assert action.kind == "trade"
@@ -185,6 +188,15 @@ def test_trader_cuts_its_loss_when_no_known_port_pays_what_the_cargo_cost() -> N
     assert action.kind == "trade"
     assert action.args["side"] == "sell"
     assert action.args["quantity"] == 100
+
+
+def test_a_trader_asks_the_autopilot_what_an_unknown_selling_leg_costs_before_buying() -> None:
+    memory = BotMemory()
+    memory.observe_port(port(5, sells={"ore": 10.0}, buys={}))
+    memory.observe_port(port(9, sells={}, buys={"ore": 30.0}))
+    here = sector(5, [6], port={**SUMMARY, "id": 5})
+    action = Trader().decide(me(5), here, memory, random.Random(1))
+    assert (action.kind, action.args) == ("plan", {"to_sector_id": 9})
 
 
 def test_cost_basis_averages_purchases() -> None:

@@ -5,8 +5,8 @@ It trades as a :class:`~starlane.bots.strategies.Trader` does. After ``stay`` ac
 region it heads for a gate: through the one in its sector when the gate's destination admits
 everyone (``open``) and the toll is at most ``max_toll_share`` of its credits; else along the
 warps it knows to a sector where it has seen a gate; else it explores until it finds one. Its
-memory of ports is kept across regions (sector and port ids are global), so it can carry
-cargo bought on one side to a buyer on the other.
+memory of ports is kept across regions (sector and port ids are global). It heads for a gate
+only with an empty hold: a haul is sold before it leaves, so it never holds cargo for long.
 """
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ class Crosser:
             The action: a gate passage (a ``move`` to the sector across the gate), a trip
             toward a known gate, exploration, or what a trader would do.
         """
+        carrying = any(int(v) > 0 for v in me.get("ship", {}).get("cargo", {}).values())
+        if carrying:  # a haul is flown to its sale first: cargo is never carried to a gate
+            return self.trader.decide(me, sector, memory, rng)
         if _turns(me) < 5:
             return Action("wait", {"seconds": 5.0}, "out of turns")
         self.steps += 1

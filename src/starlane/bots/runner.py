@@ -6,7 +6,9 @@ server answers 429, sleeping the ``Retry-After`` delay, so a fleet never fights 
 rate limits. It spends turns at the rate its :class:`~starlane.bots.pacing.TurnPacing` allows
 (by default no faster than they regenerate; it plans an autopilot route first to learn its
 cost), waiting when low instead of sending a command that would be refused for
-``insufficient_turns``. The fleet's :class:`FleetStats`
+``insufficient_turns``. It tells its strategy the reserve it keeps (``BotMemory.turn_reserve``)
+so a trader can save a haul's turns before buying; the legs of a haul the strategy marks
+``committed`` go as soon as the turns above the reserve cover them. The fleet's :class:`FleetStats`
 feed the live Rich summary of ``starlane bots``.
 """
 
@@ -108,7 +110,7 @@ class FleetStats:
         table.add_row("elapsed", f"{self.elapsed:,.0f} s")
         table.add_row("actions/s", f"{self.actions_per_second:,.1f}")
         table.add_row("actions", f"{self.actions:,}")
-        for kind in (*GAME_ACTIONS, "quote", "port", "scan", "wait", "turn wait"):
+        for kind in (*GAME_ACTIONS, "quote", "port", "scan", "plan", "wait", "turn wait"):
             if self.by_action.get(kind):
                 table.add_row(f"  {kind}", f"{self.by_action[kind]:,}")
         table.add_row("credits earned", f"{self.credits_earned:+,}")
@@ -216,6 +218,10 @@ class Bot:
         """
         me = await self._call(self.api.me)
         self._see_me(me)
+        if self._start_turns is None:
+            self._start_turns = int(me["turns"].get("available", 0))
+        self.memory.turn_reserve = self.turn_pacing.reserve_for(self._start_turns)
+        self.memory.now = self._clock()
         sector = await self._call(self.api.sector, int(me["sector_id"]))
         self.memory.observe_sector(sector)
         self.memory.arrive(int(sector["id"]))
@@ -224,9 +230,9 @@ class Bot:
         if cost is None:  # the autopilot found no route: perform it to learn why
             cost = 0
         since = float("inf") if self._last_spend is None else self._clock() - self._last_spend
-        if self._start_turns is None:
-            self._start_turns = int(me["turns"].get("available", 0))
-        wait = self.turn_pacing.wait_before(me["turns"], cost, since, start=self._start_turns)
+        wait = self.turn_pacing.wait_before(
+            me["turns"], cost, since, start=self._start_turns, committed=action.committed
+        )
         if wait > 0:
             self.stats.by_action["turn wait"] += 1
             await self._sleep(wait)
@@ -290,6 +296,12 @@ class Bot:
                 self.memory.observe_port(port)
                 self.stats.by_action["port"] += 1
                 return
+            if action.kind == "plan":
+                target = int(args["to_sector_id"])
+                plan = await self._call(self.api.autopilot, target, execute=False)
+                self.memory.planned[(here, target)] = int(plan.get("turn_cost", 0))
+                self.stats.by_action["plan"] += 1
+                return
             if action.kind == "scan":
                 scan = await self._call(self.api.scan)
                 self.memory.scanned.add(here)
@@ -337,7 +349,7 @@ class Bot:
                 raise
             self.stats.actions += 1
             self.stats.errors[exc.code] += 1
-            if action.kind in ("autopilot", "move") and exc.code in (
+            if action.kind in ("autopilot", "move", "plan") and exc.code in (
                 "no_route",
                 "unknown_sector",
                 "not_adjacent",

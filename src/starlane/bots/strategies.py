@@ -9,12 +9,19 @@ through the API. Strategies never see the server's state beyond what the API sho
   neighbours and looks at the ports of discovered sectors from afar; it looks again on each
   arrival), looks for a commodity some known port sells cheaper than another known port buys it,
   buys the quantity that earns most after its own price impact and tax at both ends (among the
-  most profitable hauls, the one that earns most per warp flown, since turns are scarce), hauls
+  most profitable hauls, the one that earns most per turn, since turns are scarce), hauls
   it there (autopilot) and sells where the cargo earns most over what it paid. It takes a haul
   when its estimated profit is at least ``min_margin`` of its cost, or, once it knows
   ``patience`` ports, any haul that earns something; it never buys at an estimated loss. It
   spends at most a quarter of its credits on one purchase; the runner quotes each buy first and
   sends a price guard (``max_unit_price``) of 5 % above the quoted mean unit price.
+  Turns are scarce (they regenerate slowly), so a haul is planned in turns too: the trader only
+  takes a haul whose turns (to the seller, the purchase, to the buyer, the sale) it has above
+  its reserve, or will have after at most ``max_haul_wait`` seconds of regeneration; it saves
+  them *before* it buys (waiting with an empty hold), looks again at both ports' prices when
+  its view of them is older than ``fresh_for`` seconds (a drained route no longer looks
+  profitable), and then flies the haul as one committed run, so it never holds cargo while
+  waiting for turns. With cargo it sells where it earns most among the buyers its turns reach.
 - **explorer**: moves to undiscovered neighbours; when every neighbour is known, autopilots to
   the nearest known sector that still has an undiscovered neighbour.
 - **hunter**: attacks NPC pirates it outguns ``odds`` to one (fighters, shields and hull) while
@@ -29,10 +36,11 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlane.bots.market import best_haul, best_sale, mean_buy_price, offers
+from starlane.bots.pacing import regen_per_second, surplus
 
 JSON = dict[str, Any]
 
@@ -43,14 +51,18 @@ class Action:
 
     Attributes:
         kind: ``move``, ``autopilot``, ``trade``, ``attack``, ``port`` (look at the port),
-            or ``wait``.
+            ``scan``, ``plan`` (ask the autopilot what a trip costs, without flying), or
+            ``wait``.
         args: the arguments of the matching API call.
         reason: a short human explanation (for logs and tests).
+        committed: a leg of a haul whose turns the bot has saved (the runner sends it as soon
+            as the turns above the reserve cover it, see :mod:`starlane.bots.pacing`).
     """
 
     kind: str
     args: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
+    committed: bool = False
 
 
 @dataclass(slots=True)
@@ -68,6 +80,12 @@ class BotMemory:
         looked_here: ports looked at since the bot arrived in its sector.
         cost_basis: commodity -> credits paid per unit carried, tax included.
         scanned: sectors whose neighbours the bot has scanned (a scan costs no turns).
+        turn_reserve: turns the bot keeps back (set by the runner from its pacing; None: no
+            reserve, every available turn may be planned with).
+        now: the runner's clock at this step, seconds (monotonic).
+        port_seen: port id -> ``now`` when its view was last seen.
+        planned: (from sector, to sector) -> turns the server's autopilot plan costs (a plan
+            costs no turns; warps do not change, so a plan is kept).
     """
 
     sectors: dict[int, JSON] = field(default_factory=dict)
@@ -80,6 +98,10 @@ class BotMemory:
     looked_here: set[int] = field(default_factory=set)
     cost_basis: dict[str, float] = field(default_factory=dict)
     scanned: set[int] = field(default_factory=set)
+    turn_reserve: int | None = None
+    now: float = 0.0
+    port_seen: dict[int, float] = field(default_factory=dict)
+    planned: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def arrive(self, sector_id: int) -> None:
         """Note the sector the bot is in; arriving somewhere new makes its port worth a look.
@@ -116,6 +138,7 @@ class BotMemory:
         """
         self.ports[int(port["id"])] = port
         self.looked_here.add(int(port["id"]))
+        self.port_seen[int(port["id"])] = self.now
 
     def bought(self, commodity: str, units: int, paid: int, carried_before: int) -> None:
         """Fold a purchase into the cost basis of a commodity carried.
@@ -247,6 +270,67 @@ def _turns(me: JSON) -> int:
     return int(turns["available"] if isinstance(turns, dict) else turns)
 
 
+def leg_turns(
+    memory: BotMemory, start: int, goal: int, *, move_turns: int = 1, unknown_warps: int = 6
+) -> int:
+    """Turns a trip costs: the autopilot's plan when the bot has one, else along the shortest
+    known path (the autopilot's is never dearer), else an assumption.
+
+    Args:
+        memory: the bot's memory (its known warps and their turn costs).
+        start: the sector to start from.
+        goal: the destination sector.
+        move_turns: the ship's turns per warp of cost 1.
+        unknown_warps: warps assumed (of cost 1) when no known path leads there.
+
+    Returns:
+        Turns (0 when ``start`` is ``goal``).
+    """
+    if start == goal:
+        return 0
+    if (start, goal) in memory.planned:
+        return memory.planned[(start, goal)]
+    path = path_to(memory, start, lambda s: s == goal)
+    if path is None:
+        return unknown_warps * move_turns
+    total, prev = 0, start
+    for sid in path:
+        cost = 1
+        for warp in memory.sectors.get(prev, {}).get("warps", []):
+            if int(warp["to_sector_id"]) == sid:
+                cost = int(warp.get("turn_cost", 1))
+        total += cost * move_turns
+        prev = sid
+    return total
+
+
+def _unknown_trip(memory: BotMemory, start: int, goal: int) -> bool:
+    """Whether a trip's turns are only assumed: no plan, no known path (the autopilot can
+    tell, for free)."""
+    return (
+        start != goal
+        and (start, goal) not in memory.planned
+        and goal not in memory.unreachable
+        and path_to(memory, start, lambda s: s == goal) is None
+    )
+
+
+def turns_to_spend(me: JSON, memory: BotMemory) -> tuple[int, float]:
+    """Turns a bot may spend now above its reserve, and how fast more regenerate.
+
+    Args:
+        me: the ``/me`` document.
+        memory: the bot's memory (``turn_reserve``).
+
+    Returns:
+        (turns above the reserve, turns regenerated per second).
+    """
+    turns = me.get("turns", 0)
+    if not isinstance(turns, dict):
+        return surplus(int(turns), memory.turn_reserve), 0.0
+    return surplus(turns, memory.turn_reserve), regen_per_second(turns)
+
+
 # --- trader -------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class TradeRoute:
@@ -358,6 +442,8 @@ class Trader:
     It sizes each purchase for the most profit after the price impact of its own trade and tax
     at both ends (:mod:`starlane.bots.market`), and sells cargo where it earns most over what
     it paid. It looks at a port's prices each time it arrives, so it trades on fresh prices.
+    It plans each haul in turns as well as credits (see the module): it saves the turns of the
+    whole haul before buying and then flies it as one committed run.
 
     Attributes:
         min_margin: smallest estimated profit worth a haul, as a share of its cost
@@ -366,9 +452,13 @@ class Trader:
         price_guard: the buy price guard as a factor on the quoted mean unit price
             (1.05 = +5 %): the runner quotes the trade first and sends the guard with it.
         budget_share: most of its credits spent on one purchase (0-1).
-        rank_top: how many of the most profitable hauls are ranked by profit per warp.
+        rank_top: how many of the most profitable hauls are ranked by profit per turn.
         unknown_warps: warps assumed between two ports with no known path between them (the
             server's autopilot knows one).
+        max_haul_wait: longest it saves turns for one haul, seconds: a haul needing more turns
+            than it has plus what regenerates in that time is not taken.
+        fresh_for: age after which it looks again at a port's prices before a haul, seconds.
+        max_wait: longest single wait while saving turns, seconds (it then looks again).
     """
 
     name: str = "trader"
@@ -378,6 +468,9 @@ class Trader:
     budget_share: float = 0.25
     rank_top: int = 20
     unknown_warps: int = 6
+    max_haul_wait: float = 900.0
+    fresh_for: float = 60.0
+    max_wait: float = 60.0
 
     def decide(self, me: JSON, sector: JSON, memory: BotMemory, rng: random.Random) -> Action:
         """The trader's next action.
@@ -399,8 +492,8 @@ class Trader:
             return Action("port", {"port_id": int(port["id"])}, "look at prices")
         here_port = memory.ports.get(int(port["id"])) if port and not port.get("stardock") else None
         action = self._next(me, sector, here_port, memory, rng)
-        if action.kind in ("move", "autopilot"):  # before spending turns on travel,
-            return self._free_look(memory, here) or action  # learn what costs none
+        if action.kind in ("move", "autopilot") and not action.committed:  # before spending
+            return self._free_look(memory, here) or action  # turns on travel, learn what's free
         return action
 
     def _next(
@@ -415,47 +508,74 @@ class Trader:
         ship = me["ship"]
         cargo: dict[str, int] = {k: int(v) for k, v in ship.get("cargo", {}).items() if v > 0}
         here = int(sector["id"])
+        move_turns = int(ship.get("move_turns", 1))
         if cargo:
-            return self._with_cargo(sector, here_port, cargo, memory, rng)
+            return self._with_cargo(me, sector, here_port, cargo, memory, rng)
         budget = int(me["credits"] * self.budget_share)
-        hauls = self._by_turns(
-            self._acceptable(
-                best_hauls(memory, free_holds=int(ship.get("free_holds", 0)), budget=budget),
+        spare, regen = turns_to_spend(me, memory)
+        within = spare + regen * self.max_haul_wait
+        plans = [
+            (haul, need)
+            for haul, need in self._by_turns(
+                self._acceptable(
+                    best_hauls(memory, free_holds=int(ship.get("free_holds", 0)), budget=budget),
+                    memory,
+                ),
                 memory,
-            ),
-            memory,
-            here,
-        )
-        if hauls:
-            haul = hauls[0]
-            if here_port is not None and haul.route.buy_port == int(here_port["id"]):
-                return Action(
-                    "trade",
-                    {
-                        "port_id": here_port["id"],
-                        "commodity": haul.route.commodity,
-                        "side": "buy",
-                        "quantity": haul.units,
-                        "price_guard": self.price_guard,
-                        "budget": budget,
-                    },
-                    f"buy for port {haul.route.sell_port} (about {haul.profit:,.0f} cr profit)",
-                )
-            if haul.route.buy_port != here:
-                return travel_to(sector, memory, haul.route.buy_port)
-        return explore(sector, memory, rng)
+                here,
+                move_turns,
+            )
+            if need <= within
+        ]
+        if not plans:
+            return explore(sector, memory, rng)
+        haul, need = plans[0]
+        for pid in (haul.route.buy_port, haul.route.sell_port):  # a drained route shows
+            if memory.now - memory.port_seen.get(pid, memory.now) > self.fresh_for:
+                return Action("port", {"port_id": pid}, "look again before a haul (free)")
+        leg = (here, haul.route.buy_port) if haul.route.buy_port != here else None
+        if leg is None and haul.route.sell_port != here:
+            leg = (here, haul.route.sell_port)  # at the seller: the selling leg is plannable
+        if leg is not None and _unknown_trip(memory, *leg):
+            return Action("plan", {"to_sector_id": leg[1]}, "learn what the trip costs (free)")
+        if spare < need:  # save the haul's turns before buying anything
+            wait = (need - spare) / regen if regen > 0 else self.max_wait
+            return Action(
+                "wait",
+                {"seconds": round(min(self.max_wait, max(wait, 1.0)), 3)},
+                f"save {need} turns for a haul (have {spare})",
+            )
+        if here_port is not None and haul.route.buy_port == int(here_port["id"]):
+            return Action(
+                "trade",
+                {
+                    "port_id": here_port["id"],
+                    "commodity": haul.route.commodity,
+                    "side": "buy",
+                    "quantity": haul.units,
+                    "price_guard": self.price_guard,
+                    "budget": budget,
+                },
+                f"buy for port {haul.route.sell_port} (about {haul.profit:,.0f} cr profit)",
+                committed=True,
+            )
+        return replace(travel_to(sector, memory, haul.route.buy_port), committed=True)
 
     def _with_cargo(
         self,
+        me: JSON,
         sector: JSON,
         here_port: JSON | None,
         cargo: dict[str, int],
         memory: BotMemory,
         rng: random.Random,
     ) -> Action:
-        """Sell here when it earns most, else haul the cargo to where it does."""
+        """Sell here when it earns most among the buyers its turns reach, else haul the cargo
+        to where it does (every action here is committed: cargo is never held to wait)."""
         here = int(sector["id"])
         tax = memory.tax_rate
+        move_turns = int(me["ship"].get("move_turns", 1))
+        spare, _ = turns_to_spend(me, memory)
         sales: list[tuple[float, int, str, int]] = []  # (profit, port, commodity, units)
         for pid, view in memory.ports.items():
             if pid in memory.unreachable and pid != here:
@@ -467,6 +587,13 @@ class Trader:
                     n, profit = best_sale(wanted[commodity], units, tax=tax, basis=basis)
                     if n > 0:
                         sales.append((profit, pid, commodity, n))
+        reach = {
+            pid: leg_turns(
+                memory, here, pid, move_turns=move_turns, unknown_warps=self.unknown_warps
+            )
+            for pid in {s[1] for s in sales}
+        }
+        sales = [s for s in sales if reach[s[1]] + 1 <= spare] or sales
         sales.sort(key=lambda s: (-s[0], s[1] != here, s[1], s[2]))
         if here_port is not None:
             here_sales = [s for s in sales if s[1] == here]
@@ -474,16 +601,19 @@ class Trader:
                 _, pid, commodity, n = here_sales[0]
                 return self._sell(pid, commodity, n, "sell cargo at a profit")
         if sales:
-            return travel_to(sector, memory, sales[0][1])
+            target = sales[0][1]
+            if _unknown_trip(memory, here, target):
+                return Action("plan", {"to_sector_id": target}, "learn what the trip costs (free)")
+            return replace(travel_to(sector, memory, target), committed=True)
         if here_port is not None:  # nowhere known pays what it cost: cut the loss here
             wanted = offers(here_port, "buys")
             for commodity, units in sorted(cargo.items()):
                 if commodity in wanted and wanted[commodity].quantity > 0:
                     n = min(units, wanted[commodity].quantity)
                     return self._sell(int(here_port["id"]), commodity, n, "sell at a loss")
-        target = self._nearest_buyer(memory, here, cargo)
-        if target is not None:
-            return travel_to(sector, memory, target)
+        buyer = self._nearest_buyer(memory, here, cargo)
+        if buyer is not None:
+            return replace(travel_to(sector, memory, buyer), committed=True)
         return explore(sector, memory, rng)
 
     @staticmethod
@@ -492,6 +622,7 @@ class Trader:
             "trade",
             {"port_id": port_id, "commodity": commodity, "side": "sell", "quantity": units},
             reason,
+            committed=True,
         )
 
     @staticmethod
@@ -512,18 +643,31 @@ class Trader:
                 return Action("port", {"port_id": int(summary["id"])}, "look at prices (free)")
         return None
 
-    def _by_turns(self, hauls: list[Haul], memory: BotMemory, here: int) -> list[Haul]:
-        """The most profitable hauls ranked by profit per warp flown (turns are scarce)."""
+    def _by_turns(
+        self, hauls: list[Haul], memory: BotMemory, here: int, move_turns: int = 1
+    ) -> list[tuple[Haul, int]]:
+        """The most profitable hauls with the turns each needs (to the seller, the purchase,
+        to the buyer, the sale), ranked by profit per turn (turns are scarce)."""
         ranked = []
         for haul in hauls[: self.rank_top]:
-            to_buy = _warps(memory, here, haul.route.buy_port)
-            to_sell = _warps(memory, haul.route.buy_port, haul.route.sell_port)
-            warps = (to_buy if to_buy is not None else self.unknown_warps) + (
-                to_sell if to_sell is not None else self.unknown_warps
+            to_buy = leg_turns(
+                memory,
+                here,
+                haul.route.buy_port,
+                move_turns=move_turns,
+                unknown_warps=self.unknown_warps,
             )
-            ranked.append((haul.profit / (warps + 2), haul))
+            to_sell = leg_turns(
+                memory,
+                haul.route.buy_port,
+                haul.route.sell_port,
+                move_turns=move_turns,
+                unknown_warps=self.unknown_warps,
+            )
+            need = to_buy + to_sell + 2
+            ranked.append((haul.profit / need, haul, need))
         ranked.sort(key=lambda item: -item[0])
-        return [haul for _, haul in ranked]
+        return [(haul, need) for _, haul, need in ranked]
 
     def _acceptable(self, hauls: list[Haul], memory: BotMemory) -> list[Haul]:
         good = [h for h in hauls if h.profit >= self.min_margin * h.cost]
@@ -632,12 +776,6 @@ class Hunter:
             if path:
                 return travel_to(sector, memory, path[-1])
         return explore(sector, memory, rng)
-
-
-def _warps(memory: BotMemory, start: int, goal: int) -> int | None:
-    """Warps on the shortest known path from ``start`` to ``goal`` (None: no known path)."""
-    path = path_to(memory, start, lambda s: s == goal)
-    return None if path is None else len(path)
 
 
 def _might(party: JSON) -> int:

@@ -62,8 +62,9 @@ def bots(
     """Run simulated players that register and play through the HTTP API.
 
     Traders find port pairs and run buy/sell loops, explorers autopilot to unvisited sectors,
-    hunters fight NPC pirates. They back off on 429 (Retry-After) and spend turns no faster
-    than they regenerate (--turn-reserve lower lets them spend their bank over
+    hunters fight NPC pirates. A trader saves a haul's turns before it buys and then sells at
+    once, so it never waits for turns holding cargo. They back off on 429 (Retry-After) and
+    spend turns no faster than they regenerate (--turn-reserve lower lets them spend their bank over
     --turn-horizon), waiting when low instead of being refused. The live summary shows
     actions/s, credits earned and errors by code.
     """
