@@ -248,52 +248,13 @@ async def test_governance_survives_a_restart_and_lost_entries_are_recovered(
 
 
 @pytest.mark.postgres
-async def test_governance_survives_a_restart_on_postgresql(tmp_path: Path) -> None:
-    from tests.conftest import postgres_unavailable_reason_async
-
-    reason = await postgres_unavailable_reason_async()
-    if reason:
-        pytest.skip(reason)
-    url = await _make_pg_db()
+async def test_governance_survives_a_restart_on_postgresql(
+    tmp_path: Path, postgres_url: str
+) -> None:
     clock = FakeClock()
-    try:
-        await _restart_scenario(
-            lambda: create_app(region_settings(tmp_path, database_url=url), clock=clock)
-        )
-    finally:
-        await _drop_pg_db(url)
-
-
-_PG_NAME = "starlane_governance_api"
-
-
-def _pg_admin() -> str:
-    from tests.conftest import _admin_url
-
-    return _admin_url().replace("postgresql+asyncpg", "postgresql")
-
-
-async def _make_pg_db() -> str:
-    import asyncpg
-
-    conn = await asyncpg.connect(_pg_admin())
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {_PG_NAME} WITH (FORCE)")
-        await conn.execute(f"CREATE DATABASE {_PG_NAME}")
-    finally:
-        await conn.close()
-    base = _pg_admin().rsplit("/", 1)[0].replace("postgresql", "postgresql+asyncpg", 1)
-    return f"{base}/{_PG_NAME}"
-
-
-async def _drop_pg_db(url: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_pg_admin())
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {_PG_NAME} WITH (FORCE)")
-    finally:
-        await conn.close()
+    await _restart_scenario(
+        lambda: create_app(region_settings(tmp_path, database_url=postgres_url), clock=clock)
+    )
 
 
 async def _restart_scenario(regions_factory: Callable[[], FastAPI]) -> None:

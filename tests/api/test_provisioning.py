@@ -134,54 +134,14 @@ async def test_a_citizen_provisions_a_region_players_cross_to_it_and_it_survives
 
 
 @pytest.mark.postgres
-async def test_provisioning_on_postgresql(tmp_path: Path) -> None:
-    from tests.api.test_travel import _pg_reason
-
-    reason = await _pg_reason()
-    if reason:
-        pytest.skip(reason)
-    url = await _make_pg_db()
+async def test_provisioning_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     clock = FakeClock()
-    try:
-        await _provision_cross_and_restart(
-            lambda: create_app(make_settings(tmp_path, database_url=url, rules=RULES), clock=clock),
-            clock,
-        )
-    finally:
-        await _drop_pg_db(url)
-
-
-_PG_NAME = "starlane_provisioning_api"
-
-
-async def _make_pg_db() -> str:
-    import asyncpg
-
-    from tests.conftest import _admin_url
-
-    admin = _admin_url()
-    conn = await asyncpg.connect(admin.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {_PG_NAME} WITH (FORCE)")
-        await conn.execute(f"CREATE DATABASE {_PG_NAME}")
-    finally:
-        await conn.close()
-    base = admin.rsplit("/", 1)[0]
-    if not base.startswith("postgresql+asyncpg"):
-        base = base.replace("postgresql", "postgresql+asyncpg", 1)
-    return f"{base}/{_PG_NAME}"
-
-
-async def _drop_pg_db(url: str) -> None:
-    import asyncpg
-
-    from tests.conftest import _admin_url
-
-    conn = await asyncpg.connect(_admin_url().replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {_PG_NAME} WITH (FORCE)")
-    finally:
-        await conn.close()
+    await _provision_cross_and_restart(
+        lambda: create_app(
+            make_settings(tmp_path, database_url=postgres_url, rules=RULES), clock=clock
+        ),
+        clock,
+    )
 
 
 # --- refusals ---------------------------------------------------------------------------------

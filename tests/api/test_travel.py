@@ -97,62 +97,14 @@ async def test_gate_passage_over_http_on_sqlite(app: FastAPI, client: httpx.Asyn
 
 
 @pytest.mark.postgres
-async def test_gate_passage_over_http_on_postgresql(tmp_path: Path) -> None:
-    reason = await _pg_reason()
-    if reason:
-        pytest.skip(reason)
-    from tests.conftest import _admin_url  # noqa: F401  (same server as the storage tests)
-
-    url = await _make_pg_db()
-    try:
-        app = create_app(make_settings(tmp_path, database_url=url), clock=FakeClock())
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://t") as c,
-        ):
-            await _play_crossing(app, c)
-    finally:
-        await _drop_pg_db(url)
-
-
-async def _pg_reason() -> str | None:
-    from tests.conftest import postgres_unavailable_reason_async
-
-    return await postgres_unavailable_reason_async()
-
-
-_PG_NAME = "starlane_travel_api"
-
-
-async def _make_pg_db() -> str:
-    import asyncpg
-
-    from tests.conftest import _admin_url
-
-    admin = _admin_url()
-    conn = await asyncpg.connect(admin.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {_PG_NAME}")
-        await conn.execute(f"CREATE DATABASE {_PG_NAME}")
-    finally:
-        await conn.close()
-    base = admin.rsplit("/", 1)[0]
-    if not base.startswith("postgresql+asyncpg"):
-        base = base.replace("postgresql", "postgresql+asyncpg", 1)
-    return f"{base}/{_PG_NAME}"
-
-
-async def _drop_pg_db(url: str) -> None:
-    import asyncpg
-
-    from tests.conftest import _admin_url
-
-    conn = await asyncpg.connect(_admin_url().replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {_PG_NAME} WITH (FORCE)")
-    finally:
-        await conn.close()
+async def test_gate_passage_over_http_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    app = create_app(make_settings(tmp_path, database_url=postgres_url), clock=FakeClock())
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as c,
+    ):
+        await _play_crossing(app, c)
 
 
 def test_feeds_follow_the_crossing(app_factory: Callable[..., FastAPI]) -> None:
