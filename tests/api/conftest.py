@@ -55,28 +55,38 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-@pytest.fixture(scope="session")
-def galaxy_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory holding a migrated database with the test galaxy (generated once)."""
-    template = tmp_path_factory.mktemp("galaxy-template")
-    app = create_app(make_settings(template))
+def boot_once(settings: Settings) -> None:
+    """Start and stop an app once over ``settings`` (migrates and generates its galaxy)."""
+    app = create_app(settings)
 
     async def _boot() -> None:
         async with app.router.lifespan_context(app):
             pass
 
     asyncio.run(_boot())
+
+
+def copy_files(source: Path, target: Path, pattern: str = "*") -> Path:
+    """Copy the files of ``source`` matching ``pattern`` into a new directory ``target``."""
+    target.mkdir()
+    for f in source.glob(pattern):
+        if f.is_file():
+            shutil.copy(f, target / f.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def galaxy_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding a migrated database with the test galaxy (generated once)."""
+    template = tmp_path_factory.mktemp("galaxy-template")
+    boot_once(make_settings(template))
     return template
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path, galaxy_template: Path) -> Path:
     """A fresh data directory with a copy of the template galaxy."""
-    target = tmp_path / "data"
-    target.mkdir()
-    for f in galaxy_template.glob("starlane.db*"):
-        shutil.copy(f, target / f.name)
-    return target
+    return copy_files(galaxy_template, tmp_path / "data", "starlane.db*")
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ modules through ``pytest_plugins``; the helpers are in :mod:`tests.api.regions`.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from starlane.api.app import create_app
-from tests.api.conftest import FakeClock
+from tests.api.conftest import FakeClock, boot_once, copy_files
 from tests.api.regions import client_of, region_settings
 
 
@@ -22,25 +20,14 @@ from tests.api.regions import client_of, region_settings
 def regions_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory holding the two-region galaxy (generated once per session)."""
     template = tmp_path_factory.mktemp("regions-template")
-    app = create_app(region_settings(template))
-
-    async def _boot() -> None:
-        async with app.router.lifespan_context(app):
-            pass
-
-    asyncio.run(_boot())
+    boot_once(region_settings(template))
     return template
 
 
 @pytest.fixture
 def regions_dir(tmp_path: Path, regions_template: Path) -> Path:
     """A fresh data directory with a copy of the two-region galaxy."""
-    target = tmp_path / "regions"
-    target.mkdir()
-    for f in regions_template.iterdir():
-        if f.is_file():
-            shutil.copy(f, target / f.name)
-    return target
+    return copy_files(regions_template, tmp_path / "regions")
 
 
 @pytest.fixture
