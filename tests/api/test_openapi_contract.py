@@ -35,6 +35,8 @@ def test_every_operation_documents_its_problem_responses(app: FastAPI) -> None:
                     assert responses[str(status)]["content"] == PROBLEM, (where, status)
             elif path.startswith("/api/v1/") and "/auth/" not in path:  # the game's commands
                 assert {401, 403, 404, 409, 422, 429} <= set(errors), where
+                # every game, region and governance operation needs the bearer token
+                assert op.get("security") == [{"OAuth2PasswordBearer": []}], where
             checked += 1
     assert checked >= 28
     login = schema["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]

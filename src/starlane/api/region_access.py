@@ -7,7 +7,9 @@ A governance route declares the action it performs and receives a :class:`Region
     @router.patch("/regions/{region_id}/policies")
     async def change_policies(caller: Governor, body: PolicyChange): ...
 
-The dependency authenticates the caller (401 as every route), finds the region (404
+The dependency authenticates the caller through
+:func:`~starlane.api.deps.current_principal` (401 as every route; the OpenAPI document
+declares the bearer token on these operations), finds the region (404
 ``unknown_region``), works out the caller's roles there
 (:func:`starlane.domain.governance.region_roles`: the account's platform roles, the region's
 governor and citizens, its appointed moderators) and refuses with 403 ``forbidden`` unless
@@ -23,7 +25,7 @@ from typing import Annotated, Any, NamedTuple
 from fastapi import Depends, Path, Request
 
 from starlane.api.auth import Principal
-from starlane.api.deps import _verify, get_services
+from starlane.api.deps import current_principal, get_services
 from starlane.api.errors import ApiError
 from starlane.api.services import Services
 from starlane.domain.governance import REGION_RIGHTS, RegionRole, may, region_roles
@@ -68,9 +70,12 @@ def region_caller(action: str) -> Any:
     """
     allowed = REGION_RIGHTS[action]
 
-    async def dependency(request: Request, region_id: RegionId) -> RegionCaller:
+    async def dependency(
+        request: Request,
+        principal: Annotated[Principal, Depends(current_principal)],
+        region_id: RegionId,
+    ) -> RegionCaller:
         services = get_services(request)
-        principal = await _verify(request, services)
         region = services.galaxy.region_info(region_id)
         if region is None:
             raise ApiError(404, "unknown_region", f"no region {region_id}")
@@ -86,5 +91,5 @@ def region_caller(action: str) -> Any:
             )
         return RegionCaller(principal, services, region, roles)
 
-    call: Callable[[Request, int], Awaitable[RegionCaller]] = dependency
+    call: Callable[[Request, Principal, int], Awaitable[RegionCaller]] = dependency
     return Depends(call)

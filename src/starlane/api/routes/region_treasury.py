@@ -19,11 +19,10 @@ dependency (:func:`~starlane.api.region_access.region_caller`).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 
-from starlane.api.deps import SECURITY_SCHEME
 from starlane.api.errors import problem_responses
 from starlane.api.region_access import RegionCaller, region_caller
 from starlane.api.routes.admin import actor_of
@@ -33,8 +32,6 @@ from starlane.engine.citizenship import CitizenshipChange
 
 router = APIRouter(prefix="/api/v1", tags=["regions"])
 
-_OPENAPI: dict[str, Any] = {"security": [{SECURITY_SCHEME: []}]}
-"""The bearer token these routes need (the region dependency verifies it itself)."""
 _PROBLEMS = problem_responses(401, 403, 404, 409, 422, 429, 503)
 
 Governor = Annotated[RegionCaller, region_caller(WITHDRAW_ACTION)]
@@ -47,7 +44,6 @@ Citizen = Annotated[RegionCaller, region_caller("region.citizenship.request")]
     "/regions/{region_id}/treasury/withdraw",
     response_model=WithdrawalOut,
     responses=_PROBLEMS,
-    openapi_extra=_OPENAPI,
 )
 async def withdraw_from_treasury(
     request: Request, caller: Governor, body: WithdrawRequest
@@ -93,7 +89,6 @@ def _citizenship_out(caller: RegionCaller, change: CitizenshipChange) -> Citizen
     "/regions/{region_id}/citizenship",
     response_model=CitizenshipOut,
     responses=_PROBLEMS,
-    openapi_extra=_OPENAPI,
 )
 async def request_citizenship(caller: Citizen) -> CitizenshipOut:
     """Make this region the caller's home region (starting credits paid once, from its
@@ -108,7 +103,6 @@ async def request_citizenship(caller: Citizen) -> CitizenshipOut:
     "/regions/{region_id}/citizenship",
     response_model=CitizenshipOut,
     responses=_PROBLEMS,
-    openapi_extra=_OPENAPI,
 )
 async def renounce_citizenship(caller: Citizen) -> CitizenshipOut:
     """Give up citizenship of this region."""
