@@ -147,14 +147,14 @@ async def _start_audit(services: Services) -> Checkpointer:
 
     Before the admin actions exist, every audited engine event (credit adjustment, policy change,
     permit, operator region action, treasury withdrawal) committed without its audit entry (a
-    crash between the two) gets the entry (``reconcile_event_entries``,
-    ``reconcile_region_entries``, ``reconcile_withdrawal_entries``).
+    crash between the two) gets the entry, in one pass over all of them
+    (``reconcile_event_entries``).
     """
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
-    from starlane.audit.reconcile import reconcile_event_entries
-    from starlane.audit.region_actions import RegionActions, reconcile_region_entries
-    from starlane.audit.treasury import reconcile_withdrawal_entries
+    from starlane.audit.reconcile import AUDITED_EVENTS, reconcile_event_entries
+    from starlane.audit.region_actions import REGION_AUDITED, RegionActions
+    from starlane.audit.treasury import WITHDRAWAL_AUDITED
 
     settings = services.settings
     checkpointer = Checkpointer(
@@ -167,8 +167,12 @@ async def _start_audit(services: Services) -> Checkpointer:
     )
     await checkpointer.start()
     services.checkpointer = checkpointer
-    await reconcile_event_entries(services.event_store, services.db, services.uow)
-    await reconcile_withdrawal_entries(services.event_store, services.db, services.uow)
+    await reconcile_event_entries(
+        services.event_store,
+        services.db,
+        services.uow,
+        (*AUDITED_EVENTS, *REGION_AUDITED, WITHDRAWAL_AUDITED),
+    )
     services.admin = AdminActions(
         services.uow,
         services.clock,
@@ -177,7 +181,6 @@ async def _start_audit(services: Services) -> Checkpointer:
         credit_threshold=settings.audit_two_person_credit_threshold,
         on_disabled=lambda account_id, _disabled: services.tokens.forget(account_id),
     )
-    await reconcile_region_entries(services.event_store, services.db, services.uow)
     services.region_admin = RegionActions(services.admin, services.uow, services.galaxy)
     return checkpointer
 

@@ -9,6 +9,12 @@ two leaves the event without its entry. At start-up, before the API takes reques
 event type: its entry's action, how the entry is built from the event alone, and who acted in
 which role) and appends every missing entry, built by the same function the normal path uses,
 with the request id :data:`RECOVERED`. It is idempotent: a second run finds nothing missing.
+Other packages add their rows (the operator's region actions,
+:data:`starlane.audit.region_actions.REGION_AUDITED`; treasury withdrawals,
+:data:`starlane.audit.treasury.WITHDRAWAL_AUDITED`), and the app reconciles all of them in one
+pass at start-up: one read of the recorded positions of every audited action, then the events
+of every audited type in position order, a batch at a time (a start-up with nothing missing
+costs two queries, whatever the number of rows).
 :func:`reconcile_credit_entries` does the same for credit adjustments only.
 """
 
@@ -137,6 +143,8 @@ class AuditedEvent:
             ``target_id``, ``before``, ``after`` with ``event_position``, ``justification``).
         actor: ``(actor_id, actor_role)`` from the event.
         log_event: the warning logged for each entry recovered at start-up.
+        applies: whether an event of this type is this action (None: every one is; a
+            treasury payout, say, is audited only when it is a governor's withdrawal).
     """
 
     event_type: str
@@ -144,6 +152,11 @@ class AuditedEvent:
     entry: Callable[[RecordedEvent], dict[str, Any]]
     actor: Callable[[Event], tuple[int | None, str]]
     log_event: str = "audit.region_entry_recovered"
+    applies: Callable[[Event], bool] | None = None
+
+    def matches(self, event: Event) -> bool:
+        """Whether ``event`` (of :attr:`event_type`) is this audited action."""
+        return self.applies is None or self.applies(event)
 
 
 AUDITED_EVENTS: tuple[AuditedEvent, ...] = (
@@ -193,7 +206,7 @@ async def reconcile_event_entries(
     Run it at start-up, before any audited action can be in flight (an action whose entry is
     being appended would otherwise be recovered twice). Each recovered entry names the actor
     and role the event carries, and the request id :data:`RECOVERED`; it is appended in its
-    own unit of work, in event position order per event type.
+    own unit of work, in event position order.
 
     Args:
         events: the event store.
@@ -204,34 +217,42 @@ async def reconcile_event_entries(
     Returns:
         The indexes of the entries appended (empty when none was missing).
     """
-    appended: list[int] = []
+    by_type: dict[str, list[AuditedEvent]] = {}
     for kind in audited:
-        recorded = await event_positions(db, (kind.action,))
-        after = 0
-        while True:
-            batch = await events.read_of_type(kind.event_type, after, _BATCH)
-            if not batch:
-                break
-            after = batch[-1].position
-            for item in batch:
-                if item.position in recorded:
-                    continue
-                actor_id, actor_role = kind.actor(item.event)
-                async with uow() as work:
-                    stored = await work.audit.append(
-                        actor_id=actor_id,
-                        actor_role=actor_role,
-                        request_id=RECOVERED,
-                        **kind.entry(item),
-                    )
-                recorded.add(item.position)
-                appended.append(stored.entry.index)
-                _log.warning(
-                    kind.log_event,
-                    action=kind.action,
-                    index=stored.entry.index,
-                    position=item.position,
-                    region_id=item.region_id,
-                    seq=item.seq,
+        by_type.setdefault(kind.event_type, []).append(kind)
+    if not by_type:
+        return []
+    # one event has at most one entry, so one set of positions serves every action
+    recorded = await event_positions(db, sorted({kind.action for kind in audited}))
+    appended: list[int] = []
+    after = 0
+    while True:
+        batch = await events.read_of_type(sorted(by_type), after, _BATCH)
+        if not batch:
+            break
+        after = batch[-1].position
+        for item in batch:
+            if item.position in recorded:
+                continue
+            row = next((k for k in by_type[item.event.type] if k.matches(item.event)), None)
+            if row is None:
+                continue
+            actor_id, actor_role = row.actor(item.event)
+            async with uow() as work:
+                stored = await work.audit.append(
+                    actor_id=actor_id,
+                    actor_role=actor_role,
+                    request_id=RECOVERED,
+                    **row.entry(item),
                 )
+            recorded.add(item.position)
+            appended.append(stored.entry.index)
+            _log.warning(
+                row.log_event,
+                action=row.action,
+                index=stored.entry.index,
+                position=item.position,
+                region_id=item.region_id,
+                seq=item.seq,
+            )
     return appended

@@ -18,19 +18,17 @@ in the background (:class:`~starlane.engine.closure.RegionClosures`) and survive
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select
 
 from starlane.audit.actions import AccountNotFoundError, Actor, AdminActions, Done, Outcome
-from starlane.audit.reconcile import RECOVERED
+from starlane.audit.reconcile import AuditedEvent, reconcile_event_entries
 from starlane.domain.commands import Command
 from starlane.domain.data import RegionKind
 from starlane.domain.errors import DomainError
-from starlane.domain.events import RecordedEvent
+from starlane.domain.events import Event, RecordedEvent
 from starlane.domain.region_admin import (
     AlreadyGovernorError,
     AlreadySuspendedError,
@@ -46,7 +44,6 @@ from starlane.domain.region_admin import (
     ResumeRegion,
     SuspendRegion,
 )
-from starlane.store.schema import audit_entries
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -68,7 +65,7 @@ _log = structlog.get_logger("starlane.audit")
 REGION_ACTIONS = ("region.suspend", "region.resume", "region.transfer", "region.close")
 """The audited operator actions on regions."""
 
-_EVENTS = (RegionSuspended, RegionResumed, GovernorChanged, RegionClosing)
+_EVENTS: tuple[type[Event], ...] = (RegionSuspended, RegionResumed, GovernorChanged, RegionClosing)
 
 
 class UnknownRegionError(DomainError):
@@ -343,22 +340,23 @@ class RegionActions:
         return await self._suspend(actor, region_id, note, justification, index)
 
 
-async def _recorded_positions(db: AsyncEngine) -> set[int]:
-    query = select(audit_entries.c.after).where(audit_entries.c.action.in_(REGION_ACTIONS))
-    positions: set[int] = set()
-    async with db.connect() as conn:
-        for (after,) in (await conn.execute(query)).all():
-            value = json.loads(after) if isinstance(after, str | bytes) else after
-            if isinstance(value, dict) and isinstance(value.get("event_position"), int):
-                positions.add(value["event_position"])
-    return positions
+def _admin_actor(event: Event) -> tuple[int | None, str]:
+    return getattr(event, "actor_id", None), "admin"
+
+
+REGION_AUDITED: tuple[AuditedEvent, ...] = tuple(
+    AuditedEvent(cls.type, action, region_entry, _admin_actor)
+    for cls, action in zip(_EVENTS, REGION_ACTIONS, strict=True)
+)
+"""The operator's region events as audited actions (rows for the start-up reconciliation)."""
 
 
 async def reconcile_region_entries(
     events: EventStore, db: AsyncEngine, uow: Callable[[], UnitOfWork]
 ) -> list[int]:
     """Append the audit entry of every operator region event that has none (at start-up,
-    before the admin API takes requests; idempotent).
+    before the admin API takes requests; idempotent). The app reconciles these rows together
+    with every other audited event (:func:`~starlane.audit.reconcile.reconcile_event_entries`).
 
     Args:
         events: the event store.
@@ -368,32 +366,4 @@ async def reconcile_region_entries(
     Returns:
         The indexes of the entries appended.
     """
-    recorded = await _recorded_positions(db)
-    appended: list[int] = []
-    for cls in _EVENTS:
-        after = 0
-        while True:
-            batch = await events.read_of_type(cls.type, after, 1_000)
-            if not batch:
-                break
-            after = batch[-1].position
-            for item in batch:
-                if item.position in recorded:
-                    continue
-                actor_id = getattr(item.event, "actor_id", None)
-                async with uow() as work:
-                    stored = await work.audit.append(
-                        actor_id=actor_id,
-                        actor_role="admin",
-                        request_id=RECOVERED,
-                        **region_entry(item),
-                    )
-                recorded.add(item.position)
-                appended.append(stored.entry.index)
-                _log.warning(
-                    "audit.region_entry_recovered",
-                    index=stored.entry.index,
-                    position=item.position,
-                    region_id=item.region_id,
-                )
-    return appended
+    return await reconcile_event_entries(events, db, uow, REGION_AUDITED)

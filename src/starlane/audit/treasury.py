@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from starlane.audit.reconcile import RECOVERED
-from starlane.domain.events import RecordedEvent
+from starlane.audit.reconcile import AuditedEvent, reconcile_event_entries
+from starlane.domain.events import Event, RecordedEvent
 from starlane.domain.treasury import WITHDRAW, TreasuryPayoutStarted
-from starlane.store.audit_reads import event_positions
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -44,8 +43,6 @@ _log = structlog.get_logger("starlane.audit")
 
 WITHDRAW_ACTION = "region.treasury.withdraw"
 """The audit action of a treasury withdrawal (also its region-scoped right)."""
-
-_BATCH = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +150,39 @@ async def withdraw(
     return Withdrawal(stored.entry.index, replace(payout, outcome=outcome))
 
 
+def _withdrawal_fields(recorded: RecordedEvent) -> dict[str, Any]:
+    fields = withdrawal_entry(recorded)
+    del fields["actor_id"], fields["actor_role"]
+    return fields
+
+
+def _governor_actor(event: Event) -> tuple[int | None, str]:
+    assert isinstance(event, TreasuryPayoutStarted)
+    return event.player_id, "governor"
+
+
+def _is_withdrawal(event: Event) -> bool:
+    return isinstance(event, TreasuryPayoutStarted) and event.reason == WITHDRAW
+
+
+WITHDRAWAL_AUDITED = AuditedEvent(
+    TreasuryPayoutStarted.type,
+    WITHDRAW_ACTION,
+    _withdrawal_fields,
+    _governor_actor,
+    "audit.withdrawal_entry_recovered",
+    applies=_is_withdrawal,
+)
+"""A governor's withdrawal as an audited action (a row for the start-up reconciliation; other
+treasury payouts, a citizen's starting credits say, are not audited)."""
+
+
 async def reconcile_withdrawal_entries(
     events: EventStore, db: AsyncEngine, uow: Callable[[], UnitOfWork]
 ) -> list[int]:
     """Append the audit entry of every withdrawal committed without one (at start-up, before
-    the region routes take requests).
+    the region routes take requests). The app reconciles this row together with every other
+    audited event (:func:`~starlane.audit.reconcile.reconcile_event_entries`).
 
     Args:
         events: the event store.
@@ -167,28 +192,4 @@ async def reconcile_withdrawal_entries(
     Returns:
         The indexes of the entries appended (empty when none was missing).
     """
-    recorded = await event_positions(db, (WITHDRAW_ACTION,))
-    appended: list[int] = []
-    after = 0
-    while True:
-        batch = await events.read_of_type(TreasuryPayoutStarted.type, after, _BATCH)
-        if not batch:
-            break
-        after = batch[-1].position
-        for item in batch:
-            event = item.event
-            if item.position in recorded or not isinstance(event, TreasuryPayoutStarted):
-                continue
-            if event.reason != WITHDRAW:
-                continue
-            async with uow() as work:
-                stored = await work.audit.append(request_id=RECOVERED, **withdrawal_entry(item))
-            recorded.add(item.position)
-            appended.append(stored.entry.index)
-            _log.warning(
-                "audit.withdrawal_entry_recovered",
-                index=stored.entry.index,
-                position=item.position,
-                region_id=item.region_id,
-            )
-    return appended
+    return await reconcile_event_entries(events, db, uow, (WITHDRAWAL_AUDITED,))

@@ -76,7 +76,10 @@ _READ_ALL = (
 )
 _READ_TYPE = (
     select(*_EVENT_COLUMNS)
-    .where(events.c.type == bindparam("type"), events.c.position > bindparam("after"))
+    .where(
+        events.c.type.in_(bindparam("types", expanding=True)),
+        events.c.position > bindparam("after"),
+    )
     .order_by(events.c.position)
     .limit(bindparam("limit"))
 )
@@ -428,19 +431,20 @@ class EventStore:
         return [_recorded(row) for row in rows]
 
     async def read_of_type(
-        self, event_type: str, after_position: int = 0, limit: int = 1_000
+        self, event_type: str | Sequence[str], after_position: int = 0, limit: int = 1_000
     ) -> list[RecordedEvent]:
-        """Events of one type, of every region, in global position order.
+        """Events of one type (or of several), of every region, in global position order.
 
         Args:
-            event_type: the events' ``type`` (e.g. ``credits_adjusted``).
+            event_type: the events' ``type`` (e.g. ``credits_adjusted``), or several types.
             after_position: only events with a greater position.
             limit: at most this many events.
 
         Returns:
             Up to ``limit`` recorded events, positions increasing.
         """
-        params = {"type": event_type, "after": after_position, "limit": limit}
+        types = [event_type] if isinstance(event_type, str) else list(event_type)
+        params = {"types": types, "after": after_position, "limit": limit}
         async with self.engine.connect() as conn:
             rows = (await conn.execute(_READ_TYPE, params)).all()
         return [_recorded(row) for row in rows]
