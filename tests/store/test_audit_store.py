@@ -280,7 +280,7 @@ async def test_audit_revision_downgrades_and_upgrades_again(engine, clock):
     assert "audit_entries" not in tables and "outbox" in tables
     assert await database_revision(engine) == "0003_security"
     await upgrade_database(engine)
-    assert await database_revision(engine) == "0005_regions"
+    assert await database_revision(engine) == "0013_diplomacy"
     async with engine.connect() as conn:
         indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("audit_entries"))
     # (PostgreSQL also lists the unique constraint on ``reverts`` as an index)

@@ -41,7 +41,7 @@ async def test_upgrade_from_empty_creates_schema_without_drift(db_url):
     try:
         assert await database_revision(engine) is None
         await upgrade_database(engine)
-        assert await database_revision(engine) == HEAD == "0005_regions"
+        assert await database_revision(engine) == HEAD == "0013_diplomacy"
         async with engine.connect() as conn:
             assert await conn.run_sync(_drift) == []
             tables = await conn.run_sync(_tables)
@@ -287,7 +287,7 @@ async def test_regions_revision_keeps_the_catalogue_and_marks_regions_active(eng
         tables = await conn.run_sync(_tables)
     assert "billing_events" not in tables and "region_moderators" not in tables
     await upgrade_database(engine)
-    assert await database_revision(engine) == "0005_regions"
+    assert await database_revision(engine) == "0013_diplomacy"
     rows = {r.id: r for r in await catalogue.list_regions(engine)}
     assert sorted(rows) == [1, 3] and rows[3].status == "active"  # the column came back new
 
