@@ -37,7 +37,7 @@ run: install
 
 ## test: install with the dev extras, then lint, type-check and run the whole suite
 test: install-dev lint $(OPENAPI_CLIENT)
-	STARLANE_OPENAPI_PYTHON_CLIENT=$(abspath $(OPENAPI_CLIENT)) $(BIN)/python -m pytest -q
+	STARLANE_OPENAPI_PYTHON_CLIENT=$(abspath $(OPENAPI_CLIENT)) $(BIN)/python -m pytest -q -n 2
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
