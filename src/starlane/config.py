@@ -9,6 +9,8 @@ is documented in ``docs/operations.md``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -226,6 +228,8 @@ class Settings(BaseSettings):
         billing_grace_days: days a Galactic Citizen keeps the tier after ``payment.failed``
             before it lapses (unless renewed).
         regions_per_citizen: regions a Galactic Citizen may own at once.
+        gate_build_seconds: construction time of a player-built warp gate once everything
+            is delivered, seconds (``GameRules.gate_build_seconds``; default 86,400).
     """
 
     model_config = SettingsConfigDict(
@@ -277,6 +281,7 @@ class Settings(BaseSettings):
     billing_webhook_secret: str = ""
     billing_grace_days: float = Field(7.0, ge=0, le=365)
     regions_per_citizen: int = Field(1, ge=0, le=1_000)
+    gate_build_seconds: float = Field(86_400.0, gt=0)
 
     @field_validator("rules")
     @classmethod
@@ -288,9 +293,13 @@ class Settings(BaseSettings):
         """The rule numbers in force: the defaults with :attr:`rules` applied.
 
         Returns:
-            The rules (validated when the settings were loaded).
+            The rules (validated when the settings were loaded); ``gate_build_seconds`` is
+            :attr:`gate_build_seconds` unless ``rules`` names it.
         """
-        return game_rules(self.rules)
+        rules = game_rules(self.rules)
+        if "gate_build_seconds" not in self.rules:
+            rules = dataclasses.replace(rules, gate_build_seconds=self.gate_build_seconds)
+        return rules
 
     @classmethod
     def settings_customise_sources(

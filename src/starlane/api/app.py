@@ -59,6 +59,7 @@ from starlane.billing.book import KINDS as BOOK_KINDS
 from starlane.billing.book import MembershipBook
 from starlane.billing.webhook import WebhookBilling
 from starlane.config import Settings
+from starlane.engine.gates import GateConstructionTimers, GateTollPayouts
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -307,8 +308,10 @@ def create_app(
                 snapshot_every=settings.snapshot_every,
                 queue_size=settings.engine_queue_size,
                 clock=now,
+                timer_rules=(GateConstructionTimers(),),
             )
             await service.start()
+            bus.add_listener(GateTollPayouts(service.payouts))
             projections = await _start_projections(db, read_db, event_store, bus, settings)
             services = Services(
                 settings=settings,

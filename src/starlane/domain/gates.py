@@ -1,0 +1,875 @@
+"""Player-built warp gates: construction site, deliveries, construction, passage, closing.
+
+``GAME.md`` (Multi-regional play): a Galactic Citizen builds a gate from the sector they are in
+to another sector; it costs ``GameRules.gate_credits`` credits, ``gate_equipment`` units of
+equipment and ``gate_ore`` units of ore. No ship holds it all, so:
+
+1. :class:`BuildGate` opens a **construction site** (``GateSiteOpened``) in the builder's
+   sector: it takes the credits (``insufficient_resources`` without them) and whatever
+   equipment and ore the ship carries, up to what is needed;
+2. :class:`DeliverGate` unloads more (``GateDelivered``) on later trips, at the site;
+3. once everything is delivered, **construction** starts: the event that completed the
+   deliveries carries ``due_at`` = now + ``gate_build_seconds``, a durable timer (the engine
+   re-arms it from :attr:`PlayerGate.due_at` at recovery, :mod:`starlane.engine.gates`), and
+   :class:`CompleteGate` opens the gate (``GateCompleted``);
+4. an **open** gate is a link :class:`~starlane.domain.commands.Move` uses: ``gate_turns``
+   turns, and the gate's toll to its owner (``GateTollPaid``; an owner in another region is
+   paid through the treasury payout saga, :mod:`starlane.domain.treasury`);
+5. the owner may **abandon** a site before construction starts (``GateAbandoned``: the
+   credits back, the goods back into the holds, what does not fit paid at the commodity's base
+   price) and **close** a gate (``GateClosed``).
+
+Refusals: ``not_a_citizen`` (403), ``invalid_endpoints`` (422: not from your sector, unknown
+or same sector, or another region's sector: this version builds gates inside one region),
+``endpoints_too_close`` (422: fewer than ``gate_min_warps`` warps apart), ``policy_forbids``
+(403: the region does not admit the builder), ``insufficient_resources`` (409),
+``gate_exists`` (409), ``unknown_gate`` (404), ``not_gate_owner`` (403), ``gate_state`` (409:
+not in a state that allows it), ``not_at_site`` (409), ``nothing_to_deliver`` (409).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass
+from typing import ClassVar
+
+from starlane.domain.commands import Command, Move
+from starlane.domain.data import COMMODITIES, GameRules, Membership
+from starlane.domain.errors import (
+    AlreadyThereError,
+    DomainError,
+    InsufficientCreditsError,
+    InsufficientTurnsError,
+    InvalidQuantityError,
+)
+from starlane.domain.events import Event, PlayerMoved, register_event
+from starlane.domain.model import Player, PlayerGate, RegionState
+from starlane.domain.movement import current_turns, decide_move, require_player
+from starlane.domain.provisioning import NotACitizenError
+from starlane.domain.rules import allow_while_suspended, register_decider, register_evolver
+from starlane.domain.travel import admits
+from starlane.domain.treasury import TreasuryPayoutStarted
+
+__all__ = [
+    "BUILDING",
+    "GATE_ID_BLOCK",
+    "OPEN",
+    "SITE",
+    "AbandonGate",
+    "BuildGate",
+    "CloseGate",
+    "CompleteGate",
+    "DeliverGate",
+    "GateAbandoned",
+    "GateClosed",
+    "GateCompleted",
+    "GateDelivered",
+    "GateSiteOpened",
+    "GateTollPaid",
+    "gate_needs",
+    "gate_region",
+    "open_gate",
+    "toll_transfer_id",
+]
+
+SITE = "site"
+BUILDING = "building"
+OPEN = "open"
+CLOSED = "closed"
+ABANDONED = "abandoned"
+GATE_ID_BLOCK = 1_000_000
+"""Gate ids of region ``r`` are ``r * GATE_ID_BLOCK + n`` (n = 1, 2, ...)."""
+GATE_TOLL_REASON = "gate_toll"
+"""The ``reason`` of a treasury payout carrying a toll to a gate owner in another region."""
+_GOODS = ("equipment", "ore")
+
+
+# --- errors --------------------------------------------------------------------------------
+class InvalidEndpointsError(DomainError):
+    """The gate's endpoints are not two distinct sectors of the builder's region, the first
+    being the builder's own sector."""
+
+    code = "invalid_endpoints"
+    kind = "invalid"
+
+
+class EndpointsTooCloseError(DomainError):
+    """The gate's ends are fewer than ``GameRules.gate_min_warps`` warps apart."""
+
+    code = "endpoints_too_close"
+    kind = "invalid"
+
+
+class PolicyForbidsError(DomainError):
+    """The region's policy does not let this player build a gate in it."""
+
+    code = "policy_forbids"
+    kind = "forbidden"
+
+
+class InsufficientResourcesError(DomainError):
+    """The builder lacks the credits a gate costs."""
+
+    code = "insufficient_resources"
+    kind = "conflict"
+
+
+class GateExistsError(DomainError):
+    """A gate (site, construction or open) already links these two sectors."""
+
+    code = "gate_exists"
+    kind = "conflict"
+
+
+class UnknownGateError(DomainError):
+    """No such gate stands in this region (the caller's region)."""
+
+    code = "unknown_gate"
+    kind = "not_found"
+
+
+class NotGateOwnerError(DomainError):
+    """Only the gate's owner may do this."""
+
+    code = "not_gate_owner"
+    kind = "forbidden"
+
+
+class GateStateError(DomainError):
+    """The gate is not in a state that allows this (e.g. abandoning a gate under construction)."""
+
+    code = "gate_state"
+    kind = "conflict"
+
+
+class NotAtSiteError(DomainError):
+    """Deliveries and abandoning happen in the construction site's sector."""
+
+    code = "not_at_site"
+    kind = "conflict"
+
+
+class NothingToDeliverError(DomainError):
+    """The ship carries none of the goods the site still needs."""
+
+    code = "nothing_to_deliver"
+    kind = "conflict"
+
+
+# --- commands ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class BuildGate(Command):
+    """Open a gate's construction site in the player's sector.
+
+    Attributes:
+        from_sector_id: the sector the gate stands in (the player's sector).
+        to_sector_id: the sector it leads to.
+        toll: credits charged on passage, 0 to ``GameRules.max_gate_toll``.
+        citizen: whether the player is a Galactic Citizen now (the API's membership book);
+            None: the player's tier as the region holds it.
+    """
+
+    name: ClassVar[str] = "build_gate"
+    from_sector_id: int
+    to_sector_id: int
+    toll: int
+    citizen: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverGate(Command):
+    """Unload the equipment and ore the site still needs from the ship, at the site.
+
+    Attributes:
+        gate_id: the gate.
+    """
+
+    name: ClassVar[str] = "deliver_gate"
+    gate_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AbandonGate(Command):
+    """Abandon a construction site before construction starts (everything refunded).
+
+    Attributes:
+        gate_id: the gate.
+    """
+
+    name: ClassVar[str] = "abandon_gate"
+    gate_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloseGate(Command):
+    """Close an open gate (or one under construction: nothing is refunded once it started).
+
+    Attributes:
+        gate_id: the gate.
+    """
+
+    name: ClassVar[str] = "close_gate"
+    gate_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteGate(Command):
+    """The construction timer's command: open a gate whose construction is due.
+
+    Attributes:
+        gate_id: the gate.
+    """
+
+    name: ClassVar[str] = "complete_gate"
+    gate_id: int
+
+
+# --- events --------------------------------------------------------------------------------
+@register_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateSiteOpened(Event):
+    """A construction site opened: credits and carried goods taken from the builder.
+
+    Attributes:
+        player_id: the builder (owner).
+        gate_id: the new gate's id.
+        sector_id: the sector it stands in.
+        to_sector_id: the sector it leads to.
+        toll: its toll, credits.
+        credits_taken: credits taken from the builder.
+        credits_after: the builder's credits after.
+        taken: commodity -> units taken from the ship.
+        cargo_after: commodity -> the ship's units after (for the commodities taken).
+        due_at: unix seconds construction completes when this already delivered everything.
+    """
+
+    type: ClassVar[str] = "gate_site_opened"
+    player_id: int
+    gate_id: int
+    sector_id: int
+    to_sector_id: int
+    toll: int
+    credits_taken: int
+    credits_after: int
+    taken: dict[str, int]
+    cargo_after: dict[str, int]
+    due_at: float | None = None
+
+
+@register_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateDelivered(Event):
+    """Goods unloaded at a construction site.
+
+    Attributes:
+        player_id: the owner.
+        gate_id: the gate.
+        sector_id: the site's sector.
+        taken: commodity -> units unloaded now.
+        delivered_after: commodity -> units the site holds after.
+        cargo_after: commodity -> the ship's units after.
+        due_at: unix seconds construction completes, when this delivery completed it.
+    """
+
+    type: ClassVar[str] = "gate_delivered"
+    player_id: int
+    gate_id: int
+    sector_id: int
+    taken: dict[str, int]
+    delivered_after: dict[str, int]
+    cargo_after: dict[str, int]
+    due_at: float | None = None
+
+
+@register_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateCompleted(Event):
+    """Construction finished: the gate is open."""
+
+    type: ClassVar[str] = "gate_completed"
+    gate_id: int
+    sector_id: int
+
+
+@register_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateAbandoned(Event):
+    """The owner abandoned a site; what it held went back to them.
+
+    Attributes:
+        player_id: the owner.
+        gate_id: the gate.
+        credits_refunded: the site's credits, back to the owner.
+        goods_returned: commodity -> units put back into the holds.
+        salvage_credits: base-price credits for the goods that did not fit in the holds.
+        credits_after: the owner's credits after.
+        cargo_after: commodity -> the ship's units after.
+    """
+
+    type: ClassVar[str] = "gate_abandoned"
+    player_id: int
+    gate_id: int
+    credits_refunded: int
+    goods_returned: dict[str, int]
+    salvage_credits: int
+    credits_after: int
+    cargo_after: dict[str, int]
+
+
+@register_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateClosed(Event):
+    """The owner closed the gate."""
+
+    type: ClassVar[str] = "gate_closed"
+    player_id: int
+    gate_id: int
+
+
+@register_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateTollPaid(Event):
+    """A player passed a player-built gate (after their ``PlayerMoved``) and paid its toll.
+
+    Attributes:
+        player_id: the player passing.
+        gate_id: the gate.
+        owner_id: the gate's owner.
+        toll: credits paid.
+        credits_after: the passing player's credits after.
+        owner_credits_after: the owner's credits after, when the owner is in this region;
+            None otherwise (the toll then goes through the treasury: ``treasury_after``,
+            followed by a ``TreasuryPayoutStarted`` to the owner).
+        treasury_after: the region's treasury after (None when the owner was paid here).
+    """
+
+    type: ClassVar[str] = "gate_toll_paid"
+    player_id: int
+    gate_id: int
+    owner_id: int
+    toll: int
+    credits_after: int
+    owner_credits_after: int | None = None
+    treasury_after: int | None = None
+
+
+# --- rules ---------------------------------------------------------------------------------
+def gate_region(gate_id: int) -> int:
+    """The region a gate id belongs to.
+
+    Args:
+        gate_id: a gate id.
+
+    Returns:
+        The region id.
+    """
+    return gate_id // GATE_ID_BLOCK
+
+
+def gate_needs(rules: GameRules) -> dict[str, int]:
+    """The goods a gate needs.
+
+    Args:
+        rules: the rules in force.
+
+    Returns:
+        ``{"equipment": units, "ore": units}``.
+    """
+    return {"equipment": rules.gate_equipment, "ore": rules.gate_ore}
+
+
+def toll_transfer_id(region_id: int, seq_hint: int, player_id: int, at: float) -> str:
+    """The payout id of one toll paid to an owner in another region.
+
+    Args:
+        region_id: the gate's region.
+        seq_hint: the region's seq when the toll was decided.
+        player_id: the player who paid.
+        at: unix seconds of the passage.
+
+    Returns:
+        ``gatetoll-<region>-<seq>-<player>-<ms>``, unique per passage.
+    """
+    return f"gatetoll-{region_id}-{seq_hint}-{player_id}-{int(at * 1000)}"
+
+
+def open_gate(state: RegionState, from_sector_id: int, to_sector_id: int) -> PlayerGate | None:
+    """The open player-built gate from one sector to another, if any.
+
+    Args:
+        state: the region.
+        from_sector_id: the sector the player is in.
+        to_sector_id: the sector asked for.
+
+    Returns:
+        The gate, or None.
+    """
+    for gate in state.gates.values():
+        if (
+            gate.state == OPEN
+            and gate.from_sector_id == from_sector_id
+            and gate.to_sector_id == to_sector_id
+        ):
+            return gate
+    return None
+
+
+def _warps_apart(state: RegionState, start: int, goal: int, limit: int) -> int:
+    """Warps on the shortest path from ``start`` to ``goal``, counted up to ``limit``.
+
+    Returns:
+        The distance, or ``limit`` when it is at least that (or unreachable).
+    """
+    seen = {start}
+    frontier: deque[tuple[int, int]] = deque([(start, 0)])
+    while frontier:
+        sector_id, depth = frontier.popleft()
+        if sector_id == goal:
+            return depth
+        if depth + 1 >= limit:
+            continue
+        for nxt in state.sectors[sector_id].warps:
+            if nxt not in seen and nxt in state.sectors:
+                seen.add(nxt)
+                frontier.append((nxt, depth + 1))
+    return limit
+
+
+def _unload(player: Player, wanted: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """What the ship can unload toward ``wanted``: (units taken, ship's units after)."""
+    taken: dict[str, int] = {}
+    after: dict[str, int] = {}
+    for key, need in wanted.items():
+        have = player.ship.cargo.get(key, 0)
+        n = min(have, need)
+        if n > 0:
+            taken[key] = n
+            after[key] = have - n
+    return taken, after
+
+
+def _site(state: RegionState, player_id: int, gate_id: int, *, owner: bool = True) -> PlayerGate:
+    gate = state.gates.get(gate_id)
+    if gate is None:
+        raise UnknownGateError(f"no gate {gate_id} in this region", gate_id=gate_id)
+    if owner and gate.owner_id != player_id:
+        raise NotGateOwnerError(f"gate {gate_id} belongs to another player", gate_id=gate_id)
+    return gate
+
+
+def decide_build_gate(
+    state: RegionState, command: BuildGate, now: float, rng: random.Random | None = None
+) -> list[Event]:
+    """Decide the opening of a construction site (see the module for the refusals).
+
+    Args:
+        state: the builder's region.
+        command: the request.
+        now: unix seconds.
+        rng: unused.
+
+    Returns:
+        One ``GateSiteOpened``.
+
+    Raises:
+        NotACitizenError, InvalidEndpointsError, EndpointsTooCloseError, PolicyForbidsError,
+        InvalidQuantityError (toll out of bounds), GateExistsError,
+        InsufficientResourcesError, UnknownPlayerError.
+    """
+    player = require_player(state, command.player_id)
+    rules = state.rules
+    citizen = command.citizen
+    if citizen is None:
+        citizen = player.membership == Membership.CITIZEN
+    if not citizen:
+        raise NotACitizenError("only Galactic Citizens build warp gates")
+    here, to = command.from_sector_id, command.to_sector_id
+    if here != player.sector_id:
+        raise InvalidEndpointsError(
+            f"a gate is built from your sector ({player.sector_id}), not {here}",
+            from_sector_id=here,
+        )
+    if to == here:
+        raise InvalidEndpointsError("a gate links two distinct sectors", to_sector_id=to)
+    if to not in state.sectors:
+        raise InvalidEndpointsError(
+            f"sector {to} is not in region {state.region.name}: gates link two sectors of "
+            "one region",
+            to_sector_id=to,
+        )
+    apart = _warps_apart(state, here, to, rules.gate_min_warps)
+    if apart < rules.gate_min_warps:
+        raise EndpointsTooCloseError(
+            f"sectors {here} and {to} are {apart} warps apart, {rules.gate_min_warps} needed",
+            warps=apart,
+            needed=rules.gate_min_warps,
+        )
+    if not admits(state.region, player.id):
+        raise PolicyForbidsError(
+            f"region {state.region.name} ({state.region.policy.immigration} immigration) does "
+            "not let you build a gate",
+            region_id=state.region.id,
+        )
+    if not 0 <= command.toll <= rules.max_gate_toll:
+        raise InvalidQuantityError(
+            f"a gate toll is 0 to {rules.max_gate_toll} credits", toll=command.toll
+        )
+    for gate in state.gates.values():
+        if (
+            gate.state in (SITE, BUILDING, OPEN)
+            and gate.from_sector_id == here
+            and gate.to_sector_id == to
+        ):
+            raise GateExistsError(f"gate {gate.id} already links {here} to {to}", gate_id=gate.id)
+    if player.credits < rules.gate_credits:
+        raise InsufficientResourcesError(
+            f"a gate costs {rules.gate_credits} credits, you have {player.credits}",
+            needed=rules.gate_credits,
+            available=player.credits,
+        )
+    taken, after = _unload(player, gate_needs(rules))
+    done = all(taken.get(k, 0) >= n for k, n in gate_needs(rules).items())
+    number = max((g.id for g in state.gates.values()), default=state.region.id * GATE_ID_BLOCK)
+    return [
+        GateSiteOpened(
+            region_id=state.region.id,
+            at=now,
+            player_id=player.id,
+            gate_id=number + 1,
+            sector_id=here,
+            to_sector_id=to,
+            toll=command.toll,
+            credits_taken=rules.gate_credits,
+            credits_after=player.credits - rules.gate_credits,
+            taken=taken,
+            cargo_after=after,
+            due_at=now + rules.gate_build_seconds if done else None,
+        )
+    ]
+
+
+def decide_deliver_gate(
+    state: RegionState, command: DeliverGate, now: float, rng: random.Random | None = None
+) -> list[Event]:
+    """Decide a delivery to a construction site.
+
+    Returns:
+        One ``GateDelivered`` (with ``due_at`` when it completes the deliveries).
+
+    Raises:
+        UnknownGateError, NotGateOwnerError, GateStateError, NotAtSiteError,
+        NothingToDeliverError, UnknownPlayerError.
+    """
+    player = require_player(state, command.player_id)
+    gate = _site(state, player.id, command.gate_id)
+    if gate.state != SITE:
+        raise GateStateError(f"gate {gate.id} is {gate.state}, not taking deliveries")
+    if player.sector_id != gate.from_sector_id:
+        raise NotAtSiteError(
+            f"the site of gate {gate.id} is in sector {gate.from_sector_id}",
+            sector_id=gate.from_sector_id,
+        )
+    needs = gate_needs(state.rules)
+    missing = {k: n - gate.delivered.get(k, 0) for k, n in needs.items()}
+    taken, after = _unload(player, {k: n for k, n in missing.items() if n > 0})
+    if not taken:
+        raise NothingToDeliverError(
+            f"the site still needs {missing}; your ship carries none of it", missing=missing
+        )
+    delivered = {k: gate.delivered.get(k, 0) + taken.get(k, 0) for k in needs}
+    done = all(delivered[k] >= n for k, n in needs.items())
+    return [
+        GateDelivered(
+            region_id=state.region.id,
+            at=now,
+            player_id=player.id,
+            gate_id=gate.id,
+            sector_id=gate.from_sector_id,
+            taken=taken,
+            delivered_after=delivered,
+            cargo_after=after,
+            due_at=now + state.rules.gate_build_seconds if done else None,
+        )
+    ]
+
+
+def decide_abandon_gate(
+    state: RegionState, command: AbandonGate, now: float, rng: random.Random | None = None
+) -> list[Event]:
+    """Decide abandoning a site: credits back, goods back into the holds (base-price credits
+    for what does not fit).
+
+    Returns:
+        One ``GateAbandoned``.
+
+    Raises:
+        UnknownGateError, NotGateOwnerError, GateStateError (construction started),
+        NotAtSiteError, UnknownPlayerError.
+    """
+    player = require_player(state, command.player_id)
+    gate = _site(state, player.id, command.gate_id)
+    if gate.state != SITE:
+        raise GateStateError(f"gate {gate.id} is {gate.state}: only a site can be abandoned")
+    if player.sector_id != gate.from_sector_id:
+        raise NotAtSiteError(
+            f"the site of gate {gate.id} is in sector {gate.from_sector_id}",
+            sector_id=gate.from_sector_id,
+        )
+    free = player.ship.free_holds
+    returned: dict[str, int] = {}
+    cargo_after: dict[str, int] = {}
+    salvage = 0
+    for key in sorted(gate.delivered):
+        units = gate.delivered[key]
+        back = max(0, min(units, free))
+        free -= back
+        if back:
+            returned[key] = back
+            cargo_after[key] = player.ship.cargo.get(key, 0) + back
+        salvage += (units - back) * COMMODITIES[key].base_price
+    return [
+        GateAbandoned(
+            region_id=state.region.id,
+            at=now,
+            player_id=player.id,
+            gate_id=gate.id,
+            credits_refunded=gate.credits,
+            goods_returned=returned,
+            salvage_credits=salvage,
+            credits_after=player.credits + gate.credits + salvage,
+            cargo_after=cargo_after,
+        )
+    ]
+
+
+def decide_close_gate(
+    state: RegionState, command: CloseGate, now: float, rng: random.Random | None = None
+) -> list[Event]:
+    """Decide the owner's closing of an open gate.
+
+    Returns:
+        One ``GateClosed``.
+
+    Raises:
+        UnknownGateError, NotGateOwnerError, GateStateError (not open).
+    """
+    gate = _site(state, command.player_id, command.gate_id)
+    if gate.state != OPEN:
+        raise GateStateError(f"gate {gate.id} is {gate.state}: only an open gate closes")
+    return [GateClosed(region_id=state.region.id, at=now, player_id=gate.owner_id, gate_id=gate.id)]
+
+
+def decide_complete_gate(
+    state: RegionState, command: CompleteGate, now: float, rng: random.Random | None = None
+) -> list[Event]:
+    """Decide the end of a construction (the timer's command; idempotent by refusal).
+
+    Returns:
+        One ``GateCompleted``.
+
+    Raises:
+        UnknownGateError, GateStateError: not under construction (already open, or closed).
+    """
+    gate = _site(state, command.player_id, command.gate_id, owner=False)
+    if gate.state != BUILDING:
+        raise GateStateError(f"gate {gate.id} is {gate.state}, not under construction")
+    return [
+        GateCompleted(
+            region_id=state.region.id, at=now, gate_id=gate.id, sector_id=gate.from_sector_id
+        )
+    ]
+
+
+def decide_move_or_gate(
+    state: RegionState, command: Move, now: float, rng: random.Random | None = None
+) -> list[Event]:
+    """A move along a warp, or through an open player-built gate in the player's sector.
+
+    A warp wins when both lead there. A gate passage costs ``gate_turns`` turns and the gate's
+    toll (its owner passes free).
+
+    Returns:
+        ``[PlayerMoved]`` for a warp; ``[PlayerMoved, GateTollPaid]`` (plus a
+        ``TreasuryPayoutStarted`` to an owner in another region) for a gate.
+
+    Raises:
+        As :func:`~starlane.domain.movement.decide_move`; InsufficientTurnsError,
+        InsufficientCreditsError for a gate passage.
+    """
+    player = state.players.get(command.player_id)
+    to = command.to_sector_id
+    gate = None
+    if player is not None and to != player.sector_id and state.gates:
+        here = state.sectors.get(player.sector_id)
+        if here is not None and to not in here.warps:
+            gate = open_gate(state, player.sector_id, to)
+    if gate is None or player is None:
+        return decide_move(state, command, now, rng)
+    rules = state.rules
+    cost = rules.gate_turns
+    turns, turns_at = current_turns(player, now, rules)
+    if turns < cost:
+        raise InsufficientTurnsError(
+            f"passing gate {gate.id} costs {cost} turns, {turns} available",
+            needed=cost,
+            available=turns,
+        )
+    toll = 0 if gate.owner_id == player.id else gate.toll
+    if to == player.sector_id:  # pragma: no cover - excluded above
+        raise AlreadyThereError(f"already in sector {to}", sector_id=to)
+    if player.credits < toll:
+        raise InsufficientCreditsError(
+            f"the toll of gate {gate.id} is {toll} credits, {player.credits} available",
+            needed=toll,
+            available=player.credits,
+        )
+    region_id = state.region.id
+    events: list[Event] = [
+        PlayerMoved(
+            region_id=region_id,
+            at=now,
+            player_id=player.id,
+            from_sector_id=player.sector_id,
+            sector_id=to,
+            turns_spent=cost,
+            turns_left=turns - cost,
+            turns_at=turns_at,
+            first_visit=to not in player.explored,
+        )
+    ]
+    if toll <= 0:
+        return events
+    owner = state.players.get(gate.owner_id)
+    if owner is not None:
+        events.append(
+            GateTollPaid(
+                region_id=region_id,
+                at=now,
+                player_id=player.id,
+                gate_id=gate.id,
+                owner_id=gate.owner_id,
+                toll=toll,
+                credits_after=player.credits - toll,
+                owner_credits_after=owner.credits + toll,
+            )
+        )
+        return events
+    treasury = state.region.treasury + toll
+    events.append(
+        GateTollPaid(
+            region_id=region_id,
+            at=now,
+            player_id=player.id,
+            gate_id=gate.id,
+            owner_id=gate.owner_id,
+            toll=toll,
+            credits_after=player.credits - toll,
+            treasury_after=treasury,
+        )
+    )
+    # the toll leaves the treasury at once for the owner (treasury payout saga, step 1)
+    events.append(
+        TreasuryPayoutStarted(
+            region_id=region_id,
+            at=now,
+            player_id=gate.owner_id,
+            transfer_id=toll_transfer_id(region_id, state.seq, player.id, now),
+            amount=toll,
+            reason=GATE_TOLL_REASON,
+            treasury_after=treasury - toll,
+        )
+    )
+    return events
+
+
+# --- evolve ----------------------------------------------------------------------------------
+def _set_cargo(player: Player, cargo_after: dict[str, int]) -> None:
+    cargo = player.ship.cargo
+    for key, units in cargo_after.items():
+        if units > 0:
+            cargo[key] = units
+        else:
+            cargo.pop(key, None)
+
+
+def _site_opened(state: RegionState, e: GateSiteOpened) -> None:
+    state.gates[e.gate_id] = PlayerGate(
+        id=e.gate_id,
+        owner_id=e.player_id,
+        region_id=e.region_id,
+        from_sector_id=e.sector_id,
+        to_sector_id=e.to_sector_id,
+        toll=e.toll,
+        state=SITE if e.due_at is None else BUILDING,
+        credits=e.credits_taken,
+        delivered=dict(e.taken),
+        opened_at=e.at,
+        due_at=e.due_at,
+    )
+    player = state.players.get(e.player_id)
+    if player is not None:
+        player.credits = e.credits_after
+        _set_cargo(player, e.cargo_after)
+
+
+def _delivered(state: RegionState, e: GateDelivered) -> None:
+    gate = state.gates[e.gate_id]
+    gate.delivered = dict(e.delivered_after)
+    if e.due_at is not None:
+        gate.state = BUILDING
+        gate.due_at = e.due_at
+    player = state.players.get(e.player_id)
+    if player is not None:
+        _set_cargo(player, e.cargo_after)
+
+
+def _completed(state: RegionState, e: GateCompleted) -> None:
+    gate = state.gates[e.gate_id]
+    gate.state = OPEN
+    gate.finished_at = e.at
+
+
+def _abandoned(state: RegionState, e: GateAbandoned) -> None:
+    gate = state.gates[e.gate_id]
+    gate.state = ABANDONED
+    gate.credits = 0
+    gate.delivered = {}
+    gate.finished_at = e.at
+    player = state.players.get(e.player_id)
+    if player is not None:
+        player.credits = e.credits_after
+        _set_cargo(player, e.cargo_after)
+
+
+def _closed(state: RegionState, e: GateClosed) -> None:
+    gate = state.gates[e.gate_id]
+    gate.state = CLOSED
+    gate.finished_at = e.at
+
+
+def _toll_paid(state: RegionState, e: GateTollPaid) -> None:
+    player = state.players.get(e.player_id)
+    if player is not None:
+        player.credits = e.credits_after
+    if e.owner_credits_after is not None:
+        owner = state.players.get(e.owner_id)
+        if owner is not None:
+            owner.credits = e.owner_credits_after
+    if e.treasury_after is not None:
+        state.region.treasury = e.treasury_after
+
+
+register_decider(BuildGate, decide_build_gate)
+register_decider(DeliverGate, decide_deliver_gate)
+register_decider(AbandonGate, decide_abandon_gate)
+register_decider(CloseGate, decide_close_gate)
+register_decider(CompleteGate, decide_complete_gate)
+register_decider(Move, decide_move_or_gate)
+allow_while_suspended(CompleteGate)  # a construction completes on time whatever the region's
+register_evolver(GateSiteOpened, _site_opened)
+register_evolver(GateDelivered, _delivered)
+register_evolver(GateCompleted, _completed)
+register_evolver(GateAbandoned, _abandoned)
+register_evolver(GateClosed, _closed)
+register_evolver(GateTollPaid, _toll_paid)

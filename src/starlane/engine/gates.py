@@ -1,0 +1,115 @@
+"""Player-built gates in the engines: the construction timer and the tolls' payouts.
+
+The rules are in :mod:`starlane.domain.gates`.
+
+- :class:`GateConstructionTimers` is the :class:`~starlane.engine.timers.TimerRule` of
+  construction: the event that completed a site's deliveries carries ``due_at``; the region's
+  timer scheduler submits :class:`~starlane.domain.gates.CompleteGate` then. At recovery the
+  rule finds every gate still ``building`` in the rebuilt state (its ``due_at``), so a
+  construction completes on time across restarts, and at once when it fell due while the
+  server was down.
+- :class:`GateTollPayouts` is a bus listener: a toll paid to an owner who is not in the gate's
+  region left the treasury as a ``TreasuryPayoutStarted`` (reason ``gate_toll``) in the same
+  commit as the passage; it drives that payout to the owner wherever they are
+  (:class:`~starlane.engine.payout.TreasuryPayouts`). A payout a crash interrupted is finished
+  by the payouts' own recovery at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+
+import structlog
+
+from starlane.domain.envelope import BusMessage
+from starlane.domain.events import Event, RecordedEvent
+from starlane.domain.gates import (
+    BUILDING,
+    GATE_TOLL_REASON,
+    CompleteGate,
+    GateDelivered,
+    GateSiteOpened,
+)
+from starlane.domain.model import RegionState
+from starlane.domain.treasury import TreasuryPayoutStarted
+from starlane.engine.payout import TreasuryPayouts
+from starlane.engine.timers import Timer
+
+__all__ = ["GateConstructionTimers", "GateTollPayouts"]
+
+_log = structlog.get_logger("starlane.engine.gates")
+
+
+class GateConstructionTimers:
+    """The timer rule of gate construction (see the module)."""
+
+    def from_event(self, event: Event) -> Timer | None:
+        """The completion timer a site's last delivery starts.
+
+        Args:
+            event: a committed event.
+
+        Returns:
+            The timer, or None.
+        """
+        if isinstance(event, GateSiteOpened | GateDelivered) and event.due_at is not None:
+            return Timer(("gate", event.gate_id), event.due_at, CompleteGate(0, event.gate_id))
+        return None
+
+    def pending(self, state: RegionState) -> Iterable[Timer]:
+        """Every construction still running in a recovered region.
+
+        Args:
+            state: the region state.
+
+        Returns:
+            One timer per gate under construction.
+        """
+        return [
+            Timer(("gate", gate.id), gate.due_at, CompleteGate(0, gate.id))
+            for gate in state.gates.values()
+            if gate.state == BUILDING and gate.due_at is not None
+        ]
+
+
+class GateTollPayouts:
+    """Drives the payouts of tolls owed to gate owners in other regions (a bus listener).
+
+    Args:
+        payouts: the galaxy's treasury payouts.
+    """
+
+    def __init__(self, payouts: TreasuryPayouts) -> None:
+        self._payouts = payouts
+        self._tasks: set[asyncio.Task[str]] = set()
+
+    def deliver(self, messages: Sequence[BusMessage]) -> None:
+        """Start driving every toll payout of a committed batch (never waits).
+
+        Args:
+            messages: a published batch.
+        """
+        for message in messages:
+            if not isinstance(message, RecordedEvent):
+                continue
+            event = message.event
+            if isinstance(event, TreasuryPayoutStarted) and event.reason == GATE_TOLL_REASON:
+                task = asyncio.get_running_loop().create_task(
+                    self._payouts.drive(event.region_id, event.transfer_id)
+                )
+                self._tasks.add(task)
+                task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[str]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.warning("gate_toll.payout_failed", error=repr(task.exception()))
+
+    def bus_closed(self) -> None:
+        """The bus closed: nothing to release (running payouts finish or recover)."""
+
+    async def drain(self) -> None:
+        """Wait for the toll payouts being driven."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
