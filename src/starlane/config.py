@@ -10,7 +10,6 @@ is documented in ``docs/operations.md``.
 from __future__ import annotations
 
 import dataclasses
-
 import os
 from pathlib import Path
 from typing import Any, Literal
