@@ -19,6 +19,8 @@ from starlane.domain.gates import (
     CloseGate,
     CompleteGate,
     DeliverGate,
+    FailGates,
+    GateFailed,
     GateTollPaid,
 )
 from starlane.domain.model import RegionState
@@ -202,3 +204,39 @@ def test_abandoning_refunds_what_was_taken(
         assert back.get(key, 0) <= n
     assert ship.cargo_units <= ship.holds
     assert sum(back.values()) == min(sum(taken.values()), free_holds)
+
+
+def test_a_closing_region_refunds_every_unfinished_construction() -> None:
+    """The owner here gets credits and goods back; an absent owner is paid credits and the
+    goods at base price through a treasury payout; an open gate is left alone."""
+    state = _world()
+    _load(state, OWNER, equipment=10, ore=4)
+    (site,) = run(state, BuildGate(OWNER, 1, FAR, 0))
+    _load(state, OTHER, equipment=30, ore=20)
+    (building,) = run(state, BuildGate(OTHER, 1, FAR - 1, 0))
+    assert state.gates[building.gate_id].state == "building"  # type: ignore[attr-defined]
+    assert run(state, FailGates(0)) == []  # not closing: nothing fails
+    before = _credits_and_goods(state)
+    owner_credits = state.players[OWNER].credits
+    other = state.players.pop(OTHER)  # evacuated already
+    state.player_removed(other)
+    state.region.closing = True
+    state.region.active = False
+    _refused(state, CompleteGate(0, building.gate_id), "gate_state")  # type: ignore[attr-defined]
+    events = run(state, FailGates(0))
+    failed = [e for e in events if isinstance(e, GateFailed)]
+    assert [e.gate_id for e in failed] == [site.gate_id, building.gate_id]  # type: ignore[attr-defined]
+    assert all(g.state == "failed" and g.credits == 0 for g in state.gates.values())
+    assert state.players[OWNER].credits == owner_credits + 1_000
+    assert state.players[OWNER].ship.cargo == {"equipment": 10, "ore": 4}
+    (paid,) = [e for e in events if isinstance(e, TreasuryPayoutStarted)]
+    assert paid.player_id == OTHER and paid.reason == "gate_refund"
+    assert paid.amount == 1_000 + 30 * COMMODITIES["equipment"].base_price + 20 * (
+        COMMODITIES["ore"].base_price
+    )
+    state.players[OTHER] = other  # count the absent owner's credits too
+    after_credits, after_goods = _credits_and_goods(state)
+    value = 30 * COMMODITIES["equipment"].base_price + 20 * COMMODITIES["ore"].base_price
+    assert after_credits == before[0] + value  # the absent owner's goods became credits
+    assert after_goods == {"equipment": 10, "ore": 4, **{}}
+    assert run(state, FailGates(0)) == []  # a repeated timer finds nothing left

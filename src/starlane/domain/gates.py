@@ -27,33 +27,61 @@ or same sector, or another region's sector: this version builds gates inside one
 not in a state that allows it), ``not_at_site`` (409), ``nothing_to_deliver`` (409).
 """
 
-from __future__ import annotations
-
 import random
 from collections import deque
-from dataclasses import dataclass
-from typing import ClassVar
 
-from starlane.domain.commands import Command, Move
 from starlane.domain.data import COMMODITIES, GameRules, Membership
-from starlane.domain.errors import (
-    AlreadyThereError,
-    DomainError,
-    InsufficientCreditsError,
-    InsufficientTurnsError,
-    InvalidQuantityError,
+from starlane.domain.errors import InvalidQuantityError
+from starlane.domain.events import Event
+from starlane.domain.gate_messages import (
+    ABANDONED,
+    BUILDING,
+    CLOSED,
+    FAILED,
+    GATE_ID_BLOCK,
+    GATE_REFUND_REASON,
+    GATE_TOLL_REASON,
+    OPEN,
+    SITE,
+    AbandonGate,
+    BuildGate,
+    CloseGate,
+    CompleteGate,
+    DeliverGate,
+    EndpointsTooCloseError,
+    FailGates,
+    GateAbandoned,
+    GateClosed,
+    GateCompleted,
+    GateDelivered,
+    GateExistsError,
+    GateFailed,
+    GateSiteOpened,
+    GateStateError,
+    GateTollPaid,
+    InsufficientResourcesError,
+    InvalidEndpointsError,
+    NotAtSiteError,
+    NotGateOwnerError,
+    NothingToDeliverError,
+    PolicyForbidsError,
+    UnknownGateError,
 )
-from starlane.domain.events import Event, PlayerMoved, register_event
 from starlane.domain.model import Player, PlayerGate, RegionState
-from starlane.domain.movement import current_turns, decide_move, require_player
+from starlane.domain.movement import require_player
 from starlane.domain.provisioning import NotACitizenError
 from starlane.domain.rules import allow_while_suspended, register_decider, register_evolver
 from starlane.domain.travel import admits
 from starlane.domain.treasury import TreasuryPayoutStarted
 
 __all__ = [
+    "ABANDONED",
     "BUILDING",
+    "CLOSED",
+    "FAILED",
     "GATE_ID_BLOCK",
+    "GATE_REFUND_REASON",
+    "GATE_TOLL_REASON",
     "OPEN",
     "SITE",
     "AbandonGate",
@@ -61,297 +89,29 @@ __all__ = [
     "CloseGate",
     "CompleteGate",
     "DeliverGate",
+    "EndpointsTooCloseError",
+    "FailGates",
     "GateAbandoned",
     "GateClosed",
     "GateCompleted",
     "GateDelivered",
+    "GateExistsError",
+    "GateFailed",
     "GateSiteOpened",
+    "GateStateError",
     "GateTollPaid",
+    "InsufficientResourcesError",
+    "InvalidEndpointsError",
+    "NotAtSiteError",
+    "NotGateOwnerError",
+    "NothingToDeliverError",
+    "PolicyForbidsError",
+    "UnknownGateError",
     "gate_needs",
     "gate_region",
     "open_gate",
     "toll_transfer_id",
 ]
-
-SITE = "site"
-BUILDING = "building"
-OPEN = "open"
-CLOSED = "closed"
-ABANDONED = "abandoned"
-GATE_ID_BLOCK = 1_000_000
-"""Gate ids of region ``r`` are ``r * GATE_ID_BLOCK + n`` (n = 1, 2, ...)."""
-GATE_TOLL_REASON = "gate_toll"
-"""The ``reason`` of a treasury payout carrying a toll to a gate owner in another region."""
-_GOODS = ("equipment", "ore")
-
-
-# --- errors --------------------------------------------------------------------------------
-class InvalidEndpointsError(DomainError):
-    """The gate's endpoints are not two distinct sectors of the builder's region, the first
-    being the builder's own sector."""
-
-    code = "invalid_endpoints"
-    kind = "invalid"
-
-
-class EndpointsTooCloseError(DomainError):
-    """The gate's ends are fewer than ``GameRules.gate_min_warps`` warps apart."""
-
-    code = "endpoints_too_close"
-    kind = "invalid"
-
-
-class PolicyForbidsError(DomainError):
-    """The region's policy does not let this player build a gate in it."""
-
-    code = "policy_forbids"
-    kind = "forbidden"
-
-
-class InsufficientResourcesError(DomainError):
-    """The builder lacks the credits a gate costs."""
-
-    code = "insufficient_resources"
-    kind = "conflict"
-
-
-class GateExistsError(DomainError):
-    """A gate (site, construction or open) already links these two sectors."""
-
-    code = "gate_exists"
-    kind = "conflict"
-
-
-class UnknownGateError(DomainError):
-    """No such gate stands in this region (the caller's region)."""
-
-    code = "unknown_gate"
-    kind = "not_found"
-
-
-class NotGateOwnerError(DomainError):
-    """Only the gate's owner may do this."""
-
-    code = "not_gate_owner"
-    kind = "forbidden"
-
-
-class GateStateError(DomainError):
-    """The gate is not in a state that allows this (e.g. abandoning a gate under construction)."""
-
-    code = "gate_state"
-    kind = "conflict"
-
-
-class NotAtSiteError(DomainError):
-    """Deliveries and abandoning happen in the construction site's sector."""
-
-    code = "not_at_site"
-    kind = "conflict"
-
-
-class NothingToDeliverError(DomainError):
-    """The ship carries none of the goods the site still needs."""
-
-    code = "nothing_to_deliver"
-    kind = "conflict"
-
-
-# --- commands ------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class BuildGate(Command):
-    """Open a gate's construction site in the player's sector.
-
-    Attributes:
-        from_sector_id: the sector the gate stands in (the player's sector).
-        to_sector_id: the sector it leads to.
-        toll: credits charged on passage, 0 to ``GameRules.max_gate_toll``.
-        citizen: whether the player is a Galactic Citizen now (the API's membership book);
-            None: the player's tier as the region holds it.
-    """
-
-    name: ClassVar[str] = "build_gate"
-    from_sector_id: int
-    to_sector_id: int
-    toll: int
-    citizen: bool | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliverGate(Command):
-    """Unload the equipment and ore the site still needs from the ship, at the site.
-
-    Attributes:
-        gate_id: the gate.
-    """
-
-    name: ClassVar[str] = "deliver_gate"
-    gate_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class AbandonGate(Command):
-    """Abandon a construction site before construction starts (everything refunded).
-
-    Attributes:
-        gate_id: the gate.
-    """
-
-    name: ClassVar[str] = "abandon_gate"
-    gate_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class CloseGate(Command):
-    """Close an open gate (or one under construction: nothing is refunded once it started).
-
-    Attributes:
-        gate_id: the gate.
-    """
-
-    name: ClassVar[str] = "close_gate"
-    gate_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class CompleteGate(Command):
-    """The construction timer's command: open a gate whose construction is due.
-
-    Attributes:
-        gate_id: the gate.
-    """
-
-    name: ClassVar[str] = "complete_gate"
-    gate_id: int
-
-
-# --- events --------------------------------------------------------------------------------
-@register_event
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateSiteOpened(Event):
-    """A construction site opened: credits and carried goods taken from the builder.
-
-    Attributes:
-        player_id: the builder (owner).
-        gate_id: the new gate's id.
-        sector_id: the sector it stands in.
-        to_sector_id: the sector it leads to.
-        toll: its toll, credits.
-        credits_taken: credits taken from the builder.
-        credits_after: the builder's credits after.
-        taken: commodity -> units taken from the ship.
-        cargo_after: commodity -> the ship's units after (for the commodities taken).
-        due_at: unix seconds construction completes when this already delivered everything.
-    """
-
-    type: ClassVar[str] = "gate_site_opened"
-    player_id: int
-    gate_id: int
-    sector_id: int
-    to_sector_id: int
-    toll: int
-    credits_taken: int
-    credits_after: int
-    taken: dict[str, int]
-    cargo_after: dict[str, int]
-    due_at: float | None = None
-
-
-@register_event
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateDelivered(Event):
-    """Goods unloaded at a construction site.
-
-    Attributes:
-        player_id: the owner.
-        gate_id: the gate.
-        sector_id: the site's sector.
-        taken: commodity -> units unloaded now.
-        delivered_after: commodity -> units the site holds after.
-        cargo_after: commodity -> the ship's units after.
-        due_at: unix seconds construction completes, when this delivery completed it.
-    """
-
-    type: ClassVar[str] = "gate_delivered"
-    player_id: int
-    gate_id: int
-    sector_id: int
-    taken: dict[str, int]
-    delivered_after: dict[str, int]
-    cargo_after: dict[str, int]
-    due_at: float | None = None
-
-
-@register_event
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateCompleted(Event):
-    """Construction finished: the gate is open."""
-
-    type: ClassVar[str] = "gate_completed"
-    gate_id: int
-    sector_id: int
-
-
-@register_event
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateAbandoned(Event):
-    """The owner abandoned a site; what it held went back to them.
-
-    Attributes:
-        player_id: the owner.
-        gate_id: the gate.
-        credits_refunded: the site's credits, back to the owner.
-        goods_returned: commodity -> units put back into the holds.
-        salvage_credits: base-price credits for the goods that did not fit in the holds.
-        credits_after: the owner's credits after.
-        cargo_after: commodity -> the ship's units after.
-    """
-
-    type: ClassVar[str] = "gate_abandoned"
-    player_id: int
-    gate_id: int
-    credits_refunded: int
-    goods_returned: dict[str, int]
-    salvage_credits: int
-    credits_after: int
-    cargo_after: dict[str, int]
-
-
-@register_event
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateClosed(Event):
-    """The owner closed the gate."""
-
-    type: ClassVar[str] = "gate_closed"
-    player_id: int
-    gate_id: int
-
-
-@register_event
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateTollPaid(Event):
-    """A player passed a player-built gate (after their ``PlayerMoved``) and paid its toll.
-
-    Attributes:
-        player_id: the player passing.
-        gate_id: the gate.
-        owner_id: the gate's owner.
-        toll: credits paid.
-        credits_after: the passing player's credits after.
-        owner_credits_after: the owner's credits after, when the owner is in this region;
-            None otherwise (the toll then goes through the treasury: ``treasury_after``,
-            followed by a ``TreasuryPayoutStarted`` to the owner).
-        treasury_after: the region's treasury after (None when the owner was paid here).
-    """
-
-    type: ClassVar[str] = "gate_toll_paid"
-    player_id: int
-    gate_id: int
-    owner_id: int
-    toll: int
-    credits_after: int
-    owner_credits_after: int | None = None
-    treasury_after: int | None = None
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -447,6 +207,29 @@ def _unload(player: Player, wanted: dict[str, int]) -> tuple[dict[str, int], dic
             taken[key] = n
             after[key] = have - n
     return taken, after
+
+
+def _give_back(
+    player: Player, delivered: dict[str, int]
+) -> tuple[dict[str, int], dict[str, int], int]:
+    """Goods of a site back into a ship as far as its free holds go, the rest at base price.
+
+    Returns:
+        (units put back by commodity, the ship's units after for those, salvage credits).
+    """
+    free = player.ship.free_holds
+    returned: dict[str, int] = {}
+    cargo_after: dict[str, int] = {}
+    salvage = 0
+    for key in sorted(delivered):
+        units = delivered[key]
+        back = max(0, min(units, free))
+        free -= back
+        if back:
+            returned[key] = back
+            cargo_after[key] = player.ship.cargo.get(key, 0) + back
+        salvage += (units - back) * COMMODITIES[key].base_price
+    return returned, cargo_after, salvage
 
 
 def _site(state: RegionState, player_id: int, gate_id: int, *, owner: bool = True) -> PlayerGate:
@@ -616,18 +399,7 @@ def decide_abandon_gate(
             f"the site of gate {gate.id} is in sector {gate.from_sector_id}",
             sector_id=gate.from_sector_id,
         )
-    free = player.ship.free_holds
-    returned: dict[str, int] = {}
-    cargo_after: dict[str, int] = {}
-    salvage = 0
-    for key in sorted(gate.delivered):
-        units = gate.delivered[key]
-        back = max(0, min(units, free))
-        free -= back
-        if back:
-            returned[key] = back
-            cargo_after[key] = player.ship.cargo.get(key, 0) + back
-        salvage += (units - back) * COMMODITIES[key].base_price
+    returned, cargo_after, salvage = _give_back(player, gate.delivered)
     return [
         GateAbandoned(
             region_id=state.region.id,
@@ -674,6 +446,8 @@ def decide_complete_gate(
     gate = _site(state, command.player_id, command.gate_id, owner=False)
     if gate.state != BUILDING:
         raise GateStateError(f"gate {gate.id} is {gate.state}, not under construction")
+    if state.region.closing or state.region.closed:
+        raise GateStateError(f"region {state.region.name} is closing: gate {gate.id} fails")
     return [
         GateCompleted(
             region_id=state.region.id, at=now, gate_id=gate.id, sector_id=gate.from_sector_id
@@ -681,105 +455,78 @@ def decide_complete_gate(
     ]
 
 
-def decide_move_or_gate(
-    state: RegionState, command: Move, now: float, rng: random.Random | None = None
+def decide_fail_gates(
+    state: RegionState, command: FailGates, now: float, rng: random.Random | None = None
 ) -> list[Event]:
-    """A move along a warp, or through an open player-built gate in the player's sector.
+    """Refund every site and construction of a closing region (they can no longer complete).
 
-    A warp wins when both lead there. A gate passage costs ``gate_turns`` turns and the gate's
-    toll (its owner passes free).
+    An owner in the region gets the credits and the goods back (into the holds, the rest at
+    base price) in the same commit, and rides out with them in the evacuation; an owner
+    elsewhere is paid the credits and the goods at base price through a treasury payout
+    (reason ``gate_refund``, transfer id ``gaterefund-<gate id>``).
+
+    Args:
+        state: the region.
+        command: the command (from the construction timers).
+        now: unix seconds.
+        rng: unused.
 
     Returns:
-        ``[PlayerMoved]`` for a warp; ``[PlayerMoved, GateTollPaid]`` (plus a
-        ``TreasuryPayoutStarted`` to an owner in another region) for a gate.
-
-    Raises:
-        As :func:`~starlane.domain.movement.decide_move`; InsufficientTurnsError,
-        InsufficientCreditsError for a gate passage.
+        One ``GateFailed`` per unfinished gate (each followed by a ``TreasuryPayoutStarted``
+        for an absent owner); ``[]`` when the region is not closing or nothing is unfinished.
     """
-    player = state.players.get(command.player_id)
-    to = command.to_sector_id
-    gate = None
-    if player is not None and to != player.sector_id and state.gates:
-        here = state.sectors.get(player.sector_id)
-        if here is not None and to not in here.warps:
-            gate = open_gate(state, player.sector_id, to)
-    if gate is None or player is None:
-        return decide_move(state, command, now, rng)
-    rules = state.rules
-    cost = rules.gate_turns
-    turns, turns_at = current_turns(player, now, rules)
-    if turns < cost:
-        raise InsufficientTurnsError(
-            f"passing gate {gate.id} costs {cost} turns, {turns} available",
-            needed=cost,
-            available=turns,
-        )
-    toll = 0 if gate.owner_id == player.id else gate.toll
-    if to == player.sector_id:  # pragma: no cover - excluded above
-        raise AlreadyThereError(f"already in sector {to}", sector_id=to)
-    if player.credits < toll:
-        raise InsufficientCreditsError(
-            f"the toll of gate {gate.id} is {toll} credits, {player.credits} available",
-            needed=toll,
-            available=player.credits,
-        )
-    region_id = state.region.id
-    events: list[Event] = [
-        PlayerMoved(
-            region_id=region_id,
-            at=now,
-            player_id=player.id,
-            from_sector_id=player.sector_id,
-            sector_id=to,
-            turns_spent=cost,
-            turns_left=turns - cost,
-            turns_at=turns_at,
-            first_visit=to not in player.explored,
-        )
-    ]
-    if toll <= 0:
-        return events
-    owner = state.players.get(gate.owner_id)
-    if owner is not None:
+    region = state.region
+    if not region.closing and not region.closed:
+        return []
+    events: list[Event] = []
+    treasury = region.treasury
+    for gate_id in sorted(state.gates):
+        gate = state.gates[gate_id]
+        if gate.state not in (SITE, BUILDING):
+            continue
+        owner = state.players.get(gate.owner_id)
+        if owner is not None:
+            returned, cargo_after, salvage = _give_back(owner, gate.delivered)
+            events.append(
+                GateFailed(
+                    region_id=region.id,
+                    at=now,
+                    player_id=gate.owner_id,
+                    gate_id=gate.id,
+                    credits_refunded=gate.credits,
+                    goods_returned=returned,
+                    salvage_credits=salvage,
+                    credits_after=owner.credits + gate.credits + salvage,
+                    cargo_after=cargo_after,
+                )
+            )
+            continue
+        salvage = sum(n * COMMODITIES[k].base_price for k, n in gate.delivered.items())
+        amount = gate.credits + salvage
         events.append(
-            GateTollPaid(
-                region_id=region_id,
+            GateFailed(
+                region_id=region.id,
                 at=now,
-                player_id=player.id,
+                player_id=gate.owner_id,
                 gate_id=gate.id,
-                owner_id=gate.owner_id,
-                toll=toll,
-                credits_after=player.credits - toll,
-                owner_credits_after=owner.credits + toll,
+                credits_refunded=gate.credits,
+                goods_returned={},
+                salvage_credits=salvage,
+                treasury_after=treasury + amount,
             )
         )
-        return events
-    treasury = state.region.treasury + toll
-    events.append(
-        GateTollPaid(
-            region_id=region_id,
-            at=now,
-            player_id=player.id,
-            gate_id=gate.id,
-            owner_id=gate.owner_id,
-            toll=toll,
-            credits_after=player.credits - toll,
-            treasury_after=treasury,
-        )
-    )
-    # the toll leaves the treasury at once for the owner (treasury payout saga, step 1)
-    events.append(
-        TreasuryPayoutStarted(
-            region_id=region_id,
-            at=now,
-            player_id=gate.owner_id,
-            transfer_id=toll_transfer_id(region_id, state.seq, player.id, now),
-            amount=toll,
-            reason=GATE_TOLL_REASON,
-            treasury_after=treasury - toll,
-        )
-    )
+        if amount > 0:
+            events.append(
+                TreasuryPayoutStarted(
+                    region_id=region.id,
+                    at=now,
+                    player_id=gate.owner_id,
+                    transfer_id=f"gaterefund-{gate.id}",
+                    amount=amount,
+                    reason=GATE_REFUND_REASON,
+                    treasury_after=treasury,
+                )
+            )
     return events
 
 
@@ -848,14 +595,17 @@ def _closed(state: RegionState, e: GateClosed) -> None:
     gate.finished_at = e.at
 
 
-def _toll_paid(state: RegionState, e: GateTollPaid) -> None:
-    player = state.players.get(e.player_id)
-    if player is not None:
-        player.credits = e.credits_after
-    if e.owner_credits_after is not None:
-        owner = state.players.get(e.owner_id)
+def _failed(state: RegionState, e: GateFailed) -> None:
+    gate = state.gates[e.gate_id]
+    gate.state = FAILED
+    gate.credits = 0
+    gate.delivered = {}
+    gate.finished_at = e.at
+    if e.credits_after is not None:
+        owner = state.players.get(e.player_id)
         if owner is not None:
-            owner.credits = e.owner_credits_after
+            owner.credits = e.credits_after
+            _set_cargo(owner, e.cargo_after)
     if e.treasury_after is not None:
         state.region.treasury = e.treasury_after
 
@@ -865,11 +615,16 @@ register_decider(DeliverGate, decide_deliver_gate)
 register_decider(AbandonGate, decide_abandon_gate)
 register_decider(CloseGate, decide_close_gate)
 register_decider(CompleteGate, decide_complete_gate)
-register_decider(Move, decide_move_or_gate)
-allow_while_suspended(CompleteGate)  # a construction completes on time whatever the region's
+register_decider(FailGates, decide_fail_gates)
+# a construction completes on time, and fails when its region closes, whatever its status
+allow_while_suspended(CompleteGate)
+allow_while_suspended(FailGates)
 register_evolver(GateSiteOpened, _site_opened)
 register_evolver(GateDelivered, _delivered)
 register_evolver(GateCompleted, _completed)
 register_evolver(GateAbandoned, _abandoned)
 register_evolver(GateClosed, _closed)
-register_evolver(GateTollPaid, _toll_paid)
+register_evolver(GateFailed, _failed)
+
+# passage through an open gate (registers the move decider that knows gates)
+from starlane.domain import gate_passage as _gate_passage  # noqa: E402, F401

@@ -8,9 +8,13 @@ The rules are in :mod:`starlane.domain.gates`.
   rule finds every gate still ``building`` in the rebuilt state (its ``due_at``), so a
   construction completes on time across restarts, and at once when it fell due while the
   server was down.
+- The same rule fails the unfinished constructions of a region that starts closing
+  (``RegionClosing`` -> :class:`~starlane.domain.gates.FailGates`, re-armed at recovery for a
+  region found closing), which refunds them.
 - :class:`GateTollPayouts` is a bus listener: a toll paid to an owner who is not in the gate's
-  region left the treasury as a ``TreasuryPayoutStarted`` (reason ``gate_toll``) in the same
-  commit as the passage; it drives that payout to the owner wherever they are
+  region (or a failed construction's refund to an absent owner) left the treasury as a
+  ``TreasuryPayoutStarted`` (reason ``gate_toll`` or ``gate_refund``) in the same commit; it
+  drives that payout to the owner wherever they are
   (:class:`~starlane.engine.payout.TreasuryPayouts`). A payout a crash interrupted is finished
   by the payouts' own recovery at start-up.
 """
@@ -26,12 +30,16 @@ from starlane.domain.envelope import BusMessage
 from starlane.domain.events import Event, RecordedEvent
 from starlane.domain.gates import (
     BUILDING,
+    GATE_REFUND_REASON,
     GATE_TOLL_REASON,
+    SITE,
     CompleteGate,
+    FailGates,
     GateDelivered,
     GateSiteOpened,
 )
 from starlane.domain.model import RegionState
+from starlane.domain.region_admin import RegionClosing
 from starlane.domain.treasury import TreasuryPayoutStarted
 from starlane.engine.payout import TreasuryPayouts
 from starlane.engine.timers import Timer
@@ -39,6 +47,9 @@ from starlane.engine.timers import Timer
 __all__ = ["GateConstructionTimers", "GateTollPayouts"]
 
 _log = structlog.get_logger("starlane.engine.gates")
+
+_DRIVEN = frozenset({GATE_TOLL_REASON, GATE_REFUND_REASON})
+"""The payout reasons :class:`GateTollPayouts` drives."""
 
 
 class GateConstructionTimers:
@@ -55,6 +66,8 @@ class GateConstructionTimers:
         """
         if isinstance(event, GateSiteOpened | GateDelivered) and event.due_at is not None:
             return Timer(("gate", event.gate_id), event.due_at, CompleteGate(0, event.gate_id))
+        if isinstance(event, RegionClosing):
+            return Timer(("gates-fail", event.region_id), event.at, FailGates(0))
         return None
 
     def pending(self, state: RegionState) -> Iterable[Timer]:
@@ -66,11 +79,17 @@ class GateConstructionTimers:
         Returns:
             One timer per gate under construction.
         """
-        return [
+        timers = [
             Timer(("gate", gate.id), gate.due_at, CompleteGate(0, gate.id))
             for gate in state.gates.values()
             if gate.state == BUILDING and gate.due_at is not None
         ]
+        region = state.region
+        if (region.closing or region.closed) and any(
+            gate.state in (SITE, BUILDING) for gate in state.gates.values()
+        ):
+            timers.append(Timer(("gates-fail", region.id), 0.0, FailGates(0)))
+        return timers
 
 
 class GateTollPayouts:
@@ -94,7 +113,7 @@ class GateTollPayouts:
             if not isinstance(message, RecordedEvent):
                 continue
             event = message.event
-            if isinstance(event, TreasuryPayoutStarted) and event.reason == GATE_TOLL_REASON:
+            if isinstance(event, TreasuryPayoutStarted) and event.reason in _DRIVEN:
                 task = asyncio.get_running_loop().create_task(
                     self._payouts.drive(event.region_id, event.transfer_id)
                 )
