@@ -36,6 +36,7 @@ from starlane.client.dialogs import (
     StardockDialog,
     TradeDialog,
 )
+from starlane.client.gates import GatesDialog
 from starlane.client.governance import GovernorDialog, region_text
 from starlane.client.render import (
     Names,
@@ -69,6 +70,7 @@ class StarlaneApp(App[None]):
         Binding("x", "attack", "Attack"),
         Binding("s", "scan", "Scan"),
         Binding("g", "govern", "Govern"),
+        Binding("w", "gates", "Gates"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
@@ -338,6 +340,18 @@ class StarlaneApp(App[None]):
             await self.redraw()
 
         self.push_screen(GovernorDialog(self.api, self.region), changed)
+
+    def action_gates(self) -> None:
+        """The gates screen: build from this sector, deliver, inspect, close."""
+        if self.me is None:
+            return
+
+        async def done(result: JSON | None) -> None:
+            if result and result.get("changed"):
+                self.log_event("[green]gates updated[/]")
+                await self.refresh_view()
+
+        self.push_screen(GatesDialog(self.api, self.me), done)
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""
