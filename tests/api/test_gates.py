@@ -189,6 +189,12 @@ async def test_a_construction_due_while_the_server_was_down_completes_at_recover
         assert r.status_code == 200 and r.json()["state"] == "building", r.text
         gid = r.json()["id"]
         assert r.json()["seconds_left"] == 3_600
+        # a gate into another region (the Nexus): no warp distance, built the same way
+        nexus = first.state.services.galaxy.region_state(2)
+        to_nexus = nexus.region.first_sector_id + 7
+        r = await _build(c, alice, 1, to_nexus, toll=40)
+        assert r.status_code == 200 and r.json()["to_region_id"] == 2, r.text
+        other_gid = r.json()["id"]
     clock.advance(7_200)  # down for two hours
     second = app_factory(rules=rules, gate_build_seconds=3_600, **ROOT)
     async with second.router.lifespan_context(second), _client(second) as c:
@@ -200,6 +206,16 @@ async def test_a_construction_due_while_the_server_was_down_completes_at_recover
                 break
             await asyncio.sleep(0.02)
         assert gate["state"] == "open" and gate["seconds_left"] is None
+        gate = (await c.get(f"/api/v1/gates/{other_gid}", headers=h)).json()
+        assert gate["state"] == "open"
+        # a player at Sol passes into the Nexus through it; the owner gets the toll
+        bob = await register(c, "bob")
+        alice_before = (await c.get("/api/v1/me", headers=h)).json()["credits"]
+        r = await c.post("/api/v1/me/move", json={"to_sector_id": to_nexus}, headers=bob["headers"])
+        assert r.status_code == 200, r.text
+        assert r.json()["region_id"] == 2 and r.json()["sector_id"] == to_nexus
+        assert r.json()["toll_paid"] >= 40
+        assert (await c.get("/api/v1/me", headers=h)).json()["credits"] == alice_before + 40
 
 
 async def test_refusals_and_abandoning_with_the_credits_back(

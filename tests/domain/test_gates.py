@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from starlane.domain.codec import copy_state
-from starlane.domain.commands import Move
+from starlane.domain.commands import Depart, Move
 from starlane.domain.data import COMMODITIES, Immigration, Membership, RegionKind
 from starlane.domain.errors import DomainError
+from starlane.domain.events import TransferDeparted
 from starlane.domain.gates import (
     AbandonGate,
     BuildGate,
@@ -25,6 +26,7 @@ from starlane.domain.gates import (
 )
 from starlane.domain.model import RegionState
 from starlane.domain.rules import decide
+from starlane.domain.travel import gate_to
 from starlane.domain.treasury import TreasuryPayoutStarted
 from tests.domain.conftest import T0, build_region, place, run, spawn
 
@@ -84,7 +86,10 @@ def test_every_refusal_of_a_build_changes_nothing() -> None:
     _refused(state, BuildGate(FREE, 1, FAR, 0, citizen=False), "not_a_citizen")
     _refused(state, BuildGate(OWNER, 2, FAR, 0), "invalid_endpoints")  # not your sector
     _refused(state, BuildGate(OWNER, 1, 1, 0), "invalid_endpoints")
-    _refused(state, BuildGate(OWNER, 1, 999, 0), "invalid_endpoints")  # another region's
+    _refused(state, BuildGate(OWNER, 1, 999, 0), "invalid_endpoints")  # in no region
+    _refused(state, BuildGate(OWNER, 1, 999, 0, to_region_id=3), "invalid_endpoints")
+    # another region's sector: no warp distance, but that region's policy applies
+    _refused(state, BuildGate(OWNER, 1, 999, 0, to_region_id=2, to_admits=False), "policy_forbids")
     _refused(state, BuildGate(OWNER, 1, NEAR, 0), "endpoints_too_close")
     _refused(state, BuildGate(OWNER, 1, FAR, 10_001), "invalid_quantity")
     state.region.policy.immigration = Immigration.CLOSED
@@ -240,3 +245,27 @@ def test_a_closing_region_refunds_every_unfinished_construction() -> None:
     assert after_credits == before[0] + value  # the absent owner's goods became credits
     assert after_goods == {"equipment": 10, "ore": 4, **{}}
     assert run(state, FailGates(0)) == []  # a repeated timer finds nothing left
+
+
+def test_a_gate_to_another_region_is_built_here_and_passed_by_the_travel_saga() -> None:
+    state = _world(gate_equipment=0, gate_ore=0)
+    (opened,) = run(state, BuildGate(OWNER, 1, 2_005, 75, to_region_id=2))
+    gate = state.gates[opened.gate_id]  # type: ignore[attr-defined]
+    assert gate.to_region_id == 2 and gate.state == "building"
+    run(state, CompleteGate(0, gate.id), now=T0 + 100)
+    link = gate_to(state, 1, 2_005)
+    assert link is not None and (link.to_region_id, link.owner_id, link.toll) == (2, OWNER, 0)
+    _refused(state, Move(OTHER, 2_005), "unknown_sector")  # not a move inside the region
+    owner_before, other_before = state.players[OWNER].credits, state.players[OTHER].credits
+    events = run(state, Depart(OTHER, 2_005, "t-1", 2, 30), now=T0 + 200)
+    paid, departed = events
+    assert isinstance(paid, GateTollPaid) and paid.toll == 75
+    assert isinstance(departed, TransferDeparted) and departed.toll == 30
+    assert departed.player.credits == other_before - 75 - 30
+    assert state.players[OWNER].credits == owner_before + 75
+    assert OTHER not in state.players
+    # the owner passes their own gate free; a player short of both tolls is refused
+    state.players[FREE].credits = 100
+    _refused(state, Depart(FREE, 2_005, "t-2", 2, 30), "insufficient_credits")
+    (departed,) = run(state, Depart(OWNER, 2_005, "t-3", 2, 30), now=T0 + 300)
+    assert departed.toll == 30  # type: ignore[attr-defined]

@@ -124,3 +124,31 @@ async def test_a_closing_region_refunds_its_sites_to_owners_inside_and_outside(s
     assert credits_after == credits_before + held[0] + value
     assert cargo_after == cargo_before + held[1] - 3
     await service.stop()
+
+
+async def test_a_gate_to_another_region_is_crossed_by_the_saga_and_its_toll_paid(store):
+    await bootstrap_regions(store, galaxy_states(2))
+    service = await _start(store)
+    r = service.region_state(3)
+    r.players[1].ship.cargo.update({"equipment": 3, "ore": 2})
+    _put(service, 1, 102)
+    await service.execute(BuildGate(1, 102, 205, 60, citizen=True, to_region_id=2))
+    gate = next(iter(r.gates.values()))
+    for _ in range(50):
+        if gate.state == "open":
+            break
+        await asyncio.sleep(0.02)
+    assert gate.state == "open" and gate.to_region_id == 2
+    owner_before, passer_before = r.players[1].credits, r.players[2].credits
+    before = totals(service)[0]
+    _put(service, 2, 102)
+    await service.execute(Move(2, 205))  # through the saga: departure, arrival
+    await service.saga.drain()
+    assert service.locate(2) == 2
+    nexus = service.region_state(2)
+    assert nexus.players[2].sector_id == 205
+    toll = nexus.region.policy.gate_toll  # the destination's own toll, to its treasury
+    assert nexus.players[2].credits == passer_before - 60 - toll
+    assert r.players[1].credits == owner_before + 60
+    assert totals(service)[0] == before
+    await service.stop()

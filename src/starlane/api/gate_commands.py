@@ -20,6 +20,7 @@ from starlane.api.schemas.gates import BuildGateRequest, GateOut, GatesQuery
 from starlane.domain import gates as g
 from starlane.domain.events import Event
 from starlane.domain.model import PlayerGate
+from starlane.domain.travel import admits
 
 if TYPE_CHECKING:
     from starlane.api.game import GameApi
@@ -59,6 +60,7 @@ def gate_view(gate: PlayerGate, needs: dict[str, int], now: float) -> dict[str, 
         due_at=gate.due_at,
         seconds_left=max(0.0, gate.due_at - now) if building and gate.due_at else None,
         finished_at=gate.finished_at,
+        to_region_id=gate.to_region_id,
     )
 
 
@@ -96,9 +98,33 @@ def _built(game: GameApi, events: list[Event]) -> GateOut:
     return _find(game, opened.gate_id)
 
 
+def _prepare_build(
+    game: GameApi, principal: Principal, a: Args
+) -> tuple[bool | None, int | None, bool]:
+    """What the builder's region cannot know: the caller's tier now (the membership book) and,
+    for a destination in another region, that region and whether it lets them build into it
+    (active, and its immigration policy admits them)."""
+    citizen = game.is_citizen(principal)
+    body: BuildGateRequest = a.input
+    target = game.service.sector_region(body.to_sector_id)
+    if target is None or target.region_id == game.service.locate(principal.account_id):
+        return citizen, None, True
+    region = target.region
+    return citizen, region.id, region.status == "active" and admits(region, principal.account_id)
+
+
 def _build(player_id: int, a: Args) -> g.BuildGate:
     body: BuildGateRequest = a.input
-    return g.BuildGate(player_id, body.from_sector_id, body.to_sector_id, body.toll, a.prepared)
+    citizen, to_region_id, to_admits = a.prepared
+    return g.BuildGate(
+        player_id,
+        body.from_sector_id,
+        body.to_sector_id,
+        body.toll,
+        citizen,
+        to_region_id=to_region_id,
+        to_admits=to_admits,
+    )
 
 
 GATE_COMMANDS: tuple[GameCommand, ...] = (
@@ -138,15 +164,15 @@ GATE_COMMANDS: tuple[GameCommand, ...] = (
         summary="Build a warp gate (open its construction site)",
         description=(
             "Galactic Citizens only (403 `not_a_citizen`): a gate from your sector to a sector "
-            "of the same region at least 10 warps away (422 `invalid_endpoints`, "
-            "`endpoints_too_close`; 403 `policy_forbids` where the region's immigration does "
-            "not admit you). Takes the gate's credits (409 `insufficient_resources`) and the "
-            "equipment and ore your ship carries, up to what is needed; deliver the rest later."
+            "of the same region at least 10 warps away, or of another region (422 "
+            "`invalid_endpoints`, `endpoints_too_close`; 403 `policy_forbids` where either "
+            "region's immigration does not admit you or the other is not active). Takes the "
+            "gate's credits (409 `insufficient_resources`) and the equipment and ore your ship "
+            "carries, up to what is needed; deliver the rest later."
         ),
         input=BuildGateRequest,
         command=g.BuildGate,
-        # the tier in force now (membership lapses by time, outside the region's state)
-        prepare=lambda game, p, a: game.is_citizen(p),
+        prepare=_prepare_build,
         build=_build,
         answer=lambda game, p, a, events: _built(game, events),
         response=GateOut,

@@ -431,10 +431,10 @@ class GameMethods(ABC):
 
     async def build_gate(self, from_sector_id: int, to_sector_id: int, toll: int = 0) -> JSON:
         """Galactic Citizens only (403 `not_a_citizen`): a gate from your sector to a sector of the
-        same region at least 10 warps away (422 `invalid_endpoints`, `endpoints_too_close`; 403
-        `policy_forbids` where the region's immigration does not admit you). Takes the gate's
-        credits (409 `insufficient_resources`) and the equipment and ore your ship carries, up to
-        what is needed; deliver the rest later.
+        same region at least 10 warps away, or of another region (422 `invalid_endpoints`,
+        `endpoints_too_close`; 403 `policy_forbids` where either region's immigration does not admit
+        you or the other is not active). Takes the gate's credits (409 `insufficient_resources`) and
+        the equipment and ore your ship carries, up to what is needed; deliver the rest later.
 
         Args:
             from_sector_id: ``BuildGateRequest.from_sector_id``.

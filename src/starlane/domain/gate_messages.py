@@ -112,6 +112,10 @@ class BuildGate(Command):
         toll: credits charged on passage, 0 to ``GameRules.max_gate_toll``.
         citizen: whether the player is a Galactic Citizen now (the API's membership book);
             None: the player's tier as the region holds it.
+        to_region_id: the region holding ``to_sector_id`` when it is not this one (found by
+            the caller in the galaxy), else None.
+        to_admits: whether that other region lets the builder build a gate into it (active,
+            and its immigration policy admits them), as its state said just before.
     """
 
     name: ClassVar[str] = "build_gate"
@@ -119,6 +123,8 @@ class BuildGate(Command):
     to_sector_id: int
     toll: int
     citizen: bool | None = None
+    to_region_id: int | None = None
+    to_admits: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +192,7 @@ class GateSiteOpened(Event):
         taken: commodity -> units taken from the ship.
         cargo_after: commodity -> the ship's units after (for the commodities taken).
         due_at: unix seconds construction completes when this already delivered everything.
+        to_region_id: the region of ``to_sector_id`` when it is another region's, else None.
     """
 
     type: ClassVar[str] = "gate_site_opened"
@@ -199,6 +206,7 @@ class GateSiteOpened(Event):
     taken: dict[str, int]
     cargo_after: dict[str, int]
     due_at: float | None = None
+    to_region_id: int | None = None
 
 
 @register_event

@@ -155,7 +155,8 @@ def toll_transfer_id(region_id: int, seq_hint: int, player_id: int, at: float) -
 
 
 def open_gate(state: RegionState, from_sector_id: int, to_sector_id: int) -> PlayerGate | None:
-    """The open player-built gate from one sector to another, if any.
+    """The open player-built gate from one sector to another, if any (either kind: inside the
+    region, or to another region's sector).
 
     Args:
         state: the region.
@@ -275,13 +276,19 @@ def decide_build_gate(
         )
     if to == here:
         raise InvalidEndpointsError("a gate links two distinct sectors", to_sector_id=to)
-    if to not in state.sectors:
-        raise InvalidEndpointsError(
-            f"sector {to} is not in region {state.region.name}: gates link two sectors of "
-            "one region",
-            to_sector_id=to,
+    other = command.to_region_id
+    if to in state.sectors:
+        other = None
+    elif other is None or other == state.region.id:
+        raise InvalidEndpointsError(f"no sector {to} in the galaxy", to_sector_id=to)
+    elif not command.to_admits:
+        raise PolicyForbidsError(
+            f"region {other} does not let you build a gate into it (closed to you, or not active)",
+            region_id=other,
         )
-    apart = _warps_apart(state, here, to, rules.gate_min_warps)
+    apart = rules.gate_min_warps  # two regions: no warp path to count
+    if other is None:
+        apart = _warps_apart(state, here, to, rules.gate_min_warps)
     if apart < rules.gate_min_warps:
         raise EndpointsTooCloseError(
             f"sectors {here} and {to} are {apart} warps apart, {rules.gate_min_warps} needed",
@@ -328,6 +335,7 @@ def decide_build_gate(
             taken=taken,
             cargo_after=after,
             due_at=now + rules.gate_build_seconds if done else None,
+            to_region_id=other,
         )
     ]
 
@@ -553,6 +561,7 @@ def _site_opened(state: RegionState, e: GateSiteOpened) -> None:
         delivered=dict(e.taken),
         opened_at=e.at,
         due_at=e.due_at,
+        to_region_id=e.to_region_id,
     )
     player = state.players.get(e.player_id)
     if player is not None:

@@ -411,6 +411,8 @@ class PlayerGate:
         opened_at: unix seconds the site opened.
         due_at: unix seconds construction completes, None before it starts.
         finished_at: unix seconds it opened, closed, was abandoned or failed.
+        to_region_id: the region of ``to_sector_id`` when it is another region's (the gate
+            is then passed through the travel saga); None inside one region.
     """
 
     id: int
@@ -425,6 +427,7 @@ class PlayerGate:
     opened_at: float = 0.0
     due_at: float | None = None
     finished_at: float | None = None
+    to_region_id: int | None = None
 
 
 @dataclass(slots=True)

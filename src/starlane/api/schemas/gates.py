@@ -45,6 +45,8 @@ class GateOut(ApiModel):
         due_at: unix seconds construction completes (None before it starts).
         seconds_left: seconds until it completes (None when not under construction).
         finished_at: unix seconds it opened, closed or was abandoned (None before).
+        to_region_id: the region it leads to when that is another region (passed through
+            the travel saga, with that region's toll and immigration policy), else None.
     """
 
     id: Id
@@ -61,3 +63,4 @@ class GateOut(ApiModel):
     due_at: float | None = None
     seconds_left: float | None = None
     finished_at: float | None = None
+    to_region_id: Id | None = None
