@@ -3,6 +3,7 @@ construction, passage with the toll to the owner, abandoning (credits and goods 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import pytest
@@ -269,3 +270,71 @@ def test_a_gate_to_another_region_is_built_here_and_passed_by_the_travel_saga() 
     _refused(state, Depart(FREE, 2_005, "t-2", 2, 30), "insufficient_credits")
     (departed,) = run(state, Depart(OWNER, 2_005, "t-3", 2, 30), now=T0 + 300)
     assert departed.toll == 30  # type: ignore[attr-defined]
+
+
+def _value(state: RegionState) -> int:
+    """Credits plus goods at base price, over players, treasury, payouts and sites."""
+    credits, goods = _credits_and_goods(state)
+    return credits + sum(n * COMMODITIES[k].base_price for k, n in goods.items())
+
+
+_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(("load", "build", "deliver", "abandon", "complete", "pass", "close")),
+        st.sampled_from((OWNER, OTHER)),
+        st.integers(0, 40),
+    ),
+    max_size=25,
+)
+
+
+@given(ops=_OPS, close_region=st.booleans(), other_away=st.booleans())
+def test_no_credit_or_unit_is_created_or_lost_by_any_sequence_of_gate_commands(
+    ops: list[tuple[str, int, int]], close_region: bool, other_away: bool
+) -> None:
+    """Whatever players do with gates (refused commands included), the value in the region
+    (credits, and goods at base price, since an abandoned site pays for what does not fit)
+    stays what was put in."""
+    state = _world()
+    put_in = _value(state)
+    now = T0
+    for op, pid, n in ops:
+        now += 10
+        gates = sorted(state.gates)
+        command: object
+        if op == "load":
+            before = _value(state)
+            _load(state, pid, equipment=n, ore=n // 2)
+            put_in += _value(state) - before
+            continue
+        if op == "build":
+            place(state, pid, 1)
+            command = BuildGate(pid, 1, FAR if n % 2 else FAR - 1, n * 10)
+        elif not gates:
+            continue
+        elif op == "complete":
+            command = CompleteGate(0, gates[n % len(gates)])
+        elif op == "pass":
+            gate = state.gates[gates[n % len(gates)]]
+            place(state, pid, gate.from_sector_id)
+            command = Move(pid, gate.to_sector_id)
+        else:
+            gate = state.gates[gates[n % len(gates)]]
+            if n % 3:
+                place(state, pid, gate.from_sector_id)
+            cls = {"deliver": DeliverGate, "abandon": AbandonGate, "close": CloseGate}[op]
+            command = cls(pid, gate.id)
+        with contextlib.suppress(DomainError):  # a refusal changes nothing
+            run(state, command, now=now)  # type: ignore[arg-type]
+        assert _value(state) == put_in, (op, pid, n)
+    if close_region:
+        away = state.players.pop(OTHER) if other_away else None  # refunded by payouts
+        if away is not None:
+            state.player_removed(away)
+        state.region.closing = True
+        state.region.active = False
+        run(state, FailGates(0), now=now + 1)
+        assert all(g.state not in ("site", "building") for g in state.gates.values())
+        if away is not None:
+            state.players[OTHER] = away  # counted again, with the payouts in flight to them
+        assert _value(state) == put_in

@@ -71,7 +71,7 @@ from starlane.domain.model import Player, PlayerGate, RegionState
 from starlane.domain.movement import require_player
 from starlane.domain.provisioning import NotACitizenError
 from starlane.domain.rules import allow_while_suspended, register_decider, register_evolver
-from starlane.domain.travel import admits
+from starlane.domain.travel import admits, copy_player
 from starlane.domain.treasury import TreasuryPayoutStarted
 
 __all__ = [
@@ -488,13 +488,19 @@ def decide_fail_gates(
         return []
     events: list[Event] = []
     treasury = region.treasury
+    owners: dict[int, Player] = {}
     for gate_id in sorted(state.gates):
         gate = state.gates[gate_id]
         if gate.state not in (SITE, BUILDING):
             continue
-        owner = state.players.get(gate.owner_id)
+        owner = owners.get(gate.owner_id)
+        if owner is None and gate.owner_id in state.players:
+            # a working copy: one owner's several sites are refunded one after the other
+            owner = owners[gate.owner_id] = copy_player(state.players[gate.owner_id])
         if owner is not None:
             returned, cargo_after, salvage = _give_back(owner, gate.delivered)
+            owner.credits += gate.credits + salvage
+            owner.ship.cargo.update(cargo_after)
             events.append(
                 GateFailed(
                     region_id=region.id,
@@ -504,13 +510,14 @@ def decide_fail_gates(
                     credits_refunded=gate.credits,
                     goods_returned=returned,
                     salvage_credits=salvage,
-                    credits_after=owner.credits + gate.credits + salvage,
+                    credits_after=owner.credits,
                     cargo_after=cargo_after,
                 )
             )
             continue
         salvage = sum(n * COMMODITIES[k].base_price for k, n in gate.delivered.items())
         amount = gate.credits + salvage
+        treasury += amount
         events.append(
             GateFailed(
                 region_id=region.id,
@@ -520,7 +527,7 @@ def decide_fail_gates(
                 credits_refunded=gate.credits,
                 goods_returned={},
                 salvage_credits=salvage,
-                treasury_after=treasury + amount,
+                treasury_after=treasury,
             )
         )
         if amount > 0:
@@ -532,9 +539,10 @@ def decide_fail_gates(
                     transfer_id=f"gaterefund-{gate.id}",
                     amount=amount,
                     reason=GATE_REFUND_REASON,
-                    treasury_after=treasury,
+                    treasury_after=treasury - amount,
                 )
             )
+            treasury -= amount
     return events
 
 
