@@ -39,7 +39,7 @@ async def _start(store: object, rules: object = RULES) -> GalaxyService:
         timer_rules=(GateConstructionTimers(),),
     )
     await service.start()
-    bus.add_listener(GateTollPayouts(service.payouts))
+    bus.add_listener(GateTollPayouts(service.payouts, service.engines))
     return service
 
 
@@ -151,4 +151,27 @@ async def test_a_gate_to_another_region_is_crossed_by_the_saga_and_its_toll_paid
     assert nexus.players[2].credits == passer_before - 60 - toll
     assert r.players[1].credits == owner_before + 60
     assert totals(service)[0] == before
+    await service.stop()
+
+
+async def test_a_construction_into_a_region_that_closes_is_refunded_in_its_own_region(store):
+    await bootstrap_regions(store, galaxy_states(1, in_nexus=1))
+    service = await _start(store)
+    nexus = service.region_state(2)
+    builder = nexus.players[500]
+    builder.ship.cargo.update({"equipment": 2})
+    credits = builder.credits
+    await service.execute(BuildGate(500, NEXUS_TO_R, 105, 0, citizen=True, to_region_id=3))
+    gate = next(iter(nexus.gates.values()))
+    assert gate.state == "site" and gate.to_region_id == 3 and builder.credits == credits - 1_000
+    await service.execute_in(3, BeginClosure(0, 9, "owner request"))
+    service.closures.start(3)
+    await service.closures.wait(3)
+    for _ in range(100):
+        if gate.state == "failed":
+            break
+        await asyncio.sleep(0.02)
+    assert gate.state == "failed" and gate.credits == 0
+    assert nexus.players[500].credits == credits
+    assert nexus.players[500].ship.cargo.get("equipment") == 2
     await service.stop()

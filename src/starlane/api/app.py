@@ -311,7 +311,9 @@ def create_app(
                 timer_rules=(GateConstructionTimers(),),
             )
             await service.start()
-            bus.add_listener(GateTollPayouts(service.payouts))
+            gate_watch = GateTollPayouts(service.payouts, service.engines)
+            bus.add_listener(gate_watch)
+            await gate_watch.recover()
             projections = await _start_projections(db, read_db, event_store, bus, settings)
             services = Services(
                 settings=settings,

@@ -308,10 +308,16 @@ class GateTollPaid(Event):
 
 @dataclass(frozen=True, slots=True)
 class FailGates(Command):
-    """Refund every construction of a closing region (they can no longer complete); sent by
-    the construction timers when the region starts closing (``player_id`` 0)."""
+    """Refund constructions that can no longer complete (``player_id`` 0).
+
+    Attributes:
+        to_region_id: None: every construction of this region, which is closing (sent by the
+            construction timers); a region id: the constructions of this region leading into
+            that region, which is closing (sent by :mod:`starlane.engine.gates`).
+    """
 
     name: ClassVar[str] = "fail_gates"
+    to_region_id: int | None = None
 
 
 @register_event

@@ -466,7 +466,8 @@ def decide_complete_gate(
 def decide_fail_gates(
     state: RegionState, command: FailGates, now: float, rng: random.Random | None = None
 ) -> list[Event]:
-    """Refund every site and construction of a closing region (they can no longer complete).
+    """Refund every site and construction of a closing region, or those leading into a closing
+    region (``command.to_region_id``): they can no longer complete.
 
     An owner in the region gets the credits and the goods back (into the holds, the rest at
     base price) in the same commit, and rides out with them in the evacuation; an owner
@@ -484,14 +485,15 @@ def decide_fail_gates(
         for an absent owner); ``[]`` when the region is not closing or nothing is unfinished.
     """
     region = state.region
-    if not region.closing and not region.closed:
+    into = command.to_region_id
+    if into is None and not region.closing and not region.closed:
         return []
     events: list[Event] = []
     treasury = region.treasury
     owners: dict[int, Player] = {}
     for gate_id in sorted(state.gates):
         gate = state.gates[gate_id]
-        if gate.state not in (SITE, BUILDING):
+        if gate.state not in (SITE, BUILDING) or (into is not None and gate.to_region_id != into):
             continue
         owner = owners.get(gate.owner_id)
         if owner is None and gate.owner_id in state.players:

@@ -16,13 +16,17 @@ The rules are in :mod:`starlane.domain.gates`.
   ``TreasuryPayoutStarted`` (reason ``gate_toll`` or ``gate_refund``) in the same commit; it
   drives that payout to the owner wherever they are
   (:class:`~starlane.engine.payout.TreasuryPayouts`). A payout a crash interrupted is finished
-  by the payouts' own recovery at start-up.
+  by the payouts' own recovery at start-up. It also fails, in the other regions, the
+  constructions leading *into* a region that starts closing
+  (``FailGates(to_region_id=...)``), and at start-up (:meth:`GateTollPayouts.recover`) those
+  leading into a region found closing or closed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from typing import Any
 
 import structlog
 
@@ -41,7 +45,9 @@ from starlane.domain.gates import (
 from starlane.domain.model import RegionState
 from starlane.domain.region_admin import RegionClosing
 from starlane.domain.treasury import TreasuryPayoutStarted
+from starlane.engine.errors import EngineError
 from starlane.engine.payout import TreasuryPayouts
+from starlane.engine.region import RegionEngine
 from starlane.engine.timers import Timer
 
 __all__ = ["GateConstructionTimers", "GateTollPayouts"]
@@ -93,18 +99,30 @@ class GateConstructionTimers:
 
 
 class GateTollPayouts:
-    """Drives the payouts of tolls owed to gate owners in other regions (a bus listener).
+    """Drives the payouts of tolls and refunds owed to gate owners in other regions, and fails
+    the constructions leading into a region that starts closing (a bus listener).
 
     Args:
         payouts: the galaxy's treasury payouts.
+        engines: region id -> engine (the galaxy's live mapping); None: no closing watch.
+        retry_seconds: delay between attempts at a failure an engine could not take, s.
     """
 
-    def __init__(self, payouts: TreasuryPayouts) -> None:
+    def __init__(
+        self,
+        payouts: TreasuryPayouts,
+        engines: Mapping[int, RegionEngine] | None = None,
+        *,
+        retry_seconds: float = 0.05,
+    ) -> None:
         self._payouts = payouts
-        self._tasks: set[asyncio.Task[str]] = set()
+        self._engines = engines
+        self._retry = retry_seconds
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def deliver(self, messages: Sequence[BusMessage]) -> None:
-        """Start driving every toll payout of a committed batch (never waits).
+        """Start driving every toll or refund payout of a committed batch, and the failures a
+        ``RegionClosing`` calls for (never waits).
 
         Args:
             messages: a published batch.
@@ -114,21 +132,64 @@ class GateTollPayouts:
                 continue
             event = message.event
             if isinstance(event, TreasuryPayoutStarted) and event.reason in _DRIVEN:
-                task = asyncio.get_running_loop().create_task(
-                    self._payouts.drive(event.region_id, event.transfer_id)
-                )
-                self._tasks.add(task)
-                task.add_done_callback(self._done)
+                self._spawn(self._payouts.drive(event.region_id, event.transfer_id))
+            elif isinstance(event, RegionClosing):
+                self._spawn(self.fail_into(event.region_id))
 
-    def _done(self, task: asyncio.Task[str]) -> None:
+    async def fail_into(self, region_id: int) -> int:
+        """Fail, in every other region, the constructions leading into ``region_id``.
+
+        Args:
+            region_id: a closing (or closed) region.
+
+        Returns:
+            Regions whose constructions were failed.
+        """
+        done = 0
+        for engine in list((self._engines or {}).values()):
+            if engine.region_id == region_id or not any(
+                g.to_region_id == region_id and g.state in (SITE, BUILDING)
+                for g in engine.state.gates.values()
+            ):
+                continue
+            for _attempt in range(100):
+                try:
+                    await engine.submit(FailGates(0, to_region_id=region_id))
+                    done += 1
+                    break
+                except EngineError as exc:
+                    _log.warning("gate.fail_retry", region_id=engine.region_id, code=exc.code)
+                    await asyncio.sleep(self._retry)
+        return done
+
+    async def recover(self) -> int:
+        """At start-up: fail the constructions leading into regions found closing or closed
+        (their closing event may have been published while this process was down).
+
+        Returns:
+            Regions whose constructions were failed.
+        """
+        done = 0
+        for region_id, engine in list((self._engines or {}).items()):
+            region = engine.state.region
+            if region.closing or region.closed:
+                done += await self.fail_into(region_id)
+        return done
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            _log.warning("gate_toll.payout_failed", error=repr(task.exception()))
+            _log.warning("gate.task_failed", error=repr(task.exception()))
 
     def bus_closed(self) -> None:
         """The bus closed: nothing to release (running payouts finish or recover)."""
 
     async def drain(self) -> None:
-        """Wait for the toll payouts being driven."""
+        """Wait for the payouts and failures being driven."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
