@@ -30,7 +30,7 @@ not in a state that allows it), ``not_at_site`` (409), ``nothing_to_deliver`` (4
 import random
 from collections import deque
 
-from starlane.domain.data import COMMODITIES, GameRules, Membership
+from starlane.domain.data import GameRules, Membership
 from starlane.domain.errors import InvalidQuantityError
 from starlane.domain.events import Event
 from starlane.domain.gate_messages import (
@@ -71,8 +71,7 @@ from starlane.domain.model import Player, PlayerGate, RegionState
 from starlane.domain.movement import require_player
 from starlane.domain.provisioning import NotACitizenError
 from starlane.domain.rules import allow_while_suspended, register_decider, register_evolver
-from starlane.domain.travel import admits, copy_player
-from starlane.domain.treasury import TreasuryPayoutStarted
+from starlane.domain.travel import admits
 
 __all__ = [
     "ABANDONED",
@@ -210,30 +209,22 @@ def _unload(player: Player, wanted: dict[str, int]) -> tuple[dict[str, int], dic
     return taken, after
 
 
-def _give_back(
-    player: Player, delivered: dict[str, int]
-) -> tuple[dict[str, int], dict[str, int], int]:
-    """Goods of a site back into a ship as far as its free holds go, the rest at base price.
+def site_of(state: RegionState, player_id: int, gate_id: int, *, owner: bool = True) -> PlayerGate:
+    """A gate of this region, acted on by a player.
+
+    Args:
+        state: the region.
+        player_id: the acting player.
+        gate_id: the gate.
+        owner: whether only its owner may act on it.
 
     Returns:
-        (units put back by commodity, the ship's units after for those, salvage credits).
+        The gate.
+
+    Raises:
+        UnknownGateError: no such gate in this region.
+        NotGateOwnerError: ``owner`` and the player does not own it.
     """
-    free = player.ship.free_holds
-    returned: dict[str, int] = {}
-    cargo_after: dict[str, int] = {}
-    salvage = 0
-    for key in sorted(delivered):
-        units = delivered[key]
-        back = max(0, min(units, free))
-        free -= back
-        if back:
-            returned[key] = back
-            cargo_after[key] = player.ship.cargo.get(key, 0) + back
-        salvage += (units - back) * COMMODITIES[key].base_price
-    return returned, cargo_after, salvage
-
-
-def _site(state: RegionState, player_id: int, gate_id: int, *, owner: bool = True) -> PlayerGate:
     gate = state.gates.get(gate_id)
     if gate is None:
         raise UnknownGateError(f"no gate {gate_id} in this region", gate_id=gate_id)
@@ -353,7 +344,7 @@ def decide_deliver_gate(
         NothingToDeliverError, UnknownPlayerError.
     """
     player = require_player(state, command.player_id)
-    gate = _site(state, player.id, command.gate_id)
+    gate = site_of(state, player.id, command.gate_id)
     if gate.state != SITE:
         raise GateStateError(f"gate {gate.id} is {gate.state}, not taking deliveries")
     if player.sector_id != gate.from_sector_id:
@@ -385,44 +376,6 @@ def decide_deliver_gate(
     ]
 
 
-def decide_abandon_gate(
-    state: RegionState, command: AbandonGate, now: float, rng: random.Random | None = None
-) -> list[Event]:
-    """Decide abandoning a site: credits back, goods back into the holds (base-price credits
-    for what does not fit).
-
-    Returns:
-        One ``GateAbandoned``.
-
-    Raises:
-        UnknownGateError, NotGateOwnerError, GateStateError (construction started),
-        NotAtSiteError, UnknownPlayerError.
-    """
-    player = require_player(state, command.player_id)
-    gate = _site(state, player.id, command.gate_id)
-    if gate.state != SITE:
-        raise GateStateError(f"gate {gate.id} is {gate.state}: only a site can be abandoned")
-    if player.sector_id != gate.from_sector_id:
-        raise NotAtSiteError(
-            f"the site of gate {gate.id} is in sector {gate.from_sector_id}",
-            sector_id=gate.from_sector_id,
-        )
-    returned, cargo_after, salvage = _give_back(player, gate.delivered)
-    return [
-        GateAbandoned(
-            region_id=state.region.id,
-            at=now,
-            player_id=player.id,
-            gate_id=gate.id,
-            credits_refunded=gate.credits,
-            goods_returned=returned,
-            salvage_credits=salvage,
-            credits_after=player.credits + gate.credits + salvage,
-            cargo_after=cargo_after,
-        )
-    ]
-
-
 def decide_close_gate(
     state: RegionState, command: CloseGate, now: float, rng: random.Random | None = None
 ) -> list[Event]:
@@ -434,7 +387,7 @@ def decide_close_gate(
     Raises:
         UnknownGateError, NotGateOwnerError, GateStateError (not open).
     """
-    gate = _site(state, command.player_id, command.gate_id)
+    gate = site_of(state, command.player_id, command.gate_id)
     if gate.state != OPEN:
         raise GateStateError(f"gate {gate.id} is {gate.state}: only an open gate closes")
     return [GateClosed(region_id=state.region.id, at=now, player_id=gate.owner_id, gate_id=gate.id)]
@@ -451,7 +404,7 @@ def decide_complete_gate(
     Raises:
         UnknownGateError, GateStateError: not under construction (already open, or closed).
     """
-    gate = _site(state, command.player_id, command.gate_id, owner=False)
+    gate = site_of(state, command.player_id, command.gate_id, owner=False)
     if gate.state != BUILDING:
         raise GateStateError(f"gate {gate.id} is {gate.state}, not under construction")
     if state.region.closing or state.region.closed:
@@ -463,93 +416,14 @@ def decide_complete_gate(
     ]
 
 
-def decide_fail_gates(
-    state: RegionState, command: FailGates, now: float, rng: random.Random | None = None
-) -> list[Event]:
-    """Refund every site and construction of a closing region, or those leading into a closing
-    region (``command.to_region_id``): they can no longer complete.
-
-    An owner in the region gets the credits and the goods back (into the holds, the rest at
-    base price) in the same commit, and rides out with them in the evacuation; an owner
-    elsewhere is paid the credits and the goods at base price through a treasury payout
-    (reason ``gate_refund``, transfer id ``gaterefund-<gate id>``).
+# --- evolve ----------------------------------------------------------------------------------
+def set_cargo(player: Player, cargo_after: dict[str, int]) -> None:
+    """Set a ship's units of some commodities (0 removes the commodity).
 
     Args:
-        state: the region.
-        command: the command (from the construction timers).
-        now: unix seconds.
-        rng: unused.
-
-    Returns:
-        One ``GateFailed`` per unfinished gate (each followed by a ``TreasuryPayoutStarted``
-        for an absent owner); ``[]`` when the region is not closing or nothing is unfinished.
+        player: the player.
+        cargo_after: commodity -> units now.
     """
-    region = state.region
-    into = command.to_region_id
-    if into is None and not region.closing and not region.closed:
-        return []
-    events: list[Event] = []
-    treasury = region.treasury
-    owners: dict[int, Player] = {}
-    for gate_id in sorted(state.gates):
-        gate = state.gates[gate_id]
-        if gate.state not in (SITE, BUILDING) or (into is not None and gate.to_region_id != into):
-            continue
-        owner = owners.get(gate.owner_id)
-        if owner is None and gate.owner_id in state.players:
-            # a working copy: one owner's several sites are refunded one after the other
-            owner = owners[gate.owner_id] = copy_player(state.players[gate.owner_id])
-        if owner is not None:
-            returned, cargo_after, salvage = _give_back(owner, gate.delivered)
-            owner.credits += gate.credits + salvage
-            owner.ship.cargo.update(cargo_after)
-            events.append(
-                GateFailed(
-                    region_id=region.id,
-                    at=now,
-                    player_id=gate.owner_id,
-                    gate_id=gate.id,
-                    credits_refunded=gate.credits,
-                    goods_returned=returned,
-                    salvage_credits=salvage,
-                    credits_after=owner.credits,
-                    cargo_after=cargo_after,
-                )
-            )
-            continue
-        salvage = sum(n * COMMODITIES[k].base_price for k, n in gate.delivered.items())
-        amount = gate.credits + salvage
-        treasury += amount
-        events.append(
-            GateFailed(
-                region_id=region.id,
-                at=now,
-                player_id=gate.owner_id,
-                gate_id=gate.id,
-                credits_refunded=gate.credits,
-                goods_returned={},
-                salvage_credits=salvage,
-                treasury_after=treasury,
-            )
-        )
-        if amount > 0:
-            events.append(
-                TreasuryPayoutStarted(
-                    region_id=region.id,
-                    at=now,
-                    player_id=gate.owner_id,
-                    transfer_id=f"gaterefund-{gate.id}",
-                    amount=amount,
-                    reason=GATE_REFUND_REASON,
-                    treasury_after=treasury - amount,
-                )
-            )
-            treasury -= amount
-    return events
-
-
-# --- evolve ----------------------------------------------------------------------------------
-def _set_cargo(player: Player, cargo_after: dict[str, int]) -> None:
     cargo = player.ship.cargo
     for key, units in cargo_after.items():
         if units > 0:
@@ -576,7 +450,7 @@ def _site_opened(state: RegionState, e: GateSiteOpened) -> None:
     player = state.players.get(e.player_id)
     if player is not None:
         player.credits = e.credits_after
-        _set_cargo(player, e.cargo_after)
+        set_cargo(player, e.cargo_after)
 
 
 def _delivered(state: RegionState, e: GateDelivered) -> None:
@@ -587,7 +461,7 @@ def _delivered(state: RegionState, e: GateDelivered) -> None:
         gate.due_at = e.due_at
     player = state.players.get(e.player_id)
     if player is not None:
-        _set_cargo(player, e.cargo_after)
+        set_cargo(player, e.cargo_after)
 
 
 def _completed(state: RegionState, e: GateCompleted) -> None:
@@ -596,54 +470,24 @@ def _completed(state: RegionState, e: GateCompleted) -> None:
     gate.finished_at = e.at
 
 
-def _abandoned(state: RegionState, e: GateAbandoned) -> None:
-    gate = state.gates[e.gate_id]
-    gate.state = ABANDONED
-    gate.credits = 0
-    gate.delivered = {}
-    gate.finished_at = e.at
-    player = state.players.get(e.player_id)
-    if player is not None:
-        player.credits = e.credits_after
-        _set_cargo(player, e.cargo_after)
-
-
 def _closed(state: RegionState, e: GateClosed) -> None:
     gate = state.gates[e.gate_id]
     gate.state = CLOSED
     gate.finished_at = e.at
 
 
-def _failed(state: RegionState, e: GateFailed) -> None:
-    gate = state.gates[e.gate_id]
-    gate.state = FAILED
-    gate.credits = 0
-    gate.delivered = {}
-    gate.finished_at = e.at
-    if e.credits_after is not None:
-        owner = state.players.get(e.player_id)
-        if owner is not None:
-            owner.credits = e.credits_after
-            _set_cargo(owner, e.cargo_after)
-    if e.treasury_after is not None:
-        state.region.treasury = e.treasury_after
-
-
 register_decider(BuildGate, decide_build_gate)
 register_decider(DeliverGate, decide_deliver_gate)
-register_decider(AbandonGate, decide_abandon_gate)
 register_decider(CloseGate, decide_close_gate)
 register_decider(CompleteGate, decide_complete_gate)
-register_decider(FailGates, decide_fail_gates)
-# a construction completes on time, and fails when its region closes, whatever its status
+# a construction completes on time whatever its region's status
 allow_while_suspended(CompleteGate)
-allow_while_suspended(FailGates)
 register_evolver(GateSiteOpened, _site_opened)
 register_evolver(GateDelivered, _delivered)
 register_evolver(GateCompleted, _completed)
-register_evolver(GateAbandoned, _abandoned)
 register_evolver(GateClosed, _closed)
-register_evolver(GateFailed, _failed)
 
-# passage through an open gate (registers the move decider that knows gates)
+# passage through an open gate (registers the move and departure deciders that know gates)
+# and the refunds of abandoned and failed sites
 from starlane.domain import gate_passage as _gate_passage  # noqa: E402, F401
+from starlane.domain import gate_refunds as _gate_refunds  # noqa: E402, F401
