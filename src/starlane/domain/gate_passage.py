@@ -15,7 +15,6 @@ import random
 
 from starlane.domain.commands import Depart, Move
 from starlane.domain.errors import (
-    AlreadyThereError,
     InsufficientCreditsError,
     InsufficientTurnsError,
 )
@@ -71,8 +70,6 @@ def decide_move_or_gate(
             available=turns,
         )
     toll = 0 if gate.owner_id == player.id else gate.toll
-    if to == player.sector_id:  # pragma: no cover - excluded above
-        raise AlreadyThereError(f"already in sector {to}", sector_id=to)
     if player.credits < toll:
         raise InsufficientCreditsError(
             f"the toll of gate {gate.id} is {toll} credits, {player.credits} available",

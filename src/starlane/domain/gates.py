@@ -1,7 +1,8 @@
-"""Player-built warp gates: construction site, deliveries, construction, passage, closing.
+"""Player-built warp gates: construction site, deliveries, construction, closing.
 
 ``GAME.md`` (Multi-regional play): a Galactic Citizen builds a gate from the sector they are in
-to another sector; it costs ``GameRules.gate_credits`` credits, ``gate_equipment`` units of
+to another sector of the same region or of another region; it belongs to the region it stands
+in (``RegionState.gates``, in that region's events and snapshots). It costs ``GameRules.gate_credits`` credits, ``gate_equipment`` units of
 equipment and ``gate_ore`` units of ore. No ship holds it all, so:
 
 1. :class:`BuildGate` opens a **construction site** (``GateSiteOpened``) in the builder's
@@ -12,17 +13,18 @@ equipment and ``gate_ore`` units of ore. No ship holds it all, so:
    deliveries carries ``due_at`` = now + ``gate_build_seconds``, a durable timer (the engine
    re-arms it from :attr:`PlayerGate.due_at` at recovery, :mod:`starlane.engine.gates`), and
    :class:`CompleteGate` opens the gate (``GateCompleted``);
-4. an **open** gate is a link :class:`~starlane.domain.commands.Move` uses: ``gate_turns``
-   turns, and the gate's toll to its owner (``GateTollPaid``; an owner in another region is
-   paid through the treasury payout saga, :mod:`starlane.domain.treasury`);
-5. the owner may **abandon** a site before construction starts (``GateAbandoned``: the
-   credits back, the goods back into the holds, what does not fit paid at the commodity's base
-   price) and **close** a gate (``GateClosed``).
+4. an **open** gate is a link :class:`~starlane.domain.commands.Move` uses, its toll to its
+   owner (:mod:`starlane.domain.gate_passage`; into another region through the travel saga);
+5. the owner may **abandon** a site before construction starts, and a construction whose
+   region (or destination region) closes fails, both refunded
+   (:mod:`starlane.domain.gate_refunds`); the owner may **close** an open gate
+   (``GateClosed``).
 
-Refusals: ``not_a_citizen`` (403), ``invalid_endpoints`` (422: not from your sector, unknown
-or same sector, or another region's sector: this version builds gates inside one region),
-``endpoints_too_close`` (422: fewer than ``gate_min_warps`` warps apart), ``policy_forbids``
-(403: the region does not admit the builder), ``insufficient_resources`` (409),
+Refusals: ``not_a_citizen`` (403), ``invalid_endpoints`` (422: not from your sector, the same
+sector, or a sector of no region), ``endpoints_too_close`` (422: fewer than
+``gate_min_warps`` warps apart inside one region), ``policy_forbids`` (403: this region, or
+the destination region, does not admit the builder, or the destination is not active),
+``insufficient_resources`` (409),
 ``gate_exists`` (409), ``unknown_gate`` (404), ``not_gate_owner`` (403), ``gate_state`` (409:
 not in a state that allows it), ``not_at_site`` (409), ``nothing_to_deliver`` (409).
 """
