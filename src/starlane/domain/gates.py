@@ -2,8 +2,9 @@
 
 ``GAME.md`` (Multi-regional play): a Galactic Citizen builds a gate from the sector they are in
 to another sector of the same region or of another region; it belongs to the region it stands
-in (``RegionState.gates``, in that region's events and snapshots). It costs ``GameRules.gate_credits`` credits, ``gate_equipment`` units of
-equipment and ``gate_ore`` units of ore. No ship holds it all, so:
+in (``RegionState.gates``, in that region's events and snapshots). It costs
+``GameRules.gate_credits`` credits, ``gate_equipment`` units of equipment and ``gate_ore``
+units of ore. No ship holds it all, so:
 
 1. :class:`BuildGate` opens a **construction site** (``GateSiteOpened``) in the builder's
    sector: it takes the credits (``insufficient_resources`` without them) and whatever
