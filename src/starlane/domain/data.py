@@ -335,6 +335,12 @@ class GameRules:
     # travel
     gate_turns: int = 3  #: turns a gate passage costs (plus the destination's toll)
     discovery_bonus: int = 1_000  #: credits to the first visitor of a newly opened region
+    discovery_window_days: int = 30  #: a region pays the discovery bonus this long after opening
+    #: straight-line range of every jump-capable ship, coordinate units (0: each ship type's own
+    #: ``jump_range``, the Warp Jumper's 25)
+    jump_range: float = 0.0
+    jump_fuel_per_unit: float = 2.0  #: fuel units a jump burns per coordinate unit (rounded up)
+    jump_cooldown_seconds: int = 3_600  #: seconds between two jumps of one player
     # governor bounds
     max_tax_rate: float = 0.25
     min_regen_multiplier: float = 0.5

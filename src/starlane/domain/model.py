@@ -69,6 +69,10 @@ class Sector:
         piracy: NPC piracy level, 0 (none) to 5.
         gate: a warp gate to another region standing in this sector, if any.
         planet_ids: ids of planets in this sector.
+        discovered_by: id of the first player who entered the sector, None while nobody has
+            (:mod:`starlane.domain.discovery`).
+        discovered_by_name: that player's name.
+        discovered_at: unix seconds of the discovery.
     """
 
     id: int
@@ -84,6 +88,9 @@ class Sector:
     piracy: int = 0
     gate: GateLink | None = None
     planet_ids: list[int] = field(default_factory=list)
+    discovered_by: int | None = None
+    discovered_by_name: str | None = None
+    discovered_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -313,6 +320,8 @@ class Region:
             citizen is welcomed once per region, ever).
         joining: player id -> the region they left as citizens when they became citizens
             here, until that region has removed them (step 2 of the citizenship move).
+        first_visitor_id: the player paid this region's discovery bonus (its first visitor
+            while it was new), None while none was (:mod:`starlane.domain.discovery`).
     """
 
     id: int
@@ -333,6 +342,7 @@ class Region:
     closing: bool = False
     welcomed: list[int] = field(default_factory=list)
     joining: dict[int, int] = field(default_factory=dict)
+    first_visitor_id: int | None = None
 
     @property
     def status(self) -> str:

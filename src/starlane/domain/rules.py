@@ -319,6 +319,38 @@ def register_evolver(event_type: type[Event], handler: Callable[[RegionState, An
     _EVOLVERS[event_type] = handler
 
 
+def chain_evolver(event_type: type[Event], after: Callable[[RegionState, Any], None]) -> None:
+    """Run ``after`` once an event type's own evolver has applied it (derived state such as
+    sector discoveries, :mod:`~starlane.domain.discovery`).
+
+    Args:
+        event_type: an event class that already has an evolver.
+        after: ``after(state, event)``; must never fail and never draw randomness.
+    """
+    first = _EVOLVERS[event_type]
+
+    def both(state: RegionState, event: Any) -> None:
+        first(state, event)
+        after(state, event)
+
+    _EVOLVERS[event_type] = both
+
+
+def decider_of(command_type: type[Command]) -> _Decider:
+    """The decider registered for a command type (so a module can extend it).
+
+    Args:
+        command_type: the command class.
+
+    Returns:
+        Its decider.
+
+    Raises:
+        KeyError: no decider is registered for it.
+    """
+    return _DECIDERS[command_type]
+
+
 def evolve(state: RegionState, event: Event) -> None:
     """Apply one event to the region's state (never fails, no randomness, ``seq`` untouched).
 
@@ -401,6 +433,8 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 # Domain modules that register their own commands and events (imported last: they import this
 # module's registration functions).
 from starlane.domain import citizenship as _citizenship  # noqa: E402, F401
+from starlane.domain import discovery as _discovery  # noqa: E402, F401
+from starlane.domain import jumps as _jumps  # noqa: E402, F401
 from starlane.domain import policies as _policies  # noqa: E402, F401
 from starlane.domain import region_admin as _region_admin  # noqa: E402, F401
 from starlane.domain import terminals as _terminals  # noqa: E402, F401
