@@ -226,6 +226,8 @@ class Settings(BaseSettings):
         billing_grace_days: days a Galactic Citizen keeps the tier after ``payment.failed``
             before it lapses (unless renewed).
         regions_per_citizen: regions a Galactic Citizen may own at once.
+        jump_cooldown_seconds: seconds between two Warp Jumper jumps of one player (the rule
+            ``jump_cooldown_seconds``; ``rules`` wins when it names it too).
     """
 
     model_config = SettingsConfigDict(
@@ -277,6 +279,7 @@ class Settings(BaseSettings):
     billing_webhook_secret: str = ""
     billing_grace_days: float = Field(7.0, ge=0, le=365)
     regions_per_citizen: int = Field(1, ge=0, le=1_000)
+    jump_cooldown_seconds: int = Field(DEFAULT_RULES.jump_cooldown_seconds, ge=0)
 
     @field_validator("rules")
     @classmethod
@@ -290,7 +293,7 @@ class Settings(BaseSettings):
         Returns:
             The rules (validated when the settings were loaded).
         """
-        return game_rules(self.rules)
+        return game_rules({"jump_cooldown_seconds": self.jump_cooldown_seconds, **self.rules})
 
     @classmethod
     def settings_customise_sources(
