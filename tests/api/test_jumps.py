@@ -25,8 +25,7 @@ def equip(app: FastAPI, player_id: int, fuel: int = 200) -> None:
 
 def nearest(state: RegionState, frm: int, *, within: float, beyond: float = 0.0) -> int:
     """A sector of ``state`` whose distance from sector ``frm`` is in (beyond, within]."""
-    here = state.sectors[frm] if frm in state.sectors else None
-    assert here is not None
+    here = state.sectors[frm]
     for sector in state.sectors.values():
         d = math.dist((here.x, here.y, here.z), (sector.x, sector.y, sector.z))
         if beyond < d <= within and sector.id != frm:

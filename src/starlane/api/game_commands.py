@@ -341,5 +341,6 @@ GAME_COMMANDS: tuple[GameCommand, ...] = (
         "class, warps with turn cost",
         tag="world",
     ),
-) + JUMP_COMMANDS
+    *JUMP_COMMANDS,
+)
 """Every game command of the API, in the order of ``/docs``."""
