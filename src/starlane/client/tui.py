@@ -4,9 +4,9 @@ Log in or register, then: the current sector (warps, port with prices, planets, 
 pirates), a neighbourhood map, the player's status and a live event pane fed by the
 WebSocket, naming players and sectors. Move by pressing a warp's button (``⇢`` marks a one-way
 warp); ``a`` autopilot to a sector id, ``t`` trade at the port (quantity proposed, quote,
-price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``r``
-refresh, ``q`` quit; Escape closes a dialog. The region panel shows the current region's
-governor and policies; its governor (only) gets ``g``, the governor's screen
+price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``j`` jump
+with a Warp Jumper, ``y`` discoveries and the discovery scan, ``r`` refresh, ``q`` quit;
+Escape closes a dialog. The region panel shows the current region's governor and policies; its governor (only) gets ``g``, the governor's screen
 (:class:`~starlane.client.governance.GovernorDialog`). Game keys do nothing until the player
 has logged in, nor while a dialog is open; events arriving never move the keyboard focus.
 
@@ -37,6 +37,7 @@ from starlane.client.dialogs import (
     TradeDialog,
 )
 from starlane.client.governance import GovernorDialog, region_text
+from starlane.client.jumps import DiscoveriesDialog, JumpDialog, jump_text
 from starlane.client.render import (
     Names,
     event_text,
@@ -69,12 +70,24 @@ class StarlaneApp(App[None]):
         Binding("x", "attack", "Attack"),
         Binding("s", "scan", "Scan"),
         Binding("g", "govern", "Govern"),
+        Binding("j", "jump", "Jump"),
+        Binding("y", "discoveries", "Discoveries"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
 
     GAME_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern"}
+        {
+            "autopilot",
+            "trade",
+            "stardock",
+            "attack",
+            "scan",
+            "refresh",
+            "govern",
+            "jump",
+            "discoveries",
+        }
     )
     """Actions that act in the game: only on the main screen, once logged in."""
 
@@ -364,6 +377,24 @@ class StarlaneApp(App[None]):
                 )
 
         self.push_screen(AutopilotDialog(self.api), fly)
+
+    def action_jump(self) -> None:
+        """Ask for a sector id and jump there with the Warp Jumper."""
+
+        async def jump(request: JSON | None) -> None:
+            if request is None:
+                return
+            result = await self.call(self.api.jump(int(request["to_sector_id"])))
+            if result is not None:
+                self.region = None  # the jump may have crossed into another region
+                await self.refresh_view()
+                self.log_event(jump_text(result))
+
+        self.push_screen(JumpDialog(), jump)
+
+    def action_discoveries(self) -> None:
+        """Show the sectors discovered and the new regions to discover."""
+        self.push_screen(DiscoveriesDialog(self.api))
 
     def action_trade(self) -> None:
         """Trade at the port of this sector."""
