@@ -6,7 +6,8 @@ WebSocket, naming players and sectors. Move by pressing a warp's button (``⇢``
 warp); ``a`` autopilot to a sector id, ``t`` trade at the port (quantity proposed, quote,
 price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``j`` jump
 with a Warp Jumper, ``y`` discoveries and the discovery scan, ``r`` refresh, ``q`` quit;
-Escape closes a dialog. The region panel shows the current region's governor and policies; its governor (only) gets ``g``, the governor's screen
+Escape closes a dialog. The region panel shows the current region's governor and policies;
+its governor (only) gets ``g``, the governor's screen
 (:class:`~starlane.client.governance.GovernorDialog`). Game keys do nothing until the player
 has logged in, nor while a dialog is open; events arriving never move the keyboard focus.
 
