@@ -35,6 +35,7 @@ from starlane.api.auth import Principal
 from starlane.bus import BUS_CLOSED, SLOW_CONSUMER, UNSUBSCRIBED, Bus
 from starlane.domain import events as ev
 from starlane.domain.envelope import REGION_EVENT, BusMessage, Envelope, account_subject
+from starlane.domain.jumps import PlayerJumped
 
 if TYPE_CHECKING:
     from starlane.api.services import Services
@@ -187,7 +188,11 @@ class Connection:
         if player_id == pid:
             if isinstance(
                 e,
-                ev.PlayerMoved | ev.PlayerSpawned | ev.TransferArrived | ev.TransferCompensated,
+                ev.PlayerMoved
+                | ev.PlayerSpawned
+                | ev.TransferArrived
+                | ev.TransferCompensated
+                | PlayerJumped,
             ):
                 self.place(e.region_id, e.sector_id)
             return "player" if "player" in self.channels else None
