@@ -82,7 +82,7 @@ async def test_jump_in_region_fuel_cooldown_and_discovery(
         body = assert_problem(await jump(c, h, 1), 409, "jump_cooldown")
         assert body["context"]["seconds_left"] == math.ceil(start + 3_600 - clock.now)
         # alice discovered the sector she jumped to (and Sol, unless someone spawned first)
-        sol_mine = terran.sectors[1].discovered_by == aid
+        sol_mine = terran.region.discoveries[1].player_id == aid
         seen, cursor = [], ""
         for _ in range(3):
             r = await c.get(f"/api/v1/me/discoveries?limit=1{cursor}", headers=h)

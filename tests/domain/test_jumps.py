@@ -29,7 +29,7 @@ from starlane.domain.jumps import (
     PlayerJumped,
     jump_fuel,
 )
-from starlane.domain.model import RegionState, Ship
+from starlane.domain.model import RegionState, SectorDiscovery, Ship
 from starlane.domain.rules import decide
 from starlane.domain.travel import ARRIVED
 from tests.domain.conftest import T0, build_region, place, run, spawn
@@ -63,12 +63,7 @@ def test_a_jump_burns_fuel_by_distance_and_discovers_the_sector(world: RegionSta
     me = world.players[7]
     assert me.sector_id == 12 and me.ship.cargo == {"fuel": 8} and me.last_jump_at == T0
     assert 12 in me.explored and world.players_in(12) == [me]
-    sector = world.sectors[12]
-    assert (sector.discovered_by, sector.discovered_by_name, sector.discovered_at) == (
-        7,
-        "pilot7",
-        T0,
-    )
+    assert world.region.discoveries[12] == SectorDiscovery(7, "pilot7", T0)
 
 
 def test_every_fuel_unit_can_be_burned(world: RegionState) -> None:
@@ -143,11 +138,11 @@ def test_a_jump_is_accepted_exactly_when_the_rules_allow_it(
 
 
 def test_moving_discovers_only_for_the_first_player(world: RegionState) -> None:
-    assert world.sectors[1].discovered_by == 7  # spawning in Sol enters it
+    assert world.region.discoveries[1].player_id == 7  # spawning in Sol enters it
     spawn(world, 8)
     run(world, Move(8, 2))
     run(world, Move(7, 2))
-    assert world.sectors[2].discovered_by == 8
+    assert world.region.discoveries[2].player_id == 8
     rows, more = discoveries_of([world], 8, 0, 10)
     assert [r.sector_id for r in rows] == [2] and not more
 
@@ -184,7 +179,7 @@ def test_a_jump_across_regions_departs_arrives_and_pays_the_first_visitor_once()
     me = b.players[7]
     assert me.credits == credits + 1_000 and me.ship.cargo == {"fuel": 36}
     assert me.last_jump_at == T0 and b.region.first_visitor_id == 7
-    assert b.sectors[105].discovered_by == 7 and b.transfers_in["j1"] == ARRIVED
+    assert b.region.discoveries[105].player_id == 7 and b.transfers_in["j1"] == ARRIVED
     second = cross(a, b, 8, "j2", to=106)
     assert [e.type for e in second][-1] == "transfer_arrived"
     assert b.players[8].credits == credits
@@ -231,5 +226,5 @@ def test_jump_events_and_discoveries_survive_the_codec() -> None:
     for e in events:
         assert decode_event(e.type, e.version, encode_event(e)) == e
     again = copy_state(b)
-    assert again.sectors[105].discovered_by == 7 and again.region.first_visitor_id == 7
+    assert again.region.discoveries[105].player_id == 7 and again.region.first_visitor_id == 7
     assert isinstance(events[-1], RegionFirstVisited)

@@ -61,7 +61,7 @@ async def test_two_arrivals_in_one_batch_pay_the_bonus_once_and_it_survives_a_re
     again = await galaxy(store)
     b = again.region_state(3)
     assert b.region.first_visitor_id in (1, 2)
-    assert {b.sectors[105].discovered_by, b.sectors[106].discovered_by} == {1, 2}
+    assert {b.region.discoveries[s].player_id for s in (105, 106)} == {1, 2}
     assert again.player(1).ship.cargo == {"fuel": 26}  # type: ignore[union-attr]
     await again.stop()
 

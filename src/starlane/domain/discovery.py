@@ -1,11 +1,12 @@
 """Discovery: who entered a sector first, and the bonus for the first visitor of a new region.
 
 - **Sectors.** The first player to *enter* a sector (spawning in it, moving or flying by
-  autopilot into it, arriving through a gate, jumping into it) discovers it: the sector
-  records the player's id and name and the time (``Sector.discovered_by``...). Scanning a
-  sector from a neighbour shows it on the player's map but discovers nothing. The record is
-  derived state: ``evolve`` writes it when it applies the entering event to a sector nobody
-  has discovered, so replays rebuild it exactly (:func:`mark_discovered`).
+  autopilot into it, arriving through a gate, jumping into it) discovers it: the region
+  records the player's id and name and the time (``Region.discoveries``, kept for the
+  discovered sectors only, so snapshots grow with discoveries, not with the region's size).
+  Scanning a sector from a neighbour shows it on the player's map but discovers nothing. The
+  record is derived state: ``evolve`` writes it when it applies the entering event to a
+  sector nobody has discovered, so replays rebuild it exactly (:func:`mark_discovered`).
 - **Regions.** A player region pays ``GameRules.discovery_bonus`` credits (1,000) to its first
   visitor other than its governor, if they arrive (through a gate or by a jump) within
   ``GameRules.discovery_window_days`` (30) of its opening. The arrival is decided by the
@@ -36,7 +37,7 @@ from starlane.domain.events import (
     TransferArrived,
     register_event,
 )
-from starlane.domain.model import Player, Region, RegionState
+from starlane.domain.model import Player, Region, RegionState, SectorDiscovery
 from starlane.domain.rules import chain_evolver, decider_of, register_decider, register_evolver
 
 __all__ = [
@@ -142,13 +143,11 @@ def mark_discovered(state: RegionState, sector_id: int, player_id: int, at: floa
         player_id: the player who entered it (in ``state.players``).
         at: unix seconds of the entering event.
     """
-    sector = state.sectors.get(sector_id)
-    if sector is None or sector.discovered_by is not None:
+    found = state.region.discoveries
+    if sector_id in found or sector_id not in state.sectors:
         return
     player = state.players.get(player_id)
-    sector.discovered_by = player_id
-    sector.discovered_by_name = None if player is None else player.name
-    sector.discovered_at = at
+    found[sector_id] = SectorDiscovery(player_id, "" if player is None else player.name, at)
 
 
 def _entered(state: RegionState, e: Any) -> None:
@@ -201,13 +200,11 @@ def discoveries_of(
         region = state.region
         if region.first_sector_id + region.sector_count - 1 <= after:
             continue
-        for sector in state.sectors.values():
-            if sector.discovered_by == player_id and sector.id > after:
-                rows.append(
-                    DiscoveryRow(
-                        sector.id, region.id, region.name, sector.number, sector.discovered_at or 0
-                    )
-                )
+        sectors = state.sectors
+        for sector_id, found in region.discoveries.items():
+            if found.player_id == player_id and sector_id > after:
+                number = sectors[sector_id].number
+                rows.append(DiscoveryRow(sector_id, region.id, region.name, number, found.at))
         if len(rows) > limit:
             break
     rows.sort(key=lambda r: r.sector_id)

@@ -69,10 +69,6 @@ class Sector:
         piracy: NPC piracy level, 0 (none) to 5.
         gate: a warp gate to another region standing in this sector, if any.
         planet_ids: ids of planets in this sector.
-        discovered_by: id of the first player who entered the sector, None while nobody has
-            (:mod:`starlane.domain.discovery`).
-        discovered_by_name: that player's name.
-        discovered_at: unix seconds of the discovery.
     """
 
     id: int
@@ -88,9 +84,6 @@ class Sector:
     piracy: int = 0
     gate: GateLink | None = None
     planet_ids: list[int] = field(default_factory=list)
-    discovered_by: int | None = None
-    discovered_by_name: str | None = None
-    discovered_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -272,6 +265,21 @@ class Player:
 
 
 @dataclass(slots=True)
+class SectorDiscovery:
+    """Who discovered a sector: the first player who entered it.
+
+    Attributes:
+        player_id: the player.
+        player_name: their name then.
+        at: unix seconds of the discovery.
+    """
+
+    player_id: int
+    player_name: str
+    at: float
+
+
+@dataclass(slots=True)
 class RegionPolicy:
     """The rules a region's governor sets, within the bounds of ``GameRules``.
 
@@ -322,6 +330,8 @@ class Region:
             here, until that region has removed them (step 2 of the citizenship move).
         first_visitor_id: the player paid this region's discovery bonus (its first visitor
             while it was new), None while none was (:mod:`starlane.domain.discovery`).
+        discoveries: sector id -> who discovered it (the first player to enter it), for the
+            discovered sectors of the region only (:mod:`starlane.domain.discovery`).
     """
 
     id: int
@@ -343,6 +353,7 @@ class Region:
     welcomed: list[int] = field(default_factory=list)
     joining: dict[int, int] = field(default_factory=dict)
     first_visitor_id: int | None = None
+    discoveries: dict[int, SectorDiscovery] = field(default_factory=dict)
 
     @property
     def status(self) -> str:

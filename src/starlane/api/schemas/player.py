@@ -155,8 +155,8 @@ class Discoverer(ApiModel):
     """The first player who entered a sector."""
 
     player_id: Id
-    player_name: str | None
-    at: float | None = Field(description="unix seconds of the discovery")
+    player_name: str
+    at: float = Field(description="unix seconds of the discovery")
 
 
 class SectorOut(ApiModel):

@@ -133,8 +133,8 @@ class DiscovererView(TypedDict):
     """
 
     player_id: int
-    player_name: str | None
-    at: float | None
+    player_name: str
+    at: float
 
 
 class SectorView(TypedDict):
@@ -291,12 +291,8 @@ def sector_contents(
         "ships": ships,
         "gate": None if gate is None else gate_view(gate, rules, destinations),
         "discovered_by": None
-        if sector.discovered_by is None
-        else {
-            "player_id": sector.discovered_by,
-            "player_name": sector.discovered_by_name,
-            "at": sector.discovered_at,
-        },
+        if (found := state.region.discoveries.get(sid)) is None
+        else {"player_id": found.player_id, "player_name": found.player_name, "at": found.at},
     }
 
 
