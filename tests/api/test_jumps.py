@@ -43,6 +43,17 @@ def closest_in(app: FastAPI, frm: int, region_id: int) -> tuple[int, float]:
     return best.id, math.dist((here.x, here.y, here.z), (best.x, best.y, best.z))
 
 
+async def set_tier(c: httpx.AsyncClient, account_id: int, tier: str = "galactic_citizen") -> None:
+    """Set an account's membership tier through the admin route."""
+    root = await login(c, ROOT, ROOT_PASSWORD)
+    r = await c.post(
+        f"/api/v1/admin/accounts/{account_id}/membership",
+        json={"tier": tier, "justification": "jump test"},
+        headers=root,
+    )
+    assert r.status_code == 200, r.text
+
+
 async def jump(c: httpx.AsyncClient, h: dict[str, str], to: int) -> httpx.Response:
     return await c.post("/api/v1/me/jump", json={"to_sector_id": to}, headers=h)
 
@@ -54,6 +65,7 @@ async def test_jump_in_region_fuel_cooldown_and_discovery(
     async with app.router.lifespan_context(app), client_of(app) as c:
         alice = await register(c, "alice")
         h, aid = alice["headers"], alice["account"]["id"]
+        await set_tier(c, aid)
         equip(app, aid, fuel=0)
         r = await c.post(
             "/api/v1/ports/1/trade",
@@ -117,13 +129,7 @@ async def test_jump_refusals(regions_app: FastAPI, regions_client: httpx.AsyncCl
     regions_app.state.services.galaxy.player(bid).credits = 2_000_000
     buy = {"ship_type": "warp_jumper", "ship_name": "Leap"}
     assert_problem(await c.post("/api/v1/stardock/ship", json=buy, headers=h), 403, "citizens_only")
-    root = await login(c, ROOT, ROOT_PASSWORD)
-    r = await c.post(
-        f"/api/v1/admin/accounts/{bid}/membership",
-        json={"tier": "galactic_citizen", "justification": "jump test"},
-        headers=root,
-    )
-    assert r.status_code == 200, r.text
+    await set_tier(c, bid)
     r = await c.post("/api/v1/stardock/ship", json=buy, headers=h)
     assert r.status_code == 200 and r.json()["ship"]["type"] == "warp_jumper", r.text
     assert_problem(await jump(c, h, 1), 409, "insufficient_fuel")  # no fuel bought yet
@@ -139,6 +145,9 @@ async def test_jump_refusals(regions_app: FastAPI, regions_client: httpx.AsyncCl
     far = nearest(terran, 1, within=25.0, beyond=3.0)
     body = assert_problem(await jump(c, h, far), 409, "insufficient_fuel")
     assert body["context"]["available"] == 1
+    # a lapsed membership locks the drive (the ship stays)
+    await set_tier(c, bid, "free")
+    assert_problem(await jump(c, h, far), 403, "not_a_citizen")
 
 
 async def test_jump_across_regions_pays_the_first_visitor_and_the_scan_follows(
@@ -156,6 +165,7 @@ async def test_jump_across_regions_pays_the_first_visitor_and_the_scan_follows(
         first = (await c.get("/api/v1/discovery/scan?limit=1", headers=bob["headers"])).json()
         assert len(first["items"]) == 1 and first["next_cursor"] == str(REGION_A)
         for person in (alice, bob):
+            await set_tier(c, person["account"]["id"])
             equip(app, person["account"]["id"], fuel=1_000)
         target, _ = closest_in(app, 1, REGION_A)
         credits = galaxy.player(alice["account"]["id"]).credits

@@ -14,6 +14,8 @@ from starlane.domain.model import TERRAN_REGION_ID, Ship
 from tests.client.conftest import running_app, small_settings
 from tests.client.test_tui import PASSWORD, pane_text, plain, until
 
+ROOT_PASSWORD = "a very long secret"
+
 
 def test_texts() -> None:
     line = plain(
@@ -42,7 +44,8 @@ def test_texts() -> None:
 
 
 async def test_jump_and_discoveries_keys(tmp_path: Path) -> None:
-    async with running_app(small_settings(tmp_path)) as server:
+    settings = small_settings(tmp_path, admin_username="root", admin_password=ROOT_PASSWORD)
+    async with running_app(settings) as server:
         transport = httpx.ASGITransport(app=server)
         app = StarlaneApp("http://testserver", transport=transport, live=False)
         async with app.run_test(size=(120, 45)) as pilot:
@@ -64,7 +67,18 @@ async def test_jump_and_discoveries_keys(tmp_path: Path) -> None:
             app.screen.query_one("#jump-to", Input).value = str(to)
             await pilot.click("#jump-go")
             await until(pilot, lambda: "not_a_jumper" in pane_text(app))
-            # in a Warp Jumper with fuel, the jump goes
+            # a Galactic Citizen in a Warp Jumper with fuel jumps
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as admin:
+                r = await admin.post(
+                    "/api/v1/auth/login", json={"username": "root", "password": ROOT_PASSWORD}
+                )
+                root = {"Authorization": f"Bearer {r.json()['access_token']}"}
+                r = await admin.post(
+                    f"/api/v1/admin/accounts/{app.me['id']}/membership",
+                    json={"tier": "galactic_citizen", "justification": "tui test"},
+                    headers=root,
+                )
+                assert r.status_code == 200, r.text
             player = galaxy.player(app.me["id"])
             player.ship = Ship.new("warp_jumper", "Leap")
             player.ship.cargo["fuel"] = 100

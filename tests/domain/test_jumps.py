@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from starlane.domain.codec import copy_state, decode_event, encode_event
 from starlane.domain.commands import Arrive, Move
-from starlane.domain.data import Immigration, RegionKind
+from starlane.domain.data import Immigration, Membership, RegionKind
 from starlane.domain.discovery import (
     RegionFirstVisited,
     bonus_pays,
@@ -41,6 +41,7 @@ DAY = 86_400.0
 def jumper(state: RegionState, pid: int = 7, fuel: int = 100, sector: int = 1) -> None:
     """Put player ``pid`` in a Warp Jumper at ``sector`` with ``fuel`` units of fuel."""
     player = state.players[pid]
+    player.membership = Membership.CITIZEN
     player.ship = Ship.new("warp_jumper", "Leap")
     if fuel:
         player.ship.cargo["fuel"] = fuel
@@ -75,6 +76,11 @@ def test_every_fuel_unit_can_be_burned(world: RegionState) -> None:
 def test_refusals_in_order_change_nothing(world: RegionState) -> None:
     assert isinstance(refused(world, Jump(7, 12)), NotAJumperError)
     jumper(world, fuel=5)
+    lapsed = refused(world, Jump(7, 12, citizen=False))  # the API's tier in force
+    assert lapsed.code == "not_a_citizen" and lapsed.kind == "forbidden"
+    world.players[7].membership = Membership.FREE
+    assert refused(world, Jump(7, 12)).code == "not_a_citizen"
+    world.players[7].membership = Membership.CITIZEN
     assert isinstance(refused(world, Jump(7, 1)), AlreadyThereError)
     assert isinstance(refused(world, Jump(7, 999)), UnknownSectorError)
     short = refused(world, Jump(7, 12))

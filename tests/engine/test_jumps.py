@@ -9,7 +9,7 @@ import pytest
 
 from starlane.bus import Bus
 from starlane.domain.commands import Arrive
-from starlane.domain.data import Immigration
+from starlane.domain.data import Immigration, Membership
 from starlane.domain.errors import ImmigrationRefusedError
 from starlane.domain.jumps import Jump, NotAJumperError, OutOfJumpRangeError
 from starlane.domain.model import Ship
@@ -30,6 +30,7 @@ async def seed(store, *, immigration: Immigration = Immigration.OPEN) -> None:
         spawn(a, pid)
         place(a, pid, GATE_A)
         if pid != 3:
+            a.players[pid].membership = Membership.CITIZEN
             a.players[pid].ship = Ship.new("warp_jumper", f"Leap {pid}")
             a.players[pid].ship.cargo["fuel"] = 40
     await bootstrap_regions(store, [a, b])

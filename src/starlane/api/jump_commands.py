@@ -146,14 +146,16 @@ JUMP_COMMANDS: tuple[GameCommand, ...] = (
         description=(
             "Jump straight to any sector within your Warp Jumper's range (straight-line "
             "distance in coordinate units, 25 by default), in any region, burning fuel from "
-            "your holds in proportion to distance; one jump per cooldown "
-            "(`not_a_jumper`, `out_of_jump_range`, `insufficient_fuel`, `jump_cooldown` with "
-            "`context.seconds_left`, `unknown_sector`; into another region its immigration "
+            "your holds in proportion to distance; one jump per cooldown; Galactic Citizens "
+            "only (`not_a_jumper`, `not_a_citizen`, `out_of_jump_range`, `insufficient_fuel`, "
+            "`jump_cooldown` with `context.seconds_left`, `unknown_sector`; into another region its immigration "
             "policy applies: `immigration_refused`, `region_suspended`)."
         ),
         input=JumpRequest,
         command=Jump,
-        build=lambda pid, a: Jump(pid, a.input.to_sector_id),
+        # the tier in force now (membership lapses by time, outside the region's state)
+        prepare=lambda g, p, a: g.is_citizen(p),
+        build=lambda pid, a: Jump(pid, a.input.to_sector_id, citizen=a.prepared),
         answer=lambda g, p, a, events: jump_answer(g, p, events),
         response=JumpResponse,
         answer_doc="`distance`, `fuel_burned`, `fuel_left`, `next_jump_at`, `discovery_bonus`, "

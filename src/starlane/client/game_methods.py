@@ -392,9 +392,10 @@ class GameMethods(ABC):
     async def jump(self, to_sector_id: int) -> JSON:
         """Jump straight to any sector within your Warp Jumper's range (straight-line distance in
         coordinate units, 25 by default), in any region, burning fuel from your holds in proportion
-        to distance; one jump per cooldown (`not_a_jumper`, `out_of_jump_range`,
-        `insufficient_fuel`, `jump_cooldown` with `context.seconds_left`, `unknown_sector`; into
-        another region its immigration policy applies: `immigration_refused`, `region_suspended`).
+        to distance; one jump per cooldown; Galactic Citizens only (`not_a_jumper`, `not_a_citizen`,
+        `out_of_jump_range`, `insufficient_fuel`, `jump_cooldown` with `context.seconds_left`,
+        `unknown_sector`; into another region its immigration policy applies: `immigration_refused`,
+        `region_suspended`).
 
         Args:
             to_sector_id: ``JumpRequest.to_sector_id``.

@@ -19,8 +19,12 @@ distance from its own sector, in coordinate units, is at most its range
   the fuel stays burned and the cooldown runs (the engine checks admission before departing,
   so only a policy change in between turns a jump back).
 
+Only Galactic Citizens may own a Warp Jumper, and its drive answers to them only: a player
+whose membership has lapsed keeps the ship but cannot jump (``not_a_citizen``) until they
+renew.
+
 Refusals, in the order they are checked: ``unknown_player``, ``not_a_jumper``,
-``already_there``, ``unknown_sector``, ``jump_cooldown`` (``seconds_left``),
+``not_a_citizen``, ``already_there``, ``unknown_sector``, ``jump_cooldown`` (``seconds_left``),
 ``out_of_jump_range`` (``distance``, ``range``), ``insufficient_fuel`` (``needed``,
 ``available``).
 """
@@ -34,7 +38,7 @@ from typing import ClassVar
 
 from starlane.domain import discovery as _discovery
 from starlane.domain.commands import Command
-from starlane.domain.data import GameRules
+from starlane.domain.data import GameRules, Membership
 from starlane.domain.errors import (
     AlreadyThereError,
     DomainError,
@@ -44,6 +48,7 @@ from starlane.domain.errors import (
 )
 from starlane.domain.events import Event, TransferDeparted, register_event
 from starlane.domain.model import Player, RegionState, Sector, Ship
+from starlane.domain.provisioning import NotACitizenError
 from starlane.domain.rules import register_decider, register_evolver
 from starlane.domain.travel import copy_player
 
@@ -107,6 +112,9 @@ class Jump(Command):
             set by the engine, which also sets the two fields below.
         to_xyz: the destination sector's coordinates (another region's sector only).
         transfer_id: the saga's idempotent id (another region only).
+        citizen: whether the player is a Galactic Citizen now (the API passes the tier in
+            force, which lapses by time outside the region's state); None: the player's
+            membership as the region holds it.
     """
 
     name: ClassVar[str] = "jump"
@@ -114,6 +122,7 @@ class Jump(Command):
     to_region_id: int = 0
     to_xyz: tuple[float, float, float] | None = None
     transfer_id: str = ""
+    citizen: bool | None = None
 
 
 @register_event
@@ -244,9 +253,9 @@ def decide_jump(
         another region.
 
     Raises:
-        UnknownPlayerError, NotAJumperError, AlreadyThereError, UnknownSectorError,
-        JumpCooldownError, OutOfJumpRangeError, InsufficientFuelError; InvalidCommandError
-        for a cross-region jump without coordinates or transfer id, or a transfer id in use.
+        UnknownPlayerError, NotAJumperError, NotACitizenError, AlreadyThereError,
+        UnknownSectorError, JumpCooldownError, OutOfJumpRangeError, InsufficientFuelError;
+        InvalidCommandError for a cross-region jump without coordinates or transfer id, or a transfer id in use.
     """
     player = state.players.get(command.player_id)
     if player is None:
@@ -258,6 +267,14 @@ def decide_jump(
     if reach <= 0:
         raise NotAJumperError(
             f"a {player.ship.spec.name} has no jump drive: buy a Warp Jumper at a StarDock",
+            ship_type=player.ship.type,
+        )
+    citizen = command.citizen
+    if citizen is None:
+        citizen = player.membership == Membership.CITIZEN
+    if not citizen:
+        raise NotACitizenError(
+            "the jump drive answers to Galactic Citizens only: your membership has lapsed",
             ship_type=player.ship.type,
         )
     here = player.sector_id

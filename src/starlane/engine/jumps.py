@@ -65,6 +65,7 @@ async def jump(service: GalaxyService, command: Jump) -> list[RecordedEvent]:
         target.region_id,
         (sector.x, sector.y, sector.z),
         uuid.uuid4().hex,
+        command.citizen,
     )
     decide_jump(source.state, across, service.now(), None)  # the jump's own refusals first
     region = target.region
