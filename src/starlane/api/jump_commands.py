@@ -148,8 +148,8 @@ JUMP_COMMANDS: tuple[GameCommand, ...] = (
             "distance in coordinate units, 25 by default), in any region, burning fuel from "
             "your holds in proportion to distance; one jump per cooldown; Galactic Citizens "
             "only (`not_a_jumper`, `not_a_citizen`, `out_of_jump_range`, `insufficient_fuel`, "
-            "`jump_cooldown` with `context.seconds_left`, `unknown_sector`; into another region its immigration "
-            "policy applies: `immigration_refused`, `region_suspended`)."
+            "`jump_cooldown` with `context.seconds_left`, `unknown_sector`; into another "
+            "region its immigration policy applies: `immigration_refused`, `region_suspended`)."
         ),
         input=JumpRequest,
         command=Jump,

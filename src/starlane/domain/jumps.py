@@ -255,7 +255,8 @@ def decide_jump(
     Raises:
         UnknownPlayerError, NotAJumperError, NotACitizenError, AlreadyThereError,
         UnknownSectorError, JumpCooldownError, OutOfJumpRangeError, InsufficientFuelError;
-        InvalidCommandError for a cross-region jump without coordinates or transfer id, or a transfer id in use.
+        InvalidCommandError for a cross-region jump without coordinates or transfer id, or
+        a transfer id in use.
     """
     player = state.players.get(command.player_id)
     if player is None:
