@@ -151,7 +151,8 @@ def mark_discovered(state: RegionState, sector_id: int, player_id: int, at: floa
 
 
 def _entered(state: RegionState, e: Any) -> None:
-    mark_discovered(state, e.sector_id, e.player_id, e.at)
+    if e.sector_id not in state.region.discoveries:  # the usual case: known already
+        mark_discovered(state, e.sector_id, e.player_id, e.at)
 
 
 def _first_visited(state: RegionState, e: RegionFirstVisited) -> None:
