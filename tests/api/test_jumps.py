@@ -199,3 +199,31 @@ async def test_jump_across_regions_pays_the_first_visitor_and_the_scan_follows(
 def nearest_other(state: RegionState, taken: int) -> int:
     """Any sector of ``state`` but ``taken`` (jump range 200 covers the region)."""
     return next(s for s in sorted(state.sectors) if s != taken)
+
+
+def test_jump_over_the_websocket(app_factory: Callable[..., FastAPI]) -> None:
+    from fastapi.testclient import TestClient
+
+    from starlane.domain.data import Membership
+    from tests.api.test_ws import _register, _reply, _until
+
+    with TestClient(app_factory()) as tc:
+        pid, token = _register(tc, "wsjumper")
+        app: Any = tc.app
+        player = app.state.services.galaxy.player(pid)
+        player.membership = Membership.CITIZEN  # as created: the book holds no other terms
+        equip(app, pid, fuel=100)
+        terran = app.state.services.galaxy.region_state(TERRAN_REGION_ID)
+        to = nearest(terran, 1, within=25.0, beyond=2.0)
+        with tc.websocket_connect(f"/api/v1/ws?token={token}") as ws:
+            ws.receive_json()
+            ws.send_json({"id": "j", "op": "jump", "args": {"to_sector_id": to}})
+            seen: list[dict[str, Any]] = []
+            reply = _until(ws, lambda m: seen.append(m) or m.get("type") == "reply")
+            assert reply["ok"] is True and reply["result"]["sector_id"] == to
+            if not any(m["type"] == "event" for m in seen):
+                seen.append(_until(ws, lambda m: m.get("type") == "event"))
+            event = next(m for m in seen if m["type"] == "event")
+            assert event["event"]["type"] == "player_jumped"
+            ws.send_json({"id": "k", "op": "jump", "args": {"to_sector_id": 1}})
+            assert _reply(ws, "k")["error"]["code"] == "jump_cooldown"
