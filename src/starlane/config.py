@@ -226,6 +226,12 @@ class Settings(BaseSettings):
         billing_grace_days: days a Galactic Citizen keeps the tier after ``payment.failed``
             before it lapses (unless renewed).
         regions_per_citizen: regions a Galactic Citizen may own at once.
+        scout_min_hours: game time a player must have spent in a region over the last 7 days
+            before filing a scouting report on it, hours (``docs/scouting.md``).
+        scout_credits_per_point: a scouting report's reward per quality point, credits.
+        scout_cooldown_seconds: the least time between two reports of one author, seconds.
+        scout_gap_cap_seconds: the most one interval between two presence events counts
+            toward the time in a region, seconds (an idle player does not scout).
     """
 
     model_config = SettingsConfigDict(
@@ -277,6 +283,10 @@ class Settings(BaseSettings):
     billing_webhook_secret: str = ""
     billing_grace_days: float = Field(7.0, ge=0, le=365)
     regions_per_citizen: int = Field(1, ge=0, le=1_000)
+    scout_min_hours: float = Field(2.0, ge=0, le=168)
+    scout_credits_per_point: int = Field(50, ge=0, le=1_000_000)
+    scout_cooldown_seconds: float = Field(21_600.0, ge=0)
+    scout_gap_cap_seconds: float = Field(1_800.0, gt=0)
 
     @field_validator("rules")
     @classmethod

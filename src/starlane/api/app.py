@@ -49,6 +49,7 @@ from starlane.api.routes import (
     provisioning,
     region_treasury,
     region_views,
+    scouting,
 )
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
@@ -59,6 +60,7 @@ from starlane.billing.book import KINDS as BOOK_KINDS
 from starlane.billing.book import MembershipBook
 from starlane.billing.webhook import WebhookBilling
 from starlane.config import Settings
+from starlane.engine.scouting import ScoutingDesk, ScoutingRules
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -199,6 +201,18 @@ HOT_ROUTES: tuple[tuple[str, str], ...] = (
 _DOCS_PATHS = frozenset(("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"))
 
 
+def _scouting_desk(services: Services) -> ScoutingDesk:
+    """The scouting desk, with the settings' numbers (``docs/scouting.md``)."""
+    s = services.settings
+    rules = ScoutingRules(
+        min_hours=s.scout_min_hours,
+        credits_per_point=s.scout_credits_per_point,
+        cooldown_seconds=s.scout_cooldown_seconds,
+        gap_cap_seconds=s.scout_gap_cap_seconds,
+    )
+    return ScoutingDesk(services.galaxy, services.uow, services.clock, rules)
+
+
 def order_routes(routes: list[BaseRoute]) -> None:
     """Put the route table in matching order, in place: :data:`HOT_ROUTES` first, the docs
     pages last, the rest as declared.
@@ -278,6 +292,7 @@ def create_app(
         event_store: EventStore | None = None
         outbox: OutboxPublisher | None = None
         checkpointer = None
+        desk: ScoutingDesk | None = None
         try:
             await upgrade_database(db)
             if read_db is not db:
@@ -343,6 +358,8 @@ def create_app(
                 ),
             )
             checkpointer = await _start_audit(services)
+            desk = services.scouting = _scouting_desk(services)
+            await desk.recover()  # rewards of reports filed before a crash, paid once
             started.append(services)
             st.services = services
             await _ensure_admin(services)
@@ -353,6 +370,8 @@ def create_app(
             started.clear()
             if projections is not None:
                 await projections.stop()
+            if desk is not None:
+                await desk.drain()
             if service is not None:
                 await service.stop()
             if checkpointer is not None:
@@ -418,6 +437,7 @@ def create_app(
         governance,
         region_treasury,
         region_views,
+        scouting,
     ):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)

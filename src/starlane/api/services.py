@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from starlane.bus import Bus
     from starlane.config import Settings
     from starlane.engine.router import GalaxyService
+    from starlane.engine.scouting import ScoutingDesk
     from starlane.projections.base import ProjectionRunner
     from starlane.projections.worker import ProjectorProcess
     from starlane.store.accounts import AccountStore
@@ -76,6 +77,7 @@ class Services:
         membership: every account's membership terms (kept by the bus), for ``GET /me``.
         billing: the billing webhook provider (None: no secret configured, the webhook
             answers 503 ``billing_disabled``).
+        scouting: files scouting reports and pays their rewards (set once the galaxy started).
     """
 
     settings: Settings
@@ -105,3 +107,4 @@ class Services:
     ws_counts: SocketCounts = field(default_factory=SocketCounts)
     membership: MembershipBook = field(default_factory=MembershipBook)
     billing: WebhookBilling | None = None
+    scouting: ScoutingDesk | None = None

@@ -403,6 +403,6 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 from starlane.domain import citizenship as _citizenship  # noqa: E402, F401
 from starlane.domain import policies as _policies  # noqa: E402, F401
 from starlane.domain import region_admin as _region_admin  # noqa: E402, F401
+from starlane.domain import scouting as _scouting  # noqa: E402, F401
 from starlane.domain import terminals as _terminals  # noqa: E402, F401
 from starlane.domain import treasury as _treasury  # noqa: E402, F401
-from starlane.domain import scouting as _scouting  # noqa: E402, F401

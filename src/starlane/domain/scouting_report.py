@@ -44,7 +44,7 @@ from starlane.domain.scouting import (
     quality_score,
 )
 
-__all__ = ["LOW_FILL", "HIGH_FILL", "MAX_ROUTES", "ReportBody", "build_report"]
+__all__ = ["HIGH_FILL", "LOW_FILL", "MAX_ROUTES", "ReportBody", "build_report"]
 
 LOW_FILL = 0.25
 """A port's stock under this fill (of capacity) is a shortage worth reporting."""
