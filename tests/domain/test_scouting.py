@@ -171,7 +171,7 @@ def test_a_report_never_names_a_port_its_author_did_not_visit(
 
 def test_economy_report_quotes_the_prices_traded_at_and_scores_by_the_formula() -> None:
     state = build_region()
-    observed = _walk(state, [0, 1, 0], [True, True, True])  # Sol -> 2 -> ... with trades
+    observed = _walk(state, [1, 1, 1], [True, True, True])  # Sol -> 3 -> 6 -> 9, trading
     now = observed[-1].at
     body = build_report("economy", state, observed, [], now)
     traded = {(e.port_id, e.commodity) for e in observed if type(e).__name__ == "PortTraded"}
