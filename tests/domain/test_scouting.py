@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from starlane.domain.commands import Move, Trade
+from starlane.domain.commands import Move, Scan, Trade
 from starlane.domain.data import PORT_CLASSES, Side
 from starlane.domain.errors import DomainError, UnknownPlayerError
 from starlane.domain.events import Event
@@ -120,6 +120,8 @@ def _walk(state: RegionState, steps: list[int], trades: list[bool]) -> list[Even
         at += 300
         observed += run(state, Move(7, warps[choice % len(warps)]), at, rng)
         port = state.ports.get(state.players[7].sector_id)
+        if choice % 3 == 0:  # a scan reveals the neighbours, ports included
+            observed += run(state, Scan(7), at, rng)
         if trade and port is not None:
             pc = PORT_CLASSES[port.port_class]
             for commodity, side in [(c, Side.BUY) for c in pc.sells][:1] + [

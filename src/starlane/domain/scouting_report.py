@@ -336,4 +336,11 @@ class _Facts:
                 found.add(e.sector_id)
             elif isinstance(e, SectorsScanned):
                 found.update(e.discovered)
-        return sorted(s for s in found if s in self.state.sectors)
+        ports = {p.sector_id: p.id for p in self.state.ports.values()}
+        # a scan reveals neighbouring sectors: one holding a port the author never visited is
+        # left out (the report names visited ports only)
+        return sorted(
+            s
+            for s in found
+            if s in self.state.sectors and (s not in ports or ports[s] in self.visited)
+        )

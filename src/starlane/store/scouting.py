@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
+import msgspec
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -91,8 +91,8 @@ def _row(r: Any) -> ReportRow:
         freshness=r.freshness,
         breadth=r.breadth,
         quality=r.quality,
-        sections=orjson.loads(r.body),
-        ports_visited=orjson.loads(r.ports_visited),
+        sections=msgspec.json.decode(r.body),
+        ports_visited=msgspec.json.decode(r.ports_visited),
         reward=r.reward,
         paid_at=r.paid_at,
     )
@@ -209,8 +209,8 @@ async def insert_report(conn: AsyncConnection, values: dict[str, Any]) -> int:
         The new report's id.
     """
     row = dict(values)
-    row["body"] = orjson.dumps(row["body"], option=orjson.OPT_SORT_KEYS).decode()
-    row["ports_visited"] = orjson.dumps(row["ports_visited"]).decode()
+    row["body"] = msgspec.json.encode(row["body"], order="sorted").decode()
+    row["ports_visited"] = msgspec.json.encode(row["ports_visited"]).decode()
     result = await conn.execute(insert(scouting_reports).values(**row))
     key = result.inserted_primary_key
     assert key is not None
