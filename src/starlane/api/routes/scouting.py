@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Response
 from starlane.api.deps import GameCaller
 from starlane.api.errors import ApiError
 from starlane.api.routes.admin import cursor_value
+from starlane.api.routes.game import PROBLEMS as GAME_PROBLEMS
 from starlane.api.schemas import Problem
 from starlane.api.schemas.scouting import (
     ScoutingReportIn,
@@ -30,6 +31,7 @@ from starlane.store.scouting import ReportRow, get_report, list_reports
 router = APIRouter(prefix="/api/v1", tags=["scouting"])
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
+    **GAME_PROBLEMS,
     404: {"model": Problem, "description": "`unknown_region`, `report_not_found`"},
     409: {
         "model": Problem,
