@@ -107,7 +107,7 @@ async def file_report(
 async def reports(
     caller: GameCaller,
     region_id: int | None = None,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ScoutingReportPage:
     """Reports with author, age and score, newest first, of one region or all."""

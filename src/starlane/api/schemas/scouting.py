@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from starlane.api.schemas.common import ApiModel, RequestModel, WholeNumber
+from starlane.domain.scouting import REPORT_KINDS
 
 __all__ = ["ScoutingReportIn", "ScoutingReportOut", "ScoutingReportPage", "ScoutingReportSummary"]
 
@@ -21,7 +22,9 @@ class ScoutingReportIn(RequestModel):
     """
 
     region_id: WholeNumber = Field(ge=0)
-    kind: str = Field(min_length=1, max_length=40)
+    # The schema lists the kinds; any other text is refused by the desk with 422
+    # ``unknown_report_kind`` (the stable code clients match on), not ``validation_error``.
+    kind: str = Field(min_length=1, max_length=40, json_schema_extra={"enum": list(REPORT_KINDS)})
 
 
 class ScoutingReportSummary(ApiModel):
