@@ -3,6 +3,7 @@ only from what its author observed, and the reward paid once per key."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from typing import Any
 
@@ -86,9 +87,7 @@ def test_time_is_bounded_by_the_span_and_the_cap(marks: list[PresenceMark], tail
 def test_a_larger_cap_never_counts_less(marks: list[PresenceMark], a: float, b: float) -> None:
     lo, hi = sorted((a, b))
     now = (marks[-1].at if marks else T0) + 100
-    assert time_in_region(marks, now=now, gap_cap=lo) <= time_in_region(
-        marks, now=now, gap_cap=hi
-    )
+    assert time_in_region(marks, now=now, gap_cap=lo) <= time_in_region(marks, now=now, gap_cap=hi)
 
 
 # --- quality ---------------------------------------------------------------------------------
@@ -127,10 +126,8 @@ def _walk(state: RegionState, steps: list[int], trades: list[bool]) -> list[Even
             for commodity, side in [(c, Side.BUY) for c in pc.sells][:1] + [
                 (c, Side.SELL) for c in pc.buys
             ][:1]:
-                try:
+                with contextlib.suppress(DomainError):  # a full hold or an empty port
                     observed += run(state, Trade(7, port.id, commodity, side, 1), at, rng)
-                except DomainError:
-                    pass
     return observed
 
 

@@ -4,7 +4,8 @@ Log in or register, then: the current sector (warps, port with prices, planets, 
 pirates), a neighbourhood map, the player's status and a live event pane fed by the
 WebSocket, naming players and sectors. Move by pressing a warp's button (``⇢`` marks a one-way
 warp); ``a`` autopilot to a sector id, ``t`` trade at the port (quantity proposed, quote,
-price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``r``
+price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``o``
+scouting reports (:class:`~starlane.client.scouting.ScoutingDialog`), ``r``
 refresh, ``q`` quit; Escape closes a dialog. The region panel shows the current region's
 governor and policies; its governor (only) gets ``g``, the governor's screen
 (:class:`~starlane.client.governance.GovernorDialog`). Game keys do nothing until the player
@@ -45,6 +46,7 @@ from starlane.client.render import (
     status_text,
     warp_label,
 )
+from starlane.client.scouting import ScoutingDialog
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -69,12 +71,13 @@ class StarlaneApp(App[None]):
         Binding("x", "attack", "Attack"),
         Binding("s", "scan", "Scan"),
         Binding("g", "govern", "Govern"),
+        Binding("o", "scout", "Scout"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
 
     GAME_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern"}
+        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern", "scout"}
     )
     """Actions that act in the game: only on the main screen, once logged in."""
 
@@ -338,6 +341,16 @@ class StarlaneApp(App[None]):
             await self.redraw()
 
         self.push_screen(GovernorDialog(self.api, self.region), changed)
+
+    def action_scout(self) -> None:
+        """The scouting screen: file a report on the current region, read the latest ones."""
+        if self.region is None:
+            return
+
+        async def closed(_result: JSON | None) -> None:
+            await self.refresh_view()  # a reward changes the credits shown
+
+        self.push_screen(ScoutingDialog(self.api, self.region), closed)
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""
