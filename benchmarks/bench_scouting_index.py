@@ -7,7 +7,7 @@ size in ``--sizes`` (default 50,000 / 200,000 / 500,000 events) it measures:
 
 - ``presence``: :func:`starlane.store.scouting.presence_marks` for a random (player, region)
   over the last 7 days, 200 queries, p50 and p99 in ms, **with** the index
-  ``ix_events_actor_id_region_id_at_type`` and **without** it (dropped, then created again),
+  ``ix_events_actor_id_region_id_at`` and **without** it (dropped, then created again),
   interleaved A B B A; the ratio without/with is the index's gain;
 - ``append``: a group commit of 500 events (the engine's write path, one transaction), mean
   ms, with and without the index, interleaved A B B A; the ratio with/without is the index's
@@ -34,7 +34,7 @@ from starlane.store.db import create_db_engine, upgrade_database
 from starlane.store.schema import events
 from starlane.store.scouting import presence_marks
 
-INDEX = "ix_events_actor_id_region_id_at_type"
+INDEX = "ix_events_actor_id_region_id_at"
 START = 1_780_000_000.0
 STEP = 2.0  # seconds of game time between two generated events
 BATCH = 5_000
@@ -104,9 +104,7 @@ async def _set_index(db: AsyncEngine, present: bool) -> None:
     async with db.begin() as conn:
         if present:
             await conn.execute(
-                text(
-                    f"CREATE INDEX IF NOT EXISTS {INDEX} ON events (actor_id, region_id, at, type)"
-                )
+                text(f"CREATE INDEX IF NOT EXISTS {INDEX} ON events (actor_id, region_id, at)")
             )
         else:
             await conn.execute(text(f"DROP INDEX IF EXISTS {INDEX}"))

@@ -1,8 +1,8 @@
 """Scouting reports in the database: the presence query over the event store, and the reports.
 
 - :func:`presence_marks` reads a player's presence events in one region over a window (types
-  from :data:`starlane.domain.scouting.PRESENCE_EVENT_TYPES`) through the covering index
-  ``ix_events_actor_id_region_id_at_type``; :func:`observed_events` reads all of that player's
+  from :data:`starlane.domain.scouting.PRESENCE_EVENT_TYPES`) through the index
+  ``ix_events_actor_id_region_id_at``; :func:`observed_events` reads all of that player's
   events there (the report's observations), :func:`policy_changes_since` the region's policy
   changes from a stream position on (through the ``(region_id, seq)`` index).
 - ``scouting_reports`` rows: :func:`insert_report` (in the caller's unit of work),

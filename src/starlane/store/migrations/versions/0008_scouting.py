@@ -1,8 +1,7 @@
 """Scouting reports (issue 20, item 4): the ``scouting_reports`` table and the presence index.
 
-The index ``ix_events_actor_id_region_id_at_type`` serves the presence query of
-:mod:`starlane.store.scouting` (a player's events in one region over a window); ``type`` last
-makes it covering for that query.
+The index ``ix_events_actor_id_region_id_at`` serves the presence query of
+:mod:`starlane.store.scouting` (a player's events in one region over a window).
 
 Revision ID: 0008_scouting
 Revises: 0007_discovery
@@ -24,9 +23,7 @@ _BigKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def upgrade() -> None:
     """Add the presence index on ``events`` and the ``scouting_reports`` table."""
-    op.create_index(
-        "ix_events_actor_id_region_id_at_type", "events", ["actor_id", "region_id", "at", "type"]
-    )
+    op.create_index("ix_events_actor_id_region_id_at", "events", ["actor_id", "region_id", "at"])
     op.create_table(
         "scouting_reports",
         sa.Column("id", _BigKey, autoincrement=True, nullable=False),
@@ -59,4 +56,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the ``scouting_reports`` table and the presence index."""
     op.drop_table("scouting_reports")
-    op.drop_index("ix_events_actor_id_region_id_at_type", table_name="events")
+    op.drop_index("ix_events_actor_id_region_id_at", table_name="events")
