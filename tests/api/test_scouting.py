@@ -149,6 +149,13 @@ async def test_filing_refusals_a_report_and_its_reward(
     assert full["sections"] == report["sections"]
     assert_problem(await client.get(f"{URL}/999999", headers=h), 404, "report_not_found")
 
+    # a week later, the hours scouted have left the 7-day window
+    clock.advance(7 * 86_400)
+    p = assert_problem(
+        await client.post(URL, json=body, headers=h), 409, "insufficient_scouting_hours"
+    )
+    assert p["context"]["scouted_hours"] == 0.0
+
 
 async def test_an_unpaid_reward_is_paid_once_at_start_up(
     app_factory: Callable[..., FastAPI], clock: FakeClock
