@@ -11,12 +11,12 @@ size in ``--sizes`` (default 50,000 / 200,000 / 500,000 events) it measures:
   interleaved A B B A; the ratio without/with is the index's gain;
 - ``baseline``: the same connection's round trip for ``SELECT 1`` (p50, ms), measured between
   the phases, so the presence query's figures read as a multiple of the bare cost of asking;
-- ``append``: a commit of 100 events (one transaction, as a group commit), median ms of 10 per
+- ``append``: a commit of 100 events (one transaction, as a group commit), median ms of 20 per
   phase, with and without the index, interleaved A B B A; the ratio with/without is the
   index's cost to the event insert (the engine's whole commit also encodes, snapshots and
   syncs, so its relative cost there is lower);
 - ``commit``: ``EventStore.append`` of 50 ``player_moved`` events of random players (the
-  region engines' durable group commit, full sync), median ms of 10 per phase, with and without
+  region engines' durable group commit, full sync), median ms of 20 per phase, with and without
   the index, A B B A: the index's cost as the engines pay it.
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/bench_scouting_index.py [--sizes 50000,200000]``.
@@ -184,7 +184,7 @@ async def _measure(
         await _set_index(db, present)
         baseline += await _baseline(db, queries // 4)
         presence[present] += await _queries(db, gen, queries // 2)
-        for _ in range(10):
+        for _ in range(20):
             append[present].append(await _append(db, gen.rows(100)) * 1000)
             commit[present].append(await _commit(store, gen, 50))
     await _set_index(db, True)
@@ -201,9 +201,11 @@ async def _measure(
     }
 
 
-async def run(sizes: list[int], actors: int, regions: int, queries: int) -> None:
+async def run(
+    sizes: list[int], actors: int, regions: int, queries: int, directory: str | None = None
+) -> None:
     """Generate, measure and print (see the module docstring)."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
         db = create_db_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
         await upgrade_database(db)
         store = EventStore(db)
@@ -242,9 +244,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--actors", type=int, default=2_000)
     parser.add_argument("--regions", type=int, default=10)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--dir", default=None, help="where the database file goes (a disk)")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    asyncio.run(run(sizes, args.actors, args.regions, args.queries))
+    asyncio.run(run(sizes, args.actors, args.regions, args.queries, args.dir))
 
 
 if __name__ == "__main__":
