@@ -49,7 +49,7 @@ from starlane.engine.router import GalaxyService
 from starlane.store import scouting as store
 from starlane.store.uow import UnitOfWorkFactory
 
-__all__ = ["PENDING", "ScoutingDesk", "ScoutingRules"]
+__all__ = ["NONE", "PAID", "PENDING", "Filed", "ScoutingDesk", "ScoutingRules"]
 
 _log = structlog.get_logger("starlane.engine.scouting")
 
