@@ -66,26 +66,30 @@ def _cost(a: Sector, b: Sector, hazard_cost: int) -> int:
     return cost
 
 
-def _dijkstra(
+def _search(
     sectors: Mapping[int, Sector],
     start: int,
-    goal: int,
+    goals: frozenset[int],
     move_turns: int,
     hazard_cost: Mapping[int, int],
     gate_turns: int | None,
-) -> Route:
-    """Least-cost path; ``hazard_cost`` maps region id -> its hazard warp cost."""
+) -> tuple[dict[int, int], dict[int, tuple[int, bool]]]:
+    """Dijkstra from ``start`` until every goal is settled; ``hazard_cost`` maps region id ->
+    its hazard warp cost. Returns ``(dist, prev)``."""
     default_hazard = max(hazard_cost.values(), default=0)
     dist: dict[int, int] = {start: 0}
     prev: dict[int, tuple[int, bool]] = {}
     heap: list[tuple[int, int]] = [(0, start)]
     done: set[int] = set()
+    left = len(goals)
     while heap:
         d, u = heapq.heappop(heap)
         if u in done:
             continue
-        if u == goal:
-            break
+        if u in goals:
+            left -= 1
+            if left == 0:
+                break
         done.add(u)
         su = sectors[u]
         hz = hazard_cost.get(su.region_id, default_hazard)
@@ -109,6 +113,10 @@ def _dijkstra(
                     dist[v] = nd
                     prev[v] = (u, True)
                     heapq.heappush(heap, (nd, v))
+    return dist, prev
+
+
+def _route(start: int, goal: int, dist: dict[int, int], prev: dict[int, tuple[int, bool]]) -> Route:
     if goal not in dist:
         raise NoRouteError(
             f"no route from sector {start} to sector {goal}", from_sector_id=start, to=goal
@@ -124,6 +132,19 @@ def _dijkstra(
     path.reverse()
     gates.reverse()
     return Route(tuple(path), dist[goal], tuple(gates))
+
+
+def _dijkstra(
+    sectors: Mapping[int, Sector],
+    start: int,
+    goal: int,
+    move_turns: int,
+    hazard_cost: Mapping[int, int],
+    gate_turns: int | None,
+) -> Route:
+    """Least-cost path; ``hazard_cost`` maps region id -> its hazard warp cost."""
+    dist, prev = _search(sectors, start, frozenset((goal,)), move_turns, hazard_cost, gate_turns)
+    return _route(start, goal, dist, prev)
 
 
 def plan_route(
@@ -186,3 +207,40 @@ def plan_galaxy_route(
         if sid not in sectors:
             raise UnknownSectorError(f"sector {sid} is in no known region", sector_id=sid)
     return _dijkstra(sectors, from_sector_id, to_sector_id, move_turns, hazard, gate_turns)
+
+
+def plan_galaxy_routes(
+    regions: Mapping[int, RegionState],
+    from_sector_id: int,
+    to_sector_ids: frozenset[int] | set[int],
+    move_turns: int,
+    gate_turns: int,
+) -> dict[int, Route]:
+    """The least-turn routes from one sector to several, in one search (as
+    :func:`plan_galaxy_route` finds each of them, ties included).
+
+    Args:
+        regions: region id -> region state (every region the routes may cross).
+        from_sector_id: start sector id (global).
+        to_sector_ids: destination sector ids (global).
+        move_turns: the ship's turns per unit of warp cost.
+        gate_turns: turns one gate passage costs.
+
+    Returns:
+        Destination sector id -> its route; a destination no path reaches is left out.
+
+    Raises:
+        UnknownSectorError: the start or a destination is in none of the regions.
+    """
+    sectors: dict[int, Sector] = {}
+    hazard: dict[int, int] = {}
+    for rid, st in regions.items():
+        sectors.update(st.sectors)
+        hazard[rid] = st.rules.hazard_warp_cost
+        hazard[st.region.id] = st.rules.hazard_warp_cost
+    goals = frozenset(to_sector_ids)
+    for sid in (from_sector_id, *sorted(goals)):
+        if sid not in sectors:
+            raise UnknownSectorError(f"sector {sid} is in no known region", sector_id=sid)
+    dist, prev = _search(sectors, from_sector_id, goals, move_turns, hazard, gate_turns)
+    return {g: _route(from_sector_id, g, dist, prev) for g in sorted(goals) if g in dist}

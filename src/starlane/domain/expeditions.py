@@ -1,0 +1,511 @@
+"""Trade expeditions: order a list of waypoints and choose the trades at each (pure planning).
+
+A player names 2-10 waypoint sectors; the expedition flies from the player's sector to every
+waypoint once, in the order this module chooses, trading at each waypoint's port.
+
+**The per-stop trade rule** (:func:`stop_trades`), applied at a stop with the cargo the ship
+arrives with and the set of stops still to come:
+
+1. *Sell.* Every commodity in the holds that this port buys is sold here (as many units as the
+   port's open demand takes), unless one of the stops still to come pays more credits, net of
+   its tax, for the same units (then it is kept for that stop).
+2. *Buy.* With the holds then free, consider each commodity this port sells: the units are the
+   free holds, capped by the port's stock and by the budget (the credits the player had when
+   planning; each purchase on its own, so the rule does not depend on earlier stops). Its
+   gain is the best net proceeds at one of the stops still to come minus the purchase's cost
+   (tax included). The commodity with the highest positive gain is bought (ties: commodity
+   key); none when no gain is positive.
+
+Prices are the ports' prices now (:func:`starlane.domain.economy.price_trade`, each trade at
+the fill halfway through it, the region's multiplier and tax), each port's market taken as it
+is now (a waypoint is visited once). Each trade costs ``GameRules.trade_turns``.
+
+**The order** maximises projected profit (credits from sales minus purchases and gate
+tolls), then fewest turns, then the earliest order in the list's own order (lexicographic
+on waypoint positions), among the orders within ``max_turns`` when given. For up to
+:data:`EXACT_LIMIT` waypoints it is exact: a forward dynamic programme over subsets (Held-Karp)
+whose state is (stops visited, last stop, cargo in the holds). The rule depends on nothing
+else (the remaining stops are the complement of the visited set; the budget is fixed), so
+two partial orders reaching one state have the same futures and the better one is kept: the
+result equals trying every order (:func:`brute_force`, used by the tests). With a turn limit
+each state keeps the (profit, turns) labels no other label dominates. Above
+:data:`EXACT_LIMIT` waypoints the same programme keeps only the :data:`BEAM_WIDTH` best
+labels of each layer (a beam search): fast, usually optimal, not guaranteed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from starlane.domain.data import DEFAULT_RULES, GameRules, Side
+from starlane.domain.economy import price_trade
+from starlane.domain.errors import DomainError
+
+MIN_WAYPOINTS: Final = 2  #: fewest waypoints of an expedition
+MAX_WAYPOINTS: Final = 10  #: most waypoints of an expedition
+EXACT_LIMIT: Final = 8  #: up to this many waypoints the order is exact
+BEAM_WIDTH: Final = 256  #: labels kept per layer above :data:`EXACT_LIMIT` waypoints
+
+
+class ExpeditionInfeasibleError(DomainError):
+    """No order of the waypoints can be flown (no route, or none within ``max_turns``)."""
+
+    code = "expedition_infeasible"
+    kind = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """One commodity at one port, as it trades now.
+
+    Attributes:
+        quantity: stock (a port that sells) or open demand (a port that buys), units.
+        capacity: the port's capacity for it, units (> 0).
+        multiplier: the region's price multiplier for it.
+    """
+
+    quantity: float
+    capacity: int
+    multiplier: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """A waypoint and its port's market now.
+
+    Attributes:
+        sector_id: the waypoint.
+        region_id: its region.
+        port_id: its port, None when the sector has none (no trades there).
+        sells: commodity key -> market, for what the port sells (the player buys).
+        buys: commodity key -> market, for what the port buys (the player sells).
+        tax_rate: the region's trade tax (fraction of trade value).
+    """
+
+    sector_id: int
+    region_id: int
+    port_id: int | None = None
+    sells: Mapping[str, Market] = field(default_factory=dict)
+    buys: Mapping[str, Market] = field(default_factory=dict)
+    tax_rate: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """The route between two points of the expedition.
+
+    Attributes:
+        turns: turns the route costs (warps and gates).
+        tolls: gate tolls along it, credits.
+        path: the sectors from start to end, both included.
+    """
+
+    turns: int
+    tolls: int = 0
+    path: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TradeStep:
+    """One trade of a stop.
+
+    Attributes:
+        commodity: the commodity key.
+        side: ``buy`` or ``sell`` (the player's side).
+        units: units traded.
+        credits: credits the player receives (a sale, net of tax) or pays (a purchase, negative).
+    """
+
+    commodity: str
+    side: Side
+    units: int
+    credits: int
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What the planner works on.
+
+    Attributes:
+        stops: the waypoints in the player's order.
+        hops: ``(a, b)`` -> route, where ``a`` is -1 (the start) or a stop index and ``b`` a
+            stop index; a missing pair has no route.
+        holds: the ship's holds, units.
+        cargo: commodity key -> units in the holds at the start.
+        budget: credits one purchase may cost at most (the credits when planning).
+        max_turns: the expedition's turn limit, None for none.
+        rules: the rule numbers in force.
+    """
+
+    stops: tuple[Stop, ...]
+    hops: Mapping[tuple[int, int], Hop]
+    holds: int
+    cargo: Mapping[str, int] = field(default_factory=dict)
+    budget: int = 0
+    max_turns: int | None = None
+    rules: GameRules = DEFAULT_RULES
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStop:
+    """One leg of a plan: the route to a stop and the trades there.
+
+    Attributes:
+        index: the stop's position in the player's waypoint list.
+        stop: the stop.
+        hop: the route there.
+        trades: the trades there, sells first.
+        credits: credits the trades bring (sales minus purchases), before tolls.
+        turns: turns of the leg (route and trades).
+    """
+
+    index: int
+    stop: Stop
+    hop: Hop
+    trades: tuple[TradeStep, ...]
+    credits: int
+    turns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A planned expedition.
+
+    Attributes:
+        order: stop indices in flying order.
+        legs: one per stop, in flying order.
+        profit: projected credits gained (trades minus tolls).
+        turns: projected turns.
+        exact: whether the order is guaranteed best (at most :data:`EXACT_LIMIT` stops).
+    """
+
+    order: tuple[int, ...]
+    legs: tuple[PlannedStop, ...]
+    profit: int
+    turns: int
+    exact: bool
+
+
+Cargo = tuple[tuple[str, int], ...]
+"""Cargo as a sorted tuple of (commodity, units > 0): hashable, one form per content."""
+
+
+def _cargo(items: Mapping[str, int]) -> Cargo:
+    return tuple(sorted((k, v) for k, v in items.items() if v > 0))
+
+
+def sale(
+    stop: Stop, commodity: str, units: int, rules: GameRules = DEFAULT_RULES
+) -> tuple[int, int]:
+    """What selling ``units`` of a commodity at a stop brings.
+
+    Args:
+        stop: the stop.
+        commodity: the commodity key.
+        units: units offered (>= 0).
+        rules: the rule numbers in force.
+
+    Returns:
+        ``(units sold, credits received net of tax)``: the units are capped by the port's open
+        demand; ``(0, 0)`` when the port does not buy it.
+    """
+    m = stop.buys.get(commodity)
+    if m is None or units <= 0:
+        return 0, 0
+    sold = min(units, int(m.quantity))
+    if sold <= 0:
+        return 0, 0
+    _, total = price_trade(commodity, Side.SELL, m.quantity, m.capacity, sold, m.multiplier, rules)
+    return sold, total - round(total * stop.tax_rate)
+
+
+def purchase(
+    stop: Stop, commodity: str, units: int, budget: int, rules: GameRules = DEFAULT_RULES
+) -> tuple[int, int]:
+    """What buying up to ``units`` of a commodity at a stop costs, within a budget.
+
+    Args:
+        stop: the stop.
+        commodity: the commodity key.
+        units: units wanted (>= 0).
+        budget: credits the purchase may cost at most.
+        rules: the rule numbers in force.
+
+    Returns:
+        ``(units bought, credits paid with tax)``: capped by the stock and the budget;
+        ``(0, 0)`` when the port does not sell it or nothing fits.
+    """
+    m = stop.sells.get(commodity)
+    if m is None:
+        return 0, 0
+    q = min(units, int(m.quantity))
+    while q > 0:
+        _, total = price_trade(commodity, Side.BUY, m.quantity, m.capacity, q, m.multiplier, rules)
+        cost = total + round(total * stop.tax_rate)
+        if cost <= budget:
+            return q, cost
+        # a smaller purchase is never dearer per unit; shrink toward what the budget buys
+        q = min(q - 1, int(q * budget / cost))
+    return 0, 0
+
+
+def stop_trades(
+    problem: Problem, index: int, remaining: Sequence[int], cargo: Mapping[str, int]
+) -> tuple[tuple[TradeStep, ...], dict[str, int]]:
+    """Apply the per-stop trade rule (see the module docstring) at one stop.
+
+    Args:
+        problem: the planning problem.
+        index: the stop.
+        remaining: indices of the stops still to come after this one.
+        cargo: commodity key -> units in the holds on arrival.
+
+    Returns:
+        ``(trades, cargo after them)``.
+    """
+    stop = problem.stops[index]
+    rules = problem.rules
+    later = [problem.stops[i] for i in remaining]
+    held = dict(cargo)
+    trades: list[TradeStep] = []
+    for commodity in sorted(held):
+        units = held[commodity]
+        sold, net = sale(stop, commodity, units, rules)
+        if sold <= 0:
+            continue
+        if any(sale(s, commodity, units, rules)[1] > net for s in later):
+            continue  # a later stop pays more: keep it for that stop
+        trades.append(TradeStep(commodity, Side.SELL, sold, net))
+        held[commodity] = units - sold
+    free = problem.holds - sum(held.values())
+    best: tuple[int, str, int, int] | None = None
+    if free > 0 and later:
+        for commodity in sorted(stop.sells):
+            units, cost = purchase(stop, commodity, free, problem.budget, rules)
+            if units <= 0:
+                continue
+            proceeds = max(sale(s, commodity, units, rules)[1] for s in later)
+            gain = proceeds - cost
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, commodity, units, cost)
+    if best is not None:
+        _, commodity, units, cost = best
+        trades.append(TradeStep(commodity, Side.BUY, units, -cost))
+        held[commodity] = held.get(commodity, 0) + units
+    return tuple(trades), {k: v for k, v in held.items() if v > 0}
+
+
+# A label: (profit, turns, order, cargo).
+_Label = tuple[int, int, tuple[int, ...], Cargo]
+
+
+class _Trader:
+    """Memoised trade rule: (stop, remaining mask, cargo) -> (credits, trade count, cargo)."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.n = len(problem.stops)
+        self.cache: dict[tuple[int, int, Cargo], tuple[int, int, Cargo]] = {}
+
+    def __call__(self, index: int, remaining_mask: int, cargo: Cargo) -> tuple[int, int, Cargo]:
+        key = (index, remaining_mask, cargo)
+        hit = self.cache.get(key)
+        if hit is None:
+            remaining = [i for i in range(self.n) if remaining_mask >> i & 1]
+            trades, after = stop_trades(self.problem, index, remaining, dict(cargo))
+            hit = (sum(t.credits for t in trades), len(trades), _cargo(after))
+            self.cache[key] = hit
+        return hit
+
+
+def _better(a: _Label, b: _Label) -> bool:
+    """Whether label ``a`` ranks before ``b``: more profit, fewer turns, earlier order."""
+    return (-a[0], a[1], a[2]) < (-b[0], b[1], b[2])
+
+
+def _keep(front: list[_Label], new: _Label, pareto: bool) -> list[_Label]:
+    """Add a label to a state's labels (one best label, or a (profit, turns) Pareto front)."""
+    if not pareto:
+        return [new] if not front or _better(new, front[0]) else front
+    for old in front:
+        if (
+            old[0] >= new[0]
+            and old[1] <= new[1]
+            and ((old[0], old[1]) != (new[0], new[1]) or old[2] <= new[2])
+        ):
+            return front  # dominated, or an equal label with an earlier order
+    return [old for old in front if not (new[0] >= old[0] and new[1] <= old[1])] + [new]
+
+
+def plan_expedition(problem: Problem) -> Plan:
+    """Choose the order of the stops and the trades at each (see the module docstring).
+
+    Args:
+        problem: the planning problem (2-10 stops).
+
+    Returns:
+        The plan.
+
+    Raises:
+        ExpeditionInfeasibleError: no order can be flown (a stop no route reaches, or every
+            order over ``max_turns``).
+    """
+    n = len(problem.stops)
+    full = (1 << n) - 1
+    trade = _Trader(problem)
+    trade_turns = problem.rules.trade_turns
+    limit = problem.max_turns
+    pareto = limit is not None
+    exact = n <= EXACT_LIMIT
+    hops = problem.hops
+    layer: dict[tuple[int, int, Cargo], list[_Label]] = {}
+    start_cargo = _cargo(problem.cargo)
+    for i in range(n):
+        hop = hops.get((-1, i))
+        if hop is None:
+            continue
+        credits, count, after = trade(i, full ^ (1 << i), start_cargo)
+        turns = hop.turns + count * trade_turns
+        if limit is not None and turns > limit:
+            continue
+        key = (1 << i, i, after)
+        layer[key] = _keep(layer.get(key, []), (credits - hop.tolls, turns, (i,), after), pareto)
+    for _ in range(n - 1):
+        if not exact:
+            layer = _beam(layer)
+        nxt: dict[tuple[int, int, Cargo], list[_Label]] = {}
+        for (mask, last, _cargo_key), labels in layer.items():
+            for j in range(n):
+                if mask >> j & 1:
+                    continue
+                hop = hops.get((last, j))
+                if hop is None:
+                    continue
+                seen = mask | (1 << j)
+                for profit, turns, order, held in labels:
+                    credits, count, after = trade(j, full ^ seen, held)
+                    t = turns + hop.turns + count * trade_turns
+                    if limit is not None and t > limit:
+                        continue
+                    key = (seen, j, after)
+                    label = (profit + credits - hop.tolls, t, (*order, j), after)
+                    nxt[key] = _keep(nxt.get(key, []), label, pareto)
+        layer = nxt
+    best: _Label | None = None
+    for labels in layer.values():
+        for label in labels:
+            if best is None or _better(label, best):
+                best = label
+    if best is None:
+        raise ExpeditionInfeasibleError(
+            "no order of the waypoints can be flown"
+            + ("" if limit is None else f" within {limit} turns"),
+            max_turns=limit,
+        )
+    return replay(problem, best[2], exact=exact)
+
+
+def _beam(
+    layer: dict[tuple[int, int, Cargo], list[_Label]],
+) -> dict[tuple[int, int, Cargo], list[_Label]]:
+    """The :data:`BEAM_WIDTH` best labels of a layer (the heuristic above the exact limit)."""
+    flat = [(key, label) for key, labels in layer.items() for label in labels]
+    if len(flat) <= BEAM_WIDTH:
+        return layer
+    flat.sort(key=lambda kl: (-kl[1][0], kl[1][1], kl[1][2]))
+    kept: dict[tuple[int, int, Cargo], list[_Label]] = {}
+    for key, label in flat[:BEAM_WIDTH]:
+        kept.setdefault(key, []).append(label)
+    return kept
+
+
+def replay(problem: Problem, order: Sequence[int], *, exact: bool = True) -> Plan:
+    """Fly an order on paper: the legs, trades, profit and turns the trade rule gives.
+
+    Args:
+        problem: the planning problem.
+        order: stop indices in flying order (each once).
+        exact: recorded in the plan (whether the order is known to be best).
+
+    Returns:
+        The plan of that order.
+
+    Raises:
+        ExpeditionInfeasibleError: a leg of the order has no route.
+    """
+    cargo: dict[str, int] = dict(problem.cargo)
+    legs: list[PlannedStop] = []
+    profit = turns = 0
+    prev = -1
+    for pos, i in enumerate(order):
+        hop = problem.hops.get((prev, i))
+        if hop is None:
+            raise ExpeditionInfeasibleError(
+                f"no route to waypoint {problem.stops[i].sector_id}",
+                sector_id=problem.stops[i].sector_id,
+            )
+        remaining = [j for j in order[pos + 1 :]]
+        trades, cargo = stop_trades(problem, i, sorted(remaining), cargo)
+        credits = sum(t.credits for t in trades)
+        leg_turns = hop.turns + len(trades) * problem.rules.trade_turns
+        legs.append(PlannedStop(i, problem.stops[i], hop, trades, credits, leg_turns))
+        profit += credits - hop.tolls
+        turns += leg_turns
+        prev = i
+    return Plan(tuple(order), tuple(legs), profit, turns, exact)
+
+
+def brute_force(problem: Problem) -> Plan:
+    """The best order by trying every order (the reference the planner is tested against).
+
+    Every permutation is flown on paper, in lexicographic order, by a depth-first walk that
+    shares each prefix's trades among the orders that begin with it; the first order of the
+    best (profit, turns) wins, as in :func:`plan_expedition`.
+
+    Args:
+        problem: the planning problem.
+
+    Returns:
+        The best plan under the same ranking as :func:`plan_expedition`.
+
+    Raises:
+        ExpeditionInfeasibleError: no order can be flown.
+    """
+    n = len(problem.stops)
+    full = (1 << n) - 1
+    trade = _Trader(problem)
+    limit = problem.max_turns
+    best: list[tuple[int, int, tuple[int, ...]]] = []
+
+    def walk(
+        mask: int, last: int, order: tuple[int, ...], cargo: Cargo, profit: int, turns: int
+    ) -> None:
+        if mask == full:
+            if limit is not None and turns > limit:
+                return
+            if not best or (-profit, turns) < (-best[0][0], best[0][1]):
+                best[:] = [(profit, turns, order)]
+            return
+        for j in range(n):
+            if mask >> j & 1:
+                continue
+            hop = problem.hops.get((last, j))
+            if hop is None:
+                continue
+            seen = mask | (1 << j)
+            credits, count, after = trade(j, full ^ seen, cargo)
+            walk(
+                seen,
+                j,
+                (*order, j),
+                after,
+                profit + credits - hop.tolls,
+                turns + hop.turns + count * problem.rules.trade_turns,
+            )
+
+    walk(0, -1, (), _cargo(problem.cargo), 0, 0)
+    if not best:
+        raise ExpeditionInfeasibleError("no order of the waypoints can be flown")
+    return replay(problem, best[0][2])
