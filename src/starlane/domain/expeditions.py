@@ -251,6 +251,133 @@ def purchase(
     return 0, 0
 
 
+class TradeRule:
+    """The per-stop trade rule of a problem, memoised by what each decision depends on.
+
+    A sale decision depends on (stop, commodity, units held, stops to come); the purchase on
+    (stop, stops to come, free holds); the planner asks the same questions many times.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.n = len(problem.stops)
+        self._sale: dict[tuple[int, str, int], tuple[int, int]] = {}
+        self._sell: dict[tuple[int, str, int, int], tuple[int, int]] = {}
+        self._buy: dict[tuple[int, int, int], tuple[str, int, int] | None] = {}
+        self._stop: dict[tuple[int, int, Cargo], tuple[int, int, Cargo]] = {}
+
+    def sale(self, index: int, commodity: str, units: int) -> tuple[int, int]:
+        """:func:`sale` at stop ``index``, memoised."""
+        key = (index, commodity, units)
+        hit = self._sale.get(key)
+        if hit is None:
+            hit = sale(self.problem.stops[index], commodity, units, self.problem.rules)
+            self._sale[key] = hit
+        return hit
+
+    def sell(self, index: int, commodity: str, units: int, remaining: int) -> tuple[int, int]:
+        """Units sold here and their net credits (``(0, 0)``: keep them), step 1 of the rule.
+
+        Args:
+            index: the stop.
+            commodity: the commodity held.
+            units: units held.
+            remaining: bit mask of the stops still to come.
+
+        Returns:
+            ``(units sold, credits)``.
+        """
+        key = (index, commodity, units, remaining)
+        hit = self._sell.get(key)
+        if hit is None:
+            hit = self.sale(index, commodity, units)
+            if hit[0] > 0:
+                for j in range(self.n):
+                    if remaining >> j & 1 and self.sale(j, commodity, units)[1] > hit[1]:
+                        hit = (0, 0)  # a stop to come pays more: keep it for that stop
+                        break
+            self._sell[key] = hit
+        return hit
+
+    def buy(self, index: int, remaining: int, free: int) -> tuple[str, int, int] | None:
+        """The purchase of step 2: ``(commodity, units, credits paid)`` or None.
+
+        Args:
+            index: the stop.
+            remaining: bit mask of the stops still to come.
+            free: free holds after the sales.
+
+        Returns:
+            The purchase, or None when no commodity gains.
+        """
+        key = (index, remaining, free)
+        if key in self._buy:
+            return self._buy[key]
+        problem = self.problem
+        stop = problem.stops[index]
+        later = [j for j in range(self.n) if remaining >> j & 1]
+        best: tuple[int, str, int, int] | None = None
+        if free > 0 and later:
+            for commodity in sorted(stop.sells):
+                units, cost = purchase(stop, commodity, free, problem.budget, problem.rules)
+                if units <= 0:
+                    continue
+                proceeds = max(self.sale(j, commodity, units)[1] for j in later)
+                gain = proceeds - cost
+                if gain > 0 and (best is None or gain > best[0]):
+                    best = (gain, commodity, units, cost)
+        out = None if best is None else (best[1], best[2], best[3])
+        self._buy[key] = out
+        return out
+
+    def trades(
+        self, index: int, remaining: int, cargo: Mapping[str, int]
+    ) -> tuple[tuple[TradeStep, ...], dict[str, int]]:
+        """The whole rule at one stop: ``(trades, cargo after them)``."""
+        held = dict(cargo)
+        trades: list[TradeStep] = []
+        for commodity in sorted(held):
+            sold, net = self.sell(index, commodity, held[commodity], remaining)
+            if sold > 0:
+                trades.append(TradeStep(commodity, Side.SELL, sold, net))
+                held[commodity] -= sold
+        bought = self.buy(index, remaining, self.problem.holds - sum(held.values()))
+        if bought is not None:
+            commodity, units, cost = bought
+            trades.append(TradeStep(commodity, Side.BUY, units, -cost))
+            held[commodity] = held.get(commodity, 0) + units
+        return tuple(trades), {k: v for k, v in held.items() if v > 0}
+
+    def __call__(self, index: int, remaining: int, cargo: Cargo) -> tuple[int, int, Cargo]:
+        """The rule's outcome at a stop: ``(credits, number of trades, cargo after)``."""
+        key = (index, remaining, cargo)
+        hit = self._stop.get(key)
+        if hit is None:
+            trades, after = self.trades(index, remaining, dict(cargo))
+            hit = (sum(t.credits for t in trades), len(trades), self.canonical(after, remaining))
+            self._stop[key] = hit
+        return hit
+
+    def canonical(self, cargo: Mapping[str, int], remaining: int) -> Cargo:
+        """Cargo as the rest of the trip sees it: units of commodities no stop to come buys
+        only take holds (they can never be sold on this trip), so they are merged into one
+        entry under the key ``""`` that no port trades. Two cargoes that differ only there
+        have the same futures, so the programme's states merge."""
+        dead = 0
+        live: dict[str, int] = {}
+        stops = self.problem.stops
+        for commodity, units in cargo.items():
+            if commodity and any(
+                remaining >> j & 1 and commodity in stops[j].buys for j in range(self.n)
+            ):
+                live[commodity] = units
+            else:
+                dead += units
+        if dead:
+            live[""] = dead
+        return _cargo(live)
+
+
 def stop_trades(
     problem: Problem, index: int, remaining: Sequence[int], cargo: Mapping[str, int]
 ) -> tuple[tuple[TradeStep, ...], dict[str, int]]:
@@ -265,59 +392,14 @@ def stop_trades(
     Returns:
         ``(trades, cargo after them)``.
     """
-    stop = problem.stops[index]
-    rules = problem.rules
-    later = [problem.stops[i] for i in remaining]
-    held = dict(cargo)
-    trades: list[TradeStep] = []
-    for commodity in sorted(held):
-        units = held[commodity]
-        sold, net = sale(stop, commodity, units, rules)
-        if sold <= 0:
-            continue
-        if any(sale(s, commodity, units, rules)[1] > net for s in later):
-            continue  # a later stop pays more: keep it for that stop
-        trades.append(TradeStep(commodity, Side.SELL, sold, net))
-        held[commodity] = units - sold
-    free = problem.holds - sum(held.values())
-    best: tuple[int, str, int, int] | None = None
-    if free > 0 and later:
-        for commodity in sorted(stop.sells):
-            units, cost = purchase(stop, commodity, free, problem.budget, rules)
-            if units <= 0:
-                continue
-            proceeds = max(sale(s, commodity, units, rules)[1] for s in later)
-            gain = proceeds - cost
-            if gain > 0 and (best is None or gain > best[0]):
-                best = (gain, commodity, units, cost)
-    if best is not None:
-        _, commodity, units, cost = best
-        trades.append(TradeStep(commodity, Side.BUY, units, -cost))
-        held[commodity] = held.get(commodity, 0) + units
-    return tuple(trades), {k: v for k, v in held.items() if v > 0}
+    mask = 0
+    for j in remaining:
+        mask |= 1 << j
+    return TradeRule(problem).trades(index, mask, cargo)
 
 
 # A label: (profit, turns, order, cargo).
 _Label = tuple[int, int, tuple[int, ...], Cargo]
-
-
-class _Trader:
-    """Memoised trade rule: (stop, remaining mask, cargo) -> (credits, trade count, cargo)."""
-
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-        self.n = len(problem.stops)
-        self.cache: dict[tuple[int, int, Cargo], tuple[int, int, Cargo]] = {}
-
-    def __call__(self, index: int, remaining_mask: int, cargo: Cargo) -> tuple[int, int, Cargo]:
-        key = (index, remaining_mask, cargo)
-        hit = self.cache.get(key)
-        if hit is None:
-            remaining = [i for i in range(self.n) if remaining_mask >> i & 1]
-            trades, after = stop_trades(self.problem, index, remaining, dict(cargo))
-            hit = (sum(t.credits for t in trades), len(trades), _cargo(after))
-            self.cache[key] = hit
-        return hit
 
 
 def _better(a: _Label, b: _Label) -> bool:
@@ -354,14 +436,14 @@ def plan_expedition(problem: Problem) -> Plan:
     """
     n = len(problem.stops)
     full = (1 << n) - 1
-    trade = _Trader(problem)
+    trade = TradeRule(problem)
     trade_turns = problem.rules.trade_turns
     limit = problem.max_turns
     pareto = limit is not None
     exact = n <= EXACT_LIMIT
     hops = problem.hops
     layer: dict[tuple[int, int, Cargo], list[_Label]] = {}
-    start_cargo = _cargo(problem.cargo)
+    start_cargo = trade.canonical(problem.cargo, full)
     for i in range(n):
         hop = hops.get((-1, i))
         if hop is None:
@@ -390,8 +472,16 @@ def plan_expedition(problem: Problem) -> Plan:
                     if limit is not None and t > limit:
                         continue
                     key = (seen, j, after)
-                    label = (profit + credits - hop.tolls, t, (*order, j), after)
-                    nxt[key] = _keep(nxt.get(key, []), label, pareto)
+                    p = profit + credits - hop.tolls
+                    if pareto:
+                        nxt[key] = _keep(nxt.get(key, []), (p, t, (*order, j), after), True)
+                        continue
+                    old = nxt.get(key)
+                    if old is not None:
+                        op, ot, oo, _ = old[0]
+                        if p < op or (p == op and (t > ot or (t == ot and oo < (*order, j)))):
+                            continue
+                    nxt[key] = [(p, t, (*order, j), after)]
         layer = nxt
     best: _Label | None = None
     for labels in layer.values():
@@ -475,7 +565,7 @@ def brute_force(problem: Problem) -> Plan:
     """
     n = len(problem.stops)
     full = (1 << n) - 1
-    trade = _Trader(problem)
+    trade = TradeRule(problem)
     limit = problem.max_turns
     best: list[tuple[int, int, tuple[int, ...]]] = []
 
@@ -505,7 +595,7 @@ def brute_force(problem: Problem) -> Plan:
                 turns + hop.turns + count * problem.rules.trade_turns,
             )
 
-    walk(0, -1, (), _cargo(problem.cargo), 0, 0)
+    walk(0, -1, (), trade.canonical(problem.cargo, full), 0, 0)
     if not best:
         raise ExpeditionInfeasibleError("no order of the waypoints can be flown")
     return replay(problem, best[0][2])

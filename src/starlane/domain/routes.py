@@ -11,7 +11,7 @@ by sector id, so a route is deterministic.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlane.domain.errors import NoRouteError, UnknownSectorError
@@ -82,8 +82,9 @@ def _search(
     heap: list[tuple[int, int]] = [(0, start)]
     done: set[int] = set()
     left = len(goals)
+    pop, push, get_sector, get_dist = heapq.heappop, heapq.heappush, sectors.get, dist.get
     while heap:
-        d, u = heapq.heappop(heap)
+        d, u = pop(heap)
         if u in done:
             continue
         if u in goals:
@@ -93,26 +94,31 @@ def _search(
         done.add(u)
         su = sectors[u]
         hz = hazard_cost.get(su.region_id, default_hazard)
+        # a warp costs 1 + hz per hazard end (:func:`_cost`), times the ship's move turns
+        base = d + move_turns * (1 + hz if su.hazard is not None else 1)
+        extra = move_turns * hz
         for v in su.warps:
-            sv = sectors.get(v)
-            if sv is None or v in done:
+            if v in done:
                 continue
-            nd = d + move_turns * _cost(su, sv, hz)
-            old = dist.get(v)
+            sv = get_sector(v)
+            if sv is None:
+                continue
+            nd = base + extra if sv.hazard is not None else base
+            old = get_dist(v)
             if old is None or nd < old:
                 dist[v] = nd
                 prev[v] = (u, False)
-                heapq.heappush(heap, (nd, v))
+                push(heap, (nd, v))
         gate = su.gate
         if gate_turns is not None and gate is not None:
             v = gate.to_sector_id
             if v in sectors and v not in done:
                 nd = d + gate_turns
-                old = dist.get(v)
+                old = get_dist(v)
                 if old is None or nd < old:
                     dist[v] = nd
                     prev[v] = (u, True)
-                    heapq.heappush(heap, (nd, v))
+                    push(heap, (nd, v))
     return dist, prev
 
 
@@ -211,26 +217,27 @@ def plan_galaxy_route(
 
 def plan_galaxy_routes(
     regions: Mapping[int, RegionState],
-    from_sector_id: int,
-    to_sector_ids: frozenset[int] | set[int],
+    from_sector_ids: Sequence[int],
+    to_sector_ids: Collection[int],
     move_turns: int,
     gate_turns: int,
-) -> dict[int, Route]:
-    """The least-turn routes from one sector to several, in one search (as
-    :func:`plan_galaxy_route` finds each of them, ties included).
+) -> dict[tuple[int, int], Route]:
+    """The least-turn routes from several sectors to several, one search per origin (each
+    route as :func:`plan_galaxy_route` finds it, ties included).
 
     Args:
         regions: region id -> region state (every region the routes may cross).
-        from_sector_id: start sector id (global).
+        from_sector_ids: start sector ids (global).
         to_sector_ids: destination sector ids (global).
         move_turns: the ship's turns per unit of warp cost.
         gate_turns: turns one gate passage costs.
 
     Returns:
-        Destination sector id -> its route; a destination no path reaches is left out.
+        ``(start, destination)`` -> its route, for every pair of distinct sectors a path
+        joins (a pair no path joins is left out).
 
     Raises:
-        UnknownSectorError: the start or a destination is in none of the regions.
+        UnknownSectorError: a start or a destination is in none of the regions.
     """
     sectors: dict[int, Sector] = {}
     hazard: dict[int, int] = {}
@@ -238,9 +245,17 @@ def plan_galaxy_routes(
         sectors.update(st.sectors)
         hazard[rid] = st.rules.hazard_warp_cost
         hazard[st.region.id] = st.rules.hazard_warp_cost
-    goals = frozenset(to_sector_ids)
-    for sid in (from_sector_id, *sorted(goals)):
+    targets = frozenset(to_sector_ids)
+    for sid in (*from_sector_ids, *sorted(targets)):
         if sid not in sectors:
             raise UnknownSectorError(f"sector {sid} is in no known region", sector_id=sid)
-    dist, prev = _search(sectors, from_sector_id, goals, move_turns, hazard, gate_turns)
-    return {g: _route(from_sector_id, g, dist, prev) for g in sorted(goals) if g in dist}
+    out: dict[tuple[int, int], Route] = {}
+    for start in from_sector_ids:
+        goals = targets - {start}
+        if not goals:
+            continue
+        dist, prev = _search(sectors, start, goals, move_turns, hazard, gate_turns)
+        for goal in sorted(goals):
+            if goal in dist:
+                out[(start, goal)] = _route(start, goal, dist, prev)
+    return out
