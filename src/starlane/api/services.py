@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from starlane.api.wslimits import SocketCounts
 from starlane.billing.book import MembershipBook
+from starlane.engine.expeditions import ExpeditionFlights
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -76,6 +77,7 @@ class Services:
         membership: every account's membership terms (kept by the bus), for ``GET /me``.
         billing: the billing webhook provider (None: no secret configured, the webhook
             answers 503 ``billing_disabled``).
+        expeditions: flies trade expedition legs (one at a time per expedition).
     """
 
     settings: Settings
@@ -105,3 +107,4 @@ class Services:
     ws_counts: SocketCounts = field(default_factory=SocketCounts)
     membership: MembershipBook = field(default_factory=MembershipBook)
     billing: WebhookBilling | None = None
+    expeditions: ExpeditionFlights = field(default_factory=ExpeditionFlights)
