@@ -255,16 +255,22 @@ class TradeRule:
     """The per-stop trade rule of a problem, memoised by what each decision depends on.
 
     A sale decision depends on (stop, commodity, units held, stops to come); the purchase on
-    (stop, stops to come, free holds); the planner asks the same questions many times.
+    (stop, stops to come, free holds); both ask what the best stop to come pays for some
+    units (:meth:`best_later`). The planner asks the same questions many times.
     """
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         self.n = len(problem.stops)
         self._sale: dict[tuple[int, str, int], tuple[int, int]] = {}
-        self._sell: dict[tuple[int, str, int, int], tuple[int, int]] = {}
+        self._later: dict[tuple[str, int, int], int] = {}
+        self._purchase: dict[tuple[int, str, int], tuple[int, int]] = {}
         self._buy: dict[tuple[int, int, int], tuple[str, int, int] | None] = {}
         self._stop: dict[tuple[int, int, Cargo], tuple[int, int, Cargo]] = {}
+        self._buyers: dict[str, int] = {}
+        for j, stop in enumerate(problem.stops):
+            for commodity in stop.buys:
+                self._buyers[commodity] = self._buyers.get(commodity, 0) | (1 << j)
 
     def sale(self, index: int, commodity: str, units: int) -> tuple[int, int]:
         """:func:`sale` at stop ``index``, memoised."""
@@ -273,6 +279,30 @@ class TradeRule:
         if hit is None:
             hit = sale(self.problem.stops[index], commodity, units, self.problem.rules)
             self._sale[key] = hit
+        return hit
+
+    def best_later(self, commodity: str, units: int, remaining: int) -> int:
+        """The most net credits one stop to come pays for the units (0: none buys them).
+
+        Args:
+            commodity: the commodity.
+            units: units offered.
+            remaining: bit mask of the stops still to come.
+
+        Returns:
+            Credits.
+        """
+        buyers = self._buyers.get(commodity, 0) & remaining
+        if not buyers:
+            return 0
+        key = (commodity, units, buyers)
+        hit = self._later.get(key)
+        if hit is None:
+            hit = max(
+                (self.sale(j, commodity, units)[1] for j in range(self.n) if buyers >> j & 1),
+                default=0,
+            )
+            self._later[key] = hit
         return hit
 
     def sell(self, index: int, commodity: str, units: int, remaining: int) -> tuple[int, int]:
@@ -287,17 +317,10 @@ class TradeRule:
         Returns:
             ``(units sold, credits)``.
         """
-        key = (index, commodity, units, remaining)
-        hit = self._sell.get(key)
-        if hit is None:
-            hit = self.sale(index, commodity, units)
-            if hit[0] > 0:
-                for j in range(self.n):
-                    if remaining >> j & 1 and self.sale(j, commodity, units)[1] > hit[1]:
-                        hit = (0, 0)  # a stop to come pays more: keep it for that stop
-                        break
-            self._sell[key] = hit
-        return hit
+        here = self.sale(index, commodity, units)
+        if here[0] > 0 and self.best_later(commodity, units, remaining) > here[1]:
+            return 0, 0  # a stop to come pays more: keep it for that stop
+        return here
 
     def buy(self, index: int, remaining: int, free: int) -> tuple[str, int, int] | None:
         """The purchase of step 2: ``(commodity, units, credits paid)`` or None.
@@ -310,22 +333,26 @@ class TradeRule:
         Returns:
             The purchase, or None when no commodity gains.
         """
+        if free <= 0 or not remaining:
+            return None
         key = (index, remaining, free)
         if key in self._buy:
             return self._buy[key]
         problem = self.problem
         stop = problem.stops[index]
-        later = [j for j in range(self.n) if remaining >> j & 1]
         best: tuple[int, str, int, int] | None = None
-        if free > 0 and later:
-            for commodity in sorted(stop.sells):
-                units, cost = purchase(stop, commodity, free, problem.budget, problem.rules)
-                if units <= 0:
-                    continue
-                proceeds = max(self.sale(j, commodity, units)[1] for j in later)
-                gain = proceeds - cost
-                if gain > 0 and (best is None or gain > best[0]):
-                    best = (gain, commodity, units, cost)
+        for commodity in sorted(stop.sells):
+            pkey = (index, commodity, free)
+            bought = self._purchase.get(pkey)
+            if bought is None:
+                bought = purchase(stop, commodity, free, problem.budget, problem.rules)
+                self._purchase[pkey] = bought
+            units, cost = bought
+            if units <= 0:
+                continue
+            gain = self.best_later(commodity, units, remaining) - cost
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, commodity, units, cost)
         out = None if best is None else (best[1], best[2], best[3])
         self._buy[key] = out
         return out
@@ -349,12 +376,26 @@ class TradeRule:
         return tuple(trades), {k: v for k, v in held.items() if v > 0}
 
     def __call__(self, index: int, remaining: int, cargo: Cargo) -> tuple[int, int, Cargo]:
-        """The rule's outcome at a stop: ``(credits, number of trades, cargo after)``."""
+        """The rule's outcome at a stop: ``(credits, number of trades, cargo after)``, the
+        cargo in its canonical form (:meth:`canonical`)."""
         key = (index, remaining, cargo)
         hit = self._stop.get(key)
-        if hit is None:
-            trades, after = self.trades(index, remaining, dict(cargo))
-            hit = (sum(t.credits for t in trades), len(trades), self.canonical(after, remaining))
+        if hit is None:  # :meth:`trades` without building the trades
+            held = dict(cargo)
+            credits = count = 0
+            for commodity, units in cargo:
+                sold, net = self.sell(index, commodity, units, remaining)
+                if sold > 0:
+                    credits += net
+                    count += 1
+                    held[commodity] = units - sold
+            bought = self.buy(index, remaining, self.problem.holds - sum(held.values()))
+            if bought is not None:
+                commodity, units, cost = bought
+                credits -= cost
+                count += 1
+                held[commodity] = held.get(commodity, 0) + units
+            hit = (credits, count, self.canonical(held, remaining))
             self._stop[key] = hit
         return hit
 
@@ -365,11 +406,10 @@ class TradeRule:
         have the same futures, so the programme's states merge."""
         dead = 0
         live: dict[str, int] = {}
-        stops = self.problem.stops
         for commodity, units in cargo.items():
-            if commodity and any(
-                remaining >> j & 1 and commodity in stops[j].buys for j in range(self.n)
-            ):
+            if units <= 0:
+                continue
+            if self._buyers.get(commodity, 0) & remaining:
                 live[commodity] = units
             else:
                 dead += units
