@@ -7,7 +7,7 @@ route between regions crosses the Nexus through two gates). Measured, as medians
 workload and its baselines interleaved (ABBA) in one run:
 
 - **plan**: :func:`~starlane.domain.expedition_market.plan_from_galaxy`, everything the
-  ``POST /expeditions/plan`` route computes: the markets, 9 route searches over the galaxy,
+  ``POST /expeditions/plan`` route computes: the markets, the routes from 9 origins,
   tolls and risk, and the exact order (target: under 50 ms);
 - **order**: :func:`~starlane.domain.expeditions.plan_expedition` alone on the same problem
   (the Held-Karp programme);
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"expedition planner, 8 waypoints over 3 regions, medians of {rounds} ABBA rounds")
     print(
-        f"  plan (markets, 9 route searches, risk, exact order): {plan_ms:7.2f} ms"
+        f"  plan (markets, routes from 9 origins, risk, exact order): {plan_ms:7.2f} ms"
         f"   (target < {TARGET_MS:.0f} ms)"
     )
     print(f"  order only (Held-Karp over subsets x last stop x cargo): {order_ms:7.2f} ms")
