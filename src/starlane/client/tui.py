@@ -36,6 +36,7 @@ from starlane.client.dialogs import (
     StardockDialog,
     TradeDialog,
 )
+from starlane.client.expeditions import ExpeditionDialog
 from starlane.client.governance import GovernorDialog, region_text
 from starlane.client.render import (
     Names,
@@ -69,6 +70,7 @@ class StarlaneApp(App[None]):
         Binding("x", "attack", "Attack"),
         Binding("s", "scan", "Scan"),
         Binding("g", "govern", "Govern"),
+        Binding("e", "expedition", "Expedition"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
@@ -432,6 +434,19 @@ class StarlaneApp(App[None]):
                 await self.refresh_view()
 
         self.push_screen(AttackDialog(self.sector), attack)
+
+    def action_expedition(self) -> None:
+        """Plan, save and fly a trade expedition (the expedition screen)."""
+
+        async def closed(result: JSON | None) -> None:
+            if result is not None and "id" in result:
+                self.log_event(
+                    f"expedition #{result['id']}: {result['next_leg']}/{len(result['legs'])}"
+                    f" legs flown, {int(result['actual_profit']):+,} credits"
+                )
+            await self.refresh_view()
+
+        self.push_screen(ExpeditionDialog(self.api), closed)
 
 
 def run(server: str, username: str | None = None) -> None:
