@@ -102,7 +102,7 @@ async def test_each_refusal_has_its_code(
     assert_problem(await plan({"waypoints": twice}), 422, "duplicate_waypoint")
     assert_problem(await plan({"waypoints": [waypoints[0], 99_999]}), 404, "unknown_sector")
     r = await plan({"waypoints": waypoints, "max_turns": 1})
-    assert_problem(r, 422, "expedition_infeasible")
+    assert_problem(r, 409, "expedition_infeasible")
     assert_problem(await plan({"waypoints": ["1", 2]}), 422, "validation_error")
     assert_problem(await client.post(url, json={"waypoints": waypoints}), 401, "not_authenticated")
     r = await client.post("/api/v1/expeditions", json={"waypoints": waypoints}, headers=h)

@@ -50,10 +50,11 @@ BEAM_WIDTH: Final = 256  #: labels kept per layer above :data:`EXACT_LIMIT` wayp
 
 
 class ExpeditionInfeasibleError(DomainError):
-    """No order of the waypoints can be flown (no route, or none within ``max_turns``)."""
+    """No order of the waypoints can be flown from where the player is (no route, or none
+    within ``max_turns``): a well-formed request the galaxy cannot satisfy now."""
 
     code = "expedition_infeasible"
-    kind = "invalid"
+    kind = "conflict"
 
 
 @dataclass(frozen=True, slots=True)

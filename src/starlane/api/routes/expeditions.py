@@ -55,8 +55,8 @@ router = APIRouter(prefix="/api/v1", tags=["expeditions"])
 PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 409, 422, 429, 503)
 """401 no token; 403 ``not_your_expedition``, ``immigration_refused``; 404
 ``expedition_not_found``, ``unknown_sector``, ``player_not_in_galaxy``; 409
-``expedition_finished``, ``insufficient_turns``, ``in_transit``; 422 ``too_few_waypoints``,
-``too_many_waypoints``, ``duplicate_waypoint``, ``expedition_infeasible``,
+``expedition_finished``, ``expedition_infeasible``, ``insufficient_turns``, ``in_transit``;
+422 ``too_few_waypoints``, ``too_many_waypoints``, ``duplicate_waypoint``,
 ``validation_error``; 429 ``rate_limited``; 503 engine busy."""
 
 ExpeditionId = Annotated[int, Path(ge=1, le=2**62, description="the expedition's id")]

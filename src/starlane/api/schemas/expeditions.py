@@ -1,31 +1,37 @@
 """Request and answer models of the trade expedition routes (``/api/v1/expeditions``).
 
 The waypoint list's length is the domain's to judge (422 ``too_few_waypoints`` or
-``too_many_waypoints``), so the model accepts up to :data:`MAX_LISTED` ids before its own
-``validation_error``.
+``too_many_waypoints``, ``duplicate_waypoint``), so the model accepts up to :data:`MAX_LISTED`
+ids before its own ``validation_error``; the OpenAPI document states the contract (2-10
+distinct ids).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from starlane.api.schemas.common import MAX_ID, ApiModel, Id, RequestModel, WholeNumber
+from starlane.api.schemas.common import MAX_ID, ApiModel, Id, RequestModel, _whole_number
 
 MAX_LISTED = 64
 """Longest waypoint list the model takes (longer: ``validation_error``)."""
 
-SectorId = Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]
+SectorId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_whole_number)]
+Turns = Annotated[int, Field(ge=1, le=1_000_000), BeforeValidator(_whole_number)]
 
 
 class PlanRequest(RequestModel):
     """``POST /api/v1/expeditions/plan`` and ``POST /api/v1/expeditions``."""
 
     waypoints: list[SectorId] = Field(
-        max_length=MAX_LISTED, description="2-10 distinct sector ids to visit, in any order"
+        max_length=MAX_LISTED,
+        description="2-10 distinct sector ids to visit, in any order",
+        # the contract; the domain refuses the rest with its own codes (too_few_waypoints,
+        # too_many_waypoints, duplicate_waypoint), so the model itself takes up to 64 ids
+        json_schema_extra={"minItems": 2, "maxItems": 10, "uniqueItems": True},
     )
-    max_turns: Annotated[WholeNumber, Field(ge=1, le=1_000_000)] | None = Field(
+    max_turns: Turns | None = Field(
         default=None, description="the expedition's turn limit (route and trades), if any"
     )
 
