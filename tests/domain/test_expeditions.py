@@ -175,3 +175,41 @@ def test_no_order_within_the_turn_limit_is_refused() -> None:
 def test_replay_names_a_leg_without_a_route() -> None:
     with pytest.raises(ExpeditionInfeasibleError):
         replay(Problem((_stop(0), _stop(1)), {(-1, 0): Hop(1)}, holds=1), (0, 1))
+
+
+@settings(max_examples=10, deadline=None)
+@given(problems(max_stops=6))
+def test_the_beam_finds_the_exact_order_when_it_keeps_every_label(problem: Problem) -> None:
+    # with no more labels per layer than the beam holds, the heuristic is the exact programme
+    from starlane.domain import expeditions as ex
+
+    try:
+        exact = plan_expedition(problem)
+    except ExpeditionInfeasibleError:
+        return
+    saved = ex.EXACT_LIMIT, ex.BEAM_WIDTH
+    ex.EXACT_LIMIT, ex.BEAM_WIDTH = 0, 10**9  # type: ignore[misc]
+    try:
+        beam = plan_expedition(problem)
+    finally:
+        ex.EXACT_LIMIT, ex.BEAM_WIDTH = saved  # type: ignore[misc]
+    assert (beam.order, beam.profit, beam.turns) == (exact.order, exact.profit, exact.turns)
+    assert beam.exact is False
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.data())
+def test_ten_waypoints_are_planned_by_the_beam(data: st.DataObject) -> None:
+    problem = data.draw(problems(max_stops=6))
+    stops = tuple(
+        Stop(200 + i, 1, 200 + i, sells=data.draw(markets()), buys=data.draw(markets()))
+        for i in range(10)
+    )
+    hops = {
+        (a, b): Hop((a * 7 + b * 3) % 11 + 1) for a in range(-1, 10) for b in range(10) if a != b
+    }
+    ten = Problem(stops, hops, holds=problem.holds, cargo=problem.cargo, budget=problem.budget)
+    plan = plan_expedition(ten)
+    assert sorted(plan.order) == list(range(10)) and plan.exact is False
+    again = replay(ten, plan.order, exact=False)
+    assert (again.profit, again.turns, again.legs) == (plan.profit, plan.turns, plan.legs)
