@@ -157,3 +157,27 @@ async def test_an_expedition_survives_a_restart(regions_factory: Callable[..., F
         r = await client.post(f"/api/v1/expeditions/{eid}/next", headers=h)
         assert r.status_code == 200, r.text
         assert r.json()["next_leg"] == 2 and r.json()["legs"][0] == flown["legs"][0]
+
+
+async def test_a_hostile_region_is_a_risk_and_its_gate_refuses_the_leg(
+    regions_app: FastAPI, regions_client: httpx.AsyncClient
+) -> None:
+    from starlane.domain.data import Immigration
+
+    app, client = regions_app, regions_client
+    h, waypoints = await _alice(app, client)
+    region = app.state.services.galaxy.region_state(REGION_A).region
+    region.policy.immigration = Immigration.CLOSED
+    r = await client.post("/api/v1/expeditions", json={"waypoints": waypoints}, headers=h)
+    assert r.status_code == 201, r.text
+    saved = r.json()
+    assert saved["risk"]["level"] == "high" and saved["risk"]["hostile_regions"] == [REGION_A]
+    into_a = next(leg for leg in saved["legs"] if leg["region_id"] == REGION_A)
+    assert into_a["risk"]["hostile_regions"] == [REGION_A]
+    eid = saved["id"]
+    for _ in range(into_a["leg"]):
+        assert (await client.post(f"/api/v1/expeditions/{eid}/next", headers=h)).status_code == 200
+    r = await client.post(f"/api/v1/expeditions/{eid}/next", headers=h)
+    assert r.status_code == 403 and r.json()["code"] == "immigration_refused", r.text
+    shown = (await client.get(f"/api/v1/expeditions/{eid}", headers=h)).json()
+    assert shown["next_leg"] == into_a["leg"] and shown["legs"][into_a["leg"]]["actual"] is None
