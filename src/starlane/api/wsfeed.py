@@ -11,7 +11,9 @@ candidates.
 A relational change (an :class:`~starlane.domain.envelope.Envelope`: ``role.granted``,
 ``account.updated``...) reaches the admin channel of every admin connection, and the
 ``player`` channel of the connections of the account it is about (subject ``account.<id>``).
-It is sent as ``{"type": "change", "channel", "kind", "subject", "position", "at",
+A guild's change (subject ``guild.<id>``, :mod:`starlane.store.guilds`) reaches the ``guild``
+channel of the players its payload names in ``recipients`` (the members, and the player it
+concerns). It is sent as ``{"type": "change", "channel", "kind", "subject", "position", "at",
 "payload"}`` (:func:`envelope_text`); ``position`` is the outbox position, not an event
 position.
 
@@ -219,11 +221,18 @@ class Connection:
             envelope: a committed change.
 
         Returns:
-            ``player`` for a change to the connection's own account, else ``admin`` for an
-            admin subscribed to it, else None.
+            ``player`` for a change to the connection's own account, ``guild`` for a change
+            to a guild addressed to the connection's player, else ``admin`` for an admin
+            subscribed to it, else None.
         """
         if envelope.subject == self.subject and "player" in self.channels:
             return "player"
+        if (
+            "guild" in self.channels
+            and envelope.subject.startswith("guild.")
+            and self.pid in envelope.payload.get("recipients", ())
+        ):
+            return "guild"
         if "admin" in self.channels:
             return "admin"
         return None
@@ -365,6 +374,9 @@ class FeedHub:
                 account = envelope.payload.get("account_id")
                 if isinstance(account, int):
                     found |= self._by_player.get(account, _EMPTY)
+            elif envelope.subject.startswith("guild."):
+                for member in envelope.payload.get("recipients", ()):
+                    found |= self._by_player.get(member, _EMPTY)
             for conn in found:
                 channel = conn.channel_of_change(envelope)
                 if channel is not None and conn.outbox is not None:
