@@ -7,7 +7,8 @@ warp); ``a`` autopilot to a sector id, ``t`` trade at the port (quantity propose
 price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``r``
 refresh, ``q`` quit; Escape closes a dialog. The region panel shows the current region's
 governor and policies; its governor (only) gets ``g``, the governor's screen
-(:class:`~starlane.client.governance.GovernorDialog`). Game keys do nothing until the player
+(:class:`~starlane.client.governance.GovernorDialog`); ``l`` opens the guild screen
+(:class:`~starlane.client.guilds.GuildDialog`). Game keys do nothing until the player
 has logged in, nor while a dialog is open; events arriving never move the keyboard focus.
 
 The client talks to the server only through :class:`~starlane.client.api.StarlaneClient` and
@@ -37,6 +38,7 @@ from starlane.client.dialogs import (
     TradeDialog,
 )
 from starlane.client.governance import GovernorDialog, region_text
+from starlane.client.guilds import GuildDialog
 from starlane.client.render import (
     Names,
     event_text,
@@ -69,12 +71,13 @@ class StarlaneApp(App[None]):
         Binding("x", "attack", "Attack"),
         Binding("s", "scan", "Scan"),
         Binding("g", "govern", "Govern"),
+        Binding("l", "guild", "Guild"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
 
     GAME_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern"}
+        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern", "guild"}
     )
     """Actions that act in the game: only on the main screen, once logged in."""
 
@@ -338,6 +341,10 @@ class StarlaneApp(App[None]):
             await self.redraw()
 
         self.push_screen(GovernorDialog(self.api, self.region), changed)
+
+    def action_guild(self) -> None:
+        """The guild screen: my guild, members, treasury, deposits, withdrawals, requests."""
+        self.push_screen(GuildDialog(self.api))
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""
