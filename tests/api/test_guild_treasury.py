@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,9 +20,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from starlane.api.app import create_app
 from starlane.engine.guilds import GuildTreasury
 from starlane.store.schema import guild_transfers, guilds
-from tests.api.conftest import register
+from tests.api.conftest import FakeClock, make_settings, register
+from tests.conftest import postgres_unavailable_reason
 
 G = "/api/v1/guilds"
 
@@ -71,6 +74,23 @@ async def guild_with_members(
 async def test_concurrent_deposits_and_withdrawals_conserve_credits(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
+    await _concurrent(app, client)
+
+
+_PG = postgres_unavailable_reason()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(_PG is not None, reason=_PG or "")
+async def test_concurrent_transfers_conserve_credits_on_postgresql(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    app = create_app(make_settings(tmp_path, database_url=postgres_url), clock=FakeClock())
+    async with running(app) as c:
+        await _concurrent(app, c)
+
+
+async def _concurrent(app: FastAPI, client: httpx.AsyncClient) -> None:
     gid, players = await guild_with_members(client, ["leader", "member1", "member2", "member3"])
     ids = [p["account"]["id"] for p in players]
     before = await total_credits(app)
