@@ -7,11 +7,14 @@ there.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from starlane.store.schema import audit_entries
 from tests.api.conftest import assert_problem, register
 
 G = "/api/v1/guilds"
@@ -138,6 +141,20 @@ async def test_deposit_and_withdraw_across_regions(app: FastAPI, client: httpx.A
     )
     assert r.status_code == 200 and r.json()["status"] == "done", r.text
     assert r.json()["treasury"] == 250 and await credits(client, hb) == b0 + 150
+    query = select(audit_entries).where(audit_entries.c.action == "guild.treasury.withdraw")
+    async with app.state.services.db.connect() as conn:
+        [entry] = (await conn.execute(query)).mappings().all()
+    assert (entry["actor_id"], entry["actor_role"]) == (alice["account"]["id"], "leader")
+    assert (entry["target_kind"], entry["target_id"]) == ("guild", str(gid))
+    assert json.loads(entry["before"]) == {"treasury": 400}
+    after = json.loads(entry["after"])
+    assert after | {"transfer_id": ""} == {
+        "treasury": 250,
+        "amount": 150,
+        "player_id": bob_id,
+        "transfer_id": "",
+    }
+    assert after["transfer_id"] == r.json()["transfer_id"]
     r = await client.post(
         f"{G}/{gid}/withdraw", json={"amount": 251, "to_player_id": bob_id}, headers=ha
     )

@@ -35,6 +35,7 @@ pending row to its end at start-up (after the galaxy's own recovery).
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -124,7 +125,8 @@ class GuildTreasury:
         uow: makes units of work.
         db: the database (for reads outside a unit of work).
         clock: unix seconds now.
-        new_id: makes transfer ids (default ``guild-`` + random UUID hex).
+        new_id: makes transfer ids (default ``guild-`` + the wall clock in hexadecimal
+            nanoseconds + random hex: ids sort in creation order).
         retry_delay: first delay between retries, seconds (doubles up to 1 s).
     """
 
@@ -136,7 +138,7 @@ class GuildTreasury:
         db: AsyncEngine,
         clock: Callable[[], float],
         *,
-        new_id: Callable[[], str] = lambda: f"guild-{uuid.uuid4().hex}",
+        new_id: Callable[[], str] = lambda: f"guild-{time.time_ns():016x}-{uuid.uuid4().hex[:16]}",
         retry_delay: float = 0.02,
     ) -> None:
         self._engines = engines

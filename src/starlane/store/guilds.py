@@ -464,7 +464,7 @@ class GuildRepository:
         rows = await self._conn.execute(
             select(guild_transfers)
             .where(guild_transfers.c.guild_id == guild_id)
-            .order_by(guild_transfers.c.created_at.desc(), guild_transfers.c.id)
+            .order_by(guild_transfers.c.created_at.desc(), guild_transfers.c.id.desc())
             .limit(limit)
         )
         return [_transfer(r) for r in rows.mappings()]
