@@ -11,9 +11,11 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from starlane.engine.guilds import GuildTreasury
 from starlane.store.schema import audit_entries
 from tests.api.conftest import assert_problem, register
 
@@ -173,3 +175,21 @@ async def test_deposit_and_withdraw_across_regions(app: FastAPI, client: httpx.A
     await client.post(f"{G}/{gid}/members/{bob_id}/kick", headers=ha)
     r = await client.post(f"{G}/{gid}/leave", headers=ha)
     assert_problem(r, 409, "guild_treasury_not_empty")
+
+
+async def test_a_deposit_refused_by_the_region_moves_nothing(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await register(client, "alice")
+    ha = alice["headers"]
+    gid = (await found(client, ha, "Iron Traders", "IRON"))["id"]
+    a0 = await credits(client, ha)
+    # the credits are spent between the pre-check and the region's debit
+    monkeypatch.setattr(GuildTreasury, "_credits_of", lambda self, player_id: None)
+    r = await client.post(f"{G}/{gid}/deposit", json={"amount": a0 + 1}, headers=ha)
+    body = assert_problem(r, 409, "insufficient_credits")
+    [failed] = (await client.get(f"{G}/{gid}/transfers", headers=ha)).json()["items"]
+    assert failed["transfer_id"] == body["context"]["transfer_id"]
+    assert (failed["status"], failed["error_code"]) == ("failed", "insufficient_credits")
+    assert await credits(client, ha) == a0
+    assert (await client.get(f"{G}/{gid}", headers=ha)).json()["treasury"] == 0

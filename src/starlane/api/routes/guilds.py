@@ -72,7 +72,7 @@ router = APIRouter(prefix="/api/v1", tags=["guilds"])
 GuildId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the guild's id")]
 PlayerId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the player's (account) id")]
 
-PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 409, 422, 429)
+PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 409, 422, 429, 503)
 """See the module docstring for the codes."""
 
 
@@ -372,9 +372,20 @@ async def transfer_leadership(
 @router.post("/guilds/{guild_id}/deposit", response_model=TransferOut, responses=PROBLEMS)
 async def deposit(caller: GameCaller, guild_id: GuildId, body: AmountRequest) -> TransferOut:
     """Move credits from the caller (in any region) into the treasury (members). 409
-    ``insufficient_credits``; 403 ``forbidden`` for a non-member."""
+    ``insufficient_credits`` (also when the credits were spent while the deposit was on its
+    way: the problem's ``context.transfer_id`` names the failed transfer); 403 ``forbidden``
+    for a non-member."""
     services, _roster, me = await _start(caller)
     result = await _treasury(services).deposit(guild_id, me, body.amount)
+    transfer = result.transfer
+    if transfer.status == "failed":  # refused by the region after the pre-check: nothing moved
+        code = transfer.error_code or "insufficient_credits"
+        raise ApiError(
+            409,
+            code,
+            f"your region refused the deposit: {code}",
+            context={"transfer_id": transfer.id},
+        )
     return _result_out(result)
 
 
