@@ -77,7 +77,7 @@ def assert_inert(out: str) -> None:
     for tag, attrs in collector.tags:
         assert tag in ALLOWED_TAGS, (tag, out)
         for name, value in attrs:
-            assert name == "rel" and tag == "a" or name in ALLOWED_ATTRIBUTES.get(tag, ()), (
+            assert (name == "rel" and tag == "a") or name in ALLOWED_ATTRIBUTES.get(tag, ()), (
                 tag,
                 name,
                 out,
