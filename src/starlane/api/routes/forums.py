@@ -72,16 +72,11 @@ ThreadId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the thread's id"
 PostId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the post's id")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page")]
 
-READ_PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(401, 404, 422)
-"""401 no token; 404 ``unknown_board`` or ``thread_not_found``; 422 ``validation_error``."""
-POST_PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(401, 404, 409, 422, 429)
-"""Also 409 ``thread_locked`` and 429 ``rate_limited`` (with ``Retry-After``)."""
-EDIT_PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 409, 422)
-"""403 ``forbidden`` (not the author); 404 ``post_not_found``; 409 ``edit_window_closed``,
-``thread_locked`` or ``post_gone``."""
-MODERATION_PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 422)
-"""403 ``forbidden`` (not a moderator of the board); 404 ``thread_not_found`` or
-``post_not_found``; 422 ``reason_required`` or ``validation_error``."""
+PROBLEMS: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 404, 409, 422, 429)
+"""401 no token; 403 ``forbidden`` (not the author; not a moderator of the board); 404
+``unknown_board``, ``thread_not_found`` or ``post_not_found``; 409 ``thread_locked``,
+``edit_window_closed`` or ``post_gone``; 422 ``reason_required`` or ``validation_error``; 429
+``rate_limited`` (with ``Retry-After``: the posting limit, or the per-player request limit)."""
 
 
 def _forums(services: Services) -> Forums:
@@ -119,14 +114,20 @@ async def _post_limit(services: Services, principal: Principal) -> None:
     await services.limiter.hit("forum_post", f"account:{principal.account_id}")
 
 
+async def _request_limit(services: Services, principal: Principal) -> None:
+    """Every forum request counts against the player's request limit (as game commands)."""
+    await services.limiter.hit("command", f"player:{principal.account_id}")
+
+
 def _after(cursor: str | None) -> int:
     return int(cursor) if cursor else 0
 
 
-@router.get("/boards", response_model=BoardList, responses=READ_PROBLEMS)
+@router.get("/boards", response_model=BoardList, responses=PROBLEMS)
 async def list_boards(request: Request, principal: CurrentPrincipal) -> BoardList:
     """The boards: ``galaxy`` first, then one per region by region id."""
     services = get_services(request)
+    await _request_limit(services, principal)
     items = [BoardOut(name=GALAXY_BOARD, title="Galaxy", region_id=None, channel="forum:galaxy")]
     for state in sorted(services.galaxy.regions(), key=lambda s: s.region.id):
         name = f"region-{state.region.id}"
@@ -141,7 +142,7 @@ async def list_boards(request: Request, principal: CurrentPrincipal) -> BoardLis
     return BoardList(items=items)
 
 
-@router.get("/search", response_model=PostList, responses=READ_PROBLEMS)
+@router.get("/search", response_model=PostList, responses=PROBLEMS)
 async def search(
     request: Request,
     principal: CurrentPrincipal,
@@ -153,6 +154,7 @@ async def search(
     """Posts containing every word of ``q`` (stemmed: "trading" finds "trade"), newest first;
     deleted and hidden posts and hidden threads are never found."""
     services = get_services(request)
+    await _request_limit(services, principal)
     if board is not None:
         _board(services, board)
     async with services.db.connect() as conn:
@@ -167,7 +169,7 @@ async def search(
     )
 
 
-@router.get("/{board}/threads", response_model=ThreadList, responses=READ_PROBLEMS)
+@router.get("/{board}/threads", response_model=ThreadList, responses=PROBLEMS)
 async def list_threads(
     request: Request,
     principal: CurrentPrincipal,
@@ -178,6 +180,7 @@ async def list_threads(
     """A board's threads, a page at a time: pinned ones first, then by newest post. Hidden
     threads are listed to the board's moderators only."""
     services = get_services(request)
+    await _request_limit(services, principal)
     found_board = _board(services, board)
     moderator = may_moderate(found_board, await _roles(services, principal, found_board))
     after = None
@@ -200,15 +203,14 @@ async def list_threads(
     )
 
 
-@router.post(
-    "/{board}/threads", response_model=ThreadPage, status_code=201, responses=POST_PROBLEMS
-)
+@router.post("/{board}/threads", response_model=ThreadPage, status_code=201, responses=PROBLEMS)
 async def open_thread(
     request: Request, principal: CurrentPrincipal, board: BoardName, body: NewThread
 ) -> ThreadPage:
     """Open a thread on a board with its first post (Markdown; answered with ``body_html``,
     sanitised). Counts against the per-account posting limit (429 ``rate_limited``)."""
     services = get_services(request)
+    await _request_limit(services, principal)
     _board(services, board)
     await _post_limit(services, principal)
     thread, post = await _forums(services).open_thread(
@@ -220,7 +222,7 @@ async def open_thread(
     )
 
 
-@router.get("/threads/{thread_id}", response_model=ThreadPage, responses=READ_PROBLEMS)
+@router.get("/threads/{thread_id}", response_model=ThreadPage, responses=PROBLEMS)
 async def read_thread(
     request: Request,
     principal: CurrentPrincipal,
@@ -232,6 +234,7 @@ async def read_thread(
     place with no body; a hidden thread is 404 ``thread_not_found`` except to its board's
     moderators."""
     services = get_services(request)
+    await _request_limit(services, principal)
     thread, board = await _thread_board(services, thread_id)
     if thread.hidden and not may_moderate(board, await _roles(services, principal, board)):
         raise ThreadNotFoundError(f"no thread {thread_id}", thread_id=thread_id)
@@ -247,7 +250,7 @@ async def read_thread(
 
 
 @router.post(
-    "/threads/{thread_id}/posts", response_model=PostOut, status_code=201, responses=POST_PROBLEMS
+    "/threads/{thread_id}/posts", response_model=PostOut, status_code=201, responses=PROBLEMS
 )
 async def reply(
     request: Request, principal: CurrentPrincipal, thread_id: ThreadId, body: NewPost
@@ -255,6 +258,7 @@ async def reply(
     """Write a post in a thread (409 ``thread_locked`` when it is locked). Counts against the
     per-account posting limit (429 ``rate_limited``)."""
     services = get_services(request)
+    await _request_limit(services, principal)
     thread, board = await _thread_board(services, thread_id)
     moderator = thread.hidden and may_moderate(board, await _roles(services, principal, board))
     await _post_limit(services, principal)
@@ -264,34 +268,35 @@ async def reply(
     return PostOut.model_validate(post_payload(post))
 
 
-@router.patch("/posts/{post_id}", response_model=PostOut, responses=EDIT_PROBLEMS)
+@router.patch("/posts/{post_id}", response_model=PostOut, responses=PROBLEMS)
 async def edit_post(
     request: Request, principal: CurrentPrincipal, post_id: PostId, body: NewPost
 ) -> PostOut:
     """Edit your own post within ``forums.edit_seconds`` (15 minutes) of writing it: 409
     ``edit_window_closed`` after that, ``thread_locked`` in a locked thread."""
     services = get_services(request)
+    await _request_limit(services, principal)
     post = await _forums(services).edit(post_id, principal.account_id, body.body)
     return PostOut.model_validate(post_payload(post))
 
 
-@router.delete("/posts/{post_id}", response_model=PostOut, responses=EDIT_PROBLEMS)
+@router.delete("/posts/{post_id}", response_model=PostOut, responses=PROBLEMS)
 async def delete_post(request: Request, principal: CurrentPrincipal, post_id: PostId) -> PostOut:
     """Delete your own post: its text is erased and a placeholder keeps its place."""
     services = get_services(request)
+    await _request_limit(services, principal)
     post = await _forums(services).delete(post_id, principal.account_id)
     return PostOut.model_validate(post_payload(post))
 
 
-@router.patch(
-    "/threads/{thread_id}/moderation", response_model=ThreadOut, responses=MODERATION_PROBLEMS
-)
+@router.patch("/threads/{thread_id}/moderation", response_model=ThreadOut, responses=PROBLEMS)
 async def moderate_thread(
     request: Request, principal: CurrentPrincipal, thread_id: ThreadId, body: ThreadModeration
 ) -> ThreadOut:
     """Lock, pin or hide a thread, or undo it (the board's moderators). Hiding needs a
     ``reason``; each change is an audit entry in the same transaction."""
     services = get_services(request)
+    await _request_limit(services, principal)
     _, board = await _thread_board(services, thread_id)
     roles = await _roles(services, principal, board)
     changes = body.model_dump(exclude_none=True, exclude={"reason"})
@@ -305,13 +310,14 @@ async def moderate_thread(
     return ThreadOut.model_validate(thread_payload(thread))
 
 
-@router.patch("/posts/{post_id}/moderation", response_model=PostOut, responses=MODERATION_PROBLEMS)
+@router.patch("/posts/{post_id}/moderation", response_model=PostOut, responses=PROBLEMS)
 async def moderate_post(
     request: Request, principal: CurrentPrincipal, post_id: PostId, body: PostModeration
 ) -> PostOut:
     """Hide a post, or show it again (the board's moderators). Hiding needs a ``reason``,
     shown in the post's place; each change is an audit entry in the same transaction."""
     services = get_services(request)
+    await _request_limit(services, principal)
     async with services.db.connect() as conn:
         found = await store.get_post(conn, post_id)
     if found is None:
