@@ -119,6 +119,16 @@ async def test_writes_commit_with_outbox_and_audit(
     assert posts == 1  # the refused reply left nothing
     assert committed[-1].kind == "forum.thread.moderated"
     assert committed[-1].payload["locked"] is True
+    # a hidden thread's posts go to the admin feed only, not to the board's channel
+    await forums.moderate_thread(
+        thread.id, Actor(bob, "moderator"), moderator, {"hidden": True, "locked": False}, "spam"
+    )
+    assert committed[-1].subject == "forum.region-3"  # the thread vanishes from the board
+    await forums.reply(thread.id, bob, "moderator's note", moderator=True)
+    assert (committed[-1].kind, committed[-1].subject) == (
+        "forum.post.created",
+        "forum-hidden.region-3",
+    )
 
 
 async def test_board_pages_pinned_first(engine: AsyncEngine, forums: Forums) -> None:

@@ -5,7 +5,8 @@ Each write runs in one unit of work (:mod:`starlane.store.uow`): the rows, the s
 the outbox message that pushes the change to the board's WebSocket channel and, for a
 moderator's action, its audit entry commit together or not at all.
 
-Outbox messages: subject ``forum.<board>``; kinds ``forum.thread.created``,
+Outbox messages: subject ``forum.<board>`` (``forum-hidden.<board>`` for the posts of a hidden
+thread, which only the admin feed carries); kinds ``forum.thread.created``,
 ``forum.post.created``, ``forum.post.edited``, ``forum.post.deleted``,
 ``forum.thread.moderated``, ``forum.post.moderated``; payload the post (:func:`post_payload`)
 or the thread (:func:`thread_payload`).
@@ -46,16 +47,17 @@ if TYPE_CHECKING:
 __all__ = ["Forums", "board_subject", "post_payload", "thread_payload"]
 
 
-def board_subject(board: str) -> str:
+def board_subject(board: str, *, hidden: bool = False) -> str:
     """The outbox subject of a board's changes.
 
     Args:
         board: the board's name.
+        hidden: the change is inside a hidden thread (only the admin feed carries it).
 
     Returns:
-        ``forum.<board>``.
+        ``forum.<board>`` (pushed on the board's channel), or ``forum-hidden.<board>``.
     """
-    return f"forum.{board}"
+    return f"forum-hidden.{board}" if hidden else f"forum.{board}"
 
 
 def post_payload(post: PostRow) -> dict[str, Any]:
@@ -191,7 +193,8 @@ class Forums:
             post_id = await store.insert_post(conn, thread, author_id, body, html, self._clock())
             post = await store.get_post(conn, post_id)
             assert post is not None
-            work.add_message("forum.post.created", board_subject(thread.board), post_payload(post))
+            subject = board_subject(thread.board, hidden=thread.hidden)
+            work.add_message("forum.post.created", subject, post_payload(post))
         return post
 
     async def edit(self, post_id: int, caller_id: int, body: str) -> PostRow:
@@ -227,7 +230,8 @@ class Forums:
             )
             await store.update_post_body(conn, post, body, html, now)
             after = await self._post(work, post_id)
-            work.add_message("forum.post.edited", board_subject(post.board), post_payload(after))
+            subject = board_subject(post.board, hidden=post.thread_hidden)
+            work.add_message("forum.post.edited", subject, post_payload(after))
         return after
 
     async def delete(self, post_id: int, caller_id: int) -> PostRow:
@@ -252,7 +256,8 @@ class Forums:
             )
             await store.set_post_deleted(work.connection, post_id, self._clock())
             after = await self._post(work, post_id)
-            work.add_message("forum.post.deleted", board_subject(post.board), post_payload(after))
+            subject = board_subject(post.board, hidden=post.thread_hidden)
+            work.add_message("forum.post.deleted", subject, post_payload(after))
         return after
 
     async def moderate_thread(
@@ -367,7 +372,8 @@ class Forums:
                 user_agent=actor.user_agent,
                 request_id=actor.request_id,
             )
-            work.add_message("forum.post.moderated", board_subject(post.board), post_payload(after))
+            subject = board_subject(post.board, hidden=post.thread_hidden)
+            work.add_message("forum.post.moderated", subject, post_payload(after))
         return after
 
     @staticmethod
