@@ -312,4 +312,14 @@ async def test_search_and_restart(regions_factory: Callable[..., FastAPI]) -> No
         r = await c.get("/api/v1/forums/search", params={"q": "equipment"}, headers=headers)
         assert len(r.json()["items"]) == 1
         r = await c.get(f"/api/v1/forums/threads/{t1['thread']['id']}", headers=headers)
-        assert [p["hidden"] for p in r.json()["posts"]] == [False, True]
+        posts = r.json()["posts"]
+        assert [p["hidden"] for p in posts] == [False, True] and posts[1]["body"] is None
+        assert posts[1]["hidden_reason"] == "exploit"
+        mod_login = await c.post(
+            "/api/v1/auth/login", json={"username": "mod_a", "password": "correct horse battery"}
+        )
+        mod = {"Authorization": f"Bearer {mod_login.json()['access_token']}"}
+        r = await c.get(f"/api/v1/forums/threads/{t1['thread']['id']}", headers=mod)
+        assert (
+            r.json()["posts"][1]["body"] == "trading secrets: buy ore cheap"
+        )  # moderators read it

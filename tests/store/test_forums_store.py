@@ -3,6 +3,7 @@ write path through the unit of work (outbox messages, audit entries), paging."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -147,3 +148,22 @@ async def test_board_pages_pinned_first(engine: AsyncEngine, forums: Forums) -> 
                 break
             after = (page[-1].pinned, page[-1].last_post_id)
     assert seen == [ids[1], ids[4], ids[3], ids[2], ids[0]]
+
+
+async def test_concurrent_replies_are_all_counted(engine: AsyncEngine, forums: Forums) -> None:
+    names = [f"p{i}" for i in range(8)]
+    authors = [await _account(engine, name) for name in names]
+    thread, _ = await forums.open_thread("galaxy", authors[0], "Busy", "start")
+    posts = await asyncio.gather(
+        *(
+            forums.reply(thread.id, authors[i % len(authors)], f"reply {i}", moderator=False)
+            for i in range(24)
+        )
+    )
+    assert len({p.id for p in posts}) == 24
+    async with engine.connect() as conn:
+        after = await store.get_thread(conn, thread.id)
+        listed = await store.list_posts(conn, thread.id, after=0, limit=100)
+    assert after is not None and after.post_count == 25 == len(listed)
+    assert after.last_post_id == max(p.id for p in listed)
+    assert sorted(await _search(engine, "reply")) == sorted(p.id for p in posts)

@@ -60,11 +60,13 @@ def board_subject(board: str, *, hidden: bool = False) -> str:
     return f"forum-hidden.{board}" if hidden else f"forum.{board}"
 
 
-def post_payload(post: PostRow) -> dict[str, Any]:
-    """A post as pushed and answered (no source or HTML once deleted or hidden).
+def post_payload(post: PostRow, *, moderator: bool = False) -> dict[str, Any]:
+    """A post as pushed and answered (no source or HTML once deleted, nor once hidden except
+    to the board's moderators).
 
     Args:
         post: the post.
+        moderator: the reader moderates the post's board (sees a hidden post's text).
 
     Returns:
         JSON-able fields: ``id``, ``thread_id``, ``thread_title``, ``board``, ``author_id``,
@@ -72,7 +74,7 @@ def post_payload(post: PostRow) -> dict[str, Any]:
         ``body``, ``body_html``, ``created_at``, ``edited_at``, ``deleted``, ``hidden``,
         ``hidden_reason``.
     """
-    gone = post.deleted or post.hidden
+    gone = post.deleted or (post.hidden and not moderator)
     return {
         "id": post.id,
         "thread_id": post.thread_id,

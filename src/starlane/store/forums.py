@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, and_, func, literal_column, or_, select, text, update
+from sqlalchemy import Row, and_, case, func, literal_column, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from starlane.store.schema import FORUM_FTS_TABLE, accounts, forum_posts, forum_threads
@@ -246,13 +246,15 @@ async def insert_post(
         .returning(forum_posts.c.id)
     )
     post_id = int(result.scalar_one())
+    t = forum_threads.c
+    newer = t.last_post_id < post_id  # concurrent replies may commit out of id order
     await conn.execute(
         update(forum_threads)
-        .where(forum_threads.c.id == thread.id)
+        .where(t.id == thread.id)
         .values(
-            last_post_id=post_id,
-            last_post_at=now,
-            post_count=forum_threads.c.post_count + 1,
+            last_post_id=case((newer, post_id), else_=t.last_post_id),
+            last_post_at=case((newer, now), else_=t.last_post_at),
+            post_count=t.post_count + 1,
         )
     )
     await _index(conn, post_id, thread.title if first else "", body)

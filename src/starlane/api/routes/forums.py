@@ -231,12 +231,13 @@ async def read_thread(
     limit: Limit = 50,
 ) -> ThreadPage:
     """A thread and a page of its posts, oldest first. Deleted and hidden posts keep their
-    place with no body; a hidden thread is 404 ``thread_not_found`` except to its board's
-    moderators."""
+    place with no body (the board's moderators still read a hidden post's text); a hidden
+    thread is 404 ``thread_not_found`` except to its board's moderators."""
     services = get_services(request)
     await _request_limit(services, principal)
     thread, board = await _thread_board(services, thread_id)
-    if thread.hidden and not may_moderate(board, await _roles(services, principal, board)):
+    moderator = may_moderate(board, await _roles(services, principal, board))
+    if thread.hidden and not moderator:
         raise ThreadNotFoundError(f"no thread {thread_id}", thread_id=thread_id)
     async with services.db.connect() as conn:
         posts = await store.list_posts(conn, thread_id, after=_after(cursor), limit=limit + 1)
@@ -244,7 +245,7 @@ async def read_thread(
     more = len(posts) > limit
     return ThreadPage(
         thread=ThreadOut.model_validate(thread_payload(thread)),
-        posts=[PostOut.model_validate(post_payload(p)) for p in page],
+        posts=[PostOut.model_validate(post_payload(p, moderator=moderator)) for p in page],
         next_cursor=str(page[-1].id) if more and page else None,
     )
 
