@@ -3,29 +3,21 @@
 Writes take the connection of the caller's transaction (a unit of work's, so the change, its
 outbox messages and any audit entry commit together); reads take one too, or the engine.
 
-Search is kept by this module in the same transaction as the post it indexes:
-
-- PostgreSQL: ``forum_posts.search`` = ``to_tsvector('english', title) || to_tsvector(
-  'english', body)`` (the title only in a thread's first post), under a GIN index; queried
-  with ``plainto_tsquery`` (every word must match, stemmed);
-- SQLite: the FTS5 table ``forum_posts_fts(title, body)`` (rowid = post id, Porter
-  stemming); queried with every word of the query quoted (so no FTS5 syntax is ever
-  interpreted), all of them required.
-
-Deleted and hidden posts leave the index; posts of hidden threads stay in it but are not
-returned.
+Search is kept by this module in the same transaction as the post it indexes, through
+:mod:`starlane.store.forum_search` (FTS5 on SQLite, ``tsvector`` on PostgreSQL). Deleted and
+hidden posts leave the index; posts of hidden threads stay in it but are not returned.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, literal_column, or_, select, text, update
+from sqlalchemy import Row, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from starlane.store.schema import FORUM_FTS_TABLE, accounts, forum_posts, forum_threads
+from starlane.store.forum_search import index_post, matching, search_words, unindex_post
+from starlane.store.schema import accounts, forum_posts, forum_threads
 
 __all__ = [
     "PostRow",
@@ -44,9 +36,6 @@ __all__ = [
     "set_thread_flags",
     "update_post_body",
 ]
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-_MAX_WORDS = 16
 
 
 @dataclass(frozen=True)
@@ -257,7 +246,7 @@ async def insert_post(
             post_count=t.post_count + 1,
         )
     )
-    await _index(conn, post_id, thread.title if first else "", body)
+    await index_post(conn, post_id, thread.title if first else "", body)
     return post_id
 
 
@@ -294,7 +283,7 @@ async def set_post_deleted(conn: AsyncConnection, post_id: int, now: float) -> N
         .where(forum_posts.c.id == post_id)
         .values(body="", body_html="", deleted=True, edited_at=now)
     )
-    await _unindex(conn, post_id)
+    await unindex_post(conn, post_id)
 
 
 async def set_post_hidden(
@@ -338,40 +327,13 @@ async def reindex_post(conn: AsyncConnection, post_id: int) -> None:
         post_id: the post.
     """
     post = await get_post(conn, post_id)
-    await _unindex(conn, post_id)
+    await unindex_post(conn, post_id)
     if post is None or post.deleted or post.hidden:
         return
     first = await conn.scalar(
         select(func.min(forum_posts.c.id)).where(forum_posts.c.thread_id == post.thread_id)
     )
-    await _index(conn, post_id, post.title if first == post_id else "", post.body)
-
-
-async def _index(conn: AsyncConnection, post_id: int, title: str, body: str) -> None:
-    if conn.dialect.name == "postgresql":
-        await conn.execute(
-            text(
-                "UPDATE forum_posts SET search = setweight(to_tsvector('english', :title), 'A')"
-                " || to_tsvector('english', :body) WHERE id = :id"
-            ),
-            {"title": title, "body": body, "id": post_id},
-        )
-    else:
-        await conn.execute(
-            text(f"INSERT INTO {FORUM_FTS_TABLE}(rowid, title, body) VALUES (:id, :title, :body)"),
-            {"title": title, "body": body, "id": post_id},
-        )
-
-
-async def _unindex(conn: AsyncConnection, post_id: int) -> None:
-    if conn.dialect.name == "postgresql":
-        await conn.execute(
-            update(forum_posts).where(forum_posts.c.id == post_id).values(search=None)
-        )
-    else:
-        await conn.execute(
-            text(f"DELETE FROM {FORUM_FTS_TABLE} WHERE rowid = :id"), {"id": post_id}
-        )
+    await index_post(conn, post_id, post.title if first == post_id else "", post.body)
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -467,18 +429,6 @@ async def list_posts(
     return [_post(r) for r in (await conn.execute(query)).all()]
 
 
-def search_words(query: str) -> list[str]:
-    """The words of a search query (what both backends match; punctuation is ignored).
-
-    Args:
-        query: the user's text.
-
-    Returns:
-        At most 16 words, lower-cased.
-    """
-    return [w.casefold() for w in _WORD.findall(query)][:_MAX_WORDS]
-
-
 async def search_posts(
     conn: AsyncConnection,
     query: str,
@@ -503,20 +453,7 @@ async def search_posts(
     if not words:
         return []
     p, t = forum_posts.c, forum_threads.c
-    stmt = select(*_POST_COLUMNS).select_from(_POSTS)
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.where(
-            p.search.op("@@")(func.plainto_tsquery(literal_column("'english'"), " ".join(words)))
-        )
-    else:
-        match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        stmt = stmt.where(
-            p.id.in_(
-                select(literal_column("rowid"))
-                .select_from(text(FORUM_FTS_TABLE))
-                .where(text(f"{FORUM_FTS_TABLE} MATCH :match").bindparams(match=match))
-            )
-        )
+    stmt = select(*_POST_COLUMNS).select_from(_POSTS).where(matching(conn, words))
     stmt = stmt.where(p.deleted.is_(False), p.hidden.is_(False), t.hidden.is_(False))
     if board is not None:
         stmt = stmt.where(t.board == board)
