@@ -4,6 +4,7 @@ in-process server: boards, a new thread, a reply, a locked thread's refusal, Esc
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 from textual.widgets import Input, OptionList, Static
@@ -15,6 +16,20 @@ from starlane.domain.governance import RegionRole
 from starlane.forums.service import Forums
 from tests.client.conftest import running_app, small_settings
 from tests.client.test_tui import PASSWORD, plain, until
+
+
+class FakeLive:
+    """Records the subscriptions the dialog asks of the live connection."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    async def request(self, op: str, **args: Any) -> Any:
+        self.calls.append((op, str(args["channel"])))
+        return {"channels": []}
+
+    async def close(self) -> None:
+        return None
 
 
 def test_renderers() -> None:
@@ -36,6 +51,8 @@ async def test_boards_threads_posts_and_refusals(tmp_path: Path) -> None:
             app.screen.query_one("#password", Input).value = PASSWORD
             await pilot.click("#register-button")
             await until(pilot, lambda: app.me is not None)
+            live = FakeLive()
+            app.live = live
             await pilot.press("f")
             await until(pilot, lambda: isinstance(app.screen, ForumDialog))
             dialog = app.screen
@@ -58,10 +75,26 @@ async def test_boards_threads_posts_and_refusals(tmp_path: Path) -> None:
             await until(pilot, lambda: dialog.thread is not None)
             assert dialog.thread is not None and dialog.thread["title"] == "Selling ore"
             assert [p["body"] for p in dialog.posts] == ["body without a title"]
+            assert live.calls == [("subscribe", "forum:galaxy")]
+            # someone else replies: the pushed change reloads the thread shown
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
+                r = await other.post(
+                    "/api/v1/auth/register", json={"username": "reader", "password": PASSWORD}
+                )
+                token = r.json()["tokens"]["access_token"]
+                r = await other.post(
+                    f"/api/v1/forums/threads/{dialog.thread['id']}/posts",
+                    json={"body": "count me in"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            await dialog.forum_changed(
+                {"type": "change", "kind": "forum.post.created", "payload": r.json()}
+            )
+            assert [p["author"] for p in dialog.posts] == ["writer_1", "reader"]
             # reply in the thread
             dialog.query_one("#forum-body", Input).value = "**cheap** at Sol"
             await pilot.click("#forum-send")
-            await until(pilot, lambda: len(dialog.posts) == 2)
+            await until(pilot, lambda: len(dialog.posts) == 3)
             texts = [plain(str(s.render())) for s in dialog.query(".forum-post").results(Static)]
             assert texts[-1].endswith("**cheap** at Sol")
             # a locked thread refuses the reply; the dialog stays open and says why
@@ -85,3 +118,4 @@ async def test_boards_threads_posts_and_refusals(tmp_path: Path) -> None:
             await until(pilot, lambda: dialog.board is None)
             await pilot.press("escape")
             await until(pilot, lambda: len(app.screen_stack) == 1)
+            assert live.calls[-1] == ("unsubscribe", "forum:galaxy")

@@ -8,6 +8,10 @@
 3. a thread's posts (``GET /api/v1/forums/threads/{id}``), oldest first, deleted and hidden
    ones as placeholders; the form below replies.
 
+With a live connection (the app's WebSocket), the dialog follows the open board's channel
+``forum:<board>``: a new post, an edit or a moderation there reloads what is shown
+(:meth:`ForumDialog.forum_changed`, called by the app for each forum ``change`` message).
+
 The form's Post button sends; the server's refusals (``thread_locked``, ``rate_limited``,
 ``validation_error``...) are shown in the dialog, which stays open. Posts are shown as their
 Markdown source, escaped (the terminal never interprets a post's markup).
@@ -76,6 +80,8 @@ class ForumDialog(Dialog):
 
     Args:
         api: the client.
+        live: the app's live connection (a :class:`~starlane.client.live.LiveConnection`),
+            or None.
 
     Attributes:
         board: the board open (its name), or None at the boards.
@@ -90,9 +96,11 @@ class ForumDialog(Dialog):
         Binding("n", "compose", "New", show=True),
     ]
 
-    def __init__(self, api: StarlaneClient) -> None:
+    def __init__(self, api: StarlaneClient, live: Any = None) -> None:
         super().__init__(id="forum-dialog")
         self.api = api
+        self.live = live
+        self.following: str | None = None
         self.board: str | None = None
         self.thread: JSON | None = None
         self.boards: list[JSON] = []
@@ -136,6 +144,7 @@ class ForumDialog(Dialog):
     async def show_boards(self) -> None:
         """The boards."""
         self.board, self.thread = None, None
+        await self._follow(None)
         self.query_one("#forum-title", Label).update("[b]Forums[/b] - pick a board (Esc closes)")
         self._layout(listing=True, form=False, subject=False)
         body = await self._get("/boards")
@@ -145,6 +154,36 @@ class ForumDialog(Dialog):
         options.add_options([Option(escape(b["title"]), id=b["name"]) for b in self.boards])
         options.focus()
 
+    async def _follow(self, board: str | None) -> None:
+        """Subscribe to the board's channel (leaving the one followed before)."""
+        if self.live is None or board == self.following:
+            return
+        try:
+            if self.following is not None:
+                await self.live.request("unsubscribe", channel=f"forum:{self.following}")
+            if board is not None:
+                await self.live.request("subscribe", channel=f"forum:{board}")
+        except ApiError:
+            return
+        self.following = board
+
+    async def forum_changed(self, message: JSON) -> None:
+        """A change on a followed board: reload the thread or the board shown, if concerned.
+
+        Args:
+            message: the ``{"type": "change", "kind", "payload", ...}`` message.
+        """
+        payload = message.get("payload") or {}
+        if self.thread is not None:
+            thread_id = int(self.thread["id"])
+            concerned = payload.get("thread_id") == thread_id or (
+                message.get("kind") == "forum.thread.moderated" and payload.get("id") == thread_id
+            )
+            if concerned:
+                await self.show_thread(thread_id)
+        elif self.board is not None and payload.get("board") == self.board:
+            await self.show_board(self.board)
+
     async def show_board(self, board: str) -> None:
         """A board's threads.
 
@@ -152,6 +191,7 @@ class ForumDialog(Dialog):
             board: the board's name.
         """
         self.board, self.thread = board, None
+        await self._follow(board)
         title = next((b["title"] for b in self.boards if b["name"] == board), board)
         self.query_one("#forum-title", Label).update(
             f"[b]{escape(title)}[/b] - pick a thread, n: new thread, Esc: boards"
@@ -207,6 +247,7 @@ class ForumDialog(Dialog):
         elif self.board is not None:
             await self.show_boards()
         else:
+            await self._follow(None)
             self.dismiss(None)
 
     def action_compose(self) -> None:

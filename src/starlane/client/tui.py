@@ -268,6 +268,9 @@ class StarlaneApp(App[None]):
             if message is None:
                 self.log_event(f"[yellow]live feed closed: {self.live.close_reason or ''}[/]")
                 return
+            if message.get("type") == "change" and str(message.get("channel")).startswith("forum:"):
+                await self._forum_changed(message)
+                continue
             if message.get("type") != "event":
                 continue
             self.names.learn_event(message.get("event", {}))
@@ -277,6 +280,12 @@ class StarlaneApp(App[None]):
                 else:
                     self._schedule_refresh()
             self.log_event(event_text(message, self.names))
+
+    async def _forum_changed(self, message: JSON) -> None:
+        from starlane.client.forums import ForumDialog
+
+        if isinstance(self.screen, ForumDialog):
+            await self.screen.forum_changed(message)
 
     def _schedule_refresh(self) -> None:
         if self._refresh_pending:
@@ -345,7 +354,7 @@ class StarlaneApp(App[None]):
         """The forums: boards, threads and posts; read and write (:mod:`starlane.client.forums`)."""
         from starlane.client.forums import ForumDialog
 
-        self.push_screen(ForumDialog(self.api))
+        self.push_screen(ForumDialog(self.api, self.live))
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""
