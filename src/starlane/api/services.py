@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from starlane.billing.webhook import WebhookBilling
     from starlane.bus import Bus
     from starlane.config import Settings
+    from starlane.engine.proposals import ProposalBoard
     from starlane.engine.router import GalaxyService
     from starlane.projections.base import ProjectionRunner
     from starlane.projections.worker import ProjectorProcess
@@ -76,6 +77,7 @@ class Services:
         membership: every account's membership terms (kept by the bus), for ``GET /me``.
         billing: the billing webhook provider (None: no secret configured, the webhook
             answers 503 ``billing_disabled``).
+        proposals: the regions' proposals and votes, and the timer that closes them.
     """
 
     settings: Settings
@@ -105,3 +107,4 @@ class Services:
     ws_counts: SocketCounts = field(default_factory=SocketCounts)
     membership: MembershipBook = field(default_factory=MembershipBook)
     billing: WebhookBilling | None = None
+    proposals: ProposalBoard | None = None
