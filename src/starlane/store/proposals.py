@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -78,7 +78,7 @@ def _row(r: Any) -> ProposalRow:
         region_id=int(m["region_id"]),
         proposer_id=int(m["proposer_id"]),
         kind=str(m["kind"]),
-        changes=orjson.loads(m["changes"]),
+        changes=msgspec.json.decode(m["changes"]),
         state=str(m["state"]),
         created_at=float(m["created_at"]),
         closes_at=float(m["closes_at"]),
@@ -120,7 +120,7 @@ async def insert_proposal(
             region_id=region_id,
             proposer_id=proposer_id,
             kind=kind,
-            changes=orjson.dumps(dict(changes)).decode(),
+            changes=msgspec.json.encode(dict(changes)).decode(),
             state=OPEN,
             created_at=now,
             closes_at=closes_at,
