@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from starlane.domain.data import PORT_CLASSES
+from starlane.domain.proposals import EnactProposal
 from tests.api.conftest import assert_problem
 from tests.api.proposal_helpers import DAY, citizens, make_app, propose, vote, wait_closed
 from tests.api.regions import REGION_A, ROOT, ROOT_PASSWORD, cast, client_of, login
@@ -267,3 +268,36 @@ async def test_the_vote_closes_at_start_up_when_it_fell_due_while_down(
         second = (await c.get(f"/api/v1/proposals/{later}", headers=headers)).json()
         assert second["state"] == "rejected"
         assert first["closed_at"] == second["closed_at"] == clock.now
+
+
+async def test_a_crash_after_the_enactment_is_repaired_at_the_next_start(
+    regions_factory: Callable[..., FastAPI],
+) -> None:
+    """The region committed the enactment, then the server died before the audit entry and
+    the close: the next start appends the entry and closes the proposal, changing nothing
+    twice."""
+    app = make_app(regions_factory, vote_min_citizen_days=0)
+    async with app.router.lifespan_context(app), client_of(app) as c:
+        await cast(app, c)
+        [ann] = await citizens(c, REGION_A, ["ann"])
+        r = await propose(
+            c, REGION_A, ann["headers"], {"kind": "policy", "changes": {"tax_rate": 0.15}}
+        )
+        pid = r.json()["id"]
+        await vote(c, pid, ann["headers"], "yes")
+        services = app.state.services
+        await services.proposals.stop()  # the timer is "dead" from here on
+        await services.galaxy.execute_in(
+            REGION_A, EnactProposal(0, pid, "policy", {"tax_rate": 0.15})
+        )
+        clock = services.clock
+    clock.advance(VOTE_SECONDS)
+    app = make_app(regions_factory, vote_min_citizen_days=0)
+    async with app.router.lifespan_context(app), client_of(app) as c:
+        headers = await login(c, "ann", "correct horse battery")
+        closed = (await c.get(f"/api/v1/proposals/{pid}", headers=headers)).json()
+        assert closed["state"] == "passed"
+        assert app.state.services.galaxy.region_info(REGION_A).policy.tax_rate == 0.15
+        [entry] = await _audit(c, "region.policies.change")
+        assert (entry["actor_role"], entry["request_id"]) == ("proposal", "recovered")
+        assert entry["after"]["proposal_id"] == pid
