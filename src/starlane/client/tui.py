@@ -45,6 +45,7 @@ from starlane.client.render import (
     status_text,
     warp_label,
 )
+from starlane.client.votes import VotesDialog
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -69,12 +70,13 @@ class StarlaneApp(App[None]):
         Binding("x", "attack", "Attack"),
         Binding("s", "scan", "Scan"),
         Binding("g", "govern", "Govern"),
+        Binding("v", "votes", "Votes"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
 
     GAME_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern"}
+        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern", "votes"}
     )
     """Actions that act in the game: only on the main screen, once logged in."""
 
@@ -338,6 +340,12 @@ class StarlaneApp(App[None]):
             await self.redraw()
 
         self.push_screen(GovernorDialog(self.api, self.region), changed)
+
+    def action_votes(self) -> None:
+        """The votes screen: the current region's proposals, voting, proposing."""
+        if self.region is None or self.region.get("id") is None:
+            return
+        self.push_screen(VotesDialog(self.api, self.region))
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""
