@@ -5,16 +5,21 @@ restart, and the audit entries of enactments."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from starlane.api.app import create_app
 from starlane.domain.data import PORT_CLASSES
+from starlane.domain.model import NEXUS_REGION_ID
 from starlane.domain.proposals import EnactProposal
-from tests.api.conftest import assert_problem
+from tests.api.conftest import FakeClock, assert_problem, make_settings
 from tests.api.proposal_helpers import DAY, citizens, make_app, propose, vote, wait_closed
 from tests.api.regions import REGION_A, ROOT, ROOT_PASSWORD, cast, client_of, login
+from tests.conftest import postgres_unavailable_reason
 
 pytest_plugins = ("tests.api.region_fixtures",)  # the two-region galaxy's fixtures
 
@@ -301,3 +306,38 @@ async def test_a_crash_after_the_enactment_is_repaired_at_the_next_start(
         [entry] = await _audit(c, "region.policies.change")
         assert (entry["actor_role"], entry["request_id"]) == ("proposal", "recovered")
         assert entry["after"]["proposal_id"] == pid
+
+
+_PG = postgres_unavailable_reason()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(_PG is not None, reason=_PG or "")
+async def test_proposals_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, database_url=postgres_url, vote_min_citizen_days=0, access_token_seconds=10**8
+    )
+    clock = FakeClock()
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app), client_of(app) as c:
+        voters = await citizens(c, NEXUS_REGION_ID, ["ann", "bob"])
+        r = await propose(
+            c,
+            NEXUS_REGION_ID,
+            voters[0]["headers"],
+            {"kind": "policy", "changes": {"tax_rate": 0.2}},
+        )
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        for who, choice in zip(voters, ("yes", "no"), strict=True):
+            await vote(c, pid, who["headers"], choice)
+        await vote(c, pid, voters[1]["headers"], "yes")  # changed
+    clock.advance(VOTE_SECONDS)
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app), client_of(app) as c:
+        headers = await login(c, "ann", "correct horse battery")
+        closed = (await c.get(f"/api/v1/proposals/{pid}", headers=headers)).json()
+        assert closed["state"] == "passed" and closed["tally"]["yes"] == 2
+        assert app.state.services.galaxy.region_info(NEXUS_REGION_ID).policy.tax_rate == 0.2
+        page = (await c.get(f"/api/v1/regions/{NEXUS_REGION_ID}/proposals", headers=headers)).json()
+        assert [p["id"] for p in page["items"]] == [pid] and page["next_cursor"] is None
