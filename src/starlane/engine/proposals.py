@@ -84,6 +84,9 @@ AuditHook = Callable[
 ]
 """``audit(uow, recorded, request_id)``: appends the entries of committed enactments."""
 
+_BATCH = 100
+"""Due proposals read at a time."""
+
 OPEN_PER_CITIZEN = 1
 """Open proposals a citizen may have in a region at once."""
 
@@ -290,25 +293,24 @@ class ProposalBoard:
             raise UnknownProposalError(f"no proposal {proposal_id}", proposal_id=proposal_id)
         return row
 
-    async def tally(self, row: ProposalRow) -> Tally:
+    async def tally(
+        self, row: ProposalRow, voter_id: int | None = None
+    ) -> tuple[Tally, str | None]:
         """A proposal's votes: the recorded count once closed, the live count while open
-        (votes of the region's current citizens).
+        (votes of the region's current citizens); and one player's own vote.
 
         Args:
             row: the proposal.
+            voter_id: the player whose vote to return (None: none).
 
         Returns:
-            The tally.
+            ``(tally, vote)``: the tally, and ``yes``, ``no`` or None.
         """
-        if row.state != ProposalState.OPEN and row.yes is not None and row.no is not None:
-            return Tally(row.yes, row.no, row.citizens or 0)
-        region = self._galaxy.region_info(row.region_id)
         votes = await votes_of(self._db, row.id)
-        return self._count(region, votes)
-
-    async def my_vote(self, proposal_id: int, voter_id: int) -> str | None:
-        """A player's vote on a proposal, or None."""
-        return (await votes_of(self._db, proposal_id)).get(voter_id)
+        mine = votes.get(voter_id) if voter_id is not None else None
+        if row.state != ProposalState.OPEN and row.yes is not None and row.no is not None:
+            return Tally(row.yes, row.no, row.citizens or 0), mine
+        return self._count(self._galaxy.region_info(row.region_id), votes), mine
 
     # --- closing --------------------------------------------------------------------------------
     async def close_due(self) -> list[ProposalRow]:
@@ -319,11 +321,12 @@ class ProposalBoard:
         """
         closed: list[ProposalRow] = []
         async with self._closing:
-            for row in await due_proposals(self._db, self._clock()):
-                done = await self._close(row)
-                if done is not None:
-                    closed.append(done)
-        return closed
+            while True:
+                batch = await due_proposals(self._db, self._clock(), _BATCH)
+                done = [row for row in [await self._close(r) for r in batch] if row is not None]
+                closed += done
+                if len(batch) < _BATCH or not done:
+                    return closed
 
     async def _close(self, row: ProposalRow) -> ProposalRow | None:
         region = self._galaxy.region_info(row.region_id)

@@ -129,8 +129,7 @@ async def _limit(services: Services, principal: Principal) -> None:
 
 
 async def _out(board: ProposalBoard, row: ProposalRow, account_id: int) -> ProposalOut:
-    tally = await board.tally(row)
-    mine = await board.my_vote(row.id, account_id)
+    tally, mine = await board.tally(row, account_id)
     return ProposalOut(
         id=row.id,
         region_id=row.region_id,
