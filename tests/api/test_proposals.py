@@ -11,11 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from starlane.api.app import create_app
 from starlane.domain.data import PORT_CLASSES
 from starlane.domain.model import NEXUS_REGION_ID
 from starlane.domain.proposals import EnactProposal
+from starlane.store.schema import outbox
 from tests.api.conftest import FakeClock, assert_problem, make_settings
 from tests.api.proposal_helpers import DAY, citizens, make_app, propose, vote, wait_closed
 from tests.api.regions import REGION_A, ROOT, ROOT_PASSWORD, cast, client_of, login
@@ -169,6 +171,16 @@ async def test_a_vote_can_change_until_the_close(regions_factory: Callable[..., 
         closed = await wait_closed(app, c, pid, bob["headers"])
         assert closed["state"] == "passed"
         assert (closed["tally"]["yes"], closed["tally"]["no"]) == (1, 0)
+        # every change went out through the outbox, on the region's subject
+        async with app.state.services.db.connect() as conn:
+            rows = await conn.execute(
+                select(outbox.c.kind, outbox.c.subject)
+                .where(outbox.c.kind.like("proposal.%"))
+                .order_by(outbox.c.position)
+            )
+            sent = [tuple(r) for r in rows]
+        kinds = ["proposal.opened"] + ["proposal.voted"] * 3 + ["proposal.closed"]
+        assert sent == [(k, f"region.{REGION_A}") for k in kinds]
 
 
 async def test_a_citizen_votes_after_the_minimum_days(
