@@ -44,6 +44,7 @@ from starlane.api.routes import (
     admin_regions,
     auth,
     billing,
+    diplomacy,
     governance,
     health,
     provisioning,
@@ -152,6 +153,7 @@ async def _start_audit(services: Services) -> Checkpointer:
     """
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
+    from starlane.audit.diplomacy import DIPLOMACY_AUDITED
     from starlane.audit.reconcile import AUDITED_EVENTS, reconcile_event_entries
     from starlane.audit.region_actions import REGION_AUDITED, RegionActions
     from starlane.audit.treasury import WITHDRAWAL_AUDITED
@@ -171,7 +173,7 @@ async def _start_audit(services: Services) -> Checkpointer:
         services.event_store,
         services.db,
         services.uow,
-        (*AUDITED_EVENTS, *REGION_AUDITED, WITHDRAWAL_AUDITED),
+        (*AUDITED_EVENTS, *REGION_AUDITED, WITHDRAWAL_AUDITED, *DIPLOMACY_AUDITED),
     )
     services.admin = AdminActions(
         services.uow,
@@ -418,6 +420,7 @@ def create_app(
         governance,
         region_treasury,
         region_views,
+        diplomacy,
     ):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)

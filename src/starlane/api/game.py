@@ -25,6 +25,7 @@ from starlane.domain import reads
 from starlane.domain.data import Membership, Side
 from starlane.domain.errors import DomainError
 from starlane.domain.model import Player, RegionState, Sector
+from starlane.domain.reads.diplomacy import diplomacy_view
 from starlane.engine.errors import EngineError
 from starlane.engine.router import GalaxyService
 from starlane.store.catalogue import RegionRow
@@ -350,7 +351,9 @@ class GameApi:
             principal.is_admin or principal.account_id == region.governor_id
         )
         view = reads.region_view(region, show_treasury=show, population=len(state.players))
-        return s.RegionOut.model_validate(view)
+        return s.RegionOut.model_validate(
+            {**view, "diplomacy": diplomacy_view(region, self.clock())}
+        )
 
     def region_map(
         self, principal: Principal, region_id: int, cursor: str | None, limit: int

@@ -340,3 +340,5 @@ region_hourly = Table(
 # --- Proposals and votes (issue 21, item 3): revision 0012_proposals ---
 
 # --- Diplomacy and trade agreements (issue 21, item 4): revision 0013_diplomacy ---
+# No table: stances and agreements are region events in the owning region's state (and an
+# idempotent mirror in the other's); see the revision's docstring.
