@@ -26,6 +26,7 @@ from starlane.domain.data import Membership, Side
 from starlane.domain.errors import DomainError
 from starlane.domain.model import Player, RegionState, Sector
 from starlane.domain.reads.diplomacy import diplomacy_view
+from starlane.engine.diplomacy import home_region
 from starlane.engine.errors import EngineError
 from starlane.engine.router import GalaxyService
 from starlane.store.catalogue import RegionRow
@@ -265,6 +266,12 @@ class GameApi:
         found = self.find_sector(port_id)
         view = None
         if found is not None:
+            region = found[1].region
+            home = (
+                home_region(self.service.engines, region, player.id)
+                if player is not None and region.agreements
+                else None
+            )
             view = reads.quote_view(
                 found[1],
                 port_id,
@@ -274,6 +281,7 @@ class GameApi:
                 side=Side(side),
                 quantity=quantity,
                 now=self.clock(),
+                home_region_id=home,
             )
         if view is None:
             raise _not_found("port", port_id)

@@ -248,7 +248,13 @@ def _price(
 
 
 def quote(
-    state: RegionState, port_id: int, commodity: str, side: Side, units: int, now: float
+    state: RegionState,
+    port_id: int,
+    commodity: str,
+    side: Side,
+    units: int,
+    now: float,
+    tax_discount: int = 0,
 ) -> Quote:
     """Quote a trade without making it (the same pricing as :func:`decide_trade`).
 
@@ -259,6 +265,7 @@ def quote(
         side: the player's side.
         units: units to trade.
         now: unix seconds.
+        tax_discount: percent off the tax (a trade agreement with the trader's home region).
 
     Returns:
         The quote.
@@ -269,7 +276,7 @@ def quote(
     """
     port = _check_request(state, port_id, commodity, units)
     price, total, tax, net, available, quantity, _ = _price(
-        state, port, commodity, side, units, now
+        state, port, commodity, side, units, now, tax_discount
     )
     fill = quantity / port.stock[commodity].capacity
     return Quote(port.id, commodity, side, units, price, total, tax, net, available, fill)
