@@ -383,3 +383,25 @@ async def test_relations_survive_a_restart_and_a_lost_mirror_is_delivered_at_sta
                 (str(REGION_A), "recovered"),
                 (str(REGION_B), "recovered"),
             ]
+
+
+async def test_who_may_accept_and_cancel(regions_factory: Callable[..., FastAPI]) -> None:
+    """The agreement routes' roles: accepting is the other region's governor's, cancelling
+    either governor's; moderators, citizens, players and admins are refused (403)."""
+    app = regions_factory()
+    async with app.router.lifespan_context(app), client_of(app) as c:
+        people = await cast(app, c)
+        for verb, allowed in (("accept", {"gov_b"}), ("cancel", {"gov_a", "gov_b"})):
+            made = await _propose(c, _h(people, "gov_a"), REGION_A, REGION_B)
+            path = f"/api/v1/agreements/{made['id']}/{verb}"
+            assert_problem(await c.post(path), 401, "not_authenticated")
+            for caller in ("mod_a", "cit_a", "player", "admin", "gov_a", "gov_b"):
+                if caller in allowed:
+                    continue
+                r = await c.post(path, headers=_h(people, caller))
+                body = assert_problem(r, 403, "forbidden")
+                assert body["context"]["action"] == "region.diplomacy.change"
+            winner = sorted(allowed)[-1]
+            assert (await _post(c, path, _h(people, winner)))["status"] in ("active", "cancelled")
+            if verb == "accept":
+                await _post(c, f"/api/v1/agreements/{made['id']}/cancel", _h(people, "gov_a"))
