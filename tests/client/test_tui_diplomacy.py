@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 from textual.widgets import Input
 
+from starlane.client.api import ApiError, StarlaneClient
 from starlane.client.diplomacy import diplomacy_lines
 from starlane.client.governance import region_text
 from starlane.client.tui import StarlaneApp
@@ -74,3 +75,29 @@ async def test_the_region_panel_shows_the_regions_relations(tmp_path: Path) -> N
             assert (
                 f"trade    region {NEXUS_REGION_ID}: toll -25%, tax -10% (proposed, #1-1)" in text
             )
+
+
+async def test_the_python_client_sets_stances_and_makes_agreements(tmp_path: Path) -> None:
+    async with running_app(small_settings(tmp_path)) as server:
+        transport = httpx.ASGITransport(app=server)
+        async with (
+            StarlaneClient("http://testserver", transport=transport) as terran,
+            StarlaneClient("http://testserver", transport=transport) as nexus,
+        ):
+            t = await terran.register("envoy_t", PASSWORD)
+            n = await nexus.register("envoy_n", PASSWORD)
+            galaxy = server.state.services.galaxy
+            galaxy.region_info(TERRAN_REGION_ID).governor_id = t["account"]["id"]
+            galaxy.region_info(NEXUS_REGION_ID).governor_id = n["account"]["id"]
+            stance = await terran.set_stance(TERRAN_REGION_ID, NEXUS_REGION_ID, "allied")
+            assert (stance["stance"], stance["refuse_entry"]) == ("allied", False)
+            made = await terran.propose_agreement(TERRAN_REGION_ID, NEXUS_REGION_ID, 10, 20, 3)
+            try:
+                await terran.agreement(made["id"], "accept")
+            except ApiError as refused:
+                assert refused.code == "forbidden"
+            else:
+                raise AssertionError("the proposer accepted its own agreement")
+            assert (await nexus.agreement(made["id"], "accept"))["status"] == "active"
+            assert (await terran.agreement(made["id"], "cancel"))["status"] == "cancelled"
+            assert (await nexus.agreement(made["id"]))["cancelled_by"] == t["account"]["id"]
