@@ -370,18 +370,31 @@ async def test_relations_survive_a_restart_and_a_lost_mirror_is_delivered_at_sta
         galaxy = first.state.services.galaxy
         await galaxy.execute_in(REGION_A, SetStance(people["gov_a"]["id"], REGION_B, "allied"))
         assert REGION_A not in galaxy.region_info(REGION_B).stances_towards
+        # a partner whose engine is not running: the owner's change is answered, the mirror
+        # waits for the next start
+        await galaxy.engines[NEXUS].stop()
+        r = await c.put(
+            f"/api/v1/regions/{REGION_A}/stances/{NEXUS}",
+            json={"stance": "hostile"},
+            headers=_h(people, "gov_a"),
+        )
+        assert r.status_code == 200, r.text
+        assert REGION_A not in galaxy.region_info(NEXUS).stances_towards
     for _ in range(2):  # the second start finds nothing to deliver
         again = regions_factory()
         async with again.router.lifespan_context(again), client_of(again) as c:
             galaxy = again.state.services.galaxy
             assert galaxy.region_info(REGION_B).stances_towards[REGION_A].stance == "allied"
+            assert galaxy.region_info(NEXUS).stances_towards[REGION_A].stance == "hostile"
             for region_id in (REGION_A, REGION_B):
                 agreement = galaxy.region_info(region_id).agreements[made["id"]]
                 assert (agreement.status, agreement.toll_discount_pct) == ("active", 30)
             entries = await _audit(c, action="region.stance.set")
-            assert [(e["target_id"], e["request_id"]) for e in entries] == [
-                (str(REGION_A), "recovered"),
-                (str(REGION_B), "recovered"),
+            assert [(e["target_id"], e["request_id"] == "recovered") for e in entries] == [
+                (str(REGION_A), False),  # answered and audited at once
+                (str(REGION_A), True),  # the crash: committed, audited at the next start
+                (str(NEXUS), True),  # the mirrors, delivered and audited at the next start
+                (str(REGION_B), True),
             ]
 
 
