@@ -325,18 +325,18 @@ region_hourly = Table(
     PrimaryKeyConstraint("region_id", "hour"),
 )
 
-# --- Player-built warp gates (issue 20, item 1): revision 0006_gates ---
+# --- Player-built warp gates: revision 0006_gates ---
 
-# --- Warp Jumpers and discovery (issue 20, items 2 and 3): revision 0007_discovery ---
+# --- Warp Jumpers and discovery: revision 0007_discovery ---
 
-# --- Scouting reports (issue 20, item 4): revision 0008_scouting ---
+# --- Scouting reports: revision 0008_scouting ---
 
-# --- Trade expeditions (issue 20, item 5): revision 0009_expeditions ---
+# --- Trade expeditions: revision 0009_expeditions ---
 
-# --- Guilds and guild treasuries (issue 21, item 1): revision 0010_guilds ---
+# --- Guilds and guild treasuries: revision 0010_guilds ---
 
-# --- Forums, posts and full-text search (issue 21, item 2): revision 0011_forums ---
+# --- Forums, posts and full-text search: revision 0011_forums ---
 
-# --- Proposals and votes (issue 21, item 3): revision 0012_proposals ---
+# --- Proposals and votes: revision 0012_proposals ---
 
-# --- Diplomacy and trade agreements (issue 21, item 4): revision 0013_diplomacy ---
+# --- Diplomacy and trade agreements: revision 0013_diplomacy ---
