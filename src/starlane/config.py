@@ -45,6 +45,8 @@ class RateLimits(BaseModel):
         burst_seconds: window of the burst limit, seconds.
         storage_url: ``memory://`` (one process) or ``redis://host:port`` (several processes).
         enabled: False turns every limit off (for load benchmarks against your own server).
+        forum_posts_per_minute: forum posts (new threads and replies) per minute per account.
+        forum_posts_per_hour: forum posts per hour per account.
         trusted_networks: client networks (CIDR) exempt from the *per-address* limits (login,
             register, WebSocket connects and open WebSockets per address); the (address,
             username), per-account and per-player limits still apply. Loopback by default, so
@@ -62,6 +64,8 @@ class RateLimits(BaseModel):
     storage_url: str = "memory://"
     enabled: bool = True
     trusted_networks: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    forum_posts_per_minute: int = Field(5, ge=1)
+    forum_posts_per_hour: int = Field(60, ge=1)
 
 
 class SecuritySettings(BaseModel):
@@ -105,6 +109,16 @@ class SecuritySettings(BaseModel):
     http_keep_alive_seconds: float = Field(5.0, gt=0, le=600)
     http_header_timeout_seconds: float = Field(10.0, gt=0, le=600)
     http_max_connections: int = Field(0, ge=0, le=1_000_000)
+
+
+class ForumSettings(BaseModel):
+    """The forums (``docs/forums.md``).
+
+    Attributes:
+        edit_seconds: how long an author may edit a post after writing it (15 minutes).
+    """
+
+    edit_seconds: float = Field(900.0, ge=0, le=86_400)
 
 
 class GalaxySettings(BaseModel):
@@ -258,6 +272,7 @@ class Settings(BaseSettings):
     projector: Literal["process", "inline", "off"] = "process"
     galaxy: GalaxySettings = Field(default_factory=GalaxySettings)
     rate: RateLimits = Field(default_factory=RateLimits)
+    forums: ForumSettings = Field(default_factory=ForumSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     rules: dict[str, Any] = Field(default_factory=dict)
     audit_origin: str = Field("starlane.local/audit", pattern=r"^[^+\s]+$")

@@ -23,13 +23,14 @@ from starlane.store import (
 )
 from starlane.store.db import alembic_config
 from starlane.store.eventstore import EventStore, RegionRow
-from starlane.store.schema import metadata
+from starlane.store.schema import include_name, metadata
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _drift(sync_conn):
-    return compare_metadata(MigrationContext.configure(sync_conn), metadata)
+    context = MigrationContext.configure(sync_conn, opts={"include_name": include_name})
+    return compare_metadata(context, metadata)
 
 
 def _tables(sync_conn):

@@ -44,6 +44,7 @@ from starlane.api.routes import (
     admin_regions,
     auth,
     billing,
+    forums,
     governance,
     health,
     provisioning,
@@ -418,6 +419,7 @@ def create_app(
         governance,
         region_treasury,
         region_views,
+        forums,
     ):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)

@@ -9,7 +9,9 @@ Limits (numbers from :class:`starlane.config.RateLimits`):
 - ``ws``: WebSocket connections, ``ws_connects_per_minute`` per IP;
 - ``command``: game commands (REST and WebSocket) per player, two windows: ``commands_burst``
   per ``burst_seconds`` (a burst of 20 at once, 10/s over the window by default) and
-  ``commands_per_second * 60`` per minute (the sustained rate, 10/s by default).
+  ``commands_per_second * 60`` per minute (the sustained rate, 10/s by default);
+- ``forum_post``: forum posts (threads and replies) per account, ``forum_posts_per_minute``
+  per minute and ``forum_posts_per_hour`` per hour.
 
 Clients in ``trusted_networks`` (loopback by default) are exempt from the per-IP limits only.
 
@@ -26,7 +28,12 @@ import math
 import time
 from typing import Any
 
-from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits import (
+    RateLimitItem,
+    RateLimitItemPerHour,
+    RateLimitItemPerMinute,
+    RateLimitItemPerSecond,
+)
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
@@ -62,6 +69,10 @@ class RateLimiter:
                 RateLimitItemPerSecond(config.commands_burst, config.burst_seconds),
                 RateLimitItemPerMinute(config.commands_per_second * 60),
             ),
+            "forum_post": (
+                RateLimitItemPerMinute(config.forum_posts_per_minute),
+                RateLimitItemPerHour(config.forum_posts_per_hour),
+            ),
         }
 
     async def hit(self, name: str, *keys: str) -> None:
@@ -71,7 +82,7 @@ class RateLimiter:
         not use up the allowance of the others.
 
         Args:
-            name: ``login``, ``register``, ``ws`` or ``command``.
+            name: ``login``, ``register``, ``ws``, ``command`` or ``forum_post``.
             *keys: identities the limit applies to (``"ip:1.2.3.4"``, ``"ipuser:1.2.3.4/bob"``).
 
         Raises:

@@ -19,7 +19,10 @@ events ``{"type": "event", "channel": ..., "event": {...}}`` of the subscribed c
   trades at the port, combat), following the player as they move;
 - ``region`` (default on): region-wide announcements of the player's current region (events
   not tied to a sector);
-- ``admin`` (admins only, default off): every event of the galaxy.
+- ``admin`` (admins only, default off): every event of the galaxy;
+- ``forum:<board>`` (default off; ``forum:galaxy``, ``forum:region-<id>``): a forum board's
+  new threads and posts, edits, deletions and moderation, as ``{"type": "change", ...}``
+  messages (:mod:`starlane.forums.service`).
 
 Clients send ``{"id": "...", "op": "...", "args": {...}}`` and get
 ``{"type": "reply", "id": ..., "ok": true, "result": ...}`` or ``"ok": false`` with an
@@ -68,7 +71,7 @@ from starlane.api.deps import ServicesDep, client_ip
 from starlane.api.errors import ApiError, error_to_problem, problem
 from starlane.api.inputs import check_json_depth
 from starlane.api.services import Services
-from starlane.api.wsfeed import Connection, Outbox
+from starlane.api.wsfeed import Connection, Outbox, is_forum_channel
 from starlane.api.wsmessages import (
     Request,
     decode_json,
@@ -436,7 +439,7 @@ async def _dispatch(conn: _Connection, msg: Request) -> Any:
         return {"pong": st.clock()}
     if op in ("subscribe", "unsubscribe"):
         channel = _ChannelArgs.model_validate(args).channel
-        if channel not in s.WS_CHANNELS:
+        if channel not in s.WS_CHANNELS and not is_forum_channel(st, channel):
             raise ApiError(422, "unknown_channel", f"no channel {channel!r}")
         if channel == "admin" and not conn.principal.is_admin:
             raise ApiError(403, "forbidden", "the admin channel needs the admin role")

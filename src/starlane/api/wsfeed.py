@@ -11,6 +11,8 @@ candidates.
 A relational change (an :class:`~starlane.domain.envelope.Envelope`: ``role.granted``,
 ``account.updated``...) reaches the admin channel of every admin connection, and the
 ``player`` channel of the connections of the account it is about (subject ``account.<id>``).
+A forum board's changes (subject ``forum.<board>``) reach the connections subscribed to its
+channel ``forum:<board>`` (an index by board, like the others).
 It is sent as ``{"type": "change", "channel", "kind", "subject", "position", "at",
 "payload"}`` (:func:`envelope_text`); ``position`` is the outbox position, not an event
 position.
@@ -35,11 +37,41 @@ from starlane.api.auth import Principal
 from starlane.bus import BUS_CLOSED, SLOW_CONSUMER, UNSUBSCRIBED, Bus
 from starlane.domain import events as ev
 from starlane.domain.envelope import REGION_EVENT, BusMessage, Envelope, account_subject
+from starlane.domain.errors import DomainError
+from starlane.domain.forums import board_channel, parse_board
 
 if TYPE_CHECKING:
     from starlane.api.services import Services
 
 DEFAULT_CHANNELS = ("player", "sector", "region")
+
+FORUM_CHANNEL_PREFIX = "forum:"
+"""Forum channels are ``forum:<board>``; their changes have the subject ``forum.<board>``."""
+
+
+def is_forum_channel(services: Services, channel: str) -> bool:
+    """Whether ``channel`` is the channel of an existing forum board.
+
+    Args:
+        services: the app's services (the regions).
+        channel: e.g. ``forum:galaxy`` or ``forum:region-3``.
+
+    Returns:
+        True for ``forum:galaxy`` and ``forum:region-<id>`` of an existing region.
+    """
+    if not channel.startswith(FORUM_CHANNEL_PREFIX):
+        return False
+    try:
+        board = parse_board(channel[len(FORUM_CHANNEL_PREFIX) :])
+    except DomainError:
+        return False
+    return board.region_id is None or services.galaxy.region_info(board.region_id) is not None
+
+
+def _forum_channel_of(envelope: Envelope) -> str | None:
+    subject = envelope.subject
+    return board_channel(subject[6:]) if subject.startswith("forum.") else None
+
 
 _log = structlog.get_logger("starlane.api.ws")
 
@@ -219,11 +251,14 @@ class Connection:
             envelope: a committed change.
 
         Returns:
-            ``player`` for a change to the connection's own account, else ``admin`` for an
-            admin subscribed to it, else None.
+            ``player`` for a change to the connection's own account, ``forum:<board>`` for a
+            subscribed board's change, else ``admin`` for an admin subscribed to it, else None.
         """
         if envelope.subject == self.subject and "player" in self.channels:
             return "player"
+        forum = _forum_channel_of(envelope)
+        if forum is not None and forum in self.channels:
+            return forum
         if "admin" in self.channels:
             return "admin"
         return None
@@ -267,6 +302,7 @@ class FeedHub:
         self._by_sector: dict[tuple[int | None, int | None], set[Connection]] = {}
         self._by_region: dict[int | None, set[Connection]] = {}
         self._admins: set[Connection] = set()
+        self._by_forum: dict[str, set[Connection]] = {}
         self._closed = False
         bus.add_listener(self, kinds=None)
 
@@ -303,6 +339,15 @@ class FeedHub:
             self._admins.add(conn)
         else:
             self._admins.discard(conn)
+        self._index_forums(conn)
+
+    def _index_forums(self, conn: Connection) -> None:
+        wanted = {c for c in conn.channels if c.startswith(FORUM_CHANNEL_PREFIX)}
+        for channel in [c for c, conns in self._by_forum.items() if conn in conns]:
+            if channel not in wanted:
+                _discard(self._by_forum, channel, conn)
+        for channel in wanted:
+            self._by_forum.setdefault(channel, set()).add(conn)
 
     def unregister(self, conn: Connection) -> None:
         """Stop feeding a connection and close its outbox.
@@ -315,6 +360,8 @@ class FeedHub:
         self._unindex_position(conn)
         _discard(self._by_player, conn.pid, conn)
         self._admins.discard(conn)
+        for channel in [c for c in conn.channels if c.startswith(FORUM_CHANNEL_PREFIX)]:
+            _discard(self._by_forum, channel, conn)
         conn.hub = None
         if conn.outbox is not None:
             conn.outbox.close()
@@ -365,6 +412,9 @@ class FeedHub:
                 account = envelope.payload.get("account_id")
                 if isinstance(account, int):
                     found |= self._by_player.get(account, _EMPTY)
+            forum = _forum_channel_of(envelope)
+            if forum is not None:
+                found |= self._by_forum.get(forum, _EMPTY)
             for conn in found:
                 channel = conn.channel_of_change(envelope)
                 if channel is not None and conn.outbox is not None:

@@ -5,7 +5,8 @@ pirates), a neighbourhood map, the player's status and a live event pane fed by 
 WebSocket, naming players and sectors. Move by pressing a warp's button (``⇢`` marks a one-way
 warp); ``a`` autopilot to a sector id, ``t`` trade at the port (quantity proposed, quote,
 price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``r``
-refresh, ``q`` quit; Escape closes a dialog. The region panel shows the current region's
+refresh, ``f`` the forums (:class:`~starlane.client.forums.ForumDialog`), ``q`` quit; Escape
+closes a dialog. The region panel shows the current region's
 governor and policies; its governor (only) gets ``g``, the governor's screen
 (:class:`~starlane.client.governance.GovernorDialog`). Game keys do nothing until the player
 has logged in, nor while a dialog is open; events arriving never move the keyboard focus.
@@ -69,12 +70,13 @@ class StarlaneApp(App[None]):
         Binding("x", "attack", "Attack"),
         Binding("s", "scan", "Scan"),
         Binding("g", "govern", "Govern"),
+        Binding("f", "forums", "Forums"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
 
     GAME_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern"}
+        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern", "forums"}
     )
     """Actions that act in the game: only on the main screen, once logged in."""
 
@@ -266,6 +268,9 @@ class StarlaneApp(App[None]):
             if message is None:
                 self.log_event(f"[yellow]live feed closed: {self.live.close_reason or ''}[/]")
                 return
+            if message.get("type") == "change" and str(message.get("channel")).startswith("forum:"):
+                await self._forum_changed(message)
+                continue
             if message.get("type") != "event":
                 continue
             self.names.learn_event(message.get("event", {}))
@@ -275,6 +280,12 @@ class StarlaneApp(App[None]):
                 else:
                     self._schedule_refresh()
             self.log_event(event_text(message, self.names))
+
+    async def _forum_changed(self, message: JSON) -> None:
+        from starlane.client.forums import ForumDialog
+
+        if isinstance(self.screen, ForumDialog):
+            await self.screen.forum_changed(message)
 
     def _schedule_refresh(self) -> None:
         if self._refresh_pending:
@@ -338,6 +349,12 @@ class StarlaneApp(App[None]):
             await self.redraw()
 
         self.push_screen(GovernorDialog(self.api, self.region), changed)
+
+    def action_forums(self) -> None:
+        """The forums: boards, threads and posts; read and write (:mod:`starlane.client.forums`)."""
+        from starlane.client.forums import ForumDialog
+
+        self.push_screen(ForumDialog(self.api, self.live))
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""

@@ -51,6 +51,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -336,6 +337,76 @@ region_hourly = Table(
 # --- Guilds and guild treasuries: revision 0010_guilds ---
 
 # --- Forums, posts and full-text search: revision 0011_forums ---
+# Threads and posts of the boards ``galaxy`` and ``region-{id}`` (starlane.store.forums). A
+# post keeps its Markdown source and the sanitised HTML rendered from it. Full-text search:
+# on PostgreSQL the ``search`` tsvector (GIN index), written with the post; on SQLite the
+# FTS5 virtual table ``forum_posts_fts`` (rowid = post id), created by the revision and kept
+# by the repository (it is not in this metadata: :func:`include_name` hides its tables from
+# schema comparisons).
+forum_threads = Table(
+    "forum_threads",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True, autoincrement=True),
+    Column("board", String, nullable=False),
+    Column("author_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String, nullable=False),
+    Column("created_at", Double, nullable=False),
+    # The newest post's id and time: boards list pinned threads first, then by this id.
+    Column("last_post_id", Integer, nullable=False, server_default=text("0")),
+    Column("last_post_at", Double, nullable=False),
+    Column("post_count", Integer, nullable=False, server_default=text("0")),
+    Column("pinned", Boolean, nullable=False, server_default=false()),
+    Column("locked", Boolean, nullable=False, server_default=false()),
+    Column("hidden", Boolean, nullable=False, server_default=false()),
+    Column("hidden_reason", Text, nullable=True),
+    Index("ix_forum_threads_board_pinned_last_post_id", "board", "pinned", "last_post_id"),
+    sqlite_autoincrement=True,
+)
+
+forum_posts = Table(
+    "forum_posts",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True, autoincrement=True),
+    Column(
+        "thread_id",
+        Integer,
+        ForeignKey("forum_threads.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("author_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("edited_at", Double, nullable=True),
+    Column("deleted", Boolean, nullable=False, server_default=false()),
+    Column("hidden", Boolean, nullable=False, server_default=false()),
+    Column("hidden_reason", Text, nullable=True),
+    # PostgreSQL full-text document (thread title and body) with its GIN index; on SQLite
+    # (FTS5 instead) the column stays NULL and the index is a small plain one, kept so both
+    # backends match this metadata.
+    Column("search", TSVECTOR().with_variant(Text(), "sqlite"), nullable=True),
+    Index("ix_forum_posts_search", "search", postgresql_using="gin"),
+    sqlite_autoincrement=True,
+)
+
+FORUM_FTS_TABLE = "forum_posts_fts"
+"""The SQLite FTS5 table of post search (and the prefix of its shadow tables)."""
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's ``include_name`` hook: leave the SQLite FTS5 tables out of comparisons.
+
+    Args:
+        name: the reflected object's name.
+        type_: ``table``, ``column``, ``index``...
+        parent_names: Alembic's parent names (unused).
+
+    Returns:
+        False for ``forum_posts_fts`` and its shadow tables, True for everything else.
+    """
+    return not (type_ == "table" and name is not None and name.startswith(FORUM_FTS_TABLE))
+
 
 # --- Proposals and votes: revision 0012_proposals ---
 

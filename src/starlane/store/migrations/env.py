@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from starlane.store.db import MIGRATION_LOCK_KEY, WRITE_TRANSACTION, create_db_engine
-from starlane.store.schema import metadata
+from starlane.store.schema import include_name, metadata
 
 config = context.config
 target_metadata = metadata
@@ -45,6 +45,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
 
 
