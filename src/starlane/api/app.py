@@ -46,6 +46,7 @@ from starlane.api.routes import (
     billing,
     forums,
     governance,
+    guilds,
     health,
     provisioning,
     region_treasury,
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
 
     from starlane.audit.checkpointer import Checkpointer
     from starlane.bus import Bus
+    from starlane.engine.guilds import GuildTreasury
     from starlane.projections.base import ProjectionRunner
     from starlane.projections.worker import ProjectorProcess
     from starlane.store.eventstore import EventStore
@@ -141,6 +143,23 @@ async def _ensure_admin(services: Services) -> None:
         await services.galaxy.execute(
             SpawnPlayer(existing.id, existing.username, Membership(existing.membership))
         )
+
+
+def _start_guilds(services: Services) -> GuildTreasury:
+    """Give the services the guild roster and the guild treasury saga (recovered by the caller).
+
+    Returns:
+        The guild treasury saga.
+    """
+    from starlane.engine.guilds import GuildTreasury
+    from starlane.store.guild_roster import GuildRoster
+
+    galaxy = services.galaxy
+    services.guild_roster = GuildRoster(services.uow, services.clock)
+    services.guilds = GuildTreasury(
+        galaxy.engines, galaxy.directory, services.uow, services.db, services.clock
+    )
+    return services.guilds
 
 
 async def _start_audit(services: Services) -> Checkpointer:
@@ -279,6 +298,7 @@ def create_app(
         event_store: EventStore | None = None
         outbox: OutboxPublisher | None = None
         checkpointer = None
+        guild_treasury = None
         try:
             await upgrade_database(db)
             if read_db is not db:
@@ -344,6 +364,8 @@ def create_app(
                 ),
             )
             checkpointer = await _start_audit(services)
+            guild_treasury = _start_guilds(services)
+            await guild_treasury.recover()  # pending guild transfers, after the galaxy's own
             started.append(services)
             st.services = services
             await _ensure_admin(services)
@@ -354,6 +376,8 @@ def create_app(
             started.clear()
             if projections is not None:
                 await projections.stop()
+            if guild_treasury is not None:
+                await guild_treasury.drain()
             if service is not None:
                 await service.stop()
             if checkpointer is not None:
@@ -420,6 +444,7 @@ def create_app(
         region_treasury,
         region_views,
         forums,
+        guilds,
     ):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)

@@ -31,11 +31,13 @@ if TYPE_CHECKING:
     from starlane.billing.webhook import WebhookBilling
     from starlane.bus import Bus
     from starlane.config import Settings
+    from starlane.engine.guilds import GuildTreasury
     from starlane.engine.router import GalaxyService
     from starlane.projections.base import ProjectionRunner
     from starlane.projections.worker import ProjectorProcess
     from starlane.store.accounts import AccountStore
     from starlane.store.eventstore import EventStore
+    from starlane.store.guild_roster import GuildRoster
     from starlane.store.outbox import OutboxPublisher
     from starlane.store.uow import UnitOfWorkFactory
 
@@ -76,6 +78,8 @@ class Services:
         membership: every account's membership terms (kept by the bus), for ``GET /me``.
         billing: the billing webhook provider (None: no secret configured, the webhook
             answers 503 ``billing_disabled``).
+        guild_roster: guild membership operations (set once the app started).
+        guilds: the guild treasury saga (deposits, withdrawals; set once the app started).
     """
 
     settings: Settings
@@ -105,3 +109,5 @@ class Services:
     ws_counts: SocketCounts = field(default_factory=SocketCounts)
     membership: MembershipBook = field(default_factory=MembershipBook)
     billing: WebhookBilling | None = None
+    guild_roster: GuildRoster | None = None
+    guilds: GuildTreasury | None = None

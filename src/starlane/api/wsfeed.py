@@ -12,8 +12,10 @@ A relational change (an :class:`~starlane.domain.envelope.Envelope`: ``role.gran
 ``account.updated``...) reaches the admin channel of every admin connection, and the
 ``player`` channel of the connections of the account it is about (subject ``account.<id>``).
 A forum board's changes (subject ``forum.<board>``) reach the connections subscribed to its
-channel ``forum:<board>`` (an index by board, like the others).
-It is sent as ``{"type": "change", "channel", "kind", "subject", "position", "at",
+channel ``forum:<board>`` (an index by board, like the others). A guild's change (subject
+``guild.<id>``, :mod:`starlane.store.guilds`) reaches the ``guild`` channel of the players its
+payload names in ``recipients`` (the members, and the player it concerns).
+A change is sent as ``{"type": "change", "channel", "kind", "subject", "position", "at",
 "payload"}`` (:func:`envelope_text`); ``position`` is the outbox position, not an event
 position.
 
@@ -252,13 +254,20 @@ class Connection:
 
         Returns:
             ``player`` for a change to the connection's own account, ``forum:<board>`` for a
-            subscribed board's change, else ``admin`` for an admin subscribed to it, else None.
+            subscribed board's change, ``guild`` for a change to a guild addressed to the
+            connection's player, else ``admin`` for an admin subscribed to it, else None.
         """
         if envelope.subject == self.subject and "player" in self.channels:
             return "player"
         forum = _forum_channel_of(envelope)
         if forum is not None and forum in self.channels:
             return forum
+        if (
+            "guild" in self.channels
+            and envelope.subject.startswith("guild.")
+            and self.pid in envelope.payload.get("recipients", ())
+        ):
+            return "guild"
         if "admin" in self.channels:
             return "admin"
         return None
@@ -412,6 +421,9 @@ class FeedHub:
                 account = envelope.payload.get("account_id")
                 if isinstance(account, int):
                     found |= self._by_player.get(account, _EMPTY)
+            elif envelope.subject.startswith("guild."):
+                for member in envelope.payload.get("recipients", ()):
+                    found |= self._by_player.get(member, _EMPTY)
             forum = _forum_channel_of(envelope)
             if forum is not None:
                 found |= self._by_forum.get(forum, _EMPTY)

@@ -8,7 +8,8 @@ price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours,
 refresh, ``f`` the forums (:class:`~starlane.client.forums.ForumDialog`), ``q`` quit; Escape
 closes a dialog. The region panel shows the current region's
 governor and policies; its governor (only) gets ``g``, the governor's screen
-(:class:`~starlane.client.governance.GovernorDialog`). Game keys do nothing until the player
+(:class:`~starlane.client.governance.GovernorDialog`); ``l`` opens the guild screen
+(:class:`~starlane.client.guilds.GuildDialog`). Game keys do nothing until the player
 has logged in, nor while a dialog is open; events arriving never move the keyboard focus.
 
 The client talks to the server only through :class:`~starlane.client.api.StarlaneClient` and
@@ -38,6 +39,7 @@ from starlane.client.dialogs import (
     TradeDialog,
 )
 from starlane.client.governance import GovernorDialog, region_text
+from starlane.client.guilds import GuildDialog
 from starlane.client.render import (
     Names,
     event_text,
@@ -71,12 +73,23 @@ class StarlaneApp(App[None]):
         Binding("s", "scan", "Scan"),
         Binding("g", "govern", "Govern"),
         Binding("f", "forums", "Forums"),
+        Binding("l", "guild", "Guild"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
 
     GAME_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"autopilot", "trade", "stardock", "attack", "scan", "refresh", "govern", "forums"}
+        {
+            "autopilot",
+            "trade",
+            "stardock",
+            "attack",
+            "scan",
+            "refresh",
+            "govern",
+            "forums",
+            "guild",
+        }
     )
     """Actions that act in the game: only on the main screen, once logged in."""
 
@@ -355,6 +368,9 @@ class StarlaneApp(App[None]):
         from starlane.client.forums import ForumDialog
 
         self.push_screen(ForumDialog(self.api, self.live))
+    def action_guild(self) -> None:
+        """The guild screen: my guild, members, treasury, deposits, withdrawals, requests."""
+        self.push_screen(GuildDialog(self.api))
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""

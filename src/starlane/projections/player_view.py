@@ -164,6 +164,8 @@ PLAYER_VIEW_HANDLERS: dict[str, Handler] = {
     ShipDestroyed.type: _ship_destroyed,
     "payout_credited": _credits,  # a treasury payout (starlane.domain.treasury)
     "closure_treasury_paid": _credits,  # a closing region's treasury to its governor
+    "guild_deposit_debited": _credits,  # a deposit to a guild (starlane.domain.guild_transfers)
+    "guild_withdrawal_credited": _credits,  # a withdrawal from a guild's treasury
 }
 """Event type -> handler updating the player rows it touches."""
 

@@ -23,6 +23,9 @@ Tables:
   grace period.
 - ``billing_events``: every billing webhook delivery applied, by its ``webhook-id``.
 - ``region_moderators``: the moderators a region's governor appointed.
+- ``guilds``, ``guild_members``, ``guild_requests``, ``guild_bans``, ``guild_transfers``: guilds,
+  their roles, join requests and invitations, bans, and the treasury's transfers (each deposit or
+  withdrawal, pending until its region step is done).
 - ``region_hourly``: a read model of each region's traffic and trade per clock hour (arrivals,
   departures, trades, trade value, tax and tolls collected), for the governors' and the
   operators' views.
@@ -335,6 +338,71 @@ region_hourly = Table(
 # --- Trade expeditions: revision 0009_expeditions ---
 
 # --- Guilds and guild treasuries: revision 0010_guilds ---
+
+guilds = Table(
+    "guilds",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True, autoincrement=True),
+    Column("name", String, nullable=False),
+    # Case-folded, inner spaces collapsed (starlane.domain.guilds.name_key): unique.
+    Column("name_key", String, nullable=False, unique=True),
+    Column("tag", String, nullable=False),
+    Column("tag_key", String, nullable=False, unique=True),
+    Column("leader_id", Integer, nullable=False, index=True),
+    # Whole credits; changed only by guild transfers (starlane.engine.guilds).
+    Column("treasury", BigInteger, nullable=False, server_default=text("0")),
+    Column("created_at", Double, nullable=False),
+)
+
+guild_members = Table(
+    "guild_members",
+    metadata,
+    # One guild per player: the player id is the key.
+    Column("player_id", Integer, primary_key=True, autoincrement=False),
+    Column("guild_id", Integer, ForeignKey("guilds.id"), nullable=False, index=True),
+    Column("role", String, nullable=False),
+    Column("joined_at", Double, nullable=False),
+)
+
+guild_requests = Table(
+    "guild_requests",
+    metadata,
+    # kind ``request`` (a player asks to join) or ``invite`` (an officer invites a player).
+    Column("guild_id", Integer, ForeignKey("guilds.id"), nullable=False),
+    Column("player_id", Integer, nullable=False, index=True),
+    Column("kind", String, nullable=False),
+    Column("by_id", Integer, nullable=False),
+    Column("created_at", Double, nullable=False),
+    PrimaryKeyConstraint("guild_id", "player_id", "kind"),
+)
+
+guild_bans = Table(
+    "guild_bans",
+    metadata,
+    Column("guild_id", Integer, ForeignKey("guilds.id"), nullable=False),
+    Column("player_id", Integer, nullable=False),
+    Column("banned_by", Integer, nullable=False),
+    Column("banned_at", Double, nullable=False),
+    PrimaryKeyConstraint("guild_id", "player_id"),
+)
+
+guild_transfers = Table(
+    "guild_transfers",
+    metadata,
+    # One row per deposit or withdrawal, its id the region command's idempotency key.
+    Column("id", String, primary_key=True),
+    Column("guild_id", Integer, nullable=False, index=True),
+    Column("player_id", Integer, nullable=False, index=True),
+    Column("kind", String, nullable=False),  # deposit | withdraw
+    Column("amount", BigInteger, nullable=False),
+    # pending -> done | failed (deposit refused by the region) | returned (withdrawal's
+    # player in no region: back into the treasury)
+    Column("status", String, nullable=False, index=True),
+    Column("actor_id", Integer, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("finished_at", Double, nullable=True),
+    Column("error_code", String, nullable=True),
+)
 
 # --- Forums, posts and full-text search: revision 0011_forums ---
 # Threads and posts of the boards ``galaxy`` and ``region-{id}`` (starlane.store.forums). A

@@ -14,8 +14,9 @@ from starlane.api.schemas.common import (
 )
 
 # --- WebSocket ----------------------------------------------------------------------------
-WS_CHANNELS = ("player", "sector", "region", "admin")
-"""Channels: own events, current sector, current region's announcements, everything (admins)."""
+WS_CHANNELS = ("player", "sector", "region", "admin", "guild")
+"""Channels: own events, current sector, current region's announcements, everything (admins),
+the changes of one's guild (members, roles, treasury; subscribe to it)."""
 
 
 class WsRequest(RequestModel):
