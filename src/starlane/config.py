@@ -240,6 +240,11 @@ class Settings(BaseSettings):
         billing_grace_days: days a Galactic Citizen keeps the tier after ``payment.failed``
             before it lapses (unless renewed).
         regions_per_citizen: regions a Galactic Citizen may own at once.
+        vote_seconds: how long the vote on a region's proposal lasts, s (default 72 h).
+        vote_min_citizen_days: days a player must have been a region's citizen to vote on
+            its proposals (0: every citizen).
+        vote_quorum: share of a region's citizens (0-1) that must vote for a proposal's
+            vote to count; a simple majority of the votes then decides.
     """
 
     model_config = SettingsConfigDict(
@@ -292,6 +297,9 @@ class Settings(BaseSettings):
     billing_webhook_secret: str = ""
     billing_grace_days: float = Field(7.0, ge=0, le=365)
     regions_per_citizen: int = Field(1, ge=0, le=1_000)
+    vote_seconds: float = Field(259_200.0, gt=0, le=365 * 86_400)
+    vote_min_citizen_days: float = Field(7.0, ge=0, le=3_650)
+    vote_quorum: float = Field(0.20, ge=0, le=1)
 
     @field_validator("rules")
     @classmethod

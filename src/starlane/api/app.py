@@ -48,6 +48,7 @@ from starlane.api.routes import (
     governance,
     guilds,
     health,
+    proposals,
     provisioning,
     region_treasury,
     region_views,
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from starlane.audit.checkpointer import Checkpointer
     from starlane.bus import Bus
     from starlane.engine.guilds import GuildTreasury
+    from starlane.engine.proposals import ProposalBoard
     from starlane.projections.base import ProjectionRunner
     from starlane.projections.worker import ProjectorProcess
     from starlane.store.eventstore import EventStore
@@ -172,6 +174,7 @@ async def _start_audit(services: Services) -> Checkpointer:
     """
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
+    from starlane.audit.proposals import PROPOSAL_AUDITED
     from starlane.audit.reconcile import AUDITED_EVENTS, reconcile_event_entries
     from starlane.audit.region_actions import REGION_AUDITED, RegionActions
     from starlane.audit.treasury import WITHDRAWAL_AUDITED
@@ -191,7 +194,7 @@ async def _start_audit(services: Services) -> Checkpointer:
         services.event_store,
         services.db,
         services.uow,
-        (*AUDITED_EVENTS, *REGION_AUDITED, WITHDRAWAL_AUDITED),
+        (*AUDITED_EVENTS, *REGION_AUDITED, WITHDRAWAL_AUDITED, *PROPOSAL_AUDITED),
     )
     services.admin = AdminActions(
         services.uow,
@@ -203,6 +206,27 @@ async def _start_audit(services: Services) -> Checkpointer:
     )
     services.region_admin = RegionActions(services.admin, services.uow, services.galaxy)
     return checkpointer
+
+
+async def _start_proposals(services: Services) -> ProposalBoard:
+    """Start the proposal board: close the votes that fell due while the server was down,
+    then arm its timer (after the audit reconciliation, before the API takes requests)."""
+    from starlane.audit.proposals import audit_proposal_events
+    from starlane.engine.proposals import ProposalBoard
+
+    settings = services.settings
+    board = ProposalBoard(
+        services.db,
+        services.uow,
+        services.galaxy,
+        services.clock,
+        vote_seconds=settings.vote_seconds,
+        min_citizen_days=settings.vote_min_citizen_days,
+        quorum=settings.vote_quorum,
+        audit=audit_proposal_events,
+    )
+    await board.start()
+    return board
 
 
 HOT_ROUTES: tuple[tuple[str, str], ...] = (
@@ -299,6 +323,7 @@ def create_app(
         outbox: OutboxPublisher | None = None
         checkpointer = None
         guild_treasury = None
+        board = None
         try:
             await upgrade_database(db)
             if read_db is not db:
@@ -366,6 +391,7 @@ def create_app(
             checkpointer = await _start_audit(services)
             guild_treasury = _start_guilds(services)
             await guild_treasury.recover()  # pending guild transfers, after the galaxy's own
+            board = services.proposals = await _start_proposals(services)
             started.append(services)
             st.services = services
             await _ensure_admin(services)
@@ -374,6 +400,8 @@ def create_app(
         finally:
             st.services = None
             started.clear()
+            if board is not None:
+                await board.stop()
             if projections is not None:
                 await projections.stop()
             if guild_treasury is not None:
@@ -445,6 +473,7 @@ def create_app(
         region_views,
         forums,
         guilds,
+        proposals,
     ):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from starlane.bus import Bus
     from starlane.config import Settings
     from starlane.engine.guilds import GuildTreasury
+    from starlane.engine.proposals import ProposalBoard
     from starlane.engine.router import GalaxyService
     from starlane.projections.base import ProjectionRunner
     from starlane.projections.worker import ProjectorProcess
@@ -80,6 +81,7 @@ class Services:
             answers 503 ``billing_disabled``).
         guild_roster: guild membership operations (set once the app started).
         guilds: the guild treasury saga (deposits, withdrawals; set once the app started).
+        proposals: the regions' proposals and votes, and the timer that closes them.
     """
 
     settings: Settings
@@ -111,3 +113,4 @@ class Services:
     billing: WebhookBilling | None = None
     guild_roster: GuildRoster | None = None
     guilds: GuildTreasury | None = None
+    proposals: ProposalBoard | None = None

@@ -48,6 +48,7 @@ from starlane.client.render import (
     status_text,
     warp_label,
 )
+from starlane.client.votes import VotesDialog
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -74,6 +75,7 @@ class StarlaneApp(App[None]):
         Binding("g", "govern", "Govern"),
         Binding("f", "forums", "Forums"),
         Binding("l", "guild", "Guild"),
+        Binding("v", "votes", "Votes"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
@@ -89,6 +91,7 @@ class StarlaneApp(App[None]):
             "govern",
             "forums",
             "guild",
+            "votes",
         }
     )
     """Actions that act in the game: only on the main screen, once logged in."""
@@ -368,9 +371,16 @@ class StarlaneApp(App[None]):
         from starlane.client.forums import ForumDialog
 
         self.push_screen(ForumDialog(self.api, self.live))
+
     def action_guild(self) -> None:
         """The guild screen: my guild, members, treasury, deposits, withdrawals, requests."""
         self.push_screen(GuildDialog(self.api))
+
+    def action_votes(self) -> None:
+        """The votes screen: the current region's proposals, voting, proposing."""
+        if self.region is None or self.region.get("id") is None:
+            return
+        self.push_screen(VotesDialog(self.api, self.region))
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""

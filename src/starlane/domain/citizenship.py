@@ -302,6 +302,7 @@ def _granted(state: RegionState, e: CitizenshipGranted) -> None:
     region = state.region
     if e.player_id not in region.citizens:
         region.citizens.append(e.player_id)
+        region.citizen_since[e.player_id] = e.at
     if e.player_id not in region.welcomed:
         region.welcomed.append(e.player_id)
     if e.leaving_region_id is not None:
@@ -312,6 +313,7 @@ def _left(state: RegionState, e: CitizenshipLeft) -> None:
     citizens = state.region.citizens
     if e.player_id in citizens:
         citizens.remove(e.player_id)
+    state.region.citizen_since.pop(e.player_id, None)
 
 
 def _move_closed(state: RegionState, e: CitizenshipMoveClosed) -> None:

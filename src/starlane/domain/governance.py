@@ -38,6 +38,7 @@ _GOVERNOR = frozenset({RegionRole.GOVERNOR})
 _STAFF = frozenset({RegionRole.GOVERNOR, RegionRole.MODERATOR})
 _GOVERNOR_OR_ADMIN = frozenset({RegionRole.GOVERNOR, RegionRole.ADMIN})
 _ANYONE = frozenset(RegionRole)
+_CITIZENS = frozenset({RegionRole.CITIZEN})
 
 REGION_RIGHTS: dict[str, frozenset[RegionRole]] = {
     # governor controls
@@ -53,6 +54,10 @@ REGION_RIGHTS: dict[str, frozenset[RegionRole]] = {
     "region.read": _ANYONE,
     # any player, for themselves
     "region.citizenship.request": _ANYONE,
+    # the citizens' proposals and votes (starlane.domain.proposals)
+    "region.proposals.create": _CITIZENS,
+    "region.proposals.vote": _CITIZENS,
+    "region.proposals.read": _ANYONE,
 }
 """Region-scoped action -> the roles that may take it (admins act through the operator
 routes, ``/api/v1/admin/regions/...``, not as governors)."""

@@ -313,6 +313,9 @@ class Region:
             citizen is welcomed once per region, ever).
         joining: player id -> the region they left as citizens when they became citizens
             here, until that region has removed them (step 2 of the citizenship move).
+        citizen_since: citizen's player id -> unix seconds they became a citizen (who may
+            vote, :mod:`starlane.domain.proposals`); citizens from before it was recorded
+            have no entry.
     """
 
     id: int
@@ -333,6 +336,7 @@ class Region:
     closing: bool = False
     welcomed: list[int] = field(default_factory=list)
     joining: dict[int, int] = field(default_factory=dict)
+    citizen_since: dict[int, float] = field(default_factory=dict)
 
     @property
     def status(self) -> str:

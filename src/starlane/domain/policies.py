@@ -51,11 +51,13 @@ __all__ = [
     "PolicyValue",
     "RegionPolicyChanged",
     "RevokePermit",
+    "apply_policy_values",
     "check_policy_value",
     "decide_change_policy",
     "decide_grant_permit",
     "decide_revoke_permit",
     "policy_bounds",
+    "policy_delta",
     "policy_values",
 ]
 
@@ -178,6 +180,42 @@ def _active(region: Region) -> None:
         )
 
 
+def policy_delta(
+    state: RegionState, changes: Mapping[str, Any]
+) -> tuple[dict[str, PolicyValue], dict[str, PolicyValue]]:
+    """Judge a set of policy changes against the bounds and the region's current values.
+
+    The one validation of a policy change, shared by a governor's change and a citizens'
+    proposal (:mod:`starlane.domain.proposals`).
+
+    Args:
+        state: the region (not modified).
+        changes: field name -> new value (JSON types), any subset of :data:`POLICY_FIELDS`.
+
+    Returns:
+        ``(before, after)``: the current and new values of the fields whose value changes
+        (both empty when none does).
+
+    Raises:
+        InvalidCommandError: an unknown field or a value of the wrong type.
+        PolicyOutOfBoundsError: a value outside its bounds (the first in table order).
+    """
+    region = state.region
+    unknown = sorted(set(changes) - {f.name for f in POLICY_FIELDS})
+    if unknown:
+        raise InvalidCommandError(f"not region policies: {', '.join(unknown)}", fields=unknown)
+    current = policy_values(region)
+    before: dict[str, PolicyValue] = {}
+    after: dict[str, PolicyValue] = {}
+    for f in POLICY_FIELDS:
+        if f.name not in changes:
+            continue
+        value = check_policy_value(f.name, changes[f.name], region, state.rules)
+        if value != current[f.name]:
+            before[f.name], after[f.name] = current[f.name], value
+    return before, after
+
+
 def decide_change_policy(
     state: RegionState, command: ChangePolicy, now: float, rng: random.Random | None = None
 ) -> list[Event]:
@@ -204,18 +242,7 @@ def decide_change_policy(
         raise NotGovernorError(
             f"only the governor of {region.name} changes its policies", region_id=region.id
         )
-    unknown = sorted(set(command.changes) - {f.name for f in POLICY_FIELDS})
-    if unknown:
-        raise InvalidCommandError(f"not region policies: {', '.join(unknown)}", fields=unknown)
-    current = policy_values(region)
-    before: dict[str, PolicyValue] = {}
-    after: dict[str, PolicyValue] = {}
-    for f in POLICY_FIELDS:
-        if f.name not in command.changes:
-            continue
-        value = check_policy_value(f.name, command.changes[f.name], region, state.rules)
-        if value != current[f.name]:
-            before[f.name], after[f.name] = current[f.name], value
+    before, after = policy_delta(state, command.changes)
     if not after:
         return []
     return [
@@ -317,11 +344,21 @@ _APPLY: dict[str, Callable[[Region, Any], None]] = {
 }
 
 
-def _policy_changed(state: RegionState, e: RegionPolicyChanged) -> None:
-    for name, value in e.after.items():
+def apply_policy_values(region: Region, after: Mapping[str, Any]) -> None:
+    """Set a region's policies to the values of a recorded change (evolve; never fails).
+
+    Args:
+        region: the region, changed in place.
+        after: field name -> value in its stored form (unknown names are skipped).
+    """
+    for name, value in after.items():
         apply = _APPLY.get(name)
         if apply is not None:
-            apply(state.region, value)
+            apply(region, value)
+
+
+def _policy_changed(state: RegionState, e: RegionPolicyChanged) -> None:
+    apply_policy_values(state.region, e.after)
 
 
 def _permit_granted(state: RegionState, e: PermitGranted) -> None:

@@ -403,6 +403,7 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 from starlane.domain import citizenship as _citizenship  # noqa: E402, F401
 from starlane.domain import guild_transfers as _guild_transfers  # noqa: E402, F401
 from starlane.domain import policies as _policies  # noqa: E402, F401
+from starlane.domain import proposals as _proposals  # noqa: E402, F401
 from starlane.domain import region_admin as _region_admin  # noqa: E402, F401
 from starlane.domain import terminals as _terminals  # noqa: E402, F401
 from starlane.domain import treasury as _treasury  # noqa: E402, F401

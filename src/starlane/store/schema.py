@@ -478,4 +478,42 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 
 # --- Proposals and votes: revision 0012_proposals ---
 
+proposals = Table(
+    "proposals",
+    metadata,
+    # A region's citizens' proposal (starlane.store.proposals); ``changes`` is JSON text.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("region_id", Integer, nullable=False),
+    Column("proposer_id", Integer, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("changes", Text, nullable=False),
+    Column("state", String, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("closes_at", Double, nullable=False),
+    Column("closed_at", Double, nullable=True),
+    Column("yes", Integer, nullable=True),
+    Column("no", Integer, nullable=True),
+    Column("citizens", Integer, nullable=True),
+    Column("failure", String, nullable=True),
+    Column("event_position", BigInteger, nullable=True),
+    Index("ix_proposals_region_id_id", "region_id", "id"),
+    Index("ix_proposals_state_closes_at", "state", "closes_at"),
+)
+
+proposal_votes = Table(
+    "proposal_votes",
+    metadata,
+    # One row per (proposal, citizen): a changed vote updates it.
+    Column(
+        "proposal_id",
+        Integer,
+        ForeignKey("proposals.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("voter_id", Integer, nullable=False),
+    Column("choice", String, nullable=False),
+    Column("cast_at", Double, nullable=False),
+    PrimaryKeyConstraint("proposal_id", "voter_id"),
+)
+
 # --- Diplomacy and trade agreements: revision 0013_diplomacy ---
