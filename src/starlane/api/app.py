@@ -44,6 +44,7 @@ from starlane.api.routes import (
     admin_regions,
     auth,
     billing,
+    expeditions,
     forums,
     governance,
     guilds,
@@ -474,6 +475,7 @@ def create_app(
         forums,
         guilds,
         proposals,
+        expeditions,
     ):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from starlane.api.wslimits import SocketCounts
 from starlane.billing.book import MembershipBook
+from starlane.engine.expeditions import ExpeditionFlights
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -82,6 +83,7 @@ class Services:
         guild_roster: guild membership operations (set once the app started).
         guilds: the guild treasury saga (deposits, withdrawals; set once the app started).
         proposals: the regions' proposals and votes, and the timer that closes them.
+        expeditions: flies trade expedition legs (one at a time per expedition).
     """
 
     settings: Settings
@@ -114,3 +116,4 @@ class Services:
     guild_roster: GuildRoster | None = None
     guilds: GuildTreasury | None = None
     proposals: ProposalBoard | None = None
+    expeditions: ExpeditionFlights = field(default_factory=ExpeditionFlights)

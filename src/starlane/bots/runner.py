@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from starlane.bots.expeditioner import EXPEDITION_ACTIONS, expedition_request, leg_turns
 from starlane.bots.pacing import TurnPacing
 from starlane.bots.strategies import Action, BotMemory, Strategy, strategy_for
 from starlane.client.api import ApiError, StarlaneClient
@@ -276,6 +277,8 @@ class Bot:
             return 1
         if action.kind == "attack":
             return ATTACK_TURNS
+        if action.kind == "expedition_next":
+            return leg_turns(self.memory.expedition)
         return 0
 
     async def perform(self, action: Action, *, here: int) -> None:
@@ -339,6 +342,10 @@ class Bot:
                 result = await self._call(
                     self.api.attack, args["target_kind"], int(args["target_id"])
                 )
+            elif action.kind in EXPEDITION_ACTIONS:
+                (method, path), kwargs = expedition_request(action)
+                result = await self._call(self.api.request, method, path, **kwargs)
+                self.memory.expedition = result
             else:
                 raise ValueError(f"unknown action {action.kind!r}")
             del result
@@ -360,6 +367,8 @@ class Bot:
                 self.memory.ports.pop(int(args["port_id"]), None)
             if action.kind == "port":
                 self.memory.unreachable.add(int(args["port_id"]))
+            if action.kind == "expedition_next" and exc.code != "insufficient_turns":
+                self.memory.expedition = None  # abandoned: the strategy plans another
 
     def _record_trade(self, receipt: dict[str, Any]) -> None:
         """Keep the cost basis of the cargo in step with a trade receipt."""

@@ -24,6 +24,8 @@ through the API. Strategies never see the server's state beyond what the API sho
   waiting for turns. With cargo it sells where it earns most among the buyers its turns reach.
 - **explorer**: moves to undiscovered neighbours; when every neighbour is known, autopilots to
   the nearest known sector that still has an undiscovered neighbour.
+- **expeditioner** (:mod:`starlane.bots.expeditioner`): has the server plan trade expeditions
+  through ports it knows and flies them leg by leg.
 - **hunter**: attacks NPC pirates it outguns ``odds`` to one (fighters, shields and hull) while
   its ship can fight, and otherwise heads for sectors where it saw such pirates, exploring in
   between.
@@ -86,6 +88,8 @@ class BotMemory:
         port_seen: port id -> ``now`` when its view was last seen.
         planned: (from sector, to sector) -> turns the server's autopilot plan costs (a plan
             costs no turns; warps do not change, so a plan is kept).
+        expedition: the trade expedition in hand (``ExpeditionOut``), for the
+            ``expeditioner`` (:mod:`starlane.bots.expeditioner`).
     """
 
     sectors: dict[int, JSON] = field(default_factory=dict)
@@ -102,6 +106,7 @@ class BotMemory:
     now: float = 0.0
     port_seen: dict[int, float] = field(default_factory=dict)
     planned: dict[tuple[int, int], int] = field(default_factory=dict)
+    expedition: JSON | None = None
 
     def arrive(self, sector_id: int) -> None:
         """Note the sector the bot is in; arriving somewhere new makes its port worth a look.
@@ -791,11 +796,18 @@ def _crosser() -> Any:
     return Crosser()
 
 
+def _expeditioner() -> Any:
+    from starlane.bots.expeditioner import Expeditioner
+
+    return Expeditioner()
+
+
 STRATEGIES: dict[str, Callable[[], Any]] = {
     "trader": Trader,
     "explorer": Explorer,
     "hunter": Hunter,
     "crossing": _crosser,
+    "expeditioner": _expeditioner,
     "mixed": Trader,
     "galaxy": Trader,
 }

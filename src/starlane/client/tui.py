@@ -38,6 +38,7 @@ from starlane.client.dialogs import (
     StardockDialog,
     TradeDialog,
 )
+from starlane.client.expeditions import ExpeditionDialog
 from starlane.client.governance import GovernorDialog, region_text
 from starlane.client.guilds import GuildDialog
 from starlane.client.render import (
@@ -76,6 +77,7 @@ class StarlaneApp(App[None]):
         Binding("f", "forums", "Forums"),
         Binding("l", "guild", "Guild"),
         Binding("v", "votes", "Votes"),
+        Binding("e", "expedition", "Expedition"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
@@ -92,6 +94,7 @@ class StarlaneApp(App[None]):
             "forums",
             "guild",
             "votes",
+            "expedition",
         }
     )
     """Actions that act in the game: only on the main screen, once logged in."""
@@ -475,6 +478,19 @@ class StarlaneApp(App[None]):
                 await self.refresh_view()
 
         self.push_screen(AttackDialog(self.sector), attack)
+
+    def action_expedition(self) -> None:
+        """Plan, save and fly a trade expedition (the expedition screen)."""
+
+        async def closed(result: JSON | None) -> None:
+            if result is not None and "id" in result:
+                self.log_event(
+                    f"expedition #{result['id']}: {result['next_leg']}/{len(result['legs'])}"
+                    f" legs flown, {int(result['actual_profit']):+,} credits"
+                )
+            await self.refresh_view()
+
+        self.push_screen(ExpeditionDialog(self.api), closed)
 
 
 def run(server: str, username: str | None = None) -> None:

@@ -29,6 +29,8 @@ Tables:
 - ``region_hourly``: a read model of each region's traffic and trade per clock hour (arrivals,
   departures, trades, trade value, tax and tolls collected), for the governors' and the
   operators' views.
+- ``expeditions``, ``expedition_legs``: saved trade expedition plans, leg by leg, projected
+  against actual (:mod:`starlane.store.expeditions`).
 
 Times are unix seconds (double precision). JSON values are stored as text.
 """
@@ -336,6 +338,59 @@ region_hourly = Table(
 # --- Scouting reports: revision 0008_scouting ---
 
 # --- Trade expeditions: revision 0009_expeditions ---
+expeditions = Table(
+    "expeditions",
+    metadata,
+    Column("id", _BigKey, primary_key=True, autoincrement=True),
+    Column(
+        "player_id",
+        Integer,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("status", String, nullable=False),  # planned, flying, finished
+    Column("created_at", Double, nullable=False),
+    Column("finished_at", Double, nullable=True),
+    Column("start_sector_id", Integer, nullable=False),
+    Column("waypoints", Text, nullable=False),  # JSON: sector ids as the player listed them
+    Column("max_turns", Integer, nullable=True),
+    Column("budget", BigInteger, nullable=False),
+    Column("exact", Boolean, nullable=False),
+    Column("projected_profit", BigInteger, nullable=False),
+    Column("projected_turns", Integer, nullable=False),
+    Column("projected_duration", Double, nullable=False),
+    Column("next_leg", Integer, nullable=False),
+)
+"""A saved expedition plan and how far it was flown (``next_leg``: legs flown so far)."""
+
+expedition_legs = Table(
+    "expedition_legs",
+    metadata,
+    Column(
+        "expedition_id",
+        _BigKey,
+        ForeignKey("expeditions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("leg", Integer, nullable=False),  # 0-based, in flying order
+    Column("sector_id", Integer, nullable=False),
+    Column("region_id", Integer, nullable=False),
+    Column("port_id", Integer, nullable=True),
+    Column("path", Text, nullable=False),  # JSON sector ids
+    Column("risk", Text, nullable=False),  # JSON
+    Column("projected_turns", Integer, nullable=False),
+    Column("projected_tolls", BigInteger, nullable=False),
+    Column("projected_credits", BigInteger, nullable=False),
+    Column("projected_trades", Text, nullable=False),  # JSON
+    Column("actual_turns", Integer, nullable=True),
+    Column("actual_tolls", BigInteger, nullable=True),
+    Column("actual_credits", BigInteger, nullable=True),
+    Column("actual_trades", Text, nullable=True),  # JSON
+    Column("flown_at", Double, nullable=True),
+    PrimaryKeyConstraint("expedition_id", "leg"),
+)
+"""One leg of an expedition: projected figures when planned, actual ones once flown."""
 
 # --- Guilds and guild treasuries: revision 0010_guilds ---
 
