@@ -44,6 +44,7 @@ from starlane.api.routes import (
     admin_regions,
     auth,
     billing,
+    diplomacy,
     expeditions,
     forums,
     governance,
@@ -175,6 +176,7 @@ async def _start_audit(services: Services) -> Checkpointer:
     """
     from starlane.audit.actions import AdminActions
     from starlane.audit.checkpointer import Checkpointer
+    from starlane.audit.diplomacy import DIPLOMACY_AUDITED
     from starlane.audit.proposals import PROPOSAL_AUDITED
     from starlane.audit.reconcile import AUDITED_EVENTS, reconcile_event_entries
     from starlane.audit.region_actions import REGION_AUDITED, RegionActions
@@ -195,7 +197,13 @@ async def _start_audit(services: Services) -> Checkpointer:
         services.event_store,
         services.db,
         services.uow,
-        (*AUDITED_EVENTS, *REGION_AUDITED, WITHDRAWAL_AUDITED, *PROPOSAL_AUDITED),
+        (
+            *AUDITED_EVENTS,
+            *REGION_AUDITED,
+            WITHDRAWAL_AUDITED,
+            *PROPOSAL_AUDITED,
+            *DIPLOMACY_AUDITED,
+        ),
     )
     services.admin = AdminActions(
         services.uow,
@@ -476,6 +484,7 @@ def create_app(
         guilds,
         proposals,
         expeditions,
+        diplomacy,
     ):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)

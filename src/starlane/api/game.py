@@ -25,6 +25,8 @@ from starlane.domain import reads
 from starlane.domain.data import Membership, Side
 from starlane.domain.errors import DomainError
 from starlane.domain.model import Player, RegionState, Sector
+from starlane.domain.reads.diplomacy import diplomacy_view
+from starlane.engine.diplomacy import home_region
 from starlane.engine.errors import EngineError
 from starlane.engine.router import GalaxyService
 from starlane.store.catalogue import RegionRow
@@ -264,6 +266,12 @@ class GameApi:
         found = self.find_sector(port_id)
         view = None
         if found is not None:
+            region = found[1].region
+            home = (
+                home_region(self.service.engines, region, player.id)
+                if player is not None and region.agreements
+                else None
+            )
             view = reads.quote_view(
                 found[1],
                 port_id,
@@ -273,6 +281,7 @@ class GameApi:
                 side=Side(side),
                 quantity=quantity,
                 now=self.clock(),
+                home_region_id=home,
             )
         if view is None:
             raise _not_found("port", port_id)
@@ -350,7 +359,9 @@ class GameApi:
             principal.is_admin or principal.account_id == region.governor_id
         )
         view = reads.region_view(region, show_treasury=show, population=len(state.players))
-        return s.RegionOut.model_validate(view)
+        return s.RegionOut.model_validate(
+            {**view, "diplomacy": diplomacy_view(region, self.clock())}
+        )
 
     def region_map(
         self, principal: Principal, region_id: int, cursor: str | None, limit: int

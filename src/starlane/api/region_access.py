@@ -32,7 +32,7 @@ from starlane.domain.governance import REGION_RIGHTS, RegionRole, may, region_ro
 from starlane.domain.model import Region
 from starlane.store.region_moderators import moderators_of
 
-__all__ = ["RegionCaller", "RegionId", "region_caller"]
+__all__ = ["RegionCaller", "RegionId", "authorize", "region_caller"]
 
 RegionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the region's id")]
 """The ``{region_id}`` path parameter of the region routes."""
@@ -68,28 +68,50 @@ def region_caller(action: str) -> Any:
     Raises:
         KeyError: ``action`` is not in the table (a programming error, at import time).
     """
-    allowed = REGION_RIGHTS[action]
+    REGION_RIGHTS[action]
 
     async def dependency(
         request: Request,
         principal: Annotated[Principal, Depends(current_principal)],
         region_id: RegionId,
     ) -> RegionCaller:
-        services = get_services(request)
-        region = services.galaxy.region_info(region_id)
-        if region is None:
-            raise ApiError(404, "unknown_region", f"no region {region_id}")
-        moderators = await moderators_of(services.db, region_id)
-        roles = region_roles(principal.account_id, principal.roles, region, moderators)
-        if not may(action, roles):
-            raise ApiError(
-                403,
-                "forbidden",
-                f"{action} in region {region.name} needs one of these roles: "
-                + ", ".join(sorted(allowed)),
-                context={"action": action, "allowed_roles": sorted(allowed)},
-            )
-        return RegionCaller(principal, services, region, roles)
+        return await authorize(get_services(request), principal, region_id, action)
 
     call: Callable[[Request, Principal, int], Awaitable[RegionCaller]] = dependency
     return Depends(call)
+
+
+async def authorize(
+    services: Services, principal: Principal, region_id: int, action: str
+) -> RegionCaller:
+    """Decide whether a caller may take ``action`` in a region (the dependency's decision,
+    for routes whose region comes from the resource rather than the path, such as an
+    agreement's parties).
+
+    Args:
+        services: the app's services.
+        principal: the authenticated caller.
+        region_id: the region.
+        action: a key of :data:`~starlane.domain.governance.REGION_RIGHTS`.
+
+    Returns:
+        The caller with their roles in the region.
+
+    Raises:
+        ApiError: 404 ``unknown_region``, 403 ``forbidden`` (with the roles that may act).
+    """
+    allowed = REGION_RIGHTS[action]
+    region = services.galaxy.region_info(region_id)
+    if region is None:
+        raise ApiError(404, "unknown_region", f"no region {region_id}")
+    moderators = await moderators_of(services.db, region_id)
+    roles = region_roles(principal.account_id, principal.roles, region, moderators)
+    if not may(action, roles):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"{action} in region {region.name} needs one of these roles: "
+            + ", ".join(sorted(allowed)),
+            context={"action": action, "allowed_roles": sorted(allowed)},
+        )
+    return RegionCaller(principal, services, region, roles)

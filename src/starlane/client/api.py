@@ -366,6 +366,65 @@ class StarlaneClient(GameMethods):
             "PATCH", f"{API_PREFIX}/regions/{region_id}/policies", json=changes
         )
 
+    # --- diplomacy (docs/diplomacy.md) -----------------------------------------------------
+    async def set_stance(
+        self, region_id: int, other_region_id: int, stance: str, refuse_entry: bool = False
+    ) -> JSON:
+        """Set a region's stance towards another, as its governor
+        (``PUT /regions/{id}/stances/{other_id}``).
+
+        Raises:
+            ApiError: refused (``forbidden``, ``same_region``, ``invalid_stance``...).
+        """
+        path = f"{API_PREFIX}/regions/{region_id}/stances/{other_region_id}"
+        return await self._object(
+            "PUT", path, json={"stance": stance, "refuse_entry": refuse_entry}
+        )
+
+    async def propose_agreement(
+        self,
+        region_id: int,
+        other_region_id: int,
+        toll_discount_pct: int,
+        tax_discount_pct: int,
+        days: int,
+    ) -> JSON:
+        """Propose a trade agreement from a region, as its governor
+        (``POST /regions/{id}/agreements``).
+
+        Returns:
+            The agreement (``status`` ``proposed``).
+
+        Raises:
+            ApiError: refused (``forbidden``, ``agreement_exists``, ``unknown_region``...).
+        """
+        body = {
+            "other_region_id": other_region_id,
+            "toll_discount_pct": toll_discount_pct,
+            "tax_discount_pct": tax_discount_pct,
+            "days": days,
+        }
+        return await self._object("POST", f"{API_PREFIX}/regions/{region_id}/agreements", json=body)
+
+    async def agreement(self, agreement_id: str, action: str | None = None) -> JSON:
+        """Read an agreement, or ``accept`` or ``cancel`` it as a party's governor
+        (``GET /agreements/{id}``, ``POST /agreements/{id}/accept|cancel``).
+
+        Args:
+            agreement_id: the agreement.
+            action: None to read it, ``accept`` or ``cancel``.
+
+        Returns:
+            The agreement.
+
+        Raises:
+            ApiError: refused (``unknown_agreement``, ``forbidden``, ``agreement_not_open``...).
+        """
+        path = f"{API_PREFIX}/agreements/{agreement_id}"
+        if action is None:
+            return await self._object("GET", path)
+        return await self._object("POST", f"{path}/{action}")
+
     # --- game commands ---------------------------------------------------------------------
     async def send_command(self, command: ClientCommand, **args: Any) -> JSON:
         """Send one game command: path parameters into the path, the other arguments (those

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from starlane.client.api import ApiError, StarlaneClient
 from starlane.client.dialogs import Dialog
+from starlane.client.diplomacy import diplomacy_lines
 
 JSON = dict[str, Any]
 
@@ -72,7 +73,7 @@ def parse_multipliers(text: str) -> dict[str, float]:
 
 
 def region_text(region: JSON, governor_name: str | None = None) -> str:
-    """The region panel: name, kind and status, governor, policies.
+    """The region panel: name, kind and status, governor, policies, relations.
 
     Args:
         region: a ``RegionOut`` document.
@@ -104,6 +105,7 @@ def region_text(region: JSON, governor_name: str | None = None) -> str:
     ]
     if region.get("treasury") is not None:
         lines.append(f"treasury [b green]{int(region['treasury']):,}[/]")
+    lines += diplomacy_lines(region)
     return "\n".join(lines)
 
 

@@ -86,6 +86,8 @@ class Trade(Command):
         quantity: whole units, at least 1.
         max_unit_price: when buying, refuse if the mean unit price is above this (credits);
             when selling, refuse if it is below this. None = no guard.
+        home_region_id: the trader's home region when this region has a trade agreement
+            with it (filled in by the router; it lowers the tax), else None.
     """
 
     name: ClassVar[str] = "trade"
@@ -94,6 +96,7 @@ class Trade(Command):
     side: Side
     quantity: int
     max_unit_price: float | None = None
+    home_region_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +180,10 @@ class Depart(Command):
         transfer_id: the saga's idempotent id.
         to_region_id: the destination region.
         region_toll: the destination region's ``gate_toll`` (credits).
+        toll_discount_pct: percent off ``region_toll`` under a trade agreement between the
+            destination and the player's home region (:mod:`starlane.domain.diplomacy`).
+        discount_until: unix seconds the agreement expires; the discount applies when the
+            departure is decided before then.
     """
 
     name: ClassVar[str] = "depart"
@@ -184,6 +191,8 @@ class Depart(Command):
     transfer_id: str
     to_region_id: int
     region_toll: int
+    toll_discount_pct: int = 0
+    discount_until: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +204,8 @@ class Arrive(Command):
         from_region_id: the region the player left.
         to_sector_id: the sector the gate arrives in.
         carried: the departure's carried state (:class:`~starlane.domain.model.PendingTransfer`).
+        home_region_id: the player's home region, None when they have none (a region hostile
+            to it may refuse them, :mod:`starlane.domain.diplomacy`).
     """
 
     name: ClassVar[str] = "arrive"
@@ -202,6 +213,7 @@ class Arrive(Command):
     from_region_id: int
     to_sector_id: int
     carried: PendingTransfer
+    home_region_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

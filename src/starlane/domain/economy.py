@@ -9,7 +9,9 @@ Prices follow ``GAME.md`` with fill ``r = quantity / capacity``:
 - an n-unit trade is priced at the fill halfway through the trade (``quantity - n/2``), the
   mean unit price; its value is ``round(unit_price * n)`` credits;
 - the region's tax, ``round(value * tax_rate)``, goes to the region treasury: a buyer pays value
-  plus tax, a seller receives value minus tax; the port's ledger takes or pays the value.
+  plus tax, a seller receives value minus tax; the port's ledger takes or pays the value. A
+  citizen of a region this one has a trade agreement with pays the tax less the agreement's
+  discount (``Trade.home_region_id``, :func:`~starlane.domain.diplomacy_terms.tax_discount_pct`).
 
 Port quantities regenerate toward capacity by ``regen_per_hour`` of capacity per hour times the
 region's regeneration multiplier, lazily from ``Port.updated_at`` (:func:`settled_stock`).
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 
 from starlane.domain.commands import Trade
 from starlane.domain.data import COMMODITIES, DEFAULT_RULES, PORT_CLASSES, GameRules, Side
+from starlane.domain.diplomacy_terms import discounted, tax_discount_pct
 from starlane.domain.errors import (
     InsufficientCargoError,
     InsufficientCreditsError,
@@ -191,9 +194,16 @@ def _check_request(state: RegionState, port_id: int, commodity: str, units: int)
 
 
 def _price(
-    state: RegionState, port: Port, commodity: str, side: Side, units: int, now: float
+    state: RegionState,
+    port: Port,
+    commodity: str,
+    side: Side,
+    units: int,
+    now: float,
+    tax_discount: int = 0,
 ) -> tuple[float, int, int, int, int, float, dict[str, float]]:
-    """The shared pricing path of quotes and trades.
+    """The shared pricing path of quotes and trades (``tax_discount``: percent off the tax
+    under a trade agreement with the trader's home region).
 
     Returns ``(unit_price, total, tax, net, available, quantity, settled stock)``.
     """
@@ -231,12 +241,20 @@ def _price(
     mult = policy.price_multipliers.get(commodity, 1.0)
     price, total = price_trade(commodity, side, quantity, capacity, units, mult, rules)
     tax = round(total * policy.tax_rate)
+    if tax_discount:
+        tax = discounted(tax, tax_discount)
     net = total + tax if side == Side.BUY else total - tax
     return price, total, tax, net, available, quantity, stock
 
 
 def quote(
-    state: RegionState, port_id: int, commodity: str, side: Side, units: int, now: float
+    state: RegionState,
+    port_id: int,
+    commodity: str,
+    side: Side,
+    units: int,
+    now: float,
+    tax_discount: int = 0,
 ) -> Quote:
     """Quote a trade without making it (the same pricing as :func:`decide_trade`).
 
@@ -247,6 +265,7 @@ def quote(
         side: the player's side.
         units: units to trade.
         now: unix seconds.
+        tax_discount: percent off the tax (a trade agreement with the trader's home region).
 
     Returns:
         The quote.
@@ -257,7 +276,7 @@ def quote(
     """
     port = _check_request(state, port_id, commodity, units)
     price, total, tax, net, available, quantity, _ = _price(
-        state, port, commodity, side, units, now
+        state, port, commodity, side, units, now, tax_discount
     )
     fill = quantity / port.stock[commodity].capacity
     return Quote(port.id, commodity, side, units, price, total, tax, net, available, fill)
@@ -293,7 +312,8 @@ def decide_trade(
             f"port {port.id} is in sector {port.sector_id}, you are in {player.sector_id}",
             port_id=port.id,
         )
-    price, total, tax, net, _, _, stock = _price(state, port, commodity, side, units, now)
+    discount = tax_discount_pct(state.region, command.home_region_id, now)
+    price, total, tax, net, _, _, stock = _price(state, port, commodity, side, units, now, discount)
     limit = command.max_unit_price
     ship = player.ship
     carried = ship.cargo.get(commodity, 0)

@@ -45,6 +45,7 @@ REGION_RIGHTS: dict[str, frozenset[RegionRole]] = {
     "region.policies.change": _GOVERNOR,
     "region.treasury.withdraw": _GOVERNOR,
     "region.moderators.change": _GOVERNOR,
+    "region.diplomacy.change": _GOVERNOR,
     # staff (governor and the moderators they appointed)
     "region.permits.change": _STAFF,
     "region.permits.list": _STAFF,
@@ -52,6 +53,7 @@ REGION_RIGHTS: dict[str, frozenset[RegionRole]] = {
     # views
     "region.stats.read": _GOVERNOR_OR_ADMIN,
     "region.read": _ANYONE,
+    "region.agreements.list": _ANYONE,
     # any player, for themselves
     "region.citizenship.request": _ANYONE,
     # the citizens' proposals and votes (starlane.domain.proposals)

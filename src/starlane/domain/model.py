@@ -288,6 +288,63 @@ class RegionPolicy:
 
 
 @dataclass(slots=True)
+class Stance:
+    """One region's stance towards another (:mod:`starlane.domain.diplomacy`).
+
+    Attributes:
+        stance: ``allied``, ``neutral`` or ``hostile``.
+        refuse_entry: the holding region refuses entry to the other's citizens (hostile only).
+        actor_id: the governor who set it.
+        at: unix seconds it was set.
+    """
+
+    stance: str
+    refuse_entry: bool
+    actor_id: int
+    at: float
+
+
+@dataclass(slots=True)
+class Agreement:
+    """A trade agreement between two regions (:mod:`starlane.domain.diplomacy`).
+
+    The proposing region owns it (decides every change); the other holds a mirror copy.
+
+    Attributes:
+        id: ``"{owner_region_id}-{n}"``.
+        owner_region_id: the proposing region.
+        other_region_id: the region asked to accept.
+        toll_discount_pct: percent off each region's gate toll for the other's citizens, 0-100.
+        tax_discount_pct: percent off each region's trade tax for the other's citizens, 0-100.
+        days: how long it runs once accepted, days.
+        status: ``proposed``, ``active`` or ``cancelled`` (an active one past ``expires_at``
+            is expired).
+        proposed_by: the owner's governor who proposed it.
+        proposed_at: unix seconds.
+        accepted_by: the other region's governor who accepted it, if accepted.
+        accepted_at: unix seconds, if accepted.
+        expires_at: unix seconds it stops applying (``accepted_at + days``), if accepted.
+        cancelled_by: the governor (of either region) who cancelled it, if cancelled.
+        cancelled_at: unix seconds, if cancelled.
+    """
+
+    id: str
+    owner_region_id: int
+    other_region_id: int
+    toll_discount_pct: int
+    tax_discount_pct: int
+    days: int
+    status: str
+    proposed_by: int
+    proposed_at: float
+    accepted_by: int | None = None
+    accepted_at: float | None = None
+    expires_at: float | None = None
+    cancelled_by: int | None = None
+    cancelled_at: float | None = None
+
+
+@dataclass(slots=True)
 class Region:
     """A region's identity and governance.
 
@@ -316,6 +373,10 @@ class Region:
         citizen_since: citizen's player id -> unix seconds they became a citizen (who may
             vote, :mod:`starlane.domain.proposals`); citizens from before it was recorded
             have no entry.
+        stances: other region id -> this region's stance towards it (set by its governor).
+        stances_towards: other region id -> that region's stance towards this one (a mirror).
+        agreements: agreement id -> trade agreement this region is a party to (its own, or
+            a mirror of the other party's).
     """
 
     id: int
@@ -337,6 +398,9 @@ class Region:
     welcomed: list[int] = field(default_factory=list)
     joining: dict[int, int] = field(default_factory=dict)
     citizen_since: dict[int, float] = field(default_factory=dict)
+    stances: dict[int, Stance] = field(default_factory=dict)
+    stances_towards: dict[int, Stance] = field(default_factory=dict)
+    agreements: dict[str, Agreement] = field(default_factory=dict)
 
     @property
     def status(self) -> str:

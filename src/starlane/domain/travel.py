@@ -4,10 +4,10 @@ A passage spans two single-writer regions, so it is decided in three steps, each
 one region:
 
 1. **departure** at the source (:func:`decide_depart` -> ``TransferDeparted``): the player
-   pays the passage (``GameRules.gate_turns`` turns; the destination's ``gate_toll`` plus the
-   gate's own toll, in credits) and leaves the region's players; the event carries the whole
-   player (ship, cargo, credits, turns, explored sectors) and the region holds it in
-   ``transfers_out`` until step 3;
+   pays the passage (``GameRules.gate_turns`` turns; the destination's ``gate_toll``, less a
+   trade agreement's discount, plus the gate's own toll, in credits) and leaves the region's
+   players; the event carries the whole player (ship, cargo, credits, turns, explored
+   sectors) and the region holds it in ``transfers_out`` until step 3;
 2. **arrival or refusal** at the destination (:func:`decide_arrive`), decided at most once per
    transfer id: ``TransferArrived`` puts the player in the gate's arrival sector and pays the
    toll into the treasury; ``TransferRefused`` records that the destination does not admit
@@ -30,6 +30,7 @@ from typing import Any
 
 from starlane.domain.commands import Arrive, CloseTransfers, Command, Depart, SettleTransfer
 from starlane.domain.data import GameRules, Immigration
+from starlane.domain.diplomacy_terms import HostileRegionError, discounted, refuses_entry
 from starlane.domain.errors import (
     AlreadyThereError,
     ImmigrationRefusedError,
@@ -99,16 +100,19 @@ def admits(region: Region, player_id: int) -> bool:
     return policy == Immigration.PERMIT and player_id in region.permits
 
 
-def check_admission(region: Region, player_id: int) -> None:
+def check_admission(region: Region, player_id: int, home_region_id: int | None = None) -> None:
     """Refuse a passage the destination region would not take.
 
     Args:
         region: the destination region.
         player_id: the player.
+        home_region_id: the player's home region, None when they have none.
 
     Raises:
         RegionSuspendedError: the region is suspended or closed (``region_suspended``).
         ImmigrationRefusedError: its immigration policy does not admit the player.
+        HostileRegionError: it is hostile to the player's home region and refuses its
+            citizens entry (``hostile_region``).
     """
     status = region.status
     if status != "active":
@@ -123,6 +127,13 @@ def check_admission(region: Region, player_id: int) -> None:
             f"region {region.name} ({policy} immigration) does not admit player {player_id}",
             region_id=region.id,
             immigration=policy,
+        )
+    if refuses_entry(region, player_id, home_region_id):
+        raise HostileRegionError(
+            f"region {region.name} is hostile to region {home_region_id} and refuses its "
+            "citizens entry",
+            region_id=region.id,
+            home_region_id=home_region_id,
         )
 
 
@@ -256,7 +267,10 @@ def decide_depart(
             needed=cost,
             available=turns,
         )
-    toll = command.region_toll + gate.toll
+    region_toll = command.region_toll
+    if command.toll_discount_pct and now < command.discount_until:
+        region_toll = discounted(region_toll, command.toll_discount_pct)
+    toll = region_toll + gate.toll
     if player.credits < toll:
         raise InsufficientCreditsError(
             f"the gate toll is {toll} credits, {player.credits} available",
@@ -299,8 +313,8 @@ def decide_arrive(
         in ``state.transfers_in``); else one ``TransferArrived`` (a closing region admits
         every arrival, toll refunded, and its closure then evacuates them to the Nexus) or
         one ``TransferRefused``
-        (reason ``region_suspended``, ``immigration_refused``, ``unknown_sector`` or
-        ``player_exists``).
+        (reason ``region_suspended``, ``immigration_refused``, ``hostile_region``,
+        ``unknown_sector`` or ``player_exists``).
     """
     tid = command.transfer_id
     if tid in state.transfers_in:
@@ -312,8 +326,8 @@ def decide_arrive(
     closing = region.closing  # a closing region takes in whoever was already on the way
     try:
         if not closing:
-            check_admission(region, player_id)
-    except (RegionSuspendedError, ImmigrationRefusedError) as refused:
+            check_admission(region, player_id, command.home_region_id)
+    except (RegionSuspendedError, ImmigrationRefusedError, HostileRegionError) as refused:
         reason = refused.code
     if not reason and command.to_sector_id not in state.sectors:
         reason = "unknown_sector"

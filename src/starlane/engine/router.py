@@ -24,7 +24,7 @@ from typing import Protocol
 import structlog
 
 from starlane.bus import Bus
-from starlane.domain.commands import Autopilot, Command, Move, SpawnPlayer
+from starlane.domain.commands import Autopilot, Command, Move, SpawnPlayer, Trade
 from starlane.domain.data import DEFAULT_RULES, GameRules
 from starlane.domain.errors import InTransitError, PlayerExistsError, RegionSuspendedError
 from starlane.domain.events import RecordedEvent
@@ -32,6 +32,7 @@ from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
 from starlane.engine.citizenship import CitizenshipMoves
 from starlane.engine.closure import RegionClosures
+from starlane.engine.diplomacy import Diplomacy, with_home_region
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
 from starlane.engine.payout import TreasuryPayouts
@@ -73,6 +74,7 @@ class GalaxyService:
         closures: drives operators' region closures (resumed at start-up).
         payouts: drives payouts from a region's treasury to a player in any region.
         citizenship: makes a region a player's home (and pays its starting credits).
+        diplomacy: stances and trade agreements between regions (owner and mirror).
     """
 
     def __init__(
@@ -124,6 +126,7 @@ class GalaxyService:
         self.payouts = TreasuryPayouts(self.engines, self.directory)
         self.citizenship = CitizenshipMoves(self.engines, self.directory, self.payouts)
         self.closures = RegionClosures(self, self._mark_closed)
+        self.diplomacy = Diplomacy(self)
         # (engines dict, [(first sector id, sector count, region id)], [first sector ids])
         self._sector_index: (
             tuple[dict[int, RegionEngine], list[tuple[int, int, int]], list[int]] | None
@@ -167,6 +170,7 @@ class GalaxyService:
         await self.payouts.recover()
         await self.citizenship.recover()
         await self.closures.resume()
+        await self.diplomacy.reconcile()
         self._started = True
         _log.info(
             "galaxy.started", regions=len(self.engines), seconds=time.perf_counter() - started
@@ -292,6 +296,9 @@ class GalaxyService:
                     state = self.engine(region_id).state
                     check_route_turns(route, state, player_id, self._clock())
                     return await self.saga.autopilot(command, route)
+            elif isinstance(command, Trade):
+                state = self.engine(region_id).state
+                command = with_home_region(command, self.engines, state.region)
         engine = self.engine(region_id)
         recorded = await engine.submit(command)
         if isinstance(command, SpawnPlayer) and self._accounts is not None:

@@ -35,6 +35,7 @@ from starlane.domain.commands import (
     Move,
     SettleTransfer,
 )
+from starlane.domain.diplomacy_terms import HostileRegionError
 from starlane.domain.errors import (
     DomainError,
     ImmigrationRefusedError,
@@ -49,6 +50,7 @@ from starlane.domain.model import RegionState
 from starlane.domain.movement import current_turns
 from starlane.domain.routes import Route
 from starlane.domain.travel import ARRIVED, REFUSED, check_admission, gate_to
+from starlane.engine.diplomacy import crossing_terms, home_region
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import EngineError
 from starlane.engine.region import RegionEngine
@@ -62,6 +64,7 @@ ACCOUNT_SYNC_SECONDS = 2.0
 
 _REFUSALS: dict[str, type[DomainError]] = {
     "immigration_refused": ImmigrationRefusedError,
+    "hostile_region": HostileRegionError,
     "region_suspended": RegionSuspendedError,
     "unknown_sector": UnknownSectorError,
 }
@@ -175,10 +178,17 @@ class GateSaga:
                 to_sector_id=command.to_sector_id,
             )
         region = destination.state.region
-        check_admission(region, player_id)
+        home, discount, until = crossing_terms(self._engines, region, player_id)
+        check_admission(region, player_id, home)
         transfer_id = self._new_id()
         depart = Depart(
-            player_id, command.to_sector_id, transfer_id, region.id, region.policy.gate_toll
+            player_id,
+            command.to_sector_id,
+            transfer_id,
+            region.id,
+            region.policy.gate_toll,
+            discount,
+            until,
         )
         departed = await source.submit(depart)
         try:
@@ -196,7 +206,10 @@ class GateSaga:
         if pending is None:
             return []  # settled already (by a recovery racing this call)
         player_id = pending.player.id
-        arrive = Arrive(player_id, transfer_id, source.region_id, pending.to_sector_id, pending)
+        home = home_region(self._engines, destination.state.region, player_id)
+        arrive = Arrive(
+            player_id, transfer_id, source.region_id, pending.to_sector_id, pending, home
+        )
         arrived = await destination.submit(arrive)
         decided = destination.state.transfers_in.get(transfer_id, ARRIVED)
         if decided == ARRIVED:

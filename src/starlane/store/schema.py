@@ -572,3 +572,5 @@ proposal_votes = Table(
 )
 
 # --- Diplomacy and trade agreements: revision 0013_diplomacy ---
+# No table: stances and agreements are region events in the owning region's state (and an
+# idempotent mirror in the other's); see the revision's docstring.

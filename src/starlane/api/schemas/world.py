@@ -13,6 +13,7 @@ from starlane.api.schemas.common import (
     Page,
     PageQuery,
 )
+from starlane.api.schemas.diplomacy import DiplomacyOut
 
 
 # --- regions ------------------------------------------------------------------------------
@@ -53,6 +54,10 @@ class RegionOut(ApiModel):
         default=None,
         description="credits charged for entering through one of its gates (the policy's "
         "`gate_toll`); None for a closed region whose engine no longer runs",
+    )
+    diplomacy: DiplomacyOut | None = Field(
+        default=None,
+        description="stances and open trade agreements (in `GET /api/v1/regions/{id}`)",
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from starlane.domain.data import COMMODITIES, PORT_CLASSES, SHIP_TYPES, Side
+from starlane.domain.diplomacy_terms import tax_discount_pct
 from starlane.domain.economy import quote, settled_stock, unit_price
 from starlane.domain.model import Player, RegionState, Ship
 from starlane.domain.reads.fog import can_see_sector
@@ -189,6 +190,7 @@ def quote_view(
     side: Side,
     quantity: int,
     now: float,
+    home_region_id: int | None = None,
 ) -> QuoteView | None:
     """Price a trade at a port now, under fog of war (nothing changes).
 
@@ -201,6 +203,8 @@ def quote_view(
         side: the player's side.
         quantity: units.
         now: unix seconds.
+        home_region_id: the viewer's home region when this region has a trade agreement
+            with it (the tax is quoted with its discount, as the trade would be).
 
     Returns:
         The quote; None when the sector is not in ``state`` or the viewer may not see it.
@@ -211,7 +215,8 @@ def quote_view(
     """
     if port_id not in state.sectors or not can_see_sector(viewer, port_id, admin=admin):
         return None
-    q = quote(state, port_id, commodity, side, quantity, now)
+    discount = tax_discount_pct(state.region, home_region_id, now)
+    q = quote(state, port_id, commodity, side, quantity, now, discount)
     return {
         "port_id": q.port_id,
         "commodity": q.commodity,
