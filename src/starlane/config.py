@@ -9,6 +9,7 @@ is documented in ``docs/operations.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -245,6 +246,8 @@ class Settings(BaseSettings):
             its proposals (0: every citizen).
         vote_quorum: share of a region's citizens (0-1) that must vote for a proposal's
             vote to count; a simple majority of the votes then decides.
+        gate_build_seconds: construction time of a player-built warp gate once everything
+            is delivered, seconds (``GameRules.gate_build_seconds``; default 86,400).
     """
 
     model_config = SettingsConfigDict(
@@ -300,6 +303,7 @@ class Settings(BaseSettings):
     vote_seconds: float = Field(259_200.0, gt=0, le=365 * 86_400)
     vote_min_citizen_days: float = Field(7.0, ge=0, le=3_650)
     vote_quorum: float = Field(0.20, ge=0, le=1)
+    gate_build_seconds: float = Field(86_400.0, gt=0)
 
     @field_validator("rules")
     @classmethod
@@ -311,9 +315,13 @@ class Settings(BaseSettings):
         """The rule numbers in force: the defaults with :attr:`rules` applied.
 
         Returns:
-            The rules (validated when the settings were loaded).
+            The rules (validated when the settings were loaded); ``gate_build_seconds`` is
+            :attr:`gate_build_seconds` unless ``rules`` names it.
         """
-        return game_rules(self.rules)
+        rules = game_rules(self.rules)
+        if "gate_build_seconds" not in self.rules:
+            rules = dataclasses.replace(rules, gate_build_seconds=self.gate_build_seconds)
+        return rules
 
     @classmethod
     def settings_customise_sources(

@@ -18,6 +18,7 @@ from starlane.api.errors import ApiError
 from starlane.api.game import GameApi
 from starlane.domain import events as ev
 from starlane.domain import reads
+from starlane.domain.gates import GateTollPaid
 from starlane.domain.movement import current_turns
 from starlane.domain.routes import Route
 
@@ -62,7 +63,7 @@ def move_answer(game: GameApi, principal: Principal, events: list[ev.Event]) -> 
         turns_spent=sum(m.turns_spent for m in moved),
         turns_left=last.turns_left if last else player.turns,
         first_visit=bool(last and last.first_visit),
-        toll_paid=sum(e.toll for e in events if isinstance(e, ev.TransferArrived)),
+        toll_paid=sum(e.toll for e in events if isinstance(e, ev.TransferArrived | GateTollPaid)),
         sector=reads.sector_contents(state, sector, player, game.clock(), game.service.region_info),
     )
 

@@ -64,6 +64,7 @@ from starlane.billing.book import KINDS as BOOK_KINDS
 from starlane.billing.book import MembershipBook
 from starlane.billing.webhook import WebhookBilling
 from starlane.config import Settings
+from starlane.engine.gates import GateConstructionTimers, GateTollPayouts
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -362,8 +363,12 @@ def create_app(
                 snapshot_every=settings.snapshot_every,
                 queue_size=settings.engine_queue_size,
                 clock=now,
+                timer_rules=(GateConstructionTimers(),),
             )
             await service.start()
+            gate_watch = GateTollPayouts(service.payouts, service.engines)
+            bus.add_listener(gate_watch)
+            await gate_watch.recover()
             projections = await _start_projections(db, read_db, event_store, bus, settings)
             services = Services(
                 settings=settings,

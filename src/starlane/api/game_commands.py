@@ -342,3 +342,7 @@ GAME_COMMANDS: tuple[GameCommand, ...] = (
     ),
 )
 """Every game command of the API, in the order of ``/docs``."""
+
+from starlane.api.gate_commands import GATE_COMMANDS  # noqa: E402
+
+GAME_COMMANDS += GATE_COMMANDS

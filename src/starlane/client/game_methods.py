@@ -388,3 +388,122 @@ class GameMethods(ABC):
             cursor=cursor,
             limit=limit,
         )
+
+    async def gates(self, cursor: str | None = None, limit: int = 100, mine: bool = False) -> JSON:
+        """Every player-built warp gate by id, with its state (`site`, `building`, `open`, `closed`,
+        `abandoned`), what its site still needs and the seconds left of its construction; `mine`
+        keeps only yours.
+
+        Args:
+            cursor: ``GatesQuery.cursor``.
+            limit: ``GatesQuery.limit``.
+            mine: ``GatesQuery.mine``.
+
+        Returns:
+            The answer: page of gates with ``state``, ``missing``, ``seconds_left``.
+
+        Raises:
+            ApiError: the server refused it (the problem's ``code``).
+        """
+        return await self.send_command(
+            ClientCommand("GET", "/api/v1/gates", False),
+            cursor=cursor,
+            limit=limit,
+            mine=mine,
+        )
+
+    async def gate(self, gate_id: int) -> JSON:
+        """A gate's state, deliveries, toll and time left (404 `unknown_gate`).
+
+        Args:
+            gate_id: the ``{gate_id}`` of the path (an id).
+
+        Returns:
+            The answer: the gate.
+
+        Raises:
+            ApiError: the server refused it (the problem's ``code``).
+        """
+        return await self.send_command(
+            ClientCommand("GET", "/api/v1/gates/{gate_id}", False),
+            gate_id=gate_id,
+        )
+
+    async def build_gate(self, from_sector_id: int, to_sector_id: int, toll: int = 0) -> JSON:
+        """Galactic Citizens only (403 `not_a_citizen`): a gate from your sector to a sector of the
+        same region at least 10 warps away, or of another region (422 `invalid_endpoints`,
+        `endpoints_too_close`; 403 `policy_forbids` where either region's immigration does not admit
+        you or the other is not active). Takes the gate's credits (409 `insufficient_resources`) and
+        the equipment and ore your ship carries, up to what is needed; deliver the rest later.
+
+        Args:
+            from_sector_id: ``BuildGateRequest.from_sector_id``.
+            to_sector_id: ``BuildGateRequest.to_sector_id``.
+            toll: ``BuildGateRequest.toll``.
+
+        Returns:
+            The answer: the new gate (state ``site``, or ``building`` when everything was
+                delivered).
+
+        Raises:
+            ApiError: the server refused it (the problem's ``code``).
+        """
+        return await self.send_command(
+            ClientCommand("POST", "/api/v1/gates", True),
+            from_sector_id=from_sector_id,
+            to_sector_id=to_sector_id,
+            toll=toll,
+        )
+
+    async def deliver_gate(self, gate_id: int) -> JSON:
+        """Unload the equipment and ore the site still needs from your ship, at the site (409
+        `not_at_site`, `nothing_to_deliver`, `gate_state`); the last delivery starts construction.
+
+        Args:
+            gate_id: the ``{gate_id}`` of the path (an id).
+
+        Returns:
+            The answer: the gate.
+
+        Raises:
+            ApiError: the server refused it (the problem's ``code``).
+        """
+        return await self.send_command(
+            ClientCommand("POST", "/api/v1/gates/{gate_id}/deliver", False),
+            gate_id=gate_id,
+        )
+
+    async def abandon_gate(self, gate_id: int) -> JSON:
+        """Before construction starts (409 `gate_state` after), at the site: the credits back, the
+        goods back into your holds, what does not fit paid at base price.
+
+        Args:
+            gate_id: the ``{gate_id}`` of the path (an id).
+
+        Returns:
+            The answer: the gate (state ``abandoned``).
+
+        Raises:
+            ApiError: the server refused it (the problem's ``code``).
+        """
+        return await self.send_command(
+            ClientCommand("POST", "/api/v1/gates/{gate_id}/abandon", False),
+            gate_id=gate_id,
+        )
+
+    async def close_gate(self, gate_id: int) -> JSON:
+        """The owner closes an open gate, from its region (403 `not_gate_owner`).
+
+        Args:
+            gate_id: the ``{gate_id}`` of the path (an id).
+
+        Returns:
+            The answer: the gate (state ``closed``).
+
+        Raises:
+            ApiError: the server refused it (the problem's ``code``).
+        """
+        return await self.send_command(
+            ClientCommand("POST", "/api/v1/gates/{gate_id}/close", False),
+            gate_id=gate_id,
+        )

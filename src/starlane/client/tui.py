@@ -39,6 +39,7 @@ from starlane.client.dialogs import (
     TradeDialog,
 )
 from starlane.client.expeditions import ExpeditionDialog
+from starlane.client.gates import GatesDialog
 from starlane.client.governance import GovernorDialog, region_text
 from starlane.client.guilds import GuildDialog
 from starlane.client.render import (
@@ -78,6 +79,7 @@ class StarlaneApp(App[None]):
         Binding("l", "guild", "Guild"),
         Binding("v", "votes", "Votes"),
         Binding("e", "expedition", "Expedition"),
+        Binding("w", "gates", "Gates"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
@@ -95,6 +97,7 @@ class StarlaneApp(App[None]):
             "guild",
             "votes",
             "expedition",
+            "gates",
         }
     )
     """Actions that act in the game: only on the main screen, once logged in."""
@@ -384,6 +387,18 @@ class StarlaneApp(App[None]):
         if self.region is None or self.region.get("id") is None:
             return
         self.push_screen(VotesDialog(self.api, self.region))
+
+    def action_gates(self) -> None:
+        """The gates screen: build from this sector, deliver, inspect, close."""
+        if self.me is None:
+            return
+
+        async def done(result: JSON | None) -> None:
+            if result and result.get("changed"):
+                self.log_event("[green]gates updated[/]")
+                await self.refresh_view()
+
+        self.push_screen(GatesDialog(self.api, self.me), done)
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""

@@ -30,6 +30,7 @@ from starlane.domain.model import (
     Pirate,
     Planet,
     Player,
+    PlayerGate,
     Port,
     Region,
     RegionState,
@@ -206,6 +207,7 @@ class _Snapshot:
     transfers_in: dict[str, str] = field(default_factory=dict)
     payouts_out: dict[str, PendingPayout] = field(default_factory=dict)
     payouts_done: dict[str, str] = field(default_factory=dict)
+    gates: dict[int, PlayerGate] = field(default_factory=dict)
 
 
 _snapshot_decoder = msgspec.msgpack.Decoder(_Snapshot)
@@ -232,6 +234,7 @@ def encode_state(state: RegionState) -> bytes:
         state.transfers_in,
         state.payouts_out,
         state.payouts_done,
+        state.gates,
     )
     return _msgpack_encoder.encode(snap)
 
@@ -266,6 +269,7 @@ def decode_state(data: bytes, rules: GameRules = DEFAULT_RULES) -> RegionState:
         snap.transfers_in,
         snap.payouts_out,
         snap.payouts_done,
+        snap.gates,
     )
 
 

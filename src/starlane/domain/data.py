@@ -335,6 +335,12 @@ class GameRules:
     # travel
     gate_turns: int = 3  #: turns a gate passage costs (plus the destination's toll)
     discovery_bonus: int = 1_000  #: credits to the first visitor of a newly opened region
+    # player-built warp gates (starlane.domain.gates)
+    gate_credits: int = 500_000  #: credits a player-built gate costs
+    gate_equipment: int = 2_000  #: units of equipment delivered to build a gate
+    gate_ore: int = 1_000  #: units of ore delivered to build a gate
+    gate_build_seconds: float = 86_400.0  #: construction time once everything is delivered, s
+    gate_min_warps: int = 10  #: warps between a gate's two ends in one region, at least
     # governor bounds
     max_tax_rate: float = 0.25
     min_regen_multiplier: float = 0.5

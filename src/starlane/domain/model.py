@@ -458,6 +458,47 @@ class PendingPayout:
 
 
 @dataclass(slots=True)
+class PlayerGate:
+    """A player-built warp gate of this region, from its construction site to its closing.
+
+    The rules are in :mod:`starlane.domain.gates`. States: ``site`` (taking deliveries),
+    ``building`` (everything delivered; opens at ``due_at``), ``open`` (a link ``move`` uses),
+    ``closed`` (by its owner), ``abandoned`` (by its owner before construction started, refunded)
+    and ``failed`` (could no longer complete; refunded).
+
+    Attributes:
+        id: gate id, unique in the galaxy (``region_id * 1_000_000 + n``).
+        owner_id: the player who built it (receives its tolls).
+        region_id: the region it stands in.
+        from_sector_id: the sector the gate stands in (global id).
+        to_sector_id: the sector it leads to (global id).
+        toll: credits charged to each other player on passage, paid to the owner.
+        state: one of the states above.
+        credits: credits the construction site holds (taken from the owner).
+        delivered: commodity key -> units the construction site holds.
+        opened_at: unix seconds the site opened.
+        due_at: unix seconds construction completes, None before it starts.
+        finished_at: unix seconds it opened, closed, was abandoned or failed.
+        to_region_id: the region of ``to_sector_id`` when it is another region's (the gate
+            is then passed through the travel saga); None inside one region.
+    """
+
+    id: int
+    owner_id: int
+    region_id: int
+    from_sector_id: int
+    to_sector_id: int
+    toll: int
+    state: str
+    credits: int
+    delivered: dict[str, int] = field(default_factory=dict)
+    opened_at: float = 0.0
+    due_at: float | None = None
+    finished_at: float | None = None
+    to_region_id: int | None = None
+
+
+@dataclass(slots=True)
 class RegionState:
     """Everything one region engine owns: the unit of consistency and of event sourcing.
 
@@ -477,6 +518,8 @@ class RegionState:
         payouts_out: transfer id -> treasury payout of this region not yet settled.
         payouts_done: transfer id -> outcome (``"paid"`` or ``"returned"``) of every settled
             payout of this region's treasury (a repeated start is a no-op).
+        gates: gate id -> player-built warp gate standing in this region (every state, kept
+            after it closes: :mod:`starlane.domain.gates`).
 
     Two derived indexes answer "who is in this sector" without scanning every player and
     pirate of the region (a sector view is the most frequent read): players by sector and
@@ -497,6 +540,7 @@ class RegionState:
     transfers_in: dict[str, str] = field(default_factory=dict)
     payouts_out: dict[str, PendingPayout] = field(default_factory=dict)
     payouts_done: dict[str, str] = field(default_factory=dict)
+    gates: dict[int, PlayerGate] = field(default_factory=dict)
     _players_at: dict[int, dict[int, Player]] | None = field(
         default=None, repr=False, compare=False
     )

@@ -402,6 +402,7 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 # module's registration functions).
 from starlane.domain import citizenship as _citizenship  # noqa: E402, F401
 from starlane.domain import diplomacy as _diplomacy  # noqa: E402, F401
+from starlane.domain import gates as _gates  # noqa: E402, F401
 from starlane.domain import guild_transfers as _guild_transfers  # noqa: E402, F401
 from starlane.domain import policies as _policies  # noqa: E402, F401
 from starlane.domain import proposals as _proposals  # noqa: E402, F401

@@ -159,11 +159,23 @@ def gate_to(state: RegionState, sector_id: int, to_sector_id: int) -> GateLink |
         to_sector_id: the sector asked for (global id).
 
     Returns:
-        The gate, or None when the sector's gate (if any) leads elsewhere.
+        The gate, or None when the sector's gate (if any) leads elsewhere. An open
+        player-built gate to another region (:mod:`starlane.domain.gates`) answers as a link
+        with its ``owner_id`` and toll 0 (its own toll is paid to its owner at departure).
     """
     sector = state.sectors.get(sector_id)
     gate = None if sector is None else sector.gate
-    return gate if gate is not None and gate.to_sector_id == to_sector_id else None
+    if gate is not None and gate.to_sector_id == to_sector_id:
+        return gate
+    for built in state.gates.values():  # an open player-built gate to another region
+        if (
+            built.state == "open"
+            and built.to_region_id is not None
+            and built.from_sector_id == sector_id
+            and built.to_sector_id == to_sector_id
+        ):
+            return GateLink(built.to_region_id, to_sector_id, 0, built.owner_id)
+    return None
 
 
 def copy_player(player: Player) -> Player:

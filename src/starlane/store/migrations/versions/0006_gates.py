@@ -1,4 +1,10 @@
-"""Player-built warp gates (issue 20, item 1).
+"""Player-built warp gates (issue 20, item 1): no table.
+
+A gate is part of its region's world: its site, deliveries, construction due time, toll and
+state live in the owning region's event-sourced state (``RegionState.gates``, events of
+:mod:`starlane.domain.gates`, the region snapshot), and its construction timer is re-armed
+from that state at recovery (:mod:`starlane.engine.gates`). Nothing relational to add, so
+this revision stays empty and only holds its place in the chain.
 
 Revision ID: 0006_gates
 Revises: 0005_regions
@@ -14,8 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add this feature's tables (none yet: the revision holds its place in the chain)."""
+    """Nothing to add: gates are event-sourced in their region (see the module)."""
 
 
 def downgrade() -> None:
-    """Drop this feature's tables."""
+    """Nothing to drop."""
