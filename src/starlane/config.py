@@ -248,6 +248,8 @@ class Settings(BaseSettings):
             vote to count; a simple majority of the votes then decides.
         gate_build_seconds: construction time of a player-built warp gate once everything
             is delivered, seconds (``GameRules.gate_build_seconds``; default 86,400).
+        jump_cooldown_seconds: seconds between two Warp Jumper jumps of one player (the rule
+            ``jump_cooldown_seconds``; ``rules`` wins when it names it too).
     """
 
     model_config = SettingsConfigDict(
@@ -304,6 +306,7 @@ class Settings(BaseSettings):
     vote_min_citizen_days: float = Field(7.0, ge=0, le=3_650)
     vote_quorum: float = Field(0.20, ge=0, le=1)
     gate_build_seconds: float = Field(86_400.0, gt=0)
+    jump_cooldown_seconds: int = Field(DEFAULT_RULES.jump_cooldown_seconds, ge=0)
 
     @field_validator("rules")
     @classmethod
@@ -318,7 +321,7 @@ class Settings(BaseSettings):
             The rules (validated when the settings were loaded); ``gate_build_seconds`` is
             :attr:`gate_build_seconds` unless ``rules`` names it.
         """
-        rules = game_rules(self.rules)
+        rules = game_rules({"jump_cooldown_seconds": self.jump_cooldown_seconds, **self.rules})
         if "gate_build_seconds" not in self.rules:
             rules = dataclasses.replace(rules, gate_build_seconds=self.gate_build_seconds)
         return rules

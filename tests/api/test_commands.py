@@ -194,6 +194,7 @@ def test_the_present_ops_and_routes_are_all_declared() -> None:
         "me", "sector", "move", "autopilot", "scan", "port", "quote", "trade", "attack",
         "buy_ship", "buy_fighters", "buy_holds", "buy_shields", "buy_hardware", "repair_hull",
         "gates", "gate", "build_gate", "deliver_gate", "abandon_gate", "close_gate",
+        "jump",
     }  # fmt: skip
     routes = {(c.method, c.path) for c in GAME_COMMANDS}
     for item in ("fighters", "holds", "shields", "hardware", "ship", "repair"):

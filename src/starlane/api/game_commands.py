@@ -11,6 +11,7 @@ from __future__ import annotations
 from starlane.api import answers
 from starlane.api import schemas as s
 from starlane.api.commands import Args, GameCommand
+from starlane.api.jump_commands import JUMP_COMMANDS
 from starlane.domain import commands as c
 from starlane.domain.data import Hardware, Side
 
@@ -340,6 +341,7 @@ GAME_COMMANDS: tuple[GameCommand, ...] = (
         "class, warps with turn cost",
         tag="world",
     ),
+    *JUMP_COMMANDS,
 )
 """Every game command of the API, in the order of ``/docs``."""
 

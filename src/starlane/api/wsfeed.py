@@ -41,6 +41,7 @@ from starlane.domain import events as ev
 from starlane.domain.envelope import REGION_EVENT, BusMessage, Envelope, account_subject
 from starlane.domain.errors import DomainError
 from starlane.domain.forums import board_channel, parse_board
+from starlane.domain.jumps import PlayerJumped
 
 if TYPE_CHECKING:
     from starlane.api.services import Services
@@ -221,7 +222,11 @@ class Connection:
         if player_id == pid:
             if isinstance(
                 e,
-                ev.PlayerMoved | ev.PlayerSpawned | ev.TransferArrived | ev.TransferCompensated,
+                ev.PlayerMoved
+                | ev.PlayerSpawned
+                | ev.TransferArrived
+                | ev.TransferCompensated
+                | PlayerJumped,
             ):
                 self.place(e.region_id, e.sector_id)
             return "player" if "player" in self.channels else None

@@ -389,6 +389,70 @@ class GameMethods(ABC):
             limit=limit,
         )
 
+    async def jump(self, to_sector_id: int) -> JSON:
+        """Jump straight to any sector within your Warp Jumper's range (straight-line distance in
+        coordinate units, 25 by default), in any region, burning fuel from your holds in proportion
+        to distance; one jump per cooldown; Galactic Citizens only (`not_a_jumper`, `not_a_citizen`,
+        `out_of_jump_range`, `insufficient_fuel`, `jump_cooldown` with `context.seconds_left`,
+        `unknown_sector`; into another region its immigration policy applies: `immigration_refused`,
+        `region_suspended`).
+
+        Args:
+            to_sector_id: ``JumpRequest.to_sector_id``.
+
+        Returns:
+            The answer: ``distance``, ``fuel_burned``, ``fuel_left``, ``next_jump_at``,
+                ``discovery_bonus``, ``region_id`` and the sector arrived in.
+
+        Raises:
+            ApiError: the server refused it (the problem's ``code``).
+        """
+        return await self.send_command(
+            ClientCommand("POST", "/api/v1/me/jump", True),
+            to_sector_id=to_sector_id,
+        )
+
+    async def discoveries(self, cursor: str | None = None, limit: int = 100) -> JSON:
+        """The sectors you were the first player to enter, by sector id, a page at a time.
+
+        Args:
+            cursor: ``PageQuery.cursor``.
+            limit: ``PageQuery.limit``.
+
+        Returns:
+            The answer: page of sectors: ``sector_id``, ``region_id``, ``region_name``, ``number``,
+                ``discovered_at``.
+
+        Raises:
+            ApiError: the server refused it (the problem's ``code``).
+        """
+        return await self.send_command(
+            ClientCommand("GET", "/api/v1/me/discoveries", False),
+            cursor=cursor,
+            limit=limit,
+        )
+
+    async def discovery_scan(self, cursor: str | None = None, limit: int = 100) -> JSON:
+        """Player regions opened in the last 30 days that you have not visited, by id, with the
+        bonus each still pays its first visitor (1,000 credits; 0 once paid).
+
+        Args:
+            cursor: ``PageQuery.cursor``.
+            limit: ``PageQuery.limit``.
+
+        Returns:
+            The answer: page of regions: ``region_id``, ``name``, ``opened_at``, ``bonus``,
+                ``immigration``.
+
+        Raises:
+            ApiError: the server refused it (the problem's ``code``).
+        """
+        return await self.send_command(
+            ClientCommand("GET", "/api/v1/discovery/scan", False),
+            cursor=cursor,
+            limit=limit,
+        )
+
     async def gates(self, cursor: str | None = None, limit: int = 100, mine: bool = False) -> JSON:
         """Every player-built warp gate by id, with its state (`site`, `building`, `open`, `closed`,
         `abandoned`), what its site still needs and the seconds left of its construction; `mine`

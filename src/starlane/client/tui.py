@@ -4,13 +4,15 @@ Log in or register, then: the current sector (warps, port with prices, planets, 
 pirates), a neighbourhood map, the player's status and a live event pane fed by the
 WebSocket, naming players and sectors. Move by pressing a warp's button (``⇢`` marks a one-way
 warp); ``a`` autopilot to a sector id, ``t`` trade at the port (quantity proposed, quote,
-price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``r``
-refresh, ``f`` the forums (:class:`~starlane.client.forums.ForumDialog`), ``q`` quit; Escape
-closes a dialog. The region panel shows the current region's
-governor and policies; its governor (only) gets ``g``, the governor's screen
-(:class:`~starlane.client.governance.GovernorDialog`); ``l`` opens the guild screen
-(:class:`~starlane.client.guilds.GuildDialog`). Game keys do nothing until the player
-has logged in, nor while a dialog is open; events arriving never move the keyboard focus.
+price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``j`` jump
+with a Warp Jumper, ``y`` discoveries and the discovery scan, ``w`` player-built gates,
+``e`` trade expeditions, ``v`` the region's proposals and votes, ``r`` refresh, ``f`` the
+forums (:class:`~starlane.client.forums.ForumDialog`), ``q`` quit; Escape closes a dialog.
+The region panel shows the current region's governor and policies; its governor (only) gets
+``g``, the governor's screen (:class:`~starlane.client.governance.GovernorDialog`); ``l``
+opens the guild screen (:class:`~starlane.client.guilds.GuildDialog`). Game keys do nothing
+until the player has logged in, nor while a dialog is open; events arriving never move the
+keyboard focus.
 
 The client talks to the server only through :class:`~starlane.client.api.StarlaneClient` and
 :class:`~starlane.client.live.LiveConnection`; tests drive it headless with ``App.run_test()``.
@@ -42,6 +44,7 @@ from starlane.client.expeditions import ExpeditionDialog
 from starlane.client.gates import GatesDialog
 from starlane.client.governance import GovernorDialog, region_text
 from starlane.client.guilds import GuildDialog
+from starlane.client.jumps import DiscoveriesDialog, JumpDialog, jump_text
 from starlane.client.render import (
     Names,
     event_text,
@@ -80,6 +83,8 @@ class StarlaneApp(App[None]):
         Binding("v", "votes", "Votes"),
         Binding("e", "expedition", "Expedition"),
         Binding("w", "gates", "Gates"),
+        Binding("j", "jump", "Jump"),
+        Binding("y", "discoveries", "Discoveries"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
@@ -98,6 +103,8 @@ class StarlaneApp(App[None]):
             "votes",
             "expedition",
             "gates",
+            "jump",
+            "discoveries",
         }
     )
     """Actions that act in the game: only on the main screen, once logged in."""
@@ -425,6 +432,24 @@ class StarlaneApp(App[None]):
                 )
 
         self.push_screen(AutopilotDialog(self.api), fly)
+
+    def action_jump(self) -> None:
+        """Ask for a sector id and jump there with the Warp Jumper."""
+
+        async def jump(request: JSON | None) -> None:
+            if request is None:
+                return
+            result = await self.call(self.api.jump(int(request["to_sector_id"])))
+            if result is not None:
+                self.region = None  # the jump may have crossed into another region
+                await self.refresh_view()
+                self.log_event(jump_text(result))
+
+        self.push_screen(JumpDialog(), jump)
+
+    def action_discoveries(self) -> None:
+        """Show the sectors discovered and the new regions to discover."""
+        self.push_screen(DiscoveriesDialog(self.api))
 
     def action_trade(self) -> None:
         """Trade at the port of this sector."""

@@ -341,6 +341,12 @@ class GameRules:
     gate_ore: int = 1_000  #: units of ore delivered to build a gate
     gate_build_seconds: float = 86_400.0  #: construction time once everything is delivered, s
     gate_min_warps: int = 10  #: warps between a gate's two ends in one region, at least
+    discovery_window_days: int = 30  #: a region pays the discovery bonus this long after opening
+    #: straight-line range of every jump-capable ship, coordinate units (0: each ship type's own
+    #: ``jump_range``, the Warp Jumper's 25)
+    jump_range: float = 0.0
+    jump_fuel_per_unit: float = 2.0  #: fuel units a jump burns per coordinate unit (rounded up)
+    jump_cooldown_seconds: int = 3_600  #: seconds between two jumps of one player
     # governor bounds
     max_tax_rate: float = 0.25
     min_regen_multiplier: float = 0.5

@@ -265,6 +265,21 @@ class Player:
 
 
 @dataclass(slots=True)
+class SectorDiscovery:
+    """Who discovered a sector: the first player who entered it.
+
+    Attributes:
+        player_id: the player.
+        player_name: their name then.
+        at: unix seconds of the discovery.
+    """
+
+    player_id: int
+    player_name: str
+    at: float
+
+
+@dataclass(slots=True)
 class RegionPolicy:
     """The rules a region's governor sets, within the bounds of ``GameRules``.
 
@@ -377,6 +392,10 @@ class Region:
         stances_towards: other region id -> that region's stance towards this one (a mirror).
         agreements: agreement id -> trade agreement this region is a party to (its own, or
             a mirror of the other party's).
+        first_visitor_id: the player paid this region's discovery bonus (its first visitor
+            while it was new), None while none was (:mod:`starlane.domain.discovery`).
+        discoveries: sector id -> who discovered it (the first player to enter it), for the
+            discovered sectors of the region only (:mod:`starlane.domain.discovery`).
     """
 
     id: int
@@ -401,6 +420,8 @@ class Region:
     stances: dict[int, Stance] = field(default_factory=dict)
     stances_towards: dict[int, Stance] = field(default_factory=dict)
     agreements: dict[str, Agreement] = field(default_factory=dict)
+    first_visitor_id: int | None = None
+    discoveries: dict[int, SectorDiscovery] = field(default_factory=dict)
 
     @property
     def status(self) -> str:

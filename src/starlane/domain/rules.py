@@ -319,6 +319,38 @@ def register_evolver(event_type: type[Event], handler: Callable[[RegionState, An
     _EVOLVERS[event_type] = handler
 
 
+def chain_evolver(event_type: type[Event], after: Callable[[RegionState, Any], None]) -> None:
+    """Run ``after`` once an event type's own evolver has applied it (derived state such as
+    sector discoveries, :mod:`~starlane.domain.discovery`).
+
+    Args:
+        event_type: an event class that already has an evolver.
+        after: ``after(state, event)``; must never fail and never draw randomness.
+    """
+    first = _EVOLVERS[event_type]
+
+    def both(state: RegionState, event: Any) -> None:
+        first(state, event)
+        after(state, event)
+
+    _EVOLVERS[event_type] = both
+
+
+def decider_of(command_type: type[Command]) -> _Decider:
+    """The decider registered for a command type (so a module can extend it).
+
+    Args:
+        command_type: the command class.
+
+    Returns:
+        Its decider.
+
+    Raises:
+        KeyError: no decider is registered for it.
+    """
+    return _DECIDERS[command_type]
+
+
 def evolve(state: RegionState, event: Event) -> None:
     """Apply one event to the region's state (never fails, no randomness, ``seq`` untouched).
 
@@ -402,8 +434,10 @@ register_evolver(CreditsAdjusted, _credits_adjusted)
 # module's registration functions).
 from starlane.domain import citizenship as _citizenship  # noqa: E402, F401
 from starlane.domain import diplomacy as _diplomacy  # noqa: E402, F401
+from starlane.domain import discovery as _discovery  # noqa: E402, F401
 from starlane.domain import gates as _gates  # noqa: E402, F401
 from starlane.domain import guild_transfers as _guild_transfers  # noqa: E402, F401
+from starlane.domain import jumps as _jumps  # noqa: E402, F401
 from starlane.domain import policies as _policies  # noqa: E402, F401
 from starlane.domain import proposals as _proposals  # noqa: E402, F401
 from starlane.domain import region_admin as _region_admin  # noqa: E402, F401

@@ -28,6 +28,7 @@ from starlane.domain.commands import Autopilot, Command, Move, SpawnPlayer, Trad
 from starlane.domain.data import DEFAULT_RULES, GameRules
 from starlane.domain.errors import InTransitError, PlayerExistsError, RegionSuspendedError
 from starlane.domain.events import RecordedEvent
+from starlane.domain.jumps import Jump
 from starlane.domain.model import TERRAN_REGION_ID, Player, Region, RegionState
 from starlane.domain.routes import Route, plan_galaxy_route
 from starlane.engine.citizenship import CitizenshipMoves
@@ -35,6 +36,7 @@ from starlane.engine.closure import RegionClosures
 from starlane.engine.diplomacy import Diplomacy, with_home_region
 from starlane.engine.directory import PlayerDirectory
 from starlane.engine.errors import PlayerNotFoundError, UnknownRegionError
+from starlane.engine.jumps import jump
 from starlane.engine.payout import TreasuryPayouts
 from starlane.engine.provisioning import RegionProvisioner
 from starlane.engine.recovery import (
@@ -299,6 +301,8 @@ class GalaxyService:
             elif isinstance(command, Trade):
                 state = self.engine(region_id).state
                 command = with_home_region(command, self.engines, state.region)
+            elif isinstance(command, Jump):
+                return await jump(self, command)
         engine = self.engine(region_id)
         recorded = await engine.submit(command)
         if isinstance(command, SpawnPlayer) and self._accounts is not None:
@@ -411,6 +415,10 @@ class GalaxyService:
         if sector_id >= first + count:
             return None
         return engines[region_id].state
+
+    def now(self) -> float:
+        """The galaxy's clock (unix seconds), the one its engines decide with."""
+        return self._clock()
 
     def region_info(self, region_id: int) -> Region | None:
         """A region's identity and governance (live), or None for an unknown region id.

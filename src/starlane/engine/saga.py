@@ -198,6 +198,30 @@ class GateSaga:
             raise
         return departed + arrived
 
+    async def deliver(
+        self, source: RegionEngine, destination: RegionEngine, transfer_id: str
+    ) -> list[RecordedEvent]:
+        """Steps 2 and 3 of a transfer another module departed (a Warp Jumper's jump).
+
+        Args:
+            source: the departure's region engine.
+            destination: the destination's engine.
+            transfer_id: the transfer.
+
+        Returns:
+            The arrival's recorded events.
+
+        Raises:
+            DomainError: the destination refused (the player is back at the source).
+            EngineError: an engine could not take a step; the transfer is driven to its end
+                in the background (the player stays ``in_transit``).
+        """
+        try:
+            return await self._deliver(source, destination, transfer_id)
+        except EngineError:
+            self._spawn(self._drive(source, transfer_id))
+            raise
+
     async def _deliver(
         self, source: RegionEngine, destination: RegionEngine, transfer_id: str
     ) -> list[RecordedEvent]:

@@ -79,6 +79,20 @@ def _traded(rows: dict[int, Row], e: PortTraded) -> None:
         row["cargo"].pop(e.commodity, None)
 
 
+def _jumped(rows: dict[int, Row], e: Any) -> None:
+    """A Warp Jumper's jump (``player_jumped``, or ``jump_departed`` towards another region):
+    the fuel left, and the sector when it stays in the region."""
+    row = rows.get(e.player_id)
+    if row is None:
+        return
+    if e.fuel_after > 0:
+        row["cargo"]["fuel"] = e.fuel_after
+    else:
+        row["cargo"].pop("fuel", None)
+    if e.type == "player_jumped":
+        row["sector_id"] = e.sector_id
+
+
 def _ship_bought(rows: dict[int, Row], e: ShipBought) -> None:
     row = rows.get(e.player_id)
     if row is not None:
@@ -166,6 +180,9 @@ PLAYER_VIEW_HANDLERS: dict[str, Handler] = {
     "closure_treasury_paid": _credits,  # a closing region's treasury to its governor
     "guild_deposit_debited": _credits,  # a deposit to a guild (starlane.domain.guild_transfers)
     "guild_withdrawal_credited": _credits,  # a withdrawal from a guild's treasury
+    "player_jumped": _jumped,  # starlane.domain.jumps
+    "jump_departed": _jumped,
+    "region_first_visited": _credits,  # a new region's discovery bonus (domain.discovery)
 }
 """Event type -> handler updating the player rows it touches."""
 

@@ -151,6 +151,14 @@ class GateOut(ApiModel):
     immigration: str | None = Field(default=None, description="open, permit or closed")
 
 
+class Discoverer(ApiModel):
+    """The first player who entered a sector."""
+
+    player_id: Id
+    player_name: str
+    at: float = Field(description="unix seconds of the discovery")
+
+
 class SectorOut(ApiModel):
     """``GET /api/v1/sectors/{id}``: a discovered sector."""
 
@@ -170,6 +178,9 @@ class SectorOut(ApiModel):
     pirates: list[PirateOut]
     ships: list[ShipPresent]
     gate: GateOut | None
+    discovered_by: Discoverer | None = Field(
+        default=None, description="the first player who entered the sector; null while none has"
+    )
 
 
 # --- movement -----------------------------------------------------------------------------

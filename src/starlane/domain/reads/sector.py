@@ -124,6 +124,19 @@ def gate_view(gate: GateLink, rules: GameRules, destinations: Destinations | Non
     }
 
 
+class DiscovererView(TypedDict):
+    """Who discovered a sector (the first player to enter it).
+
+    Attributes:
+        player_id, player_name: the player.
+        at: unix seconds of the discovery.
+    """
+
+    player_id: int
+    player_name: str
+    at: float
+
+
 class SectorView(TypedDict):
     """A sector as a viewer sees it.
 
@@ -139,6 +152,7 @@ class SectorView(TypedDict):
         pirates: pirates present now (destroyed ones until they respawn are left out).
         ships: the other players' ships in the sector (the viewer's own left out).
         gate: the warp gate here, or None.
+        discovered_by: the first player who entered it, or None while nobody has.
     """
 
     id: int
@@ -157,6 +171,7 @@ class SectorView(TypedDict):
     pirates: list[PirateView]
     ships: list[ShipPresentView]
     gate: GateView | None
+    discovered_by: DiscovererView | None
 
 
 def pirate_in_sight(pirate: Pirate, now: float, rules: GameRules) -> bool:
@@ -275,6 +290,9 @@ def sector_contents(
         "pirates": pirates,
         "ships": ships,
         "gate": None if gate is None else gate_view(gate, rules, destinations),
+        "discovered_by": None
+        if (found := state.region.discoveries.get(sid)) is None
+        else {"player_id": found.player_id, "player_name": found.player_name, "at": found.at},
     }
 
 
