@@ -250,6 +250,12 @@ class Settings(BaseSettings):
             is delivered, seconds (``GameRules.gate_build_seconds``; default 86,400).
         jump_cooldown_seconds: seconds between two Warp Jumper jumps of one player (the rule
             ``jump_cooldown_seconds``; ``rules`` wins when it names it too).
+        scout_min_hours: game time a player must have spent in a region over the last 7 days
+            before filing a scouting report on it, hours (``docs/scouting.md``).
+        scout_credits_per_point: a scouting report's reward per quality point, credits.
+        scout_cooldown_seconds: the least time between two reports of one author, seconds.
+        scout_gap_cap_seconds: the most one interval between two presence events counts
+            toward the time in a region, seconds (an idle player does not scout).
     """
 
     model_config = SettingsConfigDict(
@@ -307,6 +313,10 @@ class Settings(BaseSettings):
     vote_quorum: float = Field(0.20, ge=0, le=1)
     gate_build_seconds: float = Field(86_400.0, gt=0)
     jump_cooldown_seconds: int = Field(DEFAULT_RULES.jump_cooldown_seconds, ge=0)
+    scout_min_hours: float = Field(2.0, ge=0, le=168)
+    scout_credits_per_point: int = Field(50, ge=0, le=1_000_000)
+    scout_cooldown_seconds: float = Field(21_600.0, ge=0)
+    scout_gap_cap_seconds: float = Field(1_800.0, gt=0)
 
     @field_validator("rules")
     @classmethod

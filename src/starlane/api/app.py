@@ -54,6 +54,7 @@ from starlane.api.routes import (
     provisioning,
     region_treasury,
     region_views,
+    scouting,
 )
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
@@ -65,6 +66,7 @@ from starlane.billing.book import MembershipBook
 from starlane.billing.webhook import WebhookBilling
 from starlane.config import Settings
 from starlane.engine.gates import GateConstructionTimers, GateTollPayouts
+from starlane.engine.scouting import ScoutingDesk, ScoutingRules
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -253,6 +255,18 @@ HOT_ROUTES: tuple[tuple[str, str], ...] = (
 _DOCS_PATHS = frozenset(("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"))
 
 
+def _scouting_desk(services: Services) -> ScoutingDesk:
+    """The scouting desk, with the settings' numbers (``docs/scouting.md``)."""
+    s = services.settings
+    rules = ScoutingRules(
+        min_hours=s.scout_min_hours,
+        credits_per_point=s.scout_credits_per_point,
+        cooldown_seconds=s.scout_cooldown_seconds,
+        gap_cap_seconds=s.scout_gap_cap_seconds,
+    )
+    return ScoutingDesk(services.galaxy, services.uow, services.clock, rules)
+
+
 def order_routes(routes: list[BaseRoute]) -> None:
     """Put the route table in matching order, in place: :data:`HOT_ROUTES` first, the docs
     pages last, the rest as declared.
@@ -334,6 +348,7 @@ def create_app(
         checkpointer = None
         guild_treasury = None
         board = None
+        desk: ScoutingDesk | None = None
         try:
             await upgrade_database(db)
             if read_db is not db:
@@ -406,6 +421,8 @@ def create_app(
             guild_treasury = _start_guilds(services)
             await guild_treasury.recover()  # pending guild transfers, after the galaxy's own
             board = services.proposals = await _start_proposals(services)
+            desk = services.scouting = _scouting_desk(services)
+            await desk.recover()  # rewards of reports filed before a crash, paid once
             started.append(services)
             st.services = services
             await _ensure_admin(services)
@@ -420,6 +437,8 @@ def create_app(
                 await projections.stop()
             if guild_treasury is not None:
                 await guild_treasury.drain()
+            if desk is not None:
+                await desk.drain()
             if service is not None:
                 await service.stop()
             if checkpointer is not None:
@@ -490,6 +509,7 @@ def create_app(
         proposals,
         expeditions,
         diplomacy,
+        scouting,
     ):
         app.router.routes.extend(module.router.routes)
     app.router.routes.extend(ws_router.routes)

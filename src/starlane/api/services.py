@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from starlane.engine.guilds import GuildTreasury
     from starlane.engine.proposals import ProposalBoard
     from starlane.engine.router import GalaxyService
+    from starlane.engine.scouting import ScoutingDesk
     from starlane.projections.base import ProjectionRunner
     from starlane.projections.worker import ProjectorProcess
     from starlane.store.accounts import AccountStore
@@ -84,6 +85,7 @@ class Services:
         guilds: the guild treasury saga (deposits, withdrawals; set once the app started).
         proposals: the regions' proposals and votes, and the timer that closes them.
         expeditions: flies trade expedition legs (one at a time per expedition).
+        scouting: files scouting reports and pays their rewards (set once the galaxy started).
     """
 
     settings: Settings
@@ -117,3 +119,4 @@ class Services:
     guilds: GuildTreasury | None = None
     proposals: ProposalBoard | None = None
     expeditions: ExpeditionFlights = field(default_factory=ExpeditionFlights)
+    scouting: ScoutingDesk | None = None

@@ -4,10 +4,11 @@ Log in or register, then: the current sector (warps, port with prices, planets, 
 pirates), a neighbourhood map, the player's status and a live event pane fed by the
 WebSocket, naming players and sectors. Move by pressing a warp's button (``⇢`` marks a one-way
 warp); ``a`` autopilot to a sector id, ``t`` trade at the port (quantity proposed, quote,
-price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``j`` jump
-with a Warp Jumper, ``y`` discoveries and the discovery scan, ``w`` player-built gates,
-``e`` trade expeditions, ``v`` the region's proposals and votes, ``r`` refresh, ``f`` the
-forums (:class:`~starlane.client.forums.ForumDialog`), ``q`` quit; Escape closes a dialog.
+price limit), ``d`` StarDock purchases, ``x`` attack, ``s`` scan the neighbours, ``o``
+scouting reports, ``j`` jump with a Warp Jumper, ``y`` discoveries and the discovery scan,
+``w`` player-built gates, ``e`` trade expeditions, ``v`` the region's proposals and votes,
+``r`` refresh, ``f`` the forums (:class:`~starlane.client.forums.ForumDialog`), ``q`` quit;
+Escape closes a dialog.
 The region panel shows the current region's governor and policies; its governor (only) gets
 ``g``, the governor's screen (:class:`~starlane.client.governance.GovernorDialog`); ``l``
 opens the guild screen (:class:`~starlane.client.guilds.GuildDialog`). Game keys do nothing
@@ -53,6 +54,7 @@ from starlane.client.render import (
     status_text,
     warp_label,
 )
+from starlane.client.scouting import ScoutingDialog
 from starlane.client.votes import VotesDialog
 
 JSON = dict[str, Any]
@@ -85,6 +87,7 @@ class StarlaneApp(App[None]):
         Binding("w", "gates", "Gates"),
         Binding("j", "jump", "Jump"),
         Binding("y", "discoveries", "Discoveries"),
+        Binding("o", "scout", "Scout"),
         Binding("r", "refresh", "Refresh"),
         Binding("q", "quit", "Quit"),
     ]
@@ -105,6 +108,7 @@ class StarlaneApp(App[None]):
             "gates",
             "jump",
             "discoveries",
+            "scout",
         }
     )
     """Actions that act in the game: only on the main screen, once logged in."""
@@ -406,6 +410,16 @@ class StarlaneApp(App[None]):
                 await self.refresh_view()
 
         self.push_screen(GatesDialog(self.api, self.me), done)
+
+    def action_scout(self) -> None:
+        """The scouting screen: file a report on the current region, read the latest ones."""
+        if self.region is None:
+            return
+
+        async def closed(_result: JSON | None) -> None:
+            await self.refresh_view()  # a reward changes the credits shown
+
+        self.push_screen(ScoutingDialog(self.api, self.region), closed)
 
     async def action_scan(self) -> None:
         """Scan the neighbouring sectors (they become discovered and appear on the map)."""

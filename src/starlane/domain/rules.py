@@ -441,5 +441,6 @@ from starlane.domain import jumps as _jumps  # noqa: E402, F401
 from starlane.domain import policies as _policies  # noqa: E402, F401
 from starlane.domain import proposals as _proposals  # noqa: E402, F401
 from starlane.domain import region_admin as _region_admin  # noqa: E402, F401
+from starlane.domain import scouting as _scouting  # noqa: E402, F401
 from starlane.domain import terminals as _terminals  # noqa: E402, F401
 from starlane.domain import treasury as _treasury  # noqa: E402, F401

@@ -336,6 +336,36 @@ region_hourly = Table(
 # --- Warp Jumpers and discovery: revision 0007_discovery ---
 
 # --- Scouting reports: revision 0008_scouting ---
+# The presence query (starlane.store.scouting): a player's events in a region over a window.
+# Three columns, not four with ``type``: covering the query would cost every group commit
+# about 50 % more index work (benchmarks/bench_scouting_index.py); ``type`` is read per row.
+Index("ix_events_actor_id_region_id_at", events.c.actor_id, events.c.region_id, events.c.at)
+
+scouting_reports = Table(
+    "scouting_reports",
+    metadata,
+    Column("id", _BigKey, primary_key=True, autoincrement=True),
+    Column("region_id", Integer, nullable=False),
+    Column("author_id", Integer, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("created_at", Double, nullable=False),
+    # Game time the author spent in the region over the window, seconds.
+    Column("scouted_seconds", Double, nullable=False),
+    Column("coverage", Double, nullable=False),
+    Column("freshness", Double, nullable=False),
+    Column("breadth", Double, nullable=False),
+    Column("quality", Integer, nullable=False),
+    # The sections (JSON) and the ports the author visited (JSON list).
+    Column("body", Text, nullable=False),
+    Column("ports_visited", Text, nullable=False),
+    # Credits owed (quality x credits per point); ``paid_at`` stays NULL until the region
+    # engine recorded the credit (key ``scout-report-<id>``); start-up pays what is left.
+    Column("reward", BigInteger, nullable=False),
+    Column("paid_at", Double, nullable=True, index=True),
+    Index(None, "region_id", "id"),
+    Index(None, "author_id", "created_at"),
+)
+
 
 # --- Trade expeditions: revision 0009_expeditions ---
 expeditions = Table(
