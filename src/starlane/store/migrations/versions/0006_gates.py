@@ -1,4 +1,4 @@
-"""Player-built warp gates (issue 20, item 1): no table.
+"""Player-built warp gates: no table.
 
 A gate is part of its region's world: its site, deliveries, construction due time, toll and
 state live in the owning region's event-sourced state (``RegionState.gates``, events of

@@ -1,4 +1,4 @@
-"""Warp Jumpers and discovery (issue 20, items 2 and 3): no table.
+"""Warp Jumpers and discovery: no table.
 
 Everything this feature keeps is region state, event-sourced like the rest of a region: a
 jump is a region event (``player_jumped``) or a saga between two regions (``jump_departed``

@@ -1,4 +1,4 @@
-"""Scouting reports (issue 20, item 4): the ``scouting_reports`` table and the presence index.
+"""Scouting reports: the ``scouting_reports`` table and the presence index.
 
 The index ``ix_events_actor_id_region_id_at`` serves the presence query of
 :mod:`starlane.store.scouting` (a player's events in one region over a window).

@@ -1,4 +1,4 @@
-"""Trade expeditions (issue 20, item 5): saved plans and their legs, projected and actual.
+"""Trade expeditions: saved plans and their legs, projected and actual.
 
 Revision ID: 0009_expeditions
 Revises: 0008_scouting

@@ -1,4 +1,4 @@
-"""Guilds and guild treasuries (issue 21, item 1).
+"""Guilds and guild treasuries.
 
 Revision ID: 0010_guilds
 Revises: 0009_expeditions

@@ -1,4 +1,4 @@
-"""Forums, posts and full-text search (issue 21, item 2).
+"""Forums, posts and full-text search.
 
 Adds ``forum_threads`` and ``forum_posts``; for search, on PostgreSQL the posts' ``search``
 tsvector column and its GIN index, on SQLite the FTS5 virtual table ``forum_posts_fts``

@@ -1,4 +1,4 @@
-"""Proposals and votes (issue 21, item 3): ``proposals`` and ``proposal_votes``.
+"""Proposals and votes: ``proposals`` and ``proposal_votes``.
 
 Revision ID: 0012_proposals
 Revises: 0011_forums

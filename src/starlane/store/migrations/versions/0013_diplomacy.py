@@ -1,4 +1,4 @@
-"""Diplomacy and trade agreements (issue 21, item 4): no table, on purpose.
+"""Diplomacy and trade agreements: no table, on purpose.
 
 Stances and trade agreements are relations between two regions that change what a region
 decides (who its gates admit, the toll and tax it charges), so they live in the regions'
