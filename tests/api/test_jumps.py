@@ -228,3 +228,36 @@ def test_jump_over_the_websocket(app_factory: Callable[..., FastAPI]) -> None:
             assert event["event"]["type"] == "player_jumped"
             ws.send_json({"id": "k", "op": "jump", "args": {"to_sector_id": 1}})
             assert _reply(ws, "k")["error"]["code"] == "jump_cooldown"
+
+
+async def test_a_hostile_region_refuses_a_jump_from_the_others_citizens(
+    regions_factory: Callable[..., FastAPI],
+) -> None:
+    from tests.api.regions import cast
+
+    app = regions_factory(rules={"jump_range": 200.0})
+    async with app.router.lifespan_context(app), client_of(app) as c:
+        galaxy = app.state.services.galaxy
+        people = await cast(app, c)
+        pid, h = people["player"]["id"], people["player"]["headers"]
+        r = await c.post(f"/api/v1/regions/{REGION_B}/citizenship", headers=h)
+        assert r.status_code == 200, r.text
+        await set_tier(c, pid)
+        equip(app, pid, fuel=1_000)
+        stance = f"/api/v1/regions/{REGION_A}/stances/{REGION_B}"
+        gov_a = people["gov_a"]["headers"]
+        r = await c.put(stance, json={"stance": "hostile", "refuse_entry": True}, headers=gov_a)
+        assert r.status_code == 200, r.text
+        target, _ = closest_in(app, 1, REGION_A)
+        before = galaxy.player(pid)
+        where, fuel = galaxy.directory.locate(pid), before.ship.cargo["fuel"]
+        body = assert_problem(await jump(c, h, target), 403, "hostile_region")
+        assert body["context"]["home_region_id"] == REGION_B
+        # refused before anything moved: same place, same fuel, no cooldown started
+        assert galaxy.directory.locate(pid) == where
+        assert galaxy.player(pid).ship.cargo["fuel"] == fuel
+        r = await c.put(stance, json={"stance": "neutral"}, headers=gov_a)
+        assert r.status_code == 200, r.text
+        r = await jump(c, h, target)
+        assert r.status_code == 200, r.text
+        assert galaxy.directory.locate(pid) == (REGION_A, target)
