@@ -77,7 +77,9 @@ async def test_an_expedition_is_planned_saved_and_flown_as_projected(
     assert body["actual_profit"] == plan["projected_profit"]
     assert body["actual_turns"] == plan["projected_turns"]
     after = (await client.get("/api/v1/me", headers=h)).json()
-    assert after["credits"] - before["credits"] == plan["projected_profit"]
+    # on top of the trades: the bonus for being region A's first visitor (it opened just now)
+    bonus = app.state.services.galaxy.rules.discovery_bonus
+    assert after["credits"] - before["credits"] == plan["projected_profit"] + bonus
     r = await client.post(f"/api/v1/expeditions/{eid}/next", headers=h)
     assert_problem(r, 409, "expedition_finished")
     shown = (await client.get(f"/api/v1/expeditions/{eid}", headers=h)).json()

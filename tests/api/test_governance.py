@@ -221,7 +221,9 @@ async def test_a_permit_admits_a_player_through_a_permit_regions_gate(
         r = await c.post("/api/v1/me/move", json={"to_sector_id": gate}, headers=pilot)
         assert r.status_code == 200, r.text
         assert (r.json()["region_id"], r.json()["toll_paid"]) == (REGION_A, 250)
-        assert (await c.get("/api/v1/me", headers=pilot)).json()["credits"] == credits - 250
+        # the toll, and the bonus for being region A's first visitor (it opened just now)
+        bonus = app.state.services.galaxy.rules.discovery_bonus
+        assert (await c.get("/api/v1/me", headers=pilot)).json()["credits"] == credits - 250 + bonus
         assert app.state.services.galaxy.region_info(REGION_A).treasury == treasury + 250
         # revoked: the player stays, but the gate refuses them the next time
         r = await c.delete(f"{base}/{pid}", headers=gov)

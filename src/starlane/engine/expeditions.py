@@ -7,7 +7,7 @@ each cut down to what can be made now (units held, the port's stock or demand, f
 credits): a plan made earlier meets prices and stocks that moved. A trade the rules refuse is
 recorded with its code and the leg goes on. The actual figures are measured on the player:
 turns and credits before and after, the credits of each trade; the tolls are what the credits
-lost beyond the trades. One leg of one expedition flies at a time (a lock per expedition).
+lost beyond the trades (a discovery bonus collected on the way is not counted against them). One leg of one expedition flies at a time (a lock per expedition).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from starlane.domain.commands import Autopilot, Command, Trade
 from starlane.domain.data import Side
+from starlane.domain.discovery import RegionFirstVisited
 from starlane.domain.errors import DomainError
 from starlane.domain.expedition_market import stop_of
 from starlane.domain.expeditions import purchase
@@ -113,8 +114,13 @@ class ExpeditionFlights:
         rules = galaxy.rules
         turns_before, _ = current_turns(start, clock(), rules)
         credits_before = start.credits  # an int: the player object changes in place
+        bonus = 0  # a new region's discovery bonus on the way: credits gained, not a toll
         if start.sector_id != sector_id:
-            await run(Autopilot(player_id, sector_id))
+            flown = await run(Autopilot(player_id, sector_id))
+            for recorded in flown if isinstance(flown, list) else ():
+                e = getattr(recorded, "event", None)
+                if isinstance(e, RegionFirstVisited) and e.player_id == player_id:
+                    bonus += e.bonus
         trades: list[dict[str, Any]] = []
         trade_credits = 0
         for step in planned:
@@ -141,7 +147,7 @@ class ExpeditionFlights:
             trades.append(made)
         end = self._player(galaxy, player_id)
         turns_after, _ = current_turns(end, clock(), rules)
-        gained = end.credits - credits_before
+        gained = end.credits - credits_before - bonus
         return FlownLeg(
             max(0, turns_before - turns_after),
             max(0, trade_credits - gained),

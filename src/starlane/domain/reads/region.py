@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import TypedDict
 
 from starlane.domain.model import Player, Region, RegionState, Sector
+from starlane.domain.reads.diplomacy import DiplomacyView
 from starlane.domain.reads.fog import visible_sector_ids
 from starlane.domain.routes import warp_cost
 
@@ -43,6 +44,8 @@ class RegionView(TypedDict):
             longer runs).
         gate_toll: credits charged for entering through one of its gates (the policy's
             ``gate_toll``); None for a closed region whose engine no longer runs.
+        diplomacy: its stances and open trade agreements (:mod:`starlane.domain.reads.diplomacy`),
+            in the one-region view only; None in lists.
     """
 
     id: int
@@ -59,6 +62,7 @@ class RegionView(TypedDict):
     treasury: int | None
     population: int
     gate_toll: int | None
+    diplomacy: DiplomacyView | None
 
 
 class RegionPage(TypedDict):
@@ -141,6 +145,7 @@ def region_view(region: Region, *, show_treasury: bool = False, population: int 
         "treasury": region.treasury if show_treasury else None,
         "population": population,
         "gate_toll": p.gate_toll,
+        "diplomacy": None,
     }
 
 
@@ -174,6 +179,7 @@ def closed_region_view(
         "treasury": None,
         "population": 0,
         "gate_toll": None,
+        "diplomacy": None,
     }
 
 
