@@ -7,7 +7,8 @@ each cut down to what can be made now (units held, the port's stock or demand, f
 credits): a plan made earlier meets prices and stocks that moved. A trade the rules refuse is
 recorded with its code and the leg goes on. The actual figures are measured on the player:
 turns and credits before and after, the credits of each trade; the tolls are what the credits
-lost beyond the trades (a discovery bonus collected on the way is not counted against them). One leg of one expedition flies at a time (a lock per expedition).
+lost beyond the trades (a discovery bonus collected on the way is not counted against them).
+One leg of one expedition flies at a time (a lock per expedition).
 """
 
 from __future__ import annotations
