@@ -256,12 +256,14 @@ async def test_a_gate_link_names_its_destination_and_asks_before_paying(tmp_path
             # cancelling stays put; confirming crosses
             app.query_one("#gate", Button).press()  # the last button of the warp row
             await until(pilot, lambda: app.screen.id == "gate-dialog")
-            await pilot.click("#gate-cancel")
+            # press the dialog's buttons, not a click at their screen position: on a loaded
+            # machine a click right after the dialog appears can land before its layout
+            app.screen.query_one("#gate-cancel", Button).press()
             await pilot.pause(0.2)
             assert app.me["sector_id"] == gate
             app.query_one("#gate", Button).press()
             await until(pilot, lambda: app.screen.id == "gate-dialog")
-            await pilot.click("#gate-go")
+            app.screen.query_one("#gate-go", Button).press()
             await until(pilot, lambda: app.me["region_id"] == nexus["id"])
             assert app.me["sector_id"] != gate
             await pilot.press("q")
