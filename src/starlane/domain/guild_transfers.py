@@ -25,12 +25,11 @@ from typing import ClassVar
 from starlane.domain.commands import Command
 from starlane.domain.errors import (
     InsufficientCreditsError,
-    InvalidQuantityError,
-    UnknownPlayerError,
 )
 from starlane.domain.events import Event, register_event
 from starlane.domain.model import RegionState
 from starlane.domain.rules import register_decider, register_evolver
+from starlane.domain.treasury import apply_keyed_credits, keyed_player
 
 __all__ = [
     "CREDITED",
@@ -144,15 +143,11 @@ def decide_debit_guild_deposit(
         InvalidQuantityError: ``amount`` is not positive.
         InsufficientCreditsError: the player holds less than ``amount``.
     """
-    if command.transfer_id in state.transfers_in:
-        return []
-    player = state.players.get(command.player_id)
+    player = keyed_player(
+        state, command.transfer_id, command.player_id, command.amount, "a deposit"
+    )
     if player is None:
-        raise UnknownPlayerError(
-            f"player {command.player_id} is not in this region", player_id=command.player_id
-        )
-    if command.amount <= 0:
-        raise InvalidQuantityError(f"a deposit is a positive amount, not {command.amount}")
+        return []
     if player.credits < command.amount:
         raise InsufficientCreditsError(
             f"you hold {player.credits} credits, {command.amount} needed",
@@ -191,15 +186,11 @@ def decide_credit_guild_withdrawal(
         UnknownPlayerError: the player is not in this region (the driver looks again).
         InvalidQuantityError: ``amount`` is not positive.
     """
-    if command.transfer_id in state.transfers_in:
-        return []
-    player = state.players.get(command.player_id)
+    player = keyed_player(
+        state, command.transfer_id, command.player_id, command.amount, "a withdrawal"
+    )
     if player is None:
-        raise UnknownPlayerError(
-            f"player {command.player_id} is not in this region", player_id=command.player_id
-        )
-    if command.amount <= 0:
-        raise InvalidQuantityError(f"a withdrawal is a positive amount, not {command.amount}")
+        return []
     return [
         GuildWithdrawalCredited(
             region_id=state.region.id,
@@ -214,17 +205,11 @@ def decide_credit_guild_withdrawal(
 
 
 def _debited(state: RegionState, e: GuildDepositDebited) -> None:
-    player = state.players.get(e.player_id)
-    if player is not None:
-        player.credits = e.credits_after
-    state.transfers_in[e.transfer_id] = DEBITED
+    apply_keyed_credits(state, e.player_id, e.credits_after, e.transfer_id, DEBITED)
 
 
 def _credited(state: RegionState, e: GuildWithdrawalCredited) -> None:
-    player = state.players.get(e.player_id)
-    if player is not None:
-        player.credits = e.credits_after
-    state.transfers_in[e.transfer_id] = CREDITED
+    apply_keyed_credits(state, e.player_id, e.credits_after, e.transfer_id, CREDITED)
 
 
 register_decider(DebitGuildDeposit, decide_debit_guild_deposit, saga_step=True)

@@ -33,10 +33,11 @@ from types import MappingProxyType
 from typing import ClassVar, Final
 
 from starlane.domain.commands import Command
-from starlane.domain.errors import DomainError, InvalidQuantityError, UnknownPlayerError
+from starlane.domain.errors import DomainError
 from starlane.domain.events import Event, register_event
 from starlane.domain.model import RegionState
 from starlane.domain.rules import register_decider, register_evolver
+from starlane.domain.treasury import apply_keyed_credits, keyed_player
 
 __all__ = [
     "KIND_SECTIONS",
@@ -276,15 +277,9 @@ def decide_pay_scouting_reward(
         UnknownPlayerError: the author is not in this region (nothing recorded).
         InvalidQuantityError: ``amount`` is not positive.
     """
-    if command.reward_id in state.transfers_in:
-        return []
-    player = state.players.get(command.player_id)
+    player = keyed_player(state, command.reward_id, command.player_id, command.amount, "a reward")
     if player is None:
-        raise UnknownPlayerError(
-            f"player {command.player_id} is not in this region", player_id=command.player_id
-        )
-    if command.amount <= 0:
-        raise InvalidQuantityError(f"a reward is a positive amount, not {command.amount}")
+        return []
     return [
         ScoutingRewardPaid(
             region_id=state.region.id,
@@ -299,10 +294,7 @@ def decide_pay_scouting_reward(
 
 
 def _reward_paid(state: RegionState, e: ScoutingRewardPaid) -> None:
-    player = state.players.get(e.player_id)
-    if player is not None:
-        player.credits = e.credits_after
-    state.transfers_in[e.reward_id] = REWARD_PAID
+    apply_keyed_credits(state, e.player_id, e.credits_after, e.reward_id, REWARD_PAID)
 
 
 register_decider(PayScoutingReward, decide_pay_scouting_reward, saga_step=True)

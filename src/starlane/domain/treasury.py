@@ -37,7 +37,7 @@ from starlane.domain.errors import (
     UnknownPlayerError,
 )
 from starlane.domain.events import Event, register_event
-from starlane.domain.model import PendingPayout, RegionState
+from starlane.domain.model import PendingPayout, Player, RegionState
 from starlane.domain.rules import register_decider, register_evolver
 
 __all__ = [
@@ -299,15 +299,9 @@ def decide_credit_payout(
         InvalidQuantityError: ``amount`` is not positive.
     """
     tid = command.transfer_id
-    if tid in state.transfers_in:
-        return []
-    player = state.players.get(command.player_id)
+    player = keyed_player(state, tid, command.player_id, command.amount, "a payout")
     if player is None:
-        raise UnknownPlayerError(
-            f"player {command.player_id} is not in this region", player_id=command.player_id
-        )
-    if command.amount <= 0:
-        raise InvalidQuantityError(f"a payout is a positive amount, not {command.amount}")
+        return []
     return [
         PayoutCredited(
             region_id=state.region.id,
@@ -358,6 +352,58 @@ def decide_settle_payout(
     ]
 
 
+# --- keyed credits: one credit or debit per key, at most once ---------------------------------
+def keyed_player(
+    state: RegionState, key: str, player_id: int, amount: int, what: str
+) -> Player | None:
+    """The player a keyed credit or debit applies to, or None when ``key`` was applied here.
+
+    The shared first step of every decider that moves a player's credits once per key
+    (``RegionState.transfers_in``): payouts, guild deposits and withdrawals, scouting
+    rewards.
+
+    Args:
+        state: the region the player is in.
+        key: the idempotency key (a transfer or reward id).
+        player_id: the player.
+        amount: credits, must be positive.
+        what: the operation's noun for the error message (``a payout``, ``a deposit``...).
+
+    Returns:
+        The player, or None when ``key`` is in ``state.transfers_in`` already.
+
+    Raises:
+        UnknownPlayerError: the player is not in this region (nothing is recorded).
+        InvalidQuantityError: ``amount`` is not positive.
+    """
+    if key in state.transfers_in:
+        return None
+    player = state.players.get(player_id)
+    if player is None:
+        raise UnknownPlayerError(f"player {player_id} is not in this region", player_id=player_id)
+    if amount <= 0:
+        raise InvalidQuantityError(f"{what} is a positive amount, not {amount}")
+    return player
+
+
+def apply_keyed_credits(
+    state: RegionState, player_id: int, credits_after: int, key: str, mark: str
+) -> None:
+    """Evolve a keyed credit or debit: the player's new credits, and the key marked applied.
+
+    Args:
+        state: the region.
+        player_id: the player (gone from the region: only the key is marked).
+        credits_after: the player's credits after the operation.
+        key: the idempotency key.
+        mark: the ``transfers_in`` value saying what the key did (``paid``, ...).
+    """
+    player = state.players.get(player_id)
+    if player is not None:
+        player.credits = credits_after
+    state.transfers_in[key] = mark
+
+
 # --- evolve -----------------------------------------------------------------------------------
 def _started(state: RegionState, e: TreasuryPayoutStarted) -> None:
     state.region.treasury = e.treasury_after
@@ -367,10 +413,7 @@ def _started(state: RegionState, e: TreasuryPayoutStarted) -> None:
 
 
 def _credited(state: RegionState, e: PayoutCredited) -> None:
-    player = state.players.get(e.player_id)
-    if player is not None:
-        player.credits = e.credits_after
-    state.transfers_in[e.transfer_id] = PAID
+    apply_keyed_credits(state, e.player_id, e.credits_after, e.transfer_id, PAID)
 
 
 def _settled(state: RegionState, e: TreasuryPayoutSettled) -> None:
