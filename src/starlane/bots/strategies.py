@@ -825,7 +825,8 @@ def strategy_for(name: str, index: int) -> Strategy:
     """The strategy of the ``index``-th bot of a fleet.
 
     Args:
-        name: ``trader``, ``explorer``, ``hunter``, ``crossing``, ``mixed`` or ``galaxy``.
+        name: ``trader``, ``explorer``, ``hunter``, ``crossing``, ``expeditioner``, ``mixed``
+            or ``galaxy``.
         index: the bot's index in its fleet, from 0.
 
     Returns:

@@ -20,7 +20,8 @@ def bots(
         str,
         typer.Option(
             "--strategy",
-            help="trader, explorer, hunter, crossing, mixed or galaxy (mixed plus crossing bots).",
+            help="trader, explorer, hunter, crossing, expeditioner, mixed or galaxy (mixed plus "
+            "crossing bots).",
         ),
     ] = "mixed",
     duration: Annotated[

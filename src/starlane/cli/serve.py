@@ -84,8 +84,8 @@ def serve(
         str,
         typer.Option(
             "--bot-strategy",
-            help="trader, explorer, hunter, crossing, mixed or galaxy (mixed plus bots that "
-            "cross into other regions).",
+            help="trader, explorer, hunter, crossing, expeditioner, mixed or galaxy (mixed plus "
+            "bots that cross into other regions).",
         ),
     ] = "galaxy",
     bot_turn_reserve: Annotated[

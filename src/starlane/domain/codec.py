@@ -117,6 +117,25 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     return {"type": event.type, "version": event.version, **body}
 
 
+def _registered_after_loading_rules(event_type: str) -> type[Event] | None:
+    """The class of an event type that a feature module registers, loading them all first.
+
+    Feature modules (governance, treasury, guild transfers, gates, jumps, diplomacy...)
+    register their event types when imported, and :mod:`starlane.domain.rules` imports every
+    one of them. A process that only reads the store (``starlane projector``, ``starlane
+    audit verify``) may never have imported it: the first unknown type loads it, once.
+
+    Args:
+        event_type: the stored ``type`` name.
+
+    Returns:
+        The registered class, or None when no module registers that type.
+    """
+    import starlane.domain.rules  # noqa: F401  (registers every feature's event types)
+
+    return EVENT_TYPES.get(event_type)
+
+
 def decode_event(event_type: str, version: int, payload: bytes | str) -> Event:
     """Rebuild an event from its stored form, upcasting older versions.
 
@@ -133,6 +152,8 @@ def decode_event(event_type: str, version: int, payload: bytes | str) -> Event:
             or a payload that does not match the class.
     """
     cls = EVENT_TYPES.get(event_type)
+    if cls is None:
+        cls = _registered_after_loading_rules(event_type)
     retype = None
     if cls is None:
         retype = _RETYPES.get((event_type, version))
