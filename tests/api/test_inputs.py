@@ -217,6 +217,12 @@ def test_openapi_helpers_refuse_what_they_cannot_describe() -> None:
     with pytest.raises(ValueError, match="nests models"):
         query_openapi(Nested)
 
+    # the real move body first: were this the worker's first use of the process-wide body
+    # registry, the impostor below would take the name and every later app would fail
+    from starlane.api.schemas import MoveRequest as RealMoveRequest
+
+    json_body_openapi(RealMoveRequest)
+
     class MoveRequest(BaseModel):  # the name of the real move body, another model
         to: int
 
