@@ -12,7 +12,8 @@ SQLite is a second file), run the Alembic migrations, generate the galaxy on fir
 projections (``settings.projector``: a ``starlane projector`` child process by default, or a
 task in this process), create the configured admin account if missing;
 shutdown: stop the projections, drain and stop the engines (final snapshots), close the bus,
-dispose of the database engines.
+dispose of the database engines. The steps that build one part each (projections, audit,
+guilds, proposals, scouting, the admin account) are in :mod:`starlane.api.startup`.
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ from starlane.api.routes import (
 )
 from starlane.api.routes.game import game_routes
 from starlane.api.services import Services
+from starlane.api.startup import (
+    ensure_admin,
+    scouting_desk,
+    start_audit,
+    start_guilds,
+    start_projections,
+    start_proposals,
+    wal_checkpointer,
+)
 from starlane.api.ws import router as ws_router
 from starlane.api.wsfeed import FeedHub
 from starlane.api.wspush import EventJsonCache
@@ -66,19 +76,12 @@ from starlane.billing.book import MembershipBook
 from starlane.billing.webhook import WebhookBilling
 from starlane.config import Settings
 from starlane.engine.gates import GateConstructionTimers, GateTollPayouts
-from starlane.engine.scouting import ScoutingDesk, ScoutingRules
+from starlane.engine.scouting import ScoutingDesk
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-    from starlane.audit.checkpointer import Checkpointer
-    from starlane.bus import Bus
-    from starlane.engine.guilds import GuildTreasury
-    from starlane.engine.proposals import ProposalBoard
     from starlane.projections.base import ProjectionRunner
     from starlane.projections.worker import ProjectorProcess
     from starlane.store.eventstore import EventStore
-    from starlane.store.walcheckpoint import WalCheckpointer
 
 _log = structlog.get_logger("starlane.api")
 
@@ -88,157 +91,6 @@ button), then send `Authorization: Bearer <access_token>`. Errors are RFC 9457 p
 (`application/problem+json`) with a stable `code`. Lists page with `cursor` and `limit`.
 Live events and low-overhead commands: WebSocket `/api/v1/ws` (see docs/api.md).
 """
-
-
-async def _start_projections(
-    db: AsyncEngine, read_db: AsyncEngine, event_store: EventStore, bus: Bus, settings: Settings
-) -> ProjectionRunner | ProjectorProcess | None:
-    """The read models as ``settings.projector`` says: a child process, a task, or nothing.
-
-    An in-memory SQLite database cannot be shared with a child process: there the projections
-    run inline (with a warning).
-    """
-    mode = settings.projector
-    if mode == "process" and ":memory:" in settings.resolved_database_url():
-        _log.warning("projector.inline_for_memory_database")
-        mode = "inline"
-    if mode == "process":
-        from starlane.projections.worker import ProjectorProcess
-
-        process = ProjectorProcess(settings)
-        await process.start()
-        return process
-    if mode == "inline":
-        from starlane.projections import ProjectionRunner
-        from starlane.projections.worker import default_projections
-
-        runner = ProjectionRunner(read_db, event_store, bus, default_projections(), outbox=db)
-        await runner.start()
-        return runner
-    return None
-
-
-def _checkpointer(event_store: EventStore) -> WalCheckpointer | None:
-    """The SQLite event store's WAL checkpointer, None on other backends."""
-    from starlane.store.sqlite_events import SqliteEventStore
-
-    return event_store.checkpointer if isinstance(event_store, SqliteEventStore) else None
-
-
-async def _ensure_admin(services: Services) -> None:
-    settings = services.settings
-    if not (settings.admin_username and settings.admin_password):
-        return
-    from starlane.domain.commands import SpawnPlayer
-    from starlane.domain.data import Membership
-
-    accounts = services.accounts
-    existing = await accounts.get_by_username(settings.admin_username)
-    if existing is None:
-        password_hash = await services.passwords.hash(settings.admin_password)
-        existing = await accounts.create(
-            settings.admin_username,
-            password_hash,
-            roles=("player", "admin"),
-            membership=str(Membership.CITIZEN),
-            now=services.clock(),
-        )
-        _log.info("admin.created", username=settings.admin_username)
-    elif "admin" not in existing.roles:
-        await accounts.set_roles(existing.id, (*existing.roles, "admin"))
-    if services.galaxy.player(existing.id) is None:
-        await services.galaxy.execute(
-            SpawnPlayer(existing.id, existing.username, Membership(existing.membership))
-        )
-
-
-def _start_guilds(services: Services) -> GuildTreasury:
-    """Give the services the guild roster and the guild treasury saga (recovered by the caller).
-
-    Returns:
-        The guild treasury saga.
-    """
-    from starlane.engine.guilds import GuildTreasury
-    from starlane.store.guild_roster import GuildRoster
-
-    galaxy = services.galaxy
-    services.guild_roster = GuildRoster(services.uow, services.clock)
-    services.guilds = GuildTreasury(
-        galaxy.engines, galaxy.directory, services.uow, services.db, services.clock
-    )
-    return services.guilds
-
-
-async def _start_audit(services: Services) -> Checkpointer:
-    """Start the audit checkpointer and the admin actions; load the disabled accounts.
-
-    Before the admin actions exist, every audited engine event (credit adjustment, policy change,
-    permit, operator region action, treasury withdrawal) committed without its audit entry (a
-    crash between the two) gets the entry, in one pass over all of them
-    (``reconcile_event_entries``).
-    """
-    from starlane.audit.actions import AdminActions
-    from starlane.audit.checkpointer import Checkpointer
-    from starlane.audit.diplomacy import DIPLOMACY_AUDITED
-    from starlane.audit.proposals import PROPOSAL_AUDITED
-    from starlane.audit.reconcile import AUDITED_EVENTS, reconcile_event_entries
-    from starlane.audit.region_actions import REGION_AUDITED, RegionActions
-    from starlane.audit.treasury import WITHDRAWAL_AUDITED
-
-    settings = services.settings
-    checkpointer = Checkpointer(
-        services.db,
-        settings.data_dir,
-        settings.audit_origin,
-        every_entries=settings.audit_checkpoint_entries,
-        every_seconds=settings.audit_checkpoint_seconds,
-        clock=services.clock,
-    )
-    await checkpointer.start()
-    services.checkpointer = checkpointer
-    await reconcile_event_entries(
-        services.event_store,
-        services.db,
-        services.uow,
-        (
-            *AUDITED_EVENTS,
-            *REGION_AUDITED,
-            WITHDRAWAL_AUDITED,
-            *PROPOSAL_AUDITED,
-            *DIPLOMACY_AUDITED,
-        ),
-    )
-    services.admin = AdminActions(
-        services.uow,
-        services.clock,
-        galaxy=services.galaxy,
-        two_person=settings.audit_two_person_actions,
-        credit_threshold=settings.audit_two_person_credit_threshold,
-        on_disabled=lambda account_id, _disabled: services.tokens.forget(account_id),
-    )
-    services.region_admin = RegionActions(services.admin, services.uow, services.galaxy)
-    return checkpointer
-
-
-async def _start_proposals(services: Services) -> ProposalBoard:
-    """Start the proposal board: close the votes that fell due while the server was down,
-    then arm its timer (after the audit reconciliation, before the API takes requests)."""
-    from starlane.audit.proposals import audit_proposal_events
-    from starlane.engine.proposals import ProposalBoard
-
-    settings = services.settings
-    board = ProposalBoard(
-        services.db,
-        services.uow,
-        services.galaxy,
-        services.clock,
-        vote_seconds=settings.vote_seconds,
-        min_citizen_days=settings.vote_min_citizen_days,
-        quorum=settings.vote_quorum,
-        audit=audit_proposal_events,
-    )
-    await board.start()
-    return board
 
 
 HOT_ROUTES: tuple[tuple[str, str], ...] = (
@@ -253,18 +105,6 @@ HOT_ROUTES: tuple[tuple[str, str], ...] = (
 """The routes a game client calls most, matched first in this order (see :func:`order_routes`)."""
 
 _DOCS_PATHS = frozenset(("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"))
-
-
-def _scouting_desk(services: Services) -> ScoutingDesk:
-    """The scouting desk, with the settings' numbers (``docs/scouting.md``)."""
-    s = services.settings
-    rules = ScoutingRules(
-        min_hours=s.scout_min_hours,
-        credits_per_point=s.scout_credits_per_point,
-        cooldown_seconds=s.scout_cooldown_seconds,
-        gap_cap_seconds=s.scout_gap_cap_seconds,
-    )
-    return ScoutingDesk(services.galaxy, services.uow, services.clock, rules)
 
 
 def order_routes(routes: list[BaseRoute]) -> None:
@@ -384,7 +224,7 @@ def create_app(
             gate_watch = GateTollPayouts(service.payouts, service.engines)
             bus.add_listener(gate_watch)
             await gate_watch.recover()
-            projections = await _start_projections(db, read_db, event_store, bus, settings)
+            projections = await start_projections(db, read_db, event_store, bus, settings)
             services = Services(
                 settings=settings,
                 clock=now,
@@ -417,15 +257,15 @@ def create_app(
                     else None
                 ),
             )
-            checkpointer = await _start_audit(services)
-            guild_treasury = _start_guilds(services)
+            checkpointer = await start_audit(services)
+            guild_treasury = start_guilds(services)
             await guild_treasury.recover()  # pending guild transfers, after the galaxy's own
-            board = services.proposals = await _start_proposals(services)
-            desk = services.scouting = _scouting_desk(services)
+            board = services.proposals = await start_proposals(services)
+            desk = services.scouting = scouting_desk(services)
             await desk.recover()  # rewards of reports filed before a crash, paid once
             started.append(services)
             st.services = services
-            await _ensure_admin(services)
+            await ensure_admin(services)
             _log.info("api.started", database=url.split("://", 1)[0])
             yield
         finally:
@@ -471,7 +311,7 @@ def create_app(
     metrics = Metrics(
         lambda: dict(started[0].galaxy.engines) if started else {},
         lambda: started[0].projections if started else None,
-        lambda: _checkpointer(started[0].event_store) if started else None,
+        lambda: wal_checkpointer(started[0].event_store) if started else None,
     )
 
     tokens = TokenService(
