@@ -70,7 +70,9 @@ async def test_plan_save_and_fly_an_expedition(tmp_path: Path) -> None:
             await _press(pilot, "#exp-close")
             await until(pilot, lambda: len(app.screen_stack) == 1)
             assert "2/2 legs flown" in pane_text(app)
-            assert app.me["sector_id"] in waypoints
+            # the main screen refreshes after the dialog closed (asynchronously): wait for it,
+            # then the status shows the last waypoint
+            await until(pilot, lambda: app.me["sector_id"] in waypoints)
 
 
 def test_expedition_text_shows_the_totals_and_every_leg() -> None:
