@@ -26,9 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
-from starlane.audit.reconcile import AuditedEvent
+from starlane.audit.reconcile import AuditedEvent, append_event_entries
 from starlane.domain.diplomacy import (
     AgreementChanged,
     AgreementMirrored,
@@ -43,8 +41,6 @@ if TYPE_CHECKING:
     from starlane.store.uow import UnitOfWork
 
 __all__ = ["DIPLOMACY_ACTIONS", "DIPLOMACY_AUDITED", "audit_diplomacy_events", "diplomacy_entry"]
-
-_log = structlog.get_logger("starlane.audit")
 
 _ACTIONS = {
     "proposed": "region.agreement.propose",
@@ -155,10 +151,6 @@ DIPLOMACY_AUDITED: tuple[AuditedEvent, ...] = (
 )
 """The audited diplomacy events (reconciled at start-up with every other audited event)."""
 
-_BY_TYPE: dict[str, list[AuditedEvent]] = {}
-for _row in DIPLOMACY_AUDITED:
-    _BY_TYPE.setdefault(_row.event_type, []).append(_row)
-
 
 async def audit_diplomacy_events(
     uow: Callable[[], UnitOfWork], recorded: Sequence[RecordedEvent], actor: Actor
@@ -173,29 +165,6 @@ async def audit_diplomacy_events(
     Returns:
         The indexes of the entries appended, in the order of ``recorded``.
     """
-    indexes: list[int] = []
-    for item in recorded:
-        row = next((k for k in _BY_TYPE.get(item.event.type, ()) if k.matches(item.event)), None)
-        if row is None:
-            continue
-        actor_id, role = row.actor(item.event)
-        try:
-            async with uow() as work:
-                stored = await work.audit.append(
-                    actor_id=actor_id,
-                    actor_role=role,
-                    client_address=actor.client_address,
-                    user_agent=actor.user_agent,
-                    request_id=actor.request_id,
-                    **row.entry(item),
-                )
-        except BaseException:
-            _log.error(
-                "audit.diplomacy_entry_missing",
-                action=row.action,
-                position=item.position,
-                region_id=item.region_id,
-            )
-            raise
-        indexes.append(stored.entry.index)
-    return indexes
+    return await append_event_entries(
+        uow, recorded, actor, DIPLOMACY_AUDITED, "audit.diplomacy_entry_missing"
+    )

@@ -17,9 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import structlog
-
-from starlane.audit.reconcile import AUDITED_EVENTS
+from starlane.audit.reconcile import AUDITED_EVENTS, append_event_entries
 from starlane.store.region_moderators import add_moderator, remove_moderator
 
 if TYPE_CHECKING:
@@ -28,10 +26,6 @@ if TYPE_CHECKING:
     from starlane.store.uow import UnitOfWork
 
 __all__ = ["audit_region_events", "change_moderator"]
-
-_log = structlog.get_logger("starlane.audit")
-
-_AUDITED = {kind.event_type: kind for kind in AUDITED_EVENTS}
 
 
 async def audit_region_events(
@@ -47,32 +41,9 @@ async def audit_region_events(
     Returns:
         The indexes of the entries appended.
     """
-    indexes: list[int] = []
-    for item in recorded:
-        kind = _AUDITED.get(item.event.type)
-        if kind is None:
-            continue
-        actor_id, role = kind.actor(item.event)
-        try:
-            async with uow() as work:
-                stored = await work.audit.append(
-                    actor_id=actor_id,
-                    actor_role=role,
-                    client_address=actor.client_address,
-                    user_agent=actor.user_agent,
-                    request_id=actor.request_id,
-                    **kind.entry(item),
-                )
-        except BaseException:
-            _log.error(
-                "audit.region_entry_missing",
-                action=kind.action,
-                position=item.position,
-                region_id=item.region_id,
-            )
-            raise
-        indexes.append(stored.entry.index)
-    return indexes
+    return await append_event_entries(
+        uow, recorded, actor, AUDITED_EVENTS, "audit.region_entry_missing"
+    )
 
 
 async def change_moderator(

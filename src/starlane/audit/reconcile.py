@@ -33,6 +33,7 @@ from starlane.store.audit_reads import event_positions
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from starlane.audit.actions import Actor
     from starlane.store.eventstore import EventStore
     from starlane.store.uow import UnitOfWork
 
@@ -172,6 +173,57 @@ AUDITED_EVENTS: tuple[AuditedEvent, ...] = (
     AuditedEvent(PermitRevoked.type, "region.permit.revoke", region_entry, _permit_actor),
 )
 """Every engine event that records an audited action (add a row for a new one)."""
+
+
+async def append_event_entries(
+    uow: Callable[[], UnitOfWork],
+    recorded: Sequence[RecordedEvent],
+    actor: Actor,
+    audited: Sequence[AuditedEvent],
+    missing_log: str,
+) -> list[int]:
+    """Append the audit entry of each committed event that is one of ``audited``'s actions.
+
+    The path every engine-decided audited action takes right after its commit (governors'
+    policies and permits, credit adjustments, diplomacy): one unit of work per entry, the
+    actor and role from the event, the request's address, agent and id from ``actor``. An
+    entry that fails to append is logged (``missing_log``) and re-raised; the start-up
+    reconciliation (:func:`reconcile_event_entries`) appends it later.
+
+    Args:
+        uow: makes units of work.
+        recorded: the committed events (events no row of ``audited`` matches are skipped).
+        actor: where the request came from.
+        audited: the audited actions to look for.
+        missing_log: the event logged when an entry could not be appended.
+
+    Returns:
+        The indexes of the entries appended, in the order of ``recorded``.
+    """
+    indexes: list[int] = []
+    for item in recorded:
+        event = item.event
+        kind = next((k for k in audited if k.event_type == event.type and k.matches(event)), None)
+        if kind is None:
+            continue
+        actor_id, role = kind.actor(event)
+        try:
+            async with uow() as work:
+                stored = await work.audit.append(
+                    actor_id=actor_id,
+                    actor_role=role,
+                    client_address=actor.client_address,
+                    user_agent=actor.user_agent,
+                    request_id=actor.request_id,
+                    **kind.entry(item),
+                )
+        except BaseException:
+            _log.error(
+                missing_log, action=kind.action, position=item.position, region_id=item.region_id
+            )
+            raise
+        indexes.append(stored.entry.index)
+    return indexes
 
 
 async def reconcile_credit_entries(
